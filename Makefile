@@ -1,0 +1,50 @@
+# Two commands (see README): `make book` and `make test`. Both create .venv if it is missing and
+# install the pinned dependencies from the package registries; nothing is left by hand.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PROFILE ?= smoke
+KERNEL := emo-lib
+STAMP := $(VENV)/.installed
+
+.PHONY: book test install kernel lock benchmark clean
+
+book: $(STAMP)
+	$(VENV)/bin/emo-book build --profile $(PROFILE)
+
+test: $(STAMP)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+install: $(STAMP)
+
+# Re-install when the pins change. torch and torchvision come from PyPI as a matching pair
+# (pinned in requirements-lock.txt; PyPI's Linux torch is the CUDA build, which also runs on the
+# CPU).
+$(STAMP): requirements-lock.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-lock.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	# facenet-pytorch 2.6 pins torch<2.3 in its metadata but works with current torch, so it
+	# goes in last with --no-deps (its MTCNN weights ship inside the wheel: no download).
+	$(PY) -m pip install --quiet --no-deps facenet-pytorch==2.6.0
+	$(MAKE) kernel
+	touch $(STAMP)
+
+# A named Jupyter kernel inside the venv: papermill runs every notebook on it, never on
+# whatever kernel the machine happens to have.
+kernel:
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python ($(KERNEL))"
+
+# Refresh requirements-lock.txt from the current venv (after changing pyproject.toml).
+lock:
+	$(PY) -m pip freeze --exclude-editable | grep -v -i -E '^(facenet-pytorch|emo-lib)' \
+	  | sed '1i # Exact versions make installs (pip freeze of a working .venv; regenerate with make lock).' \
+	  > requirements-lock.txt
+
+benchmark: $(STAMP)
+	$(PY) benchmarks/lime_benchmark.py
+
+clean:
+	rm -rf _build executed runs results

@@ -1,0 +1,6 @@
+"""``python -m emo_lib`` is ``emo-book``."""
+import sys
+
+from .runner import main
+
+sys.exit(main())

@@ -1,0 +1,58 @@
+"""``load_model(name, **options)``: a registry of named model constructors (timm-style).
+
+Names: ``"standin"`` (MobileNetV3-Small trained on synthetic adults, cached),
+``"hsemotion:<name>"`` (HSEmotion's AffectNet models, loaded safely), and torchvision backbones
+(``"efficientnet_b0"`` ... ``"efficientnet_b5"``, ``"resnet50"``, ``"vgg16"``). Every model is a
+:class:`~emo_lib.models.base.TorchClassifier`.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .base import TorchClassifier, preprocess, to_uint8_batch
+
+Constructor = Callable[..., TorchClassifier]
+_REGISTRY: dict[str, Constructor] = {}
+
+
+def register_model(name: str) -> Callable[[Constructor], Constructor]:
+    """Register a constructor under ``name``; a name ending in ``:`` takes a suffix
+    (``"hsemotion:"`` serves ``"hsemotion:enet_b0_7"`` as ``fn("enet_b0_7", **options)``)."""
+
+    def wrap(fn: Constructor) -> Constructor:
+        _REGISTRY[name] = fn
+        return fn
+
+    return wrap
+
+
+def _ensure_registered() -> None:
+    # Importing the modules registers their constructors; lazy so `import emo_lib` stays light.
+    import importlib
+
+    for mod in ("standin", "hsemotion", "zoo"):
+        try:
+            importlib.import_module(f"{__name__}.{mod}")
+        except ModuleNotFoundError as err:  # a module not written yet must not hide the others
+            if err.name != f"{__name__}.{mod}":
+                raise
+
+
+def model_names() -> list[str]:
+    _ensure_registered()
+    return sorted(_REGISTRY)
+
+
+def load_model(name: str, **options: Any) -> TorchClassifier:
+    """Build or load the model called ``name`` (see the module docstring)."""
+    _ensure_registered()
+    if name in _REGISTRY:
+        return _REGISTRY[name](**options)
+    prefix, _, rest = name.partition(":")
+    if rest and f"{prefix}:" in _REGISTRY:
+        return _REGISTRY[f"{prefix}:"](rest, **options)
+    raise KeyError(f"unknown model {name!r}; known: {model_names()}")
+
+
+__all__ = ["TorchClassifier", "load_model", "model_names", "preprocess", "register_model",
+           "to_uint8_batch"]

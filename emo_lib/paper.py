@@ -1,0 +1,123 @@
+"""The papers' numbers (``book/paper_values.yaml``) and "paper / this run / difference" tables.
+
+Numbers are never retyped into notebooks: a page reads them here, by a dotted key such as
+``"noh2023.fig3_accuracy_pretrained.cafe"``, and sets its own beside them.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .io import REPO_ROOT
+
+PAPER_VALUES = REPO_ROOT / "book" / "paper_values.yaml"
+PAPERS = ("noh2023", "jeong2021")
+
+
+@lru_cache(maxsize=4)
+def _load(path: str) -> dict[str, Any]:
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"paper values file {p} is missing; it ships in book/ "
+                                "(copied from shared/papers/paper_values.yaml)")
+    data = yaml.safe_load(p.read_text())
+    missing = [k for k in PAPERS if k not in (data or {})]
+    if missing:
+        raise ValueError(f"{p}: missing top-level section(s) {missing}")
+    return data
+
+
+def load_paper_values(path: str | Path | None = None) -> dict[str, Any]:
+    """All paper values as a nested dict (cached; do not mutate)."""
+    return _load(str(path or PAPER_VALUES))
+
+
+def paper_value(key: str, path: str | Path | None = None) -> Any:
+    """The value at a dotted ``key`` (``"jeong2021.focal_loss.gamma"``); KeyError names the
+    first missing part."""
+    node: Any = load_paper_values(path)
+    done = []
+    for part in key.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            where = ".".join(done) or "<top>"
+            have = sorted(node) if isinstance(node, Mapping) else type(node).__name__
+            raise KeyError(f"paper value {key!r}: no {part!r} under {where} (has {have})")
+        node = node[part]
+        done.append(part)
+    return node
+
+
+def paper_notes(paper: str, contains: str | None = None) -> list[str]:
+    """The paper's own inconsistencies (its ``notes``), optionally those mentioning ``contains``."""
+    notes = paper_value(f"{paper}.notes")
+    return [n for n in notes if contains is None or contains.lower() in n.lower()]
+
+
+def _as_series(values: Any, name: str) -> pd.Series:
+    if isinstance(values, pd.Series):
+        return values.rename(name)
+    if isinstance(values, Mapping):
+        return pd.Series({k: (np.nan if v is None else v) for k, v in values.items()},
+                         name=name, dtype="float64")
+    raise TypeError(f"{name}: expected a mapping or Series, got {type(values).__name__}")
+
+
+def compare(paper: Any, run: Any, *, relative: bool = False, order: list[str] | None = None,
+            labels: tuple[str, str] = ("paper", "this run")) -> pd.DataFrame:
+    """Side-by-side table: ``paper``, ``this run``, ``difference`` (run - paper).
+
+    Args:
+        paper, run: mappings or Series keyed alike (classes, metrics...). A key only one side has
+            shows NaN on the other; a paper ``null`` (figure-only value) shows NaN.
+        relative: add a ``relative difference`` column ((run - paper) / paper).
+        order: row order (default: paper's keys, then the run's extra keys).
+    """
+    p = _as_series(paper, labels[0])
+    r = _as_series(run, labels[1])
+    keys = order or list(dict.fromkeys([*p.index, *r.index]))
+    table = pd.DataFrame({labels[0]: p.reindex(keys), labels[1]: r.reindex(keys)})
+    table["difference"] = table[labels[1]] - table[labels[0]]
+    if relative:
+        table["relative difference"] = table["difference"] / table[labels[0]]
+    return table
+
+
+def compare_frames(paper: pd.DataFrame, run: pd.DataFrame,
+                   labels: tuple[str, str] = ("paper", "this run")) -> pd.DataFrame:
+    """Element-wise comparison of two equally shaped tables (rows x columns): one long frame with
+    the row and column keys, ``paper``, ``this run`` and ``difference``."""
+    p = paper.stack(future_stack=True).rename(labels[0])
+    r = run.reindex(index=paper.index, columns=paper.columns).stack(future_stack=True)
+    table = pd.concat([p, r.rename(labels[1])], axis=1)
+    table["difference"] = table[labels[1]] - table[labels[0]]
+    return table
+
+
+def split_pairs(values: Mapping[str, Any], names: tuple[str, str]) -> pd.DataFrame:
+    """Turn ``{key: [a, b]}`` (the papers' "count (rate)" or "accuracy, F1" pairs) into a frame
+    with columns ``names``."""
+    return pd.DataFrame({k: v for k, v in values.items()}, index=list(names)).T
+
+
+def compare_counts(paper: pd.DataFrame, run: pd.DataFrame,
+                   labels: tuple[str, str] = ("paper", "this run")) -> pd.DataFrame:
+    """For count tables (rows x classes): per row, three lines ``paper``, ``this run`` and
+    ``difference``, so a reviewer reads each row of the paper's table against ours."""
+    run = run.reindex(index=paper.index, columns=paper.columns)
+    parts = {}
+    for row in paper.index:
+        p, r = paper.loc[row], run.loc[row]
+        parts[row] = pd.DataFrame({labels[0]: p, labels[1]: r, "difference": r - p}).T
+    return pd.concat(parts, names=["row", ""])
+
+
+def table_from_paper(key: str, rows: list[str] | None = None) -> pd.DataFrame:
+    """A paper table stored as ``{row: {column: value}}`` (e.g. Table 1) as a DataFrame."""
+    data = paper_value(key)
+    frame = pd.DataFrame(data).T
+    return frame.loc[rows] if rows else frame

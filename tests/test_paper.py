@@ -1,0 +1,61 @@
+"""The paper-values loader and the paper / this run / difference tables."""
+import math
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from emo_lib import paper
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_book_copy_matches_shared_file():
+    shared = ROOT.parent / "shared" / "papers" / "paper_values.yaml"
+    if not shared.exists():
+        pytest.skip("shared/ not beside the checkout")
+    assert yaml.safe_load(shared.read_text()) == yaml.safe_load(paper.PAPER_VALUES.read_text())
+
+
+def test_dotted_lookup_and_error():
+    assert paper.paper_value("jeong2021.focal_loss.gamma") == 2.0
+    assert paper.paper_value("noh2023.table1_cafe_counts.total.total") == 668
+    with pytest.raises(KeyError, match="no 'nope' under noh2023.table1_cafe_counts"):
+        paper.paper_value("noh2023.table1_cafe_counts.nope")
+
+
+def test_table_counts_are_consistent():
+    # Table 1's totals row is the sum of the male and female rows, in every class.
+    t = paper.table_from_paper("noh2023.table1_cafe_counts")
+    assert (t.loc["male"] + t.loc["female"] == t.loc["total"]).all()
+
+
+def test_compare_difference_and_nulls():
+    table = paper.compare({"a": 0.5, "b": None}, {"a": 0.6, "c": 1.0}, relative=True)
+    assert list(table.index) == ["a", "b", "c"]
+    assert table.loc["a", "difference"] == pytest.approx(0.1)
+    assert table.loc["a", "relative difference"] == pytest.approx(0.2)
+    assert math.isnan(table.loc["b", "paper"]) and math.isnan(table.loc["c", "paper"])
+
+
+def test_compare_counts_blocks():
+    p = pd.DataFrame({"x": [1, 2]}, index=["male", "female"])
+    r = pd.DataFrame({"x": [1, 3]}, index=["male", "female"])
+    t = paper.compare_counts(p, r)
+    assert t.loc[("female", "difference"), "x"] == 1
+    assert t.loc[("male", "this run"), "x"] == 1
+
+
+def test_notes_are_available():
+    assert any("0.826" in n for n in paper.paper_notes("noh2023", "disgust"))
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="paper values file"):
+        paper.load_paper_values(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("noh2023: {}\n")
+    with pytest.raises(ValueError, match="jeong2021"):
+        paper.load_paper_values(bad)
