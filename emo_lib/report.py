@@ -86,15 +86,16 @@ class Run:
                                   "excluded": len(m.exclusions)})
         show_markdown(provenance_text(list(manifests), describe_device(self.device)))
 
-    def glue(self, name: str, value: Any, display: bool = False) -> Any:
-        """Glue ``value`` for the prose (``{glue:text}`name:.3f```) and keep it for results.json."""
+    def glue(self, name: str, value: Any, display: bool = False) -> None:
+        """Glue ``value`` for the prose (``{glue:text}`name:.3f```) and keep it for results.json.
+
+        Returns None on purpose: a cell ending in ``run.glue(...)`` shows nothing."""
         try:
             from myst_nb import glue
             glue(name, value, display=display)
         except ImportError:
             pass
         self.values[name] = value
-        return value
 
     def table(self, frame: pd.DataFrame, name: str, display: bool = True,
               precision: int = 3) -> pd.DataFrame:

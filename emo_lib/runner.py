@@ -245,7 +245,7 @@ class Outcome:
 
 
 def execute(name: str, output: Path, parameters: dict[str, Any], *, kernel: str = KERNEL_NAME,
-            results: Path | None = None, progress: bool = True) -> Outcome:
+            results: Path | None = None, progress: bool = True, verbose: bool = False) -> Outcome:
     """Run one notebook with papermill into ``output`` (written atomically: the previous copy
     stays until the new one is complete). A failure is reported with its cell and error and the
     failed copy kept (it shows where it stopped)."""
@@ -262,7 +262,7 @@ def execute(name: str, output: Path, parameters: dict[str, Any], *, kernel: str 
     try:
         papermill.execute_notebook(
             str(notebook_path(name)), str(partial), parameters=parameters, kernel_name=kernel,
-            progress_bar=progress, cwd=str(notebooks_dir()), report_mode=False,
+            progress_bar=progress, log_output=verbose, cwd=str(notebooks_dir()),
         )
         os.replace(partial, output)
         return Outcome(name, "ok", time.perf_counter() - t0, output)
@@ -335,7 +335,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"[{i}/{len(selected)}] {name} ... (elapsed {time.perf_counter() - t0:.0f} s)",
               flush=True)
         outcome = execute(name, executed_dir() / f"{name}.ipynb", params[name], kernel=kernel,
-                          progress=not args.quiet)
+                          progress=not args.quiet, verbose=args.verbose)
         outcomes.append(outcome)
         print(f"[{i}/{len(selected)}] {name}: {outcome.status} in {outcome.seconds:.1f} s"
               + (f" -- {outcome.error}" if outcome.error else ""), flush=True)
@@ -378,7 +378,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     kernel = ensure_kernel()
     print(f"running {name} with {params} -> {out_dir}", flush=True)
     outcome = execute(name, out_dir / f"{name}.ipynb", params, kernel=kernel,
-                      results=out_dir / "results", progress=not args.quiet)
+                      results=out_dir / "results", progress=not args.quiet,
+                      verbose=args.verbose)
     print(_summary([outcome]))
     if outcome.status != "ok":
         print(f"{name} failed: {outcome.error}", file=sys.stderr)
@@ -415,6 +416,8 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("--allow-warnings", action="store_true", help="do not treat Sphinx warnings "
                    "as errors")
     b.add_argument("--quiet", action="store_true", help="no per-cell progress bars")
+    b.add_argument("--verbose", action="store_true",
+                   help="stream each notebook's own output (its progress bars) to the console")
     b.set_defaults(func=cmd_build)
     r = sub.add_parser("run", help="re-execute one notebook with other parameters")
     r.add_argument("notebook")
@@ -422,6 +425,7 @@ def make_parser() -> argparse.ArgumentParser:
     r.add_argument("--profile", default=None, help="start from this profile's parameters")
     r.add_argument("--out", default=None, help="output folder (default runs/<name>-<time>)")
     r.add_argument("--quiet", action="store_true")
+    r.add_argument("--verbose", action="store_true")
     r.set_defaults(func=cmd_run)
     ls = sub.add_parser("list", help="notebooks with their parameters, types and defaults")
     ls.set_defaults(func=cmd_list)

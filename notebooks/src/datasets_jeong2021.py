@@ -19,7 +19,7 @@ import seaborn as sns
 
 from emo_lib import paper
 from emo_lib.data import load_dataset, synthetic_options
-from emo_lib.report import Run
+from emo_lib.report import Run, show_markdown
 
 run = Run("datasets_jeong2021", params=dict(
     se30k8_dataset=se30k8_dataset, se30k8_root=se30k8_root, se30k8_options=se30k8_options,
@@ -70,5 +70,5 @@ if len(se.exclusions):
     run.table(se.exclusions.groupby("reason").size().rename("files").to_frame(), "exclusion_reasons")
     run.table(se.exclusions, "exclusions")
 else:
-    print("No file was excluded.")
+    show_markdown("No file was excluded in this run.")
 run.finish()

@@ -23,7 +23,7 @@ import pandas as pd
 from emo_lib import paper
 from emo_lib.data import load_dataset, synthetic_options
 from emo_lib.faces import prepare_faces
-from emo_lib.report import Run
+from emo_lib.report import Run, show_markdown
 
 run = Run("datasets_noh2023", params=dict(
     cafe_dataset=cafe_dataset, cafe_root=cafe_root, cafe_options=cafe_options,
@@ -86,13 +86,14 @@ if "gaze" in nimh.frame:
 # %%
 excl = pd.concat({"CAFE": cafe.exclusions, "NIMH-ChEFS": nimh.exclusions},
                  names=["data set", "#"]).reset_index(level=0)
-reasons = (excl.groupby(["data set", "reason"]).size().rename("files").reset_index()
-           if len(excl) else pd.DataFrame({"data set": [], "reason": [], "files": []}))
-run.table(reasons, "exclusion_reasons")
-run.table(excl, "exclusions")
-paper_excl = pd.DataFrame(paper.paper_value("noh2023.datasets.cafe.excluded"))
-print("The paper's CAFE exclusions:")
-paper_excl
+if len(excl):
+    run.table(excl.groupby(["data set", "reason"]).size().rename("files").reset_index(),
+              "exclusion_reasons")
+    run.table(excl, "exclusions")
+else:
+    show_markdown("No file was excluded in this run.")
+show_markdown("The paper's CAFE exclusions:")
+run.table(pd.DataFrame(paper.paper_value("noh2023.datasets.cafe.excluded")), "paper_exclusions")
 
 # %% [markdown]
 # ## What differs from the paper, and why

@@ -1,0 +1,304 @@
+"""Reading image files into uint8 RGB arrays, and deciding which files cannot be used.
+
+Real data sets carry surprises: a truncated JPEG from an interrupted copy, a zero-byte file, an
+HTML error page saved as ``.jpg``, CMYK JPEGs, 16-bit PNGs, transparent PNGs, phone photos whose
+orientation lives in EXIF, and now and then a decompression bomb. :func:`check_image` names the
+problem as a short reason (the adapters log it as an exclusion and carry on); :func:`read_image`
+turns everything readable into the same uint8 RGB array:
+
+- EXIF orientation is applied (``ImageOps.exif_transpose``): the photo is rotated, not excluded.
+- CMYK, grayscale, bilevel and palette images are converted to RGB.
+- 16-bit images are scaled to 8 bits (``value / 257``: 65535 -> 255), not clipped.
+- Transparency (RGBA, LA, palette or RGB with a transparent colour) is composited on white, the
+  background a printed face sheet has; dropping the alpha channel would instead reveal whatever
+  colour the transparent pixels happen to store.
+- Images with more than ``max_pixels`` pixels are refused before they are decoded.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+from tqdm.auto import tqdm
+
+#: File name extensions treated as images when scanning a data set (case-insensitive).
+IMAGE_EXTENSIONS: frozenset[str] = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+)
+#: Default decompression-bomb guard: 64 megapixels (8000 x 8000) is far above any face photo.
+DEFAULT_MAX_PIXELS: int = 64_000_000
+#: Background that transparent pixels are composited on.
+ALPHA_BACKGROUND: tuple[int, int, int] = (255, 255, 255)
+
+_CHECK_VERSION = 1  # bump when check_image's verdicts change; invalidates the check cache
+
+
+class ImageReadError(ValueError):
+    """A file cannot be read as an image; ``reason`` is the short exclusion reason."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+@dataclass(frozen=True)
+class ImageCheck:
+    """Outcome of checking one file: ``reason`` None means usable."""
+
+    path: str
+    reason: str | None
+    sha1: str | None = None      # content hash (duplicates), None when unreadable
+    width: int | None = None
+    height: int | None = None
+
+
+def is_image_file(path: str | Path) -> bool:
+    """True if ``path`` has an image extension (the file itself is not opened)."""
+    return Path(path).suffix.lower() in IMAGE_EXTENSIONS
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except PermissionError:
+        raise ImageReadError(path, "cannot read file: permission denied") from None
+    except FileNotFoundError:
+        raise ImageReadError(path, "file not found") from None
+    except IsADirectoryError:
+        raise ImageReadError(path, "is a directory, not an image file") from None
+    except OSError as err:
+        raise ImageReadError(path, f"cannot read file: {err.strerror or err}") from None
+    if not data:
+        raise ImageReadError(path, "empty file (0 bytes)")
+    return data
+
+
+def _open(data: bytes, path: Path, max_pixels: int,
+          draft: int | None = None) -> tuple[Image.Image, tuple[int, int]]:
+    """Open and fully decode ``data``: (image, size as stored); raise :class:`ImageReadError`
+    with the reason."""
+    try:
+        with warnings.catch_warnings():
+            # Our own max_pixels guard below replaces PIL's warning; PIL's hard error (over
+            # twice its limit) still fires at open, before anything is decoded.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as err:
+        raise ImageReadError(
+            path, f"image too large (decompression-bomb guard, max_pixels={max_pixels:,}): {err}"
+        ) from None
+    except UnidentifiedImageError:
+        raise ImageReadError(
+            path, f"not an image: no known image format in the file's first bytes "
+                  f"({data[:8]!r})"
+        ) from None
+    except (OSError, ValueError, SyntaxError) as err:
+        raise ImageReadError(path, f"corrupt image header: {err}") from None
+    width, height = im.size
+    if width * height > max_pixels:
+        raise ImageReadError(
+            path, f"image too large: {width} x {height} = {width * height:,} pixels exceeds "
+                  f"max_pixels={max_pixels:,} (decompression-bomb guard; raise max_pixels if "
+                  "this is a real photo)"
+        )
+    if width == 0 or height == 0:
+        raise ImageReadError(path, f"image has no pixels ({width} x {height})")
+    if draft is not None and im.format == "JPEG":
+        # Decode at a reduced DCT scale: the whole entropy-coded stream is still read, so a
+        # truncated file still fails, at a fraction of the cost.
+        im.draft("RGB", (draft, draft))
+    try:
+        im.load()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
+        raise ImageReadError(path, f"corrupt or truncated image: {err}") from None
+    return im, (width, height)
+
+
+def _decode_rgb(data: bytes, path: Path, max_pixels: int,
+                draft: int | None = None) -> tuple[Image.Image, tuple[int, int]]:
+    im, stored_size = _open(data, path, max_pixels, draft)
+    with im:
+        try:
+            return to_rgb(im), stored_size
+        except (OSError, ValueError) as err:
+            raise ImageReadError(path, f"unsupported image mode {im.mode!r}: {err}") from None
+
+
+def to_rgb(im: Image.Image) -> Image.Image:
+    """Any PIL image as 8-bit RGB, upright (EXIF applied), transparency on white."""
+    try:
+        im = ImageOps.exif_transpose(im) or im
+    except Exception:  # a broken EXIF block must not cost the image; keep it as stored
+        pass
+    mode = im.mode
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        a = np.asarray(im)
+        if mode == "F":
+            a = np.clip(a, 0, 255)
+        elif mode.startswith("I;16") or a.max(initial=0) > 255:
+            # 16-bit data (PNG gray16 opens as I;16 or I): scale the full range, 65535 -> 255.
+            a = np.clip(a.astype(np.float64), 0, 65535) / 257.0
+        return Image.fromarray(np.round(a).astype(np.uint8), "L").convert("RGB")
+    has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in im.info
+    if has_alpha:
+        rgba = im.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, ALPHA_BACKGROUND + (255,))
+        background.alpha_composite(rgba)
+        return background.convert("RGB")
+    return im if mode == "RGB" else im.convert("RGB")
+
+
+def inspect_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageCheck:
+    """Check one file (read once): its exclusion reason or None, content hash and size."""
+    p = Path(path)
+    try:
+        data = _read_bytes(p)
+        sha1 = hashlib.sha1(data).hexdigest()
+        _, (width, height) = _decode_rgb(data, p, max_pixels, draft=64)
+    except ImageReadError as err:
+        return ImageCheck(str(path), err.reason)
+    return ImageCheck(str(path), None, sha1, width, height)
+
+
+def check_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> str | None:
+    """None if ``path`` reads as an image, else the reason it cannot be used (one line)."""
+    return inspect_image(path, max_pixels).reason
+
+
+def open_rgb(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS,
+             draft: int | None = None) -> Image.Image:
+    """``path`` as an upright 8-bit RGB PIL image (see the module notes); ``draft`` lets a
+    JPEG decode at a reduced scale no smaller than ``draft`` x ``draft``.
+
+    Raises:
+        ImageReadError: naming the file and the reason.
+    """
+    p = Path(path)
+    rgb, _ = _decode_rgb(_read_bytes(p), p, max_pixels, draft=draft)
+    return rgb
+
+
+def read_image(path: str | Path, size: int | None = None, *,
+               max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Read ``path`` as uint8 RGB (H, W, 3); resized to ``size`` x ``size`` if given.
+
+    Raises:
+        ImageReadError: naming the file and why it cannot be read (its ``reason`` is what
+            :func:`check_image` returns).
+    """
+    rgb = open_rgb(path, max_pixels=max_pixels, draft=size)
+    if size is not None and rgb.size != (size, size):
+        rgb = rgb.resize((size, size), Image.BILINEAR)
+    return np.asarray(rgb, dtype=np.uint8)
+
+
+def load_images(paths: Sequence[str | Path], size: int, *, progress: bool = False,
+                max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Read every path into one (N, size, size, 3) uint8 array.
+
+    Raises :class:`ImageReadError` on the first unreadable file (check data sets with the
+    adapters, which exclude such files, before loading them here).
+    """
+    out = np.empty((len(paths), size, size, 3), dtype=np.uint8)
+    for i, p in enumerate(tqdm(paths, desc="read images", disable=not progress)):
+        out[i] = read_image(p, size, max_pixels=max_pixels)
+    return out
+
+
+def file_sha1(path: str | Path) -> str:
+    """Content hash of a file (duplicate detection, cache keys)."""
+    h = hashlib.sha1()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class CheckCache:
+    """A per-file memo of :func:`inspect_image`, keyed by (path, size, mtime, max_pixels).
+
+    Re-checking tens of thousands of files on every build costs minutes; a file that has not
+    changed (same size and modification time) keeps its verdict. Stored as one JSON file,
+    written atomically.
+    """
+
+    def __init__(self, file: Path | None) -> None:
+        self.file = file
+        self.entries: dict[str, list] = {}
+        self.dirty = False
+        if file is not None and file.exists():
+            try:
+                loaded = json.loads(file.read_text())
+                if loaded.get("version") == _CHECK_VERSION:
+                    self.entries = loaded.get("entries", {})
+            except (OSError, ValueError):
+                self.entries = {}  # a damaged cache is rebuilt, never trusted
+
+    @staticmethod
+    def _stamp(path: str, max_pixels: int) -> list | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return [st.st_size, st.st_mtime_ns, max_pixels]
+
+    def get(self, path: str, max_pixels: int) -> ImageCheck | None:
+        entry = self.entries.get(path)
+        stamp = self._stamp(path, max_pixels)
+        if entry is None or stamp is None or entry[:3] != stamp:
+            return None
+        reason, sha1, width, height = entry[3:]
+        return ImageCheck(path, reason, sha1, width, height)
+
+    def put(self, check: ImageCheck, max_pixels: int) -> None:
+        stamp = self._stamp(check.path, max_pixels)
+        # Access errors are not cached: fixing permissions must not need a cache purge.
+        if stamp is None or (check.reason or "").startswith("cannot read"):
+            return
+        self.entries[check.path] = stamp + [check.reason, check.sha1, check.width, check.height]
+        self.dirty = True
+
+    def save(self) -> None:
+        if self.file is None or not self.dirty:
+            return
+        from ..io import atomic_path
+
+        with atomic_path(self.file) as tmp:
+            tmp.write_text(json.dumps({"version": _CHECK_VERSION, "entries": self.entries}))
+        self.dirty = False
+
+
+def check_images(paths: Iterable[str | Path], *, max_pixels: int = DEFAULT_MAX_PIXELS,
+                 cache_key: str | None = None, progress: bool = False,
+                 workers: int | None = None) -> list[ImageCheck]:
+    """:func:`inspect_image` for many files, in order; threaded (PIL releases the GIL while
+    decoding) and memoised on disk under ``cache_dir("image_checks")`` when ``cache_key``
+    (e.g. the data-set root) is given."""
+    paths = [str(p) for p in paths]
+    cache = CheckCache(None)
+    if cache_key is not None:
+        from ..io import cache_dir
+
+        key = hashlib.sha1(cache_key.encode()).hexdigest()[:16]
+        cache = CheckCache(cache_dir("image_checks") / f"{key}.json")
+    results: list[ImageCheck | None] = [cache.get(p, max_pixels) for p in paths]
+    todo = [i for i, r in enumerate(results) if r is None]
+    workers = workers or min(8, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        done = pool.map(lambda i: inspect_image(paths[i], max_pixels), todo)
+        for i, check in zip(todo, tqdm(done, total=len(todo), desc="check images",
+                                       disable=not progress or not todo)):
+            results[i] = check
+            cache.put(check, max_pixels)
+    cache.save()
+    return [r for r in results if r is not None]

@@ -1,0 +1,30 @@
+"""The embedded synthetic default: procedurally drawn frontal faces, no download needed.
+
+Faces are built from facial action units (EMFACS-style prototypes per expression), with age
+and gender acting through named, documented mechanisms (see ``book/synthetic_faces.md``).
+Presets mirror the papers' counts; results on them measure the mechanisms, never the papers'
+data.
+
+    load_preset("cafe_like", seed=0, size=96)      # Manifest, cached on disk
+    spec, expr = sample_face("happy", "child", "female", seed=3)
+    image, landmarks = render_face(spec, 96)
+"""
+from .expressions import (
+    AU_DESCRIPTIONS, AU_NAMES, EXPRESSION_BY_AGE, NEIGHBOURS, PROTOTYPES, Expression,
+    ExpressionStyle, prototype_aus, sample_expression,
+)
+from .face import FaceSpec, Identity, Pose, Scene, render_face
+from .gallery import gallery_array, gallery_figure, mechanism_table
+from .population import maturity, sample_face, sample_identity, sample_photo
+from .presets import (
+    GENERATOR_VERSION, PRESETS, adult_counts, cafe_counts, constants, load_preset, nimh_counts,
+    preset_counts, preset_names, se30k8_counts,
+)
+
+__all__ = [
+    "AU_DESCRIPTIONS", "AU_NAMES", "EXPRESSION_BY_AGE", "NEIGHBOURS", "PROTOTYPES", "Expression",
+    "ExpressionStyle", "prototype_aus", "sample_expression", "FaceSpec", "Identity", "Pose",
+    "Scene", "render_face", "gallery_array", "gallery_figure", "mechanism_table", "maturity", "sample_face", "sample_identity", "sample_photo",
+    "GENERATOR_VERSION", "PRESETS", "adult_counts", "cafe_counts", "constants", "load_preset",
+    "nimh_counts", "preset_counts", "preset_names", "se30k8_counts",
+]

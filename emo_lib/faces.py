@@ -1,0 +1,330 @@
+"""Faces in, aligned crops out: MTCNN detection, eye-level alignment, margin crop, cache.
+
+:func:`prepare_faces` is what notebooks call. For each image of a manifest it
+
+1. detects faces with MTCNN (facenet-pytorch; its P/R/O-net weights ship inside the wheel, so
+   nothing is downloaded) on a copy no larger than ``detect_max_side`` pixels, keeping the
+   largest face whose probability reaches ``min_prob``;
+2. rotates the image about the face-box centre so the two eye landmarks lie on one row;
+3. crops a square of side ``max(box w, h) * (1 + 2 * margin)`` (``margin`` is added on each
+   side; parts beyond the photo are black) and resizes it to ``size`` x ``size``;
+4. maps MTCNN's five landmarks (eyes, nose, mouth corners) into the crop's pixel coordinates.
+
+Images without a face move to the manifest's exclusions with reason ``"face not detected"``
+(the paper lost one CAFE image this way). Results are cached per image under
+``cache_dir("faces")``, keyed by the file's content hash and the parameters.
+
+Synthetic manifests (``manifest.meta["aligned"]``) are drawn aligned already: their images are
+only read and resized, and their landmark columns scaled; no detector is loaded.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+from tqdm.auto import tqdm
+
+from .data.images import ImageReadError, file_sha1, open_rgb
+from .data.manifest import EXCLUSION_COLUMNS, LANDMARK_COLUMNS, Manifest
+from .io import atomic_path, cache_dir
+
+log = logging.getLogger(__name__)
+
+#: Bump when detection, alignment or the cache layout change: old cache entries are ignored.
+FACES_VERSION = 1
+NOT_DETECTED = "face not detected"
+
+
+@dataclass
+class FaceSet:
+    """Aligned faces and the manifest they came from, row for row.
+
+    Attributes:
+        images: (N, size, size, 3) uint8 crops.
+        landmarks: (N, 5, 2) float32 (x, y) in crop pixels: left eye, right eye, nose, mouth
+            left, mouth right (NaN where the manifest had none).
+        manifest: the input manifest without the images whose face was not found (those are
+            in its ``exclusions``); ``len(images) == len(manifest.frame)``.
+        scores: (N,) detection probability (1.0 for already-aligned synthetic images).
+        size: side of the crops.
+    """
+
+    images: np.ndarray
+    landmarks: np.ndarray
+    manifest: Manifest
+    scores: np.ndarray
+    size: int
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
+@dataclass(frozen=True)
+class Face:
+    """One detection, in the coordinates of the image it was found in."""
+
+    box: np.ndarray        # (4,) x1, y1, x2, y2
+    landmarks: np.ndarray  # (5, 2)
+    prob: float
+
+
+@functools.lru_cache(maxsize=4)
+def get_detector(device: str = "cpu") -> Any:
+    """The MTCNN detector on ``device`` (built once per device)."""
+    from facenet_pytorch import MTCNN
+
+    from .device import resolve_device
+
+    return MTCNN(keep_all=True, device=resolve_device(device), post_process=False)
+
+
+def _pick(boxes: Any, probs: Any, points: Any, scale: float, min_prob: float) -> Face | None:
+    """The largest face at or above ``min_prob``, mapped back to full-image coordinates."""
+    if boxes is None or len(boxes) == 0:
+        return None
+    best: Face | None = None
+    best_area = -1.0
+    for box, prob, pts in zip(boxes, probs, points):
+        if prob is None or float(prob) < min_prob:
+            continue
+        box = np.asarray(box, dtype=np.float64) / scale
+        area = (box[2] - box[0]) * (box[3] - box[1])
+        if area > best_area:
+            best_area = area
+            best = Face(box, np.asarray(pts, dtype=np.float64) / scale, float(prob))
+    return best
+
+
+def detect_faces(images: Sequence[Image.Image | np.ndarray], *, min_prob: float = 0.9,
+                 device: str = "cpu", max_side: int = 640) -> list[Face | None]:
+    """The largest face (probability >= ``min_prob``) in each image, or None.
+
+    Images are shrunk to at most ``max_side`` pixels for detection (faces in these data sets
+    fill the frame; detection on a 4000-pixel photo only costs time), and images of equal
+    shape go through the detector as one batch.
+    """
+    detector = get_detector(device)
+    small: list[np.ndarray] = []
+    scales: list[float] = []
+    for im in images:
+        pil = im if isinstance(im, Image.Image) else Image.fromarray(np.asarray(im))
+        scale = min(1.0, max_side / max(pil.size))
+        if scale < 1.0:
+            pil = pil.resize((max(1, round(pil.width * scale)), max(1, round(pil.height * scale))),
+                             Image.BILINEAR)
+            scale = pil.width / (im.width if isinstance(im, Image.Image) else im.shape[1])
+        small.append(np.asarray(pil.convert("RGB")))
+        scales.append(scale)
+    out: list[Face | None] = [None] * len(small)
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for i, a in enumerate(small):
+        groups.setdefault(a.shape, []).append(i)
+    for idx in groups.values():
+        batch = np.stack([small[i] for i in idx])
+        boxes, probs, points = detector.detect(batch, landmarks=True)
+        for k, i in enumerate(idx):
+            out[i] = _pick(boxes[k], probs[k], points[k], scales[i], min_prob)
+    return out
+
+
+def align_face(image: Image.Image | np.ndarray, face: Face, size: int, margin: float = 0.2,
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Rotate ``image`` so the eyes are level, crop the face with ``margin`` and resize.
+
+    Returns:
+        (crop (size, size, 3) uint8, landmarks (5, 2) in crop pixels).
+    """
+    pil = image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image))
+    left, right = face.landmarks[0], face.landmarks[1]
+    theta = math.atan2(right[1] - left[1], right[0] - left[0])
+    cx, cy = (face.box[0] + face.box[2]) / 2, (face.box[1] + face.box[3]) / 2
+    side = max(face.box[2] - face.box[0], face.box[3] - face.box[1]) * (1 + 2 * margin)
+    side_px = max(1, int(round(side)))
+    half = side_px / 2
+    cos, sin = math.cos(theta), math.sin(theta)
+    # Output (u, v) of the crop samples input c + R(theta) ((u, v) - half): the inverse of
+    # q = R(-theta) (p - c) + half, which levels the eye vector.
+    coeffs = (cos, -sin, cx - cos * half + sin * half,
+              sin, cos, cy - sin * half - cos * half)
+    crop = pil.convert("RGB").transform((side_px, side_px), Image.AFFINE, coeffs,
+                                        resample=Image.BILINEAR, fillcolor=(0, 0, 0))
+    if crop.size != (size, size):
+        crop = crop.resize((size, size), Image.BILINEAR)
+    rel = face.landmarks - np.array([cx, cy])
+    rot = np.array([[cos, sin], [-sin, cos]])  # R(-theta)
+    pts = (rel @ rot.T + half) * (size / side_px)
+    return np.asarray(crop, dtype=np.uint8), pts.astype(np.float32)
+
+
+def _params_key(**params: Any) -> str:
+    text = json.dumps({"version": FACES_VERSION, **params}, sort_keys=True)
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def _resolve(manifest: Manifest, path: str) -> Path:
+    p = Path(path)
+    if not p.is_absolute() and manifest.root is not None and not p.exists():
+        p = Path(manifest.root) / p
+    return p
+
+
+def _load_entry(file: Path) -> dict[str, Any] | None:
+    try:
+        with np.load(file) as z:
+            return {k: z[k] for k in z.files}
+    except (OSError, ValueError, KeyError):
+        return None  # damaged entry: recompute
+
+
+def _save_entry(file: Path, **arrays: Any) -> None:
+    with atomic_path(file, suffix=".npz") as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+
+
+def _finish(manifest: Manifest, kept: list[int], images: list[np.ndarray],
+            landmarks: list[np.ndarray], scores: list[float], excluded: list[tuple[str, str]],
+            size: int, params: dict[str, Any]) -> FaceSet:
+    frame = manifest.frame.iloc[kept].reset_index(drop=True)
+    frame["face_score"] = np.asarray(scores, dtype=np.float32)
+    new_ex = pd.DataFrame(excluded, columns=list(EXCLUSION_COLUMNS))
+    exclusions = new_ex if manifest.exclusions.empty else (
+        manifest.exclusions if new_ex.empty else
+        pd.concat([manifest.exclusions, new_ex], ignore_index=True))
+    meta = {**manifest.meta, "faces": {**params, "n_excluded": len(excluded)}}
+    out = dataclasses.replace(manifest, frame=frame, exclusions=exclusions, meta=meta)
+    return FaceSet(
+        images=np.stack(images) if images else np.empty((0, size, size, 3), np.uint8),
+        landmarks=np.stack(landmarks).astype(np.float32) if landmarks
+        else np.empty((0, 5, 2), np.float32),
+        manifest=out, scores=np.asarray(scores, dtype=np.float32), size=size)
+
+
+def _prepare_aligned(manifest: Manifest, size: int, progress: bool) -> FaceSet:
+    """Synthetic faces: read, resize, scale the landmark columns."""
+    frame = manifest.frame
+    has_lm = all(c in frame.columns for c in LANDMARK_COLUMNS)
+    coords = frame[list(LANDMARK_COLUMNS)].to_numpy(np.float64).reshape(-1, 5, 2) if has_lm \
+        else np.full((len(frame), 5, 2), np.nan)
+    kept, images, landmarks, excluded = [], [], [], []
+    for i, path in enumerate(tqdm(frame["path"], desc="read aligned faces",
+                                  disable=not progress)):
+        try:
+            im = open_rgb(_resolve(manifest, path))
+        except ImageReadError as err:
+            excluded.append((path, err.reason))
+            continue
+        w, h = im.size
+        if (w, h) != (size, size):
+            im = im.resize((size, size), Image.BILINEAR)
+        kept.append(i)
+        images.append(np.asarray(im, dtype=np.uint8))
+        landmarks.append(coords[i] * np.array([size / w, size / h]))
+    return _finish(manifest, kept, images, landmarks, [1.0] * len(kept), excluded, size,
+                   {"size": size, "aligned_input": True})
+
+
+def prepare_faces(manifest: Manifest, size: int, *, margin: float = 0.2, min_prob: float = 0.9,
+                  device: str = "cpu", cache: bool = True, progress: bool = True,
+                  batch_size: int = 16, detect_max_side: int = 640) -> FaceSet:
+    """Detect, align and crop the face of every image in ``manifest``.
+
+    Args:
+        size: side of the output crops (the model's input size).
+        margin: fraction of the face box added on each side of the crop.
+        min_prob: MTCNN probability a face needs; below it the image counts as "face not
+            detected".
+        device: where MTCNN runs (``"cpu"``, ``"cuda"``, ``"auto"``).
+        cache: reuse/store per-image results under ``cache_dir("faces")``.
+        batch_size: images read and detected together.
+        detect_max_side: longest side of the copy the detector sees.
+
+    Returns:
+        A :class:`FaceSet` whose manifest lists the images without a face (and unreadable
+        ones) in its exclusions.
+    """
+    if size < 8:
+        raise ValueError(f"size={size}: crops must be at least 8 pixels")
+    if not 0 <= margin <= 2:
+        raise ValueError(f"margin={margin}: expected a fraction of the face box, 0..2")
+    if manifest.meta.get("aligned"):
+        return _prepare_aligned(manifest, size, progress)
+    params = {"size": size, "margin": margin, "min_prob": min_prob,
+              "detect_max_side": detect_max_side}
+    store = cache_dir("faces", _params_key(**params)) if cache else None
+    frame = manifest.frame
+    paths = [_resolve(manifest, p) for p in frame["path"]]
+    hashes: list[str | None] = list(frame["content_hash"]) if "content_hash" in frame.columns \
+        else [None] * len(frame)
+    results: list[tuple[str, Any] | None] = [None] * len(frame)
+
+    def entry_file(i: int) -> Path | None:
+        if store is None:
+            return None
+        if not hashes[i]:
+            try:
+                hashes[i] = file_sha1(paths[i])
+            except OSError:
+                return None
+        return store / f"{hashes[i]}.npz"
+
+    todo = []
+    for i in range(len(frame)):
+        f = entry_file(i)
+        entry = _load_entry(f) if f is not None and f.exists() else None
+        if entry is None:
+            todo.append(i)
+        elif bool(entry["found"]):
+            results[i] = ("face", (entry["image"], entry["landmarks"], float(entry["prob"])))
+        else:
+            results[i] = ("excluded", NOT_DETECTED)
+    bar = tqdm(total=len(todo), desc="detect faces", disable=not progress or not todo)
+    for start in range(0, len(todo), batch_size):
+        chunk = todo[start:start + batch_size]
+        readable, pil_images = [], []
+        for i in chunk:
+            try:
+                pil_images.append(open_rgb(paths[i]))
+                readable.append(i)
+            except ImageReadError as err:
+                results[i] = ("excluded", err.reason)
+        faces = detect_faces(pil_images, min_prob=min_prob, device=device,
+                             max_side=detect_max_side) if pil_images else []
+        for i, im, face in zip(readable, pil_images, faces):
+            f = entry_file(i)
+            if face is None:
+                results[i] = ("excluded", NOT_DETECTED)
+                if f is not None:
+                    _save_entry(f, found=np.array(False))
+                continue
+            crop, pts = align_face(im, face, size, margin)
+            results[i] = ("face", (crop, pts, face.prob))
+            if f is not None:
+                _save_entry(f, found=np.array(True), image=crop, landmarks=pts,
+                            prob=np.array(face.prob))
+        bar.update(len(chunk))
+    bar.close()
+    kept, images, landmarks, scores, excluded = [], [], [], [], []
+    for i, result in enumerate(results):
+        assert result is not None, "every image is either cached or processed"
+        kind, value = result
+        if kind == "face":
+            kept.append(i)
+            images.append(value[0])
+            landmarks.append(value[1])
+            scores.append(value[2])
+        else:
+            excluded.append((str(frame["path"].iloc[i]), value))
+    if excluded:
+        log.info("prepare_faces: %d of %d images excluded", len(excluded), len(frame))
+    return _finish(manifest, kept, images, landmarks, scores, excluded, size, params)

@@ -1,0 +1,144 @@
+"""torchvision backbones for paper 2: EfficientNet-B0..B5, ResNet-50, VGG-16.
+
+Each constructor builds the ImageNet architecture, optionally loads ImageNet weights, and
+replaces the classification head for ``classes``. ImageNet weights come from torchvision's
+cache (``$TORCH_HOME``; downloaded when online) or from a local ``weights_path``; when neither
+works the model keeps its random initialisation, a warning says so, and
+``info["pretrained"]`` is False: a page can then say it was not a transfer-learning run.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import torch
+import torch.nn as nn
+import torchvision
+from torch.utils.flop_counter import FlopCounterMode
+
+from ..device import resolve_device
+from . import register_model
+from .base import TorchClassifier
+
+log = logging.getLogger(__name__)
+
+ZOO_NAMES: tuple[str, ...] = tuple(f"efficientnet_b{i}" for i in range(6)) + ("resnet50", "vgg16")
+
+#: Smallest input each architecture accepts (VGG-16's five 2x2 max-pools need 32 px; its
+#: adaptive average pool then stretches the 1x1 map to the 7x7 the classifier expects).
+MIN_INPUT_SIZE = {"vgg16": 32}
+
+
+def _replace_head(module: nn.Module, arch: str, n_classes: int) -> None:
+    if arch.startswith("efficientnet"):
+        old = module.classifier[-1]
+        module.classifier[-1] = nn.Linear(old.in_features, n_classes)
+    elif arch == "resnet50":
+        module.fc = nn.Linear(module.fc.in_features, n_classes)
+    elif arch == "vgg16":
+        old = module.classifier[-1]
+        module.classifier[-1] = nn.Linear(old.in_features, n_classes)
+    else:  # pragma: no cover - guarded by ZOO_NAMES
+        raise KeyError(arch)
+
+
+def _load_imagenet(module: nn.Module, arch: str, weights_path: str | Path | None
+                   ) -> tuple[bool, str]:
+    """Try to put ImageNet weights into ``module``; return (loaded, where from / why not)."""
+    if weights_path is not None:
+        path = Path(weights_path)
+        if not path.is_file():
+            raise FileNotFoundError(f"weights_path {path} does not exist; give a torchvision "
+                                    f"ImageNet state dict for {arch} or leave it unset")
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        module.load_state_dict(state)
+        return True, str(path)
+    weights = torchvision.models.get_model_weights(arch).DEFAULT
+    try:
+        state = weights.get_state_dict(progress=False, check_hash=True)
+    except Exception as err:  # no internet, no cache, corrupt file: train from scratch instead
+        return False, f"{weights} unavailable ({type(err).__name__}: {err})"
+    module.load_state_dict(state)
+    return True, str(weights)
+
+
+def build_backbone(arch: str, *, classes: Sequence[str], pretrained: bool = False,
+                   input_size: int = 224, device: str = "cpu", batch_size: int = 64,
+                   weights_path: str | Path | None = None) -> TorchClassifier:
+    """Build ``arch`` (one of ``ZOO_NAMES``) with a ``len(classes)``-way head.
+
+    Args:
+        classes: output names in logit order.
+        pretrained: load ImageNet weights (torchvision cache, download, or ``weights_path``);
+            if they cannot be had, warn and continue from random weights.
+        input_size: side of the square network input (VGG-16 needs >= 32).
+        device: ``"cpu"``, ``"cuda"``, ``"auto"``...
+        batch_size: images per forward pass in ``predict_proba``.
+        weights_path: a local torchvision ImageNet state dict (implies ``pretrained``).
+    """
+    if arch not in ZOO_NAMES:
+        raise KeyError(f"unknown backbone {arch!r}; choose from {ZOO_NAMES}")
+    classes = tuple(classes)
+    if len(classes) < 2:
+        raise ValueError(f"need at least 2 classes, got {classes!r}")
+    min_size = MIN_INPUT_SIZE.get(arch, 16)
+    if input_size < min_size:
+        raise ValueError(f"{arch} needs input_size >= {min_size}, got {input_size}")
+    module = torchvision.models.get_model(arch, weights=None)
+    loaded, source = False, "random initialisation"
+    if pretrained or weights_path is not None:
+        loaded, source = _load_imagenet(module, arch, weights_path)
+        if not loaded:
+            log.warning("%s: ImageNet weights could not be loaded (%s); training starts from "
+                        "random weights, so this is NOT a transfer-learning run. Put the file "
+                        "in torchvision's cache ($TORCH_HOME) or pass weights_path.", arch, source)
+    _replace_head(module, arch, len(classes))
+    return TorchClassifier(
+        module=module, classes=classes, input_size=int(input_size),
+        device=resolve_device(device), batch_size=batch_size,
+        info={"architecture": arch, "pretrained": loaded, "weights": source,
+              "source": f"torchvision {torchvision.__version__}"},
+    )
+
+
+def _register(arch: str) -> None:
+    @register_model(arch)
+    def _build(*, classes: Sequence[str], pretrained: bool = False, input_size: int = 224,
+               device: str = "cpu", batch_size: int = 64,
+               weights_path: str | Path | None = None) -> TorchClassifier:
+        return build_backbone(arch, classes=classes, pretrained=pretrained,
+                              input_size=input_size, device=device, batch_size=batch_size,
+                              weights_path=weights_path)
+
+    _build.__name__ = arch
+    _build.__doc__ = f"torchvision {arch} (see :func:`build_backbone`)."
+
+
+for _arch in ZOO_NAMES:
+    _register(_arch)
+
+
+def count_params_flops(module: nn.Module, input_size: int = 224) -> dict[str, float]:
+    """Parameters (millions) and multiply-adds (billions) of one forward pass at
+    ``input_size`` x ``input_size``.
+
+    ``flops_b`` is FlopCounterMode's count **halved**: FlopCounterMode counts a multiply-add as
+    2 FLOPs, while the papers' "FLOPs" (0.39 B for EfficientNet-B0) are multiply-adds. Only
+    convolutions and matrix products are counted (as the papers do); activations, pooling and
+    normalisation are not.
+    """
+    params = sum(p.numel() for p in module.parameters())
+    try:
+        device = next(module.parameters()).device
+    except StopIteration:
+        device = torch.device("cpu")
+    was_training = module.training
+    module.eval()
+    counter = FlopCounterMode(display=False)
+    try:
+        with counter, torch.no_grad():
+            module(torch.zeros(1, 3, input_size, input_size, device=device))
+    finally:
+        module.train(was_training)
+    return {"params_m": params / 1e6, "flops_b": counter.get_total_flops() / 2 / 1e9}

@@ -1,0 +1,149 @@
+"""Fake data trees for the adapter and image tests: tiny generated images, realistic names.
+
+Every image is random noise seeded from its file name, so two files never share content unless
+a test copies one on purpose (duplicate detection). No real faces anywhere.
+"""
+from __future__ import annotations
+
+import hashlib
+import struct
+import zlib
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+from PIL import Image
+
+SIDE = 24
+
+
+def _seed(name: str) -> int:
+    return int.from_bytes(hashlib.sha1(name.encode()).digest()[:4], "little")
+
+
+def noise(name: str, side: int = SIDE, channels: int = 3) -> np.ndarray:
+    """A (side, side, channels) uint8 noise image seeded from ``name``."""
+    rng = np.random.default_rng(_seed(name))
+    return rng.integers(0, 256, (side, side, channels), dtype=np.uint8)
+
+
+def write_image(path: Path, side: int = SIDE, seed_name: str | None = None) -> Path:
+    """Write a small RGB noise image in the format its suffix names."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(noise(seed_name or str(path.name), side)).save(path)
+    return path
+
+
+def write_images(root: Path, names: Iterable[str], side: int = SIDE) -> list[Path]:
+    return [write_image(root / n, side, seed_name=n) for n in names]
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:
+    import csv
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+# --- broken and unusual files ------------------------------------------------------------------
+
+def truncated_jpeg(path: Path, side: int = 64) -> Path:
+    """A JPEG cut in the middle of its entropy-coded data (an interrupted copy)."""
+    write_image(path, side)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def corrupt_jpeg(path: Path) -> Path:
+    """JPEG start-of-image marker followed by garbage."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4)
+    return path
+
+
+def html_as_jpeg(path: Path) -> Path:
+    """A download error page saved with an image name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("<!DOCTYPE html><html><body>403 Forbidden</body></html>")
+    return path
+
+
+def huge_png_header(path: Path, width: int = 100_000, height: int = 100_000) -> Path:
+    """A tiny PNG whose header claims ``width`` x ``height`` pixels (a decompression bomb's
+    signature: the size is read before anything is decoded)."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grayscale
+    idat = zlib.compress(b"\x00" * 16)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat)
+                     + chunk(b"IEND", b""))
+    return path
+
+
+# --- data-set trees ------------------------------------------------------------------------------
+
+#: CAFE-like emotion tokens (mouth open/closed variants where the set has them).
+CAFE_TOKENS = ("angryopen", "angryclosed", "disgust", "fearful", "happyopen", "happyclosed",
+               "neutralopen", "neutralclosed", "sad", "surprise")
+
+
+def cafe_tree(root: Path, n_children: int = 3, with_csv: bool = True,
+              csv_name: str = "CAFE_description.csv") -> list[Path]:
+    """``root/<Subfolder>/<id>_<token>_<gender>.jpg`` and (optionally) a Databrary-style CSV
+    with ``file_name, emotion, subfolder, Gender, Ethnicity, Age`` columns."""
+    rows, paths = [], []
+    for child in range(1, n_children + 1):
+        gender = "F" if child % 2 else "M"
+        for token in CAFE_TOKENS:
+            sub = token.replace("open", "").replace("closed", "").capitalize()
+            name = f"{child:03d}_{token}_{gender}.jpg"
+            paths.append(write_image(root / sub / name, seed_name=name))
+            rows.append([name, token, sub, "Female" if gender == "F" else "Male",
+                         "Asian" if child % 3 else "European American", 3 + child % 5,
+                         f"C{child:03d}"])
+    if with_csv:
+        write_csv(root / csv_name,
+                  ["file_name", "emotion", "subfolder", "Gender", "Ethnicity", "Age", "ChildID"],
+                  rows)
+    return paths
+
+
+NIMH_EXPRESSIONS = "AFHNS"
+
+
+def nimh_tree(root: Path, subjects: Sequence[str] = ("M10", "F12", "F23"),
+              gazes: str = "SA") -> list[Path]:
+    """``root/<G><subject><expression><gaze>_<number>.jpg`` like ``M10HS_6767.jpg``."""
+    paths, number = [], 5000
+    for subject in subjects:
+        for expr in NIMH_EXPRESSIONS:
+            for gaze in gazes:
+                number += 7
+                name = f"{subject}{expr}{gaze}_{number}.jpg"
+                paths.append(write_image(root / name, seed_name=name))
+    return paths
+
+
+SE_CLASSES = ("Amusement", "Anger", "Awe", "Contentment", "Disgust", "Excitement", "Fear",
+              "Sadness")
+
+
+def class_folder_tree(root: Path, classes: Sequence[str] = SE_CLASSES,
+                      per_class: Sequence[int] | int = 2, ext: str = ".jpg") -> list[Path]:
+    """ImageFolder layout ``root/<Class>/<class>_<i>.jpg``."""
+    counts = [per_class] * len(classes) if isinstance(per_class, int) else list(per_class)
+    paths = []
+    for cls, n in zip(classes, counts):
+        for i in range(n):
+            name = f"{cls.lower()}_{i:04d}{ext}"
+            seed = f"{root.name}/{cls}/{name}"   # split folders repeat names, not content
+            paths.append(write_image(root / cls / name, seed_name=seed))
+    return paths
