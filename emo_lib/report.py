@@ -55,7 +55,7 @@ def provenance_text(manifests: list[Manifest], device: str) -> str:
     else:
         kind, title = "note", "Built from the real data"
         body = "This page was built from the data sets listed below."
-    return (f"```{{{kind}}} {title}\n{body}\n\n" + "\n".join(lines)
+    return (f"```{{admonition}} {title}\n:class: {kind}\n{body}\n\n" + "\n".join(lines)
             + f"\n\nDevice: {device}.\n```")
 
 
