@@ -1,0 +1,266 @@
+"""emo_lib.explain: fast LIME equals stock lime; aggregation; face regions; stability."""
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pytest
+import torch
+from lime.lime_image import LimeImageExplainer
+from torch import nn
+
+from emo_lib.explain import (
+    REGIONS, LimeResult, aggregate_masks, draw_heatmaps, explain_batch, make_segmenter,
+    mask_iou, mean_colour_image, region_masks, region_shares, stability, top_positive,
+)
+from emo_lib.models.base import TorchClassifier
+
+matplotlib.use("Agg")
+SIDE = 32
+
+
+@pytest.fixture(scope="module")
+def model() -> TorchClassifier:
+    torch.manual_seed(0)
+    net = nn.Sequential(
+        nn.Conv2d(3, 8, 3, stride=2), nn.ReLU(), nn.Conv2d(8, 8, 3), nn.ReLU(),
+        nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(32, 3),
+    )
+    with torch.no_grad():  # sharper outputs, so the surrogate weights are far from ties
+        for p in net.parameters():
+            p.mul_(4.0)
+    return TorchClassifier(net.eval(), ("angry", "happy", "sad"), input_size=SIDE)
+
+
+@pytest.fixture(scope="module")
+def images() -> np.ndarray:
+    rng = np.random.default_rng(1)
+    yy, xx = np.mgrid[0:SIDE, 0:SIDE]
+    out = []
+    for k in range(3):  # smooth blobs + noise: quickshift finds ~10-20 superpixels
+        base = np.stack([128 + 100 * np.sin((xx + 7 * k) / (4 + c)) * np.cos(yy / (5 + k))
+                         for c in range(3)], axis=-1)
+        out.append(np.clip(base + rng.normal(0, 8, base.shape), 0, 255).astype(np.uint8))
+    return np.stack(out)
+
+
+class Recorder:
+    """A model wrapper that keeps every batch it is given."""
+
+    def __init__(self, model: TorchClassifier):
+        self.model, self.batches = model, []
+        self.classes = model.classes
+
+    def predict_proba(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
+        self.batches.append(np.array(x))
+        return self.model.predict_proba(x, batch_size=batch_size)
+
+
+def _stock(model, image, label, seed, num_samples, segmenter):
+    """Stock lime, keeping its design matrix and the images it sent to the model."""
+    explainer = LimeImageExplainer(random_state=seed)
+    captured = {}
+    original = explainer.data_labels
+
+    def data_labels(*args, **kwargs):
+        captured["data"], captured["labels"] = original(*args, **kwargs)
+        return captured["data"], captured["labels"]
+
+    explainer.data_labels = data_labels
+    rec = Recorder(model)
+    exp = explainer.explain_instance(
+        image, rec.predict_proba, labels=(label,), top_labels=None, hide_color=None,
+        num_samples=num_samples, segmentation_fn=segmenter, random_seed=123)
+    return exp, captured["data"], np.concatenate(rec.batches)
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_identical_to_stock_lime(model, images, seed):
+    segmenter = make_segmenter(SIDE)
+    rec = Recorder(model)
+    results = explain_batch(rec, images[:2], [1, "sad"], num_samples=50, seed=seed,
+                            keep_data=True, batch_size=16, progress=False)
+    ours_sent = np.concatenate(rec.batches)
+    offset = 0
+    for i, res in enumerate(results):
+        exp, data, stock_sent = _stock(model, images[i], res.label, seed, 50, segmenter)
+        assert res.n_segments > 3
+        np.testing.assert_array_equal(exp.segments, res.segments)
+        np.testing.assert_array_equal(data, res.data)               # the same design matrix
+        # the same perturbed pixels: every stock image is one of ours (repeats sent once)
+        mine = ours_sent[offset:offset + res.n_evaluated]
+        offset += res.n_evaluated
+        keys = {m.tobytes(): j for j, m in enumerate(mine)}
+        assert all(s.tobytes() in keys for s in stock_sent)
+        assert len(keys) == res.n_evaluated == len({s.tobytes() for s in stock_sent})
+        # lime's surrogate, so lime's weights and top-5 positive mask
+        stock_w = dict(exp.local_exp[res.label])
+        np.testing.assert_allclose([stock_w[f] for f in range(res.n_segments)], res.weights,
+                                   rtol=1e-5, atol=1e-7)
+        assert [f for f, _ in exp.local_exp[res.label]] == [f for f, _ in res.local_exp]
+        _, stock_mask = exp.get_image_and_mask(res.label, positive_only=True, num_features=5,
+                                               hide_rest=False)
+        np.testing.assert_array_equal(stock_mask.astype(bool), res.top_mask)
+        assert res.top_mask.any() and res.label == [1, 2][i]
+
+
+def test_repeated_masks_evaluated_once(model, images):
+    # 3 superpixels -> at most 8 distinct perturbations, whatever num_samples is
+    seg = np.zeros((SIDE, SIDE), int)
+    seg[:, 10:20], seg[:, 20:] = 1, 2
+    rec = Recorder(model)
+    res = explain_batch(rec, images[:1], [0], num_samples=60, segments=[seg], keep_data=True,
+                        progress=False)[0]
+    sent = np.concatenate(rec.batches)
+    assert res.n_evaluated == len(sent) == len(np.unique(res.data, axis=0)) <= 8
+    exp = LimeImageExplainer(random_state=0).explain_instance(
+        images[0], model.predict_proba, labels=(0,), top_labels=None, num_samples=60,
+        segmentation_fn=lambda im: seg, random_seed=1)
+    np.testing.assert_allclose([dict(exp.local_exp[0])[f] for f in range(3)], res.weights,
+                               rtol=1e-5, atol=1e-7)
+
+
+def test_relabels_segments_and_converts_to_lime(model, images, caplog):
+    seg = np.ones((SIDE, SIDE), int)        # labels 1..3, as slic's start_label=1 gives
+    seg[:, 12:], seg[20:, :] = 2, 3
+    res = explain_batch(model, images[:1], [2], num_samples=30, segments=[seg], progress=False)[0]
+    assert "relabelled" in caplog.text
+    assert res.n_segments == 3 and set(np.unique(res.segments)) == {0, 1, 2}
+    _, mask = res.to_lime(images[0]).get_image_and_mask(2, num_features=5)
+    np.testing.assert_array_equal(mask.astype(bool), res.top_mask)
+
+
+def test_top_positive_follows_lime():
+    # lime keeps weights > 0 (not >= 0), in the order of decreasing |weight|, then the first k
+    local_exp = [(2, -0.9), (5, 0.4), (1, 0.0), (0, 0.1), (4, 0.05)]
+    assert top_positive(local_exp, 5) == [5, 0, 4]
+    assert top_positive(local_exp, 2) == [5, 0]
+
+
+def test_mean_colour_image_matches_lime(images):
+    seg = make_segmenter(SIDE)(images[0])
+    fudge = images[0].copy()
+    for x in np.unique(seg):  # lime's loop
+        fudge[seg == x] = tuple(np.mean(images[0][seg == x][:, c]) for c in range(3))
+    np.testing.assert_array_equal(mean_colour_image(images[0], seg), fudge)
+
+
+def test_deterministic_and_seed_dependent(model, images):
+    kw = dict(num_samples=40, keep_data=True, progress=False)
+    a = explain_batch(model, images, [0, 1, 2], seed=5, **kw)
+    b = explain_batch(model, images, [0, 1, 2], seed=5, **kw)
+    c = explain_batch(model, images, [0, 1, 2], seed=6, **kw)
+    for ra, rb, rc in zip(a, b, c):
+        np.testing.assert_array_equal(ra.data, rb.data)
+        np.testing.assert_array_equal(ra.weights, rb.weights)
+        np.testing.assert_array_equal(ra.top_mask, rb.top_mask)
+        assert not np.array_equal(ra.data, rc.data)
+
+
+def test_bad_input(model, images):
+    with pytest.raises(ValueError, match="uint8"):
+        explain_batch(model, images.astype(float), [0, 0, 0], progress=False)
+    with pytest.raises(ValueError, match="one class per image"):
+        explain_batch(model, images, [0], progress=False)
+    with pytest.raises(ValueError, match="neither"):
+        explain_batch(model, images[:1], ["contempt"], progress=False)
+
+
+def test_stability(model, images):
+    table = stability(model, images[:2], [0, 1], seeds=(0, 1), num_samples=40, progress=False)
+    assert list(table.columns) == ["image", "label", "n_segments", "mean_iou", "min_iou"]
+    assert table["mean_iou"].between(0, 1).all() and (table["min_iou"] <= table["mean_iou"]).all()
+    same = stability(model, images[:1], [0], seeds=(3, 3), num_samples=40, progress=False)
+    assert same["mean_iou"].item() == 1.0
+    assert mask_iou(np.eye(3, dtype=bool), np.eye(3, dtype=bool)[::-1]) == pytest.approx(1 / 5)
+
+
+# ---------------------------------------------------------------------------------------------
+def _fake_result(i: int, mask: np.ndarray) -> LimeResult:
+    return LimeResult(index=i, label=0, segments=np.zeros(mask.shape, int), weights=np.zeros(1),
+                      local_exp=[], intercept=0.0, score=0.0, local_pred=0.0, top_features=[],
+                      top_mask=mask, data=None, n_evaluated=0, seed=0)
+
+
+def test_aggregate_caps_at_n_and_reports_fewer():
+    # group "m": 14 sad images, 12 correct -> first 10 correct used; group "f": 9 sad, 8 correct
+    genders = ["m"] * 14 + ["f"] * 9
+    y_true = ["sad"] * 23
+    y_pred = ["sad"] * 23
+    y_pred[3] = y_pred[5] = "angry"      # two wrong among the males
+    y_pred[20] = "fear"                  # one wrong among the females
+    masks = []
+    for i in range(23):
+        m = np.zeros((4, 4), bool)
+        m[0, 0] = True                   # in every mask
+        m[1, 1] = i < 8                  # only in the first 8 (positions 0..7)
+        masks.append(m)
+    results = [_fake_result(i, m) for i, m in enumerate(masks)]
+    images = np.stack([np.full((4, 4, 3), i, np.uint8) for i in range(23)])
+    agg = aggregate_masks(results, y_true, y_pred, {"gender": genders}, n_per_class=10,
+                          images=images)
+    t = agg.table.set_index("gender")
+    cols = ["n_images", "n_correct", "n_used", "short", "n_empty_masks"]
+    assert t.loc["m", cols].tolist() == [14, 12, 10, False, 0]
+    assert t.loc["f", cols].tolist() == [9, 8, 8, True, 0]
+    male_used = [0, 1, 2, 4, 6, 7, 8, 9, 10, 11]     # first 10 correct, skipping 3 and 5
+    assert agg.used[("m", "sad")] == male_used
+    heat = agg.heatmaps[("m", "sad")]
+    assert heat[0, 0] == 1.0 and heat[1, 1] == pytest.approx(6 / 10) and heat[2, 2] == 0
+    assert agg.mean_images[("m", "sad")][0, 0, 0] == round(np.mean(male_used))
+    assert agg.used[("f", "sad")] == [14, 15, 16, 17, 18, 19, 21, 22]
+
+    fig = draw_heatmaps(agg)
+    assert len(fig.axes) == 2 * 2   # one class x (2 groups x red/yellow)
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+
+
+def test_aggregate_no_correct_image_gives_empty_cell():
+    results = [_fake_result(i, np.ones((2, 2), bool)) for i in range(2)]
+    agg = aggregate_masks(results, ["fear", "fear"], ["sad", "sad"], classes=["fear"])
+    assert agg.table["n_used"].tolist() == [0] and agg.heatmaps == {}
+
+
+# ---------------------------------------------------------------------------------------------
+LANDMARKS = np.array([[35, 40], [65, 40], [50, 55], [40, 70], [60, 70]], float)  # 100 x 100
+
+
+def test_region_shares_sum_to_one_and_masks_partition():
+    rng = np.random.default_rng(0)
+    shares = region_shares(rng.random((100, 100)), LANDMARKS)
+    assert set(shares) == set(REGIONS) and sum(shares.values()) == pytest.approx(1.0)
+    masks = region_masks(LANDMARKS, (100, 100))
+    stacked = np.stack([masks[r] for r in REGIONS]).astype(int)
+    assert (stacked.sum(0) == 1).all()
+    assert all(masks[r].any() for r in REGIONS)
+
+
+def test_region_shares_mouth_eyes_and_scaling():
+    mouth = np.zeros((100, 100), bool)
+    mouth[66:76, 38:62] = True
+    assert region_shares(mouth, LANDMARKS)["mouth"] == pytest.approx(1.0)
+    eye = np.zeros((100, 100), bool)
+    eye[30:44, 30:40] = True
+    assert region_shares(eye, LANDMARKS)["eyes_brows"] == pytest.approx(1.0)
+    bridge = np.zeros((100, 100), bool)
+    bridge[42:54, 47:53] = True
+    assert region_shares(bridge, LANDMARKS)["glabella_nose"] == pytest.approx(1.0)
+    # the same mouth mask at half resolution with landmarks given for the 100 px image
+    small = mouth[::2, ::2]
+    assert region_shares(small, LANDMARKS, size=100)["mouth"] == pytest.approx(1.0)
+    # a face rolled by 90 degrees: the regions turn with it
+    rolled = region_shares(np.rot90(mouth), LANDMARKS[:, ::-1] * [1, -1] + [0, 99])
+    assert rolled["mouth"] == pytest.approx(1.0, abs=0.05)
+    assert all(np.isnan(v) for v in region_shares(np.zeros((10, 10)), LANDMARKS).values())
+    with pytest.raises(ValueError, match="landmarks"):
+        region_shares(mouth, LANDMARKS[:4])
+
+
+def test_region_table_uses_mean_landmarks():
+    mouth = np.zeros((100, 100), bool)
+    mouth[66:76, 38:62] = True
+    results = [_fake_result(i, mouth) for i in range(3)]
+    agg = aggregate_masks(results, ["sad"] * 3, ["sad"] * 3)
+    lms = np.stack([LANDMARKS + d for d in (-1, 0, 1)])
+    table = agg.region_table(lms)
+    assert table.loc[0, "mouth"] == pytest.approx(1.0) and table.loc[0, "class"] == "sad"
