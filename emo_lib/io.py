@@ -45,6 +45,9 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
                                suffix=suffix if suffix is not None else path.suffix)
     os.close(fd)
     tmp_path = Path(tmp)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; results and caches are shareable
     try:
         yield tmp_path
         os.replace(tmp_path, path)
