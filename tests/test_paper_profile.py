@@ -1,0 +1,74 @@
+"""The paper profile on fake data trees: real-data adapters, the face pipeline and the data-set
+pages run end to end, and a missing data set stops the build before anything runs."""
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from emo_lib import runner
+from emo_lib.data import EMOTIONS_7
+from emo_lib.data.synthetic import render_face, sample_face
+from fakes import cafe_tree, class_folder_tree, nimh_tree
+
+ROOT = Path(__file__).resolve().parent.parent
+NIMH_LETTERS = {"A": "angry", "F": "fear", "H": "happy", "N": "neutral", "S": "sad"}
+
+
+def _facify(path: Path, label: str, seed: int) -> None:
+    """Overwrite a fake image with a drawn face (the detector needs a face to find)."""
+    spec, _ = sample_face(label, "child", "female", seed=seed)
+    image, _ = render_face(spec, 128)
+    Image.fromarray(image).save(path, quality=92)
+
+
+def _copy_book(dst: Path) -> Path:
+    dst.mkdir()
+    for item in ("_config.yml", "_toc.yml", "book", "notebooks", "profiles"):
+        src = ROOT / item
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dst / item)
+    return dst
+
+
+def test_paper_profile_names_missing_variables(monkeypatch, capsys, tmp_path):
+    for var in ("CAFE_ROOT", "NIMH_CHEFS_ROOT", "SE30K8_ROOT"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("EMO_BOOK_ROOT", str(_copy_book(tmp_path / "book")))
+    assert runner.main(["check", "--profile", "paper"]) == 2
+    err = capsys.readouterr().err
+    for var in ("CAFE_ROOT", "NIMH_CHEFS_ROOT", "SE30K8_ROOT"):
+        assert var in err, f"{var} not named in: {err}"
+
+
+@pytest.mark.slow
+def test_paper_profile_data_pages_on_fake_trees(tmp_path, monkeypatch, capsys):
+    cafe = cafe_tree(tmp_path / "cafe", n_children=2)
+    for i, p in enumerate(cafe):
+        token = p.name.split("_")[1].replace("open", "").replace("closed", "")
+        _facify(p, token if token in EMOTIONS_7 else "neutral", i)
+    nimh = nimh_tree(tmp_path / "nimh", subjects=("M10", "F12"))
+    for i, p in enumerate(nimh):
+        _facify(p, NIMH_LETTERS[re.match(r"[MF]\d+(\w)", p.stem).group(1)], 100 + i)
+    class_folder_tree(tmp_path / "se30k8", per_class=[6, 5, 4, 3, 3, 3, 2, 2])
+    monkeypatch.setenv("CAFE_ROOT", str(tmp_path / "cafe"))
+    monkeypatch.setenv("NIMH_CHEFS_ROOT", str(tmp_path / "nimh"))
+    monkeypatch.setenv("SE30K8_ROOT", str(tmp_path / "se30k8"))
+    book = _copy_book(tmp_path / "book")
+    monkeypatch.setenv("EMO_BOOK_ROOT", str(book))
+    monkeypatch.setenv("EMO_RESULTS", str(book / "results"))
+    monkeypatch.setenv("EMO_CACHE", str(tmp_path / "cache"))
+    code = runner.main(["build", "--profile", "paper", "--only", "datasets_noh2023",
+                        "datasets_jeong2021", "--no-book", "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0, out[-3000:]
+    noh = json.loads((book / "results" / "datasets_noh2023" / "results.json").read_text())
+    assert not noh["synthetic"] and {d["name"] for d in noh["datasets"]} == {"cafe", "nimh_chefs"}
+    found = {"cafe": len(cafe), "nimh_chefs": len(nimh)}
+    for d in noh["datasets"]:   # counts in = used + excluded (faces not found are exclusions)
+        assert d["images"] + d["excluded"] == found[d["name"]]
+        assert d["images"] > 0
+    se = json.loads((book / "results" / "datasets_jeong2021" / "results.json").read_text())
+    assert se["values"]["se_images"] == 28 and se["values"]["se_ratio"] == 3.0
