@@ -2,6 +2,10 @@
 restored), ``evaluate`` (accuracy, macro F1, per-class F1, confusion), stratified and
 subject-grouped folds, and ``cross_validate`` (one row per fold) with ``summarize``.
 
+``cached_cross_validate`` is ``cross_validate`` with each fold's row kept on disk (JSON under
+``emo_lib.io.cache_dir("cv")``), keyed by everything that determines it: identical runs in
+different notebooks train once, and an interrupted build resumes at the next fold.
+
 Every random choice is seeded: with the same seed the CPU path gives identical weights.
 On CUDA the loop uses autocast (bf16 where supported, else fp16 with a gradient scaler),
 channels_last inputs and a pinned-memory DataLoader; that path only runs when
@@ -10,12 +14,16 @@ channels_last inputs and a pinned-memory DataLoader; that path only runs when
 from __future__ import annotations
 
 import copy
+import dataclasses
+import hashlib
+import json
 import logging
 import random
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any, Callable, Hashable, Sequence
+from pathlib import Path
+from typing import Any, Callable, Hashable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -28,6 +36,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm.auto import tqdm
 
 from . import augment
+from .io import cache_dir, read_json, write_json
 from .models.base import TorchClassifier, preprocess
 
 log = logging.getLogger(__name__)
@@ -418,7 +427,8 @@ def cross_validate(build_model: Callable[[], TorchClassifier], images: np.ndarra
                    loss_factory: Callable[[np.ndarray], nn.Module] | None = None,
                    config: FitConfig = FitConfig(), seed: int = 0, val_fraction: float = 0.1,
                    progress: bool = True,
-                   make_sampler: Callable[[np.ndarray], Sampler] | None = None) -> pd.DataFrame:
+                   make_sampler: Callable[[np.ndarray], Sampler] | None = None,
+                   keep_confusion: bool = False) -> pd.DataFrame:
     """Train and test one fresh model per fold; one row per fold.
 
     Per fold: a stratified ``val_fraction`` of the training part is held out for early stopping
@@ -432,7 +442,8 @@ def cross_validate(build_model: Callable[[], TorchClassifier], images: np.ndarra
     classes. Fold f uses seed ``seed + f``.
 
     Columns: fold, accuracy, macro_f1, f1_<class>..., best_epoch, stopped_early, seconds,
-    n_train_items, n_val, n_test.
+    n_train_items, n_val, n_test (and, with ``keep_confusion``, ``confusion``: the test fold's
+    confusion matrix as nested lists, rows true, columns predicted).
     """
     y = np.asarray(labels)
     if not np.issubdtype(y.dtype, np.integer):
@@ -469,6 +480,8 @@ def cross_validate(build_model: Callable[[], TorchClassifier], images: np.ndarra
         row: dict[str, Any] = {"fold": f, "accuracy": scores["accuracy"],
                                "macro_f1": scores["macro_f1"]}
         row.update({f"f1_{c}": v for c, v in scores["per_class_f1"].items()})
+        if keep_confusion:
+            row["confusion"] = scores["confusion"].tolist()
         row.update(best_epoch=result.best_epoch, stopped_early=result.stopped_early,
                    seconds=time.perf_counter() - start, n_train_items=len(items),
                    n_val=len(val_idx), n_test=len(test_idx))
@@ -481,3 +494,140 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
     """Mean and standard deviation (ddof 1) over folds of every numeric column but ``fold``."""
     numeric = df.drop(columns=["fold"], errors="ignore").select_dtypes("number")
     return numeric.agg(["mean", "std"])
+
+
+# --------------------------------------------------------------------------- results cache
+
+#: Part of every cache key: bump it when a change to the training or evaluation code changes
+#: results, so folds cached by the old code are never mixed with new ones.
+CV_CACHE_VERSION = 1
+
+#: FitConfig fields that cannot change a result (left out of the key).
+_CONFIG_NOT_IN_KEY = ("num_workers",)
+
+
+def array_fingerprint(images: np.ndarray, labels: Sequence[int] | np.ndarray,
+                      chunk: int = 1024) -> str:
+    """A content hash of ``images`` (shape, dtype, pixels) and ``labels``: two arrays with the
+    same fingerprint train to the same numbers. Reads ``chunk`` images at a time (memmaps)."""
+    h = hashlib.sha256(f"{images.shape}|{images.dtype}|".encode())
+    for s in range(0, len(images), chunk):
+        h.update(np.ascontiguousarray(images[s:s + chunk]).tobytes())
+    h.update(np.ascontiguousarray(np.asarray(labels, dtype=np.int64)).tobytes())
+    return h.hexdigest()[:16]
+
+
+def folds_fingerprint(folds: Folds) -> str:
+    """A hash of the fold index arrays (their order included)."""
+    h = hashlib.sha256()
+    for tr, te in folds:
+        h.update(np.asarray(tr, dtype=np.int64).tobytes() + b"|")
+        h.update(np.asarray(te, dtype=np.int64).tobytes() + b"#")
+    return h.hexdigest()[:16]
+
+
+def canonical_json(obj: Any) -> str:
+    """``obj`` as JSON with sorted keys and no whitespace (tuples as lists): equal descriptions
+    give equal strings. Raises TypeError naming the value that is not plain JSON."""
+    try:
+        return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=True)
+    except TypeError as err:
+        raise TypeError(f"a cache key must be plain JSON (str, int, float, bool, None, lists, "
+                        f"dicts); {err}. Describe callables by name and settings instead") from err
+
+
+def cv_cache_spec(spec: Mapping[str, Any], *, data_id: str, folds: Folds, config: FitConfig,
+                  seed: int, val_fraction: float) -> dict[str, Any]:
+    """The full description a cached cross-validation is keyed by: the caller's ``spec`` (model,
+    training items, loss, sampler, device...) plus the data, folds, training settings, seed,
+    validation fraction, cache version and torch version."""
+    cfg = {k: (list(v) if isinstance(v, tuple) else v)
+           for k, v in dataclasses.asdict(config).items() if k not in _CONFIG_NOT_IN_KEY}
+    cfg["freeze"] = list(cfg.get("freeze", ()))
+    return {"spec": dict(spec), "data": data_id, "folds": folds_fingerprint(folds),
+            "n_folds": len(folds), "config": cfg, "seed": int(seed),
+            "val_fraction": float(val_fraction), "version": CV_CACHE_VERSION,
+            "torch": torch.__version__}
+
+
+def cv_cache_key(full_spec: Mapping[str, Any]) -> str:
+    """sha256 of the canonical JSON of ``full_spec`` (see :func:`cv_cache_spec`)."""
+    return hashlib.sha256(canonical_json(full_spec).encode()).hexdigest()
+
+
+def _cache_root(cache: bool | str | Path | None) -> Path | None:
+    if cache is None or cache is False:
+        return None
+    if cache is True:
+        return cache_dir("cv")
+    root = Path(cache)
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _read_fold(path: Path, key: str, fold: int) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    try:
+        record = read_json(path)
+        if record.get("key") != key or int(record["row"]["fold"]) != fold:
+            raise ValueError("key or fold does not match its file name")
+        row = record["row"]
+        return {c: row[c] for c in record["columns"]}  # JSON keys are sorted: restore order
+    except (ValueError, KeyError, TypeError, OSError) as err:
+        log.warning("ignoring unreadable cached fold %s (%s); training it again", path, err)
+        return None
+
+
+def cached_cross_validate(spec: Mapping[str, Any], build_model: Callable[[], TorchClassifier],
+                          images: np.ndarray, labels: Sequence[int] | np.ndarray, folds: Folds,
+                          *, make_train_items: Callable[[np.ndarray], Items] | None = None,
+                          loss_factory: Callable[[np.ndarray], nn.Module] | None = None,
+                          config: FitConfig = FitConfig(), seed: int = 0,
+                          val_fraction: float = 0.1, progress: bool = True,
+                          make_sampler: Callable[[np.ndarray], Sampler] | None = None,
+                          cache: bool | str | Path | None = True,
+                          data_id: str | None = None) -> pd.DataFrame:
+    """:func:`cross_validate` (with ``keep_confusion``), one fold at a time, each fold's row
+    cached as ``<cache>/<key>/fold<f>.json``.
+
+    ``spec`` must describe, in plain JSON, everything the callables do (model name and input
+    size, its initial weights, the training-items recipe, the loss, the sampler, the device):
+    the key is the sha256 of ``spec`` plus the data (``data_id``, default
+    :func:`array_fingerprint` of ``images`` and ``labels``), the folds, ``config`` (but
+    ``num_workers``), ``seed``, ``val_fraction`` and :data:`CV_CACHE_VERSION`. Two calls with
+    the same key get the same rows; the second trains nothing. A fold is written as soon as it
+    is done (atomically), so an interrupted run resumes at the next fold. ``cache``: True (the
+    default folder ``cache_dir("cv")``), a folder, or False (no cache).
+
+    Fold f is trained exactly as ``cross_validate`` trains it (seed ``seed + f``), so the rows
+    equal ``cross_validate(..., keep_confusion=True)``'s; the extra column ``from_cache`` says
+    which came from disk (their ``seconds`` are those of the run that trained them).
+    """
+    y = np.asarray(labels)
+    data_id = data_id or array_fingerprint(images, y)
+    full = cv_cache_spec(spec, data_id=data_id, folds=folds, config=config, seed=seed,
+                         val_fraction=val_fraction)
+    key = cv_cache_key(full)
+    root = _cache_root(cache)
+    folder = None if root is None else root / key
+    rows = []
+    for f, fold in enumerate(tqdm(folds, desc="folds (cached)", disable=not progress)):
+        path = None if folder is None else folder / f"fold{f}.json"
+        row = None if path is None else _read_fold(path, key, f)
+        if row is not None:
+            row["from_cache"] = True
+        else:
+            df = cross_validate(build_model, images, y, [fold],
+                                make_train_items=make_train_items, loss_factory=loss_factory,
+                                config=config, seed=seed + f, val_fraction=val_fraction,
+                                progress=progress, make_sampler=make_sampler,
+                                keep_confusion=True)
+            row = {k: (v.item() if isinstance(v, np.generic) else v)
+                   for k, v in df.iloc[0].to_dict().items()}
+            row["fold"] = f
+            if path is not None:
+                write_json(path, {"key": key, "spec": full, "row": row, "columns": list(row)})
+            row["from_cache"] = False
+        rows.append(row)
+    return pd.DataFrame(rows)

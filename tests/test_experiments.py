@@ -1,0 +1,381 @@
+"""Jeong & Kim 2021 drivers (emo_lib.experiments) and the cross-validation cache
+(emo_lib.train.cached_cross_validate): tiny arrays, a tiny registered network, 1 epoch."""
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import torch.nn as nn
+
+from emo_lib import experiments as ex
+from emo_lib import paper
+from emo_lib import train as train_mod
+from emo_lib.models import register_model
+from emo_lib.models.base import TorchClassifier
+from emo_lib.train import FitConfig, cached_cross_validate, cross_validate, stratified_folds
+
+CLASSES = ("happy", "sad", "fear")
+CONFIG = FitConfig(epochs=1, lr=0.01, batch_size=8)
+
+
+@register_model("test_tiny_net")
+def _tiny(*, classes, input_size=32, device="cpu", pretrained=False, batch_size=64):
+    module = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                           nn.Flatten(), nn.Linear(4, len(classes)))
+    return TorchClassifier(module=module, classes=tuple(classes), input_size=input_size,
+                           device=device, info={"pretrained": False})
+
+
+def toy(n=36, size=32, seed=0):
+    """Three classes of brightness 40 / 128 / 215 with noise; class sizes 18 / 12 / 6."""
+    rng = np.random.default_rng(seed)
+    y = np.array([0] * (n // 2) + [1] * (n // 3) + [2] * (n - n // 2 - n // 3))
+    base = np.array([40, 128, 215])[y][:, None, None, None]
+    x = np.clip(base + rng.normal(0, 20, (n, size, size, 3)), 0, 255).astype(np.uint8)
+    return x, y
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMO_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def fits(monkeypatch):
+    """Count the models trained."""
+    calls = []
+    real = train_mod.fit
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(train_mod, "fit", spy)
+    return calls
+
+
+COMMON = dict(folds=2, config=CONFIG, seed=0, progress=False)
+
+
+# --------------------------------------------------------------------------- the cache
+
+
+def _cv(x, y, folds, **kw):
+    kw = {"config": CONFIG, "seed": 3, "progress": False, **kw}
+    return cached_cross_validate({"model": "tiny"}, lambda: _tiny(classes=CLASSES), x, y,
+                                 folds, **kw)
+
+
+def test_cache_matches_cross_validate_and_trains_once(cache, fits):
+    x, y = toy()
+    folds = stratified_folds(y, 2, seed=0)
+    first = _cv(x, y, folds)
+    assert len(fits) == 2 and not first["from_cache"].any()
+    plain = cross_validate(lambda: _tiny(classes=CLASSES), x, y, folds, config=CONFIG, seed=3,
+                           progress=False, keep_confusion=True)
+    cols = ["fold", "accuracy", "macro_f1", "f1_happy", "f1_sad", "f1_fear", "n_train_items"]
+    pd.testing.assert_frame_equal(first[cols], plain[cols], check_dtype=False)
+    assert first["confusion"].tolist() == plain["confusion"].tolist()
+    assert len(fits) == 4
+    again = _cv(x, y, folds)
+    assert len(fits) == 4 and again["from_cache"].all()   # nothing trained the second time
+    pd.testing.assert_frame_equal(first.drop(columns="from_cache"),
+                                  again.drop(columns="from_cache"), check_dtype=False)
+
+
+def test_cache_key_covers_what_changes_the_result(cache, fits):
+    x, y = toy()
+    folds = stratified_folds(y, 2, seed=0)
+    _cv(x, y, folds)
+    _cv(x, y, folds, config=FitConfig(epochs=1, lr=0.02, batch_size=8))   # lr
+    _cv(x, y, folds, seed=4)                                               # seed
+    x2 = x.copy()
+    x2[0, 0, 0, 0] ^= 1
+    _cv(x2, y, folds)                                                      # one pixel
+    _cv(x, y, stratified_folds(y, 2, seed=1))                              # other folds
+    assert len(fits) == 10
+    _cv(x, y, folds, config=FitConfig(epochs=1, lr=0.01, batch_size=8, num_workers=0))
+    assert len(fits) == 10   # num_workers does not change a result: still cached
+
+
+def test_cache_resumes_after_an_interrupted_fold_and_skips_a_corrupt_file(cache, fits, caplog):
+    x, y = toy()
+    folds = stratified_folds(y, 2, seed=0)
+    _cv(x, y, folds)
+    files = sorted(cache.rglob("fold*.json"))
+    assert [f.name for f in files] == ["fold0.json", "fold1.json"]
+    files[1].unlink()                       # as if the run died during fold 1
+    resumed = _cv(x, y, folds)
+    assert len(fits) == 3 and resumed["from_cache"].tolist() == [True, False]
+    files[0].write_text("{not json")
+    again = _cv(x, y, folds)
+    assert len(fits) == 4 and again["from_cache"].tolist() == [False, True]
+    assert "unreadable cached fold" in caplog.text
+
+
+def test_cache_off_and_bad_spec(cache, fits):
+    x, y = toy()
+    folds = stratified_folds(y, 2, seed=0)
+    _cv(x, y, folds, cache=False)
+    _cv(x, y, folds, cache=False)
+    assert len(fits) == 4 and not list(cache.rglob("*.json"))
+    with pytest.raises(TypeError, match="plain JSON"):
+        cached_cross_validate({"model": object()}, lambda: _tiny(classes=CLASSES), x, y, folds,
+                              config=CONFIG, progress=False)
+
+
+# --------------------------------------------------------------------------- recipes
+
+
+def test_recipes_and_methods():
+    y = np.array([0] * 10 + [1] * 4 + [2] * 2)
+    assert ex.sweep_recipe(ex.NO_AUGMENTATION).make_items(0) is None
+    items = ex.sweep_recipe("cutout").make_items(0)(y)
+    assert len(items) == 32 and items[-1] == (15, "cutout")
+    recipe, loss = ex.method_cell("proposed", n_min=8, selected_transforms=["rotation"])
+    counts = np.bincount(y[[i for i, _ in recipe.make_items(0)(y)]])
+    assert counts.tolist() == [10, 8, 8] and loss == "focal"
+    assert ex.method_cell("baseline", n_min=8, selected_transforms=[]) == \
+        (ex.sweep_recipe(ex.NO_AUGMENTATION), "focal")   # Table 4's baseline is Table 3's cell
+    assert ex.method_cell("weighted_cross_entropy", n_min=8,
+                          selected_transforms=[])[1] == "weighted_cross_entropy"
+    sampler = ex.method_cell("class_balanced_sampling", n_min=8,
+                             selected_transforms=[])[0].make_sampler(0)(y)
+    assert len(list(sampler)) == len(y)
+    with pytest.raises(KeyError, match="unknown method"):
+        ex.method_cell("smote", n_min=8, selected_transforms=[])
+    with pytest.raises(ValueError, match="n_min"):
+        ex.Recipe("balanced", ("rotation",))
+    with pytest.raises(KeyError, match="unknown transform"):
+        ex.sweep_recipe("sharpen")
+    assert ex.effective_n_min(1500, 0.02, synthetic=True) == 30
+    assert ex.effective_n_min(1500, 0.02, synthetic=False) == 1500
+
+
+# --------------------------------------------------------------------------- grids
+
+
+def test_sweep_shares_cells_with_table4_and_fig5(cache, fits):
+    x, y = toy()
+    sweep = ex.run_sweep(x, y, CLASSES, ["cutout"], ["test_tiny_net"],
+                         ["focal", "cross_entropy"], **COMMON)
+    assert len(fits) == 2 * 2 * 2   # 2 transforms (with no augmentation) x 2 losses x 2 folds
+    assert list(sweep.columns[:4]) == ["transform", "model", "loss", "fold"]
+    assert {"accuracy", "macro_f1", "f1_fear", "confusion"} <= set(sweep.columns)
+    assert sweep["transform"].unique().tolist() == [ex.NO_AUGMENTATION, "cutout"]
+    balanced = ex.run_balanced(x, y, CLASSES, ["baseline", "proposed"], n_min=12,
+                               selected_transforms=["rotation"], model="test_tiny_net",
+                               **COMMON)
+    assert len(fits) == 8 + 2        # the baseline came from the sweep's cache
+    assert balanced.groupby("method")["from_cache"].all().to_dict() == \
+        {"baseline": True, "proposed": False}
+    base = ex.select(sweep, transform=ex.NO_AUGMENTATION, loss="focal")
+    assert base["macro_f1"].tolist() == ex.select(balanced, method="baseline")["macro_f1"].tolist()
+    scaling = ex.run_scaling(x, y, CLASSES, ["test_tiny_net"], reference_models=[],
+                             gain_reference="test_tiny_net", n_min=12,
+                             selected_transforms=["rotation"], **COMMON)
+    assert len(fits) == 10           # proposed and baseline both cached
+    assert list(zip(scaling["method"], scaling["model"]))[::2] == \
+        [("proposed", "test_tiny_net"), ("baseline", "test_tiny_net")]
+
+
+def test_balanced_baseline_with_sweep_settings_adds_a_row(cache, fits):
+    x, y = toy()
+    long = FitConfig(epochs=2, lr=0.01, batch_size=8, patience=1)
+    df = ex.run_balanced(x, y, CLASSES, ["baseline", "weighted_cross_entropy"], n_min=12,
+                         selected_transforms=["rotation"], model="test_tiny_net",
+                         baseline_config=CONFIG, folds=2, config=long, seed=0, progress=False)
+    assert df["method"].unique().tolist() == ["baseline", ex.BASELINE_TABLE4,
+                                              "weighted_cross_entropy"]
+    assert df.loc[df["method"] == "weighted_cross_entropy", "loss"].eq(
+        "weighted_cross_entropy").all()
+    table = ex.balanced_vs_paper(df)
+    assert table.index.tolist() == ["baseline", ex.BASELINE_TABLE4, "weighted_cross_entropy"]
+    assert table.loc["baseline", ("macro_f1", "paper")] == \
+        paper.paper_value("jeong2021.table4_efficientnet_b0_focal.baseline")[1]
+    assert np.isnan(table.loc["weighted_cross_entropy", ("macro_f1", "paper")])
+    diff = table[("macro_f1", "this run")] - table[("macro_f1", "paper")]
+    np.testing.assert_allclose(table[("macro_f1", "difference")], diff)
+
+
+# --------------------------------------------------------------------------- tables, claims
+
+
+def fake_results(cells, seed=0):
+    """Long results frame with given mean macro F1 / accuracy per cell, two folds each."""
+    rows = []
+    for cell, (acc, f1) in cells.items():
+        for fold, d in enumerate((-0.01, 0.01)):
+            rows.append({**dict(cell), "fold": fold, "accuracy": acc + d, "macro_f1": f1 + d})
+    return pd.DataFrame(rows)
+
+
+def paper_as_results(loss_list=("cross_entropy", "focal")):
+    frames = [ex.paper_sweep(loss) for loss in loss_list]
+    df = pd.concat(frames, ignore_index=True)
+    return pd.concat([df.assign(fold=0), df.assign(fold=1)], ignore_index=True)
+
+
+def test_select_top_transforms_reports_the_papers_tie():
+    names, ties = ex.select_top_transforms(ex.paper_sweep("focal"))
+    # ranked by F1, the tie broken by the catalogue order: the paper's five
+    assert names == ["random_crop", "random_width", "random_zoom", "rotation", "cutout"]
+    assert sorted(names) == sorted(paper.paper_value("jeong2021.selected_transforms"))
+    assert sorted(ties) == ["cutout", "random_contrast", "rotation"]
+    names, ties = ex.select_top_transforms(ex.paper_sweep("cross_entropy"),
+                                           loss="cross_entropy", k=1)
+    assert names == ["random_height"]
+    assert sorted(ties) == ["random_height", "random_width"]   # both 0.276
+    run = fake_results({(("transform", t), ("model", "m"), ("loss", "focal")): (0.5, f)
+                        for t, f in [("blur", 0.3), ("cutout", 0.2), ("rotation", 0.25)]})
+    assert ex.select_top_transforms(run, model="m", k=2) == (["blur", "rotation"], [])
+    with pytest.raises(KeyError, match="no sweep results"):
+        ex.select_top_transforms(run, model="vgg16")
+
+
+def test_sweep_vs_paper_layout():
+    run = fake_results({(("transform", t), ("model", "efficientnet_b0"), ("loss", "focal")):
+                        (0.5, 0.2) for t in [ex.NO_AUGMENTATION, "cutout"]})
+    table = ex.paper_table(run, "table3")
+    assert table.index.tolist() == [ex.NO_AUGMENTATION, "cutout"]
+    p = paper.paper_value("jeong2021.table3_focal.cutout.efficientnet_b0")
+    assert table.loc["cutout", ("efficientnet_b0", "macro_f1", "paper")] == p[1]
+    assert table.loc["cutout", ("efficientnet_b0", "accuracy", "this run")] == pytest.approx(0.5)
+    assert table.loc["cutout", ("efficientnet_b0", "macro_f1", "difference")] == \
+        pytest.approx(0.2 - p[1])
+    with pytest.raises(KeyError):
+        ex.paper_table(run, "table2")
+
+
+def test_claims_on_the_papers_own_numbers_are_supported():
+    sweep = paper_as_results()
+    t4 = paper.paper_value("jeong2021.table4_efficientnet_b0_focal")
+    balanced = fake_results({(("method", m), ("model", "efficientnet_b0")): tuple(v)
+                             for m, v in t4.items()})
+    b5 = paper.paper_value("jeong2021.fig5_scaling.efficientnet_b5")
+    scaling = fake_results({(("method", "proposed"), ("model", "efficientnet_b5")): tuple(b5),
+                            (("method", "baseline"), ("model", "efficientnet_b0")):
+                            tuple(t4["baseline"])})
+    v = ex.claim_verdicts(sweep=sweep, balanced=balanced, scaling=scaling)
+    # the paper's own Table 3 has ResNet-50 at or above EfficientNet-B0 in F1 in four cells
+    assert v["verdict"].tolist() == ["supported", "supported", "partly supported",
+                                     "supported"], v["evidence"].tolist()
+    assert "accuracy: ahead in all" in v.loc["b0_beats_others", "evidence"]
+    assert "not ahead in 4 (blur/focal" in v.loc["b0_beats_others", "evidence"]
+    own = ex.claim_verdicts(**ex.paper_results())
+    pd.testing.assert_series_equal(own["verdict"], v["verdict"])
+    assert "+31%" in v.loc["proposed_gain_b0", "evidence"]   # (0.325 - 0.249) / 0.249
+    assert "+40%" in v.loc["gain_b5", "evidence"]
+    assert "random_flip, random_height" in v.loc["focal_beats_ce", "evidence"]
+    assert v.loc["gain_b5", "claim"].startswith("With EfficientNet-B5")
+
+
+def test_claims_can_fail_and_say_what_was_not_tested():
+    sweep = paper_as_results()
+    worse = sweep.copy()
+    mask = (worse["model"] == "efficientnet_b0") & (worse["transform"] == "cutout")
+    worse.loc[mask, ["accuracy", "macro_f1"]] = 0.0
+    balanced = fake_results({(("method", "baseline"), ("model", "efficientnet_b0")): (0.6, 0.3),
+                             (("method", "proposed"), ("model", "efficientnet_b0")): (0.6, 0.2)})
+    v = ex.claim_verdicts(sweep=worse, balanced=balanced)
+    assert v.loc["proposed_gain_b0", "verdict"] == "not supported"
+    assert v.loc["b0_beats_others", "verdict"] == "not supported"
+    assert "cutout/focal" in v.loc["b0_beats_others", "evidence"]
+    assert "accuracy: not ahead in 2" in v.loc["b0_beats_others", "evidence"]
+    assert v.loc["focal_beats_ce", "verdict"] == "not supported"   # cutout: focal 0 < CE 0
+    assert v.loc["gain_b5", "verdict"] == "not tested"
+    only_b0 = sweep[sweep["model"] == "efficientnet_b0"]
+    assert ex.claim_verdicts(sweep=only_b0).loc["b0_beats_others", "verdict"] == "not tested"
+    assert (ex.claim_verdicts()["verdict"] == "not tested").all()
+
+
+def test_relative_gain_and_paper_gain():
+    rows = fake_results({(("method", "baseline"),): (0.5, 0.2), (("method", "proposed"),): (0.5, 0.3)})
+    g = ex.relative_gain(ex.select(rows, method="baseline"), ex.select(rows, method="proposed"))
+    assert g["gain"] == pytest.approx(0.5) and g["folds_gained"] == 2 and g["folds"] == 2
+    assert ex.paper_gain("proposed") == pytest.approx((0.325 - 0.249) / 0.249)
+    with pytest.raises(ValueError, match="both cells"):
+        ex.relative_gain(ex.select(rows, method="x"), rows)
+
+
+def test_confusion_and_scaling_tables(cache):
+    x, y = toy()
+    df = ex.run_scaling(x, y, CLASSES, ["test_tiny_net"], reference_models=["test_tiny_net"],
+                        gain_reference=None, n_min=12, selected_transforms=["rotation"],
+                        **COMMON)
+    cm = ex.confusion_sum(df, model="test_tiny_net", method="proposed")
+    assert cm.shape == (3, 3) and cm.sum() == len(y)
+    sizes = pd.DataFrame({"params_m": [0.1]}, index=pd.Index(["test_tiny_net"], name="model"))
+    table = ex.paper_table(df, "fig5", sizes=sizes)
+    assert table.index.tolist() == [("test_tiny_net", "proposed"), ("test_tiny_net", "baseline")]
+    assert table["paper_macro_f1"].isna().all()   # the paper has no such model
+    assert table.loc[("test_tiny_net", "proposed"), "params_m"] == 0.1
+    fig = ex.scaling_figure(table.dropna(subset=["params_m"]))
+    assert len(fig.axes) == 2
+    assert len(ex.confusion_figure({"a": cm, "b": cm}, CLASSES).axes) == 2
+    fig = ex.confusion_figure({"a": cm}, CLASSES, order=["fear", "happy", "sad"])
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["fear", "happy", "sad"]
+    assert ex.classes_by_frequency(np.array([2, 2, 1, 0, 2, 1]), CLASSES) == \
+        ["fear", "sad", "happy"]
+    assert len(ex.sweep_figure(df.assign(transform=ex.NO_AUGMENTATION)).axes) == 1
+
+
+def test_model_sizes_small_and_reference(cache):
+    ex._count.cache_clear()   # counted afresh, so the disk cache is written here
+    sizes = ex.model_sizes(["efficientnet_b0"], n_classes=8, input_size=32, reference=False)
+    assert len(list(cache.rglob("efficientnet_b0-8-32-*.json"))) == 1
+    assert sizes.loc["efficientnet_b0", "params_m"] == pytest.approx(4.02, abs=0.02)
+    assert 0 < sizes.loc["efficientnet_b0", "flops_b"] < 0.39 * (32 / 224) ** 2 * 1.5
+    assert ex.reference_input_size("efficientnet_b5") == 456
+
+
+def test_load_se30k8_drops_empty_classes(caplog):
+    from emo_lib.data.manifest import Manifest
+
+    frame = pd.DataFrame({"label": ["happy", "sad", "happy"]})
+    m = Manifest(frame=frame, exclusions=pd.DataFrame(), classes=("happy", "fear", "sad"),
+                 name="t")
+    y, classes = ex.label_indices(m)
+    assert classes == ("happy", "sad") and y.tolist() == [0, 1, 0]
+    assert "fear" in caplog.text
+
+
+def test_prediction_collapse_and_note():
+    one = [[3, 0, 0], [2, 0, 0], [1, 0, 0]]       # everything predicted as class 0
+    mixed = [[3, 0, 0], [0, 2, 0], [0, 1, 0]]
+    rows = pd.DataFrame({"method": ["a", "a", "b"], "confusion": [one, one, mixed]})
+    c = ex.prediction_collapse(rows, ["method"], CLASSES)
+    assert c["collapsed"].tolist() == [True, False]
+    assert c.loc[0, "top_class"] == "happy" and c.loc[1, "top_share"] == pytest.approx(0.5)
+    note = ex.collapse_note(c)
+    assert "1 of 2 cells" in note and "(happy) for every one of the test" in note
+    assert ex.collapse_note(c[~c["collapsed"]]) is None
+
+
+def test_scaling_trend():
+    idx = pd.MultiIndex.from_tuples([("b0", "proposed"), ("b1", "proposed"), ("b2", "proposed"),
+                                     ("r", "baseline")], names=["model", "method"])
+    table = pd.DataFrame({"params_m": [4, 6, 8, 20], "macro_f1": [0.2, 0.25, 0.24, 0.9]},
+                         index=idx)
+    t = ex.scaling_trend(table)
+    assert t["models"] == ["b0", "b1", "b2"] and not t["monotone"]
+    assert t["rho"] == pytest.approx(0.5)
+    flat = ex.scaling_trend(table.assign(macro_f1=0.1))
+    assert np.isnan(flat["rho"]) and flat["monotone"]
+
+
+def test_claims_on_collapsed_cells_are_inconclusive():
+    one = [[3, 0, 0], [2, 0, 0], [1, 0, 0]]
+    mixed = [[3, 0, 0], [0, 2, 0], [0, 1, 1]]
+    cells = {(("method", m), ("model", "efficientnet_b0")): (0.5, 0.2)
+             for m in ("baseline", "proposed")}
+    collapsed = fake_results(cells).assign(confusion=[one] * 4)
+    v = ex.claim_verdicts(balanced=collapsed)
+    assert v.loc["proposed_gain_b0", "verdict"] == "inconclusive"
+    learned = fake_results(cells).assign(confusion=[one, one, mixed, mixed])
+    assert ex.claim_verdicts(balanced=learned).loc["proposed_gain_b0", "verdict"] == \
+        "not supported"
+    sweep = fake_results({(("transform", t), ("model", "efficientnet_b0"), ("loss", loss)):
+                          (0.5, 0.2) for t in (ex.NO_AUGMENTATION, "cutout")
+                          for loss in ("focal", "cross_entropy")}).assign(confusion=[one] * 8)
+    assert ex.claim_verdicts(sweep=sweep).loc["focal_beats_ce", "verdict"] == "inconclusive"
