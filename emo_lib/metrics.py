@@ -46,6 +46,9 @@ def wilson_interval(correct: Any, n: Any, level: float = 0.95) -> tuple[np.ndarr
         centre = (p + z**2 / (2 * n)) / denom
         half = z / denom * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
         low, high = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+        # At 0 % or 100 % the bounds miss the estimate by ~1e-16: keep p inside its interval
+        # (matplotlib refuses a negative error bar; NIMH-ChEFS happy is 108/108 in the paper).
+        low, high = np.fmin(low, p), np.fmax(high, p)
     empty = n == 0
     return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
 

@@ -143,3 +143,10 @@ def test_counts_and_rates_figure_draws_bars_and_markers():
     assert len(fig.axes) == 2 and fig.axes[1].get_ylim()[1] == pytest.approx(1.05)
     import matplotlib.pyplot as plt
     plt.close(fig)
+
+
+def test_wilson_interval_contains_the_estimate_at_the_extremes():
+    from emo_lib.metrics import wilson_interval
+    low, high = wilson_interval([0, 10, 108], [7, 10, 108])
+    p = [0.0, 1.0, 1.0]
+    assert all(lo <= pi <= hi for lo, pi, hi in zip(low, p, high))
