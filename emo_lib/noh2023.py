@@ -744,7 +744,17 @@ def lime_age_claims(maps: pd.DataFrame, per_image: pd.DataFrame, alpha: float = 
     n = maps[maps["dataset"] == NIMH].set_index("class")
     shared = [k for k in c.index if k in n.index]
     if not shared:
-        raise ValueError("no class has LIME maps in both data sets")
+        # Too few correct answers for any class to have a map in both data sets (a weak model,
+        # tiny data): nothing to compare, which is a finding, not a crash.
+        reason = ("no class has LIME maps in both data sets (too few correctly classified "
+                  "images), so the maps cannot be compared")
+        claims = ["influence spread over the whole face", "little influence on the nose bridge",
+                  "concentrated on eyes, eyebrows, glabella and nose bridge",
+                  "the mouth matters too, except for neutral"]
+        rows = [{"claim": f"{ds}: {claim}.", "verdict": INCONCLUSIVE, "evidence": reason}
+                for ds, claim in zip((CAFE, CAFE, NIMH, NIMH), claims)]
+        return _verdicts(rows, ["cafe_spread", "cafe_little_nose", "nimh_upper_face",
+                                "nimh_mouth_except_neutral"])
     c, n = c.loc[shared], n.loc[shared]
     rows, keys = [], []
     img = per_image[per_image["class"].isin(shared)]

@@ -225,3 +225,11 @@ def test_rates_figure_draws_cells_at_zero_and_full_accuracy():
     fig = nh.rates_figure(acc, "dataset")
     assert len(fig.axes) == 2
     plt.close(fig)
+
+
+def test_lime_age_claims_without_shared_classes_are_inconclusive():
+    import pandas as pd
+    from emo_lib import noh2023 as nh
+    maps = pd.DataFrame({"dataset": [nh.CAFE, nh.NIMH], "class": ["disgust", "fear"]})
+    verdicts = nh.lime_age_claims(maps, pd.DataFrame(), n_perm=10)
+    assert len(verdicts) == 4 and set(verdicts["verdict"]) == {nh.INCONCLUSIVE}

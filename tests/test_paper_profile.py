@@ -72,3 +72,50 @@ def test_paper_profile_data_pages_on_fake_trees(tmp_path, monkeypatch, capsys):
         assert d["images"] > 0
     se = json.loads((book / "results" / "datasets_jeong2021" / "results.json").read_text())
     assert se["values"]["se_images"] == 28 and se["values"]["se_ratio"] == 3.0
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_paper_profile_noh2023_pages_with_test_made_hsemotion_weights(tmp_path, monkeypatch, capsys):
+    """Paper 1's five pages with the paper profile (hsemotion:enet_b0_7, real-data adapters, the
+    face detector) on fake trees and an HSEmotion-style legacy file the test writes. Its blob id
+    is not the pinned one, so the run must say so: it is loaded only with trust_unverified."""
+    import torch
+    from test_hsemotion import save_legacy, tiny_model
+
+    cafe = cafe_tree(tmp_path / "cafe", n_children=4)
+    for i, p in enumerate(cafe):
+        token = p.name.split("_")[1].replace("open", "").replace("closed", "")
+        _facify(p, token if token in EMOTIONS_7 else "neutral", i)
+    nimh = nimh_tree(tmp_path / "nimh", subjects=("M10", "F12"))
+    for i, p in enumerate(nimh):
+        _facify(p, NIMH_LETTERS[re.match(r"[MF]\d+(\w)", p.stem).group(1)], 100 + i)
+    weights = save_legacy(tiny_model(7, seed=3), tmp_path / "enet_b0_7.pt")
+    monkeypatch.setenv("CAFE_ROOT", str(tmp_path / "cafe"))
+    monkeypatch.setenv("NIMH_CHEFS_ROOT", str(tmp_path / "nimh"))
+    monkeypatch.setenv("SE30K8_ROOT", str(tmp_path))   # not used by these pages
+    book = _copy_book(tmp_path / "book")
+    monkeypatch.setenv("EMO_BOOK_ROOT", str(book))
+    monkeypatch.setenv("EMO_RESULTS", str(book / "results"))
+    monkeypatch.setenv("EMO_CACHE", str(tmp_path / "cache"))
+    pages = ["noh2023_age_accuracy", "noh2023_gender_accuracy", "noh2023_lime_age",
+             "noh2023_lime_gender", "noh2023_additional_training"]
+    options = f"{{path: '{weights}', trust_unverified: true}}"
+    overrides = [f"{p}.model_options={options}" for p in pages]
+    for p in ("noh2023_lime_age", "noh2023_lime_gender"):
+        overrides += [f"{p}.num_samples=20", f"{p}.images_per_class=1", f"{p}.stability_images=1",
+                      f"{p}.stability_seeds=[0, 1]", f"{p}.permutations=20"]
+    overrides += ["noh2023_additional_training.epochs=1", "noh2023_additional_training.folds=2",
+                  "noh2023_additional_training.batch_size=8"]
+    args = ["build", "--profile", "paper", "--only", *pages, "--no-book", "--quiet"]
+    for o in overrides:
+        args += ["-p", o]
+    torch.set_num_threads(1)
+    code = runner.main(args)
+    out = capsys.readouterr().out
+    assert code == 0, out[-4000:]
+    for page in pages:
+        record = json.loads((book / "results" / page / "results.json").read_text())
+        assert not record["synthetic"], page
+        assert record["params"]["model"] == "hsemotion:enet_b0_7"
+        assert record["device"].startswith("cpu")   # cuda asked for, not available: recorded
