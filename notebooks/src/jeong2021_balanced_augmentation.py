@@ -34,7 +34,7 @@ import pandas as pd
 import seaborn as sns
 
 from emo_lib import balance, paper
-from emo_lib import experiments as ex
+from emo_lib import jeong2021 as ex
 from emo_lib.report import Run, show_markdown
 from emo_lib.train import FitConfig
 

@@ -32,7 +32,7 @@ device = "cpu"  # cpu / cuda / auto
 
 # %%
 from emo_lib import paper
-from emo_lib import experiments as ex
+from emo_lib import jeong2021 as ex
 from emo_lib.report import Run, show_markdown
 from emo_lib.train import FitConfig
 

@@ -18,7 +18,7 @@ seed = 0
 
 # %%
 from emo_lib import augment, paper
-from emo_lib import experiments as ex
+from emo_lib import jeong2021 as ex
 from emo_lib.report import Run, show_markdown
 
 run = Run("jeong2021_transforms", params=dict(

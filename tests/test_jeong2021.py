@@ -1,4 +1,4 @@
-"""Jeong & Kim 2021 drivers (emo_lib.experiments) and the cross-validation cache
+"""Jeong & Kim 2021 drivers (emo_lib.jeong2021) and the cross-validation cache
 (emo_lib.train.cached_cross_validate): tiny arrays, a tiny registered network, 1 epoch."""
 import numpy as np
 import pandas as pd
@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from emo_lib import experiments as ex
+from emo_lib import jeong2021 as ex
 from emo_lib import paper
 from emo_lib import train as train_mod
 from emo_lib.models import register_model

@@ -617,7 +617,7 @@ def _claims() -> dict[str, str]:
     texts = paper.paper_value(f"{PAPER}.claims")
     if len(texts) != len(CLAIM_IDS):
         raise ValueError(f"paper_values.yaml lists {len(texts)} jeong2021 claims, "
-                         f"emo_lib.experiments knows {len(CLAIM_IDS)}: update CLAIM_IDS")
+                         f"emo_lib.jeong2021 knows {len(CLAIM_IDS)}: update CLAIM_IDS")
     return dict(zip(CLAIM_IDS, texts))
 
 
