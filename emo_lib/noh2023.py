@@ -74,6 +74,32 @@ def load_faces(dataset: str, root: str | None, options: Mapping[str, Any] | None
     return prepare_faces(manifest, size, device=device, progress=progress)
 
 
+def setup(run: Any, *, model: str, model_options: Mapping[str, Any] | None,
+          datasets: Mapping[str, tuple[str, str | None, Mapping[str, Any] | None]],
+          image_size: int, seed: int, progress: bool = False
+          ) -> tuple[TorchClassifier, dict[str, FaceSet]]:
+    """What every paper-1 page does first: the model on the run's device, each data set
+    (``{name: (dataset, root, options)}``) through the face pipeline at the model's input size,
+    then the provenance banner and the model note. Returns (model, {name: FaceSet})."""
+    from .models import load_model
+    from .report import show_markdown
+
+    device = str(run.device)
+    net = load_model(model, device=device, **dict(model_options or {}))
+    faces = {name: load_faces(ds, root, options, size=net.input_size, image_size=image_size,
+                              seed=seed, device=device, progress=progress)
+             for name, (ds, root, options) in datasets.items()}
+    run.banner(*(f.manifest for f in faces.values()))
+    show_markdown(model_note(net, model))
+    return net, faces
+
+
+def predict_all(net: TorchClassifier, faces: Mapping[str, FaceSet]) -> pd.DataFrame:
+    """:func:`predict_frame` for every data set, one frame."""
+    return pd.concat([predict_frame(net, f, name) for name, f in faces.items()],
+                     ignore_index=True)
+
+
 def class_order(labels: Sequence[Any]) -> list[str]:
     """The classes present in ``labels``, in the papers' order (angry ... surprise, contempt)."""
     present = set(pd.unique(pd.Series(labels, dtype=object)))

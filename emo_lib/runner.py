@@ -189,8 +189,8 @@ def resolve_parameters(profile: Profile, notebooks: Sequence[str],
             problems.append(str(err))
             continue
         params = {k: v for k, v in profile.defaults.items() if k in declared}
-        for source, given in (("profile", profile.notebooks.get(nb, {})),
-                              ("override", overrides.get(nb, {}))):
+        for source, given in ((str(profile.path), profile.notebooks.get(nb, {})),
+                              ("-p override", overrides.get(nb, {}))):
             for key, value in given.items():
                 if key not in declared:
                     problems.append(f"{nb}: parameter {key!r} ({source}) is not declared by the "

@@ -30,11 +30,9 @@ seed = 0  # generator seed and training seed
 device = "cpu"  # cpu / cuda / auto
 
 # %%
-import pandas as pd
 
 from emo_lib import noh2023 as nh
 from emo_lib import paper
-from emo_lib.models import load_model
 from emo_lib.report import Run, show_markdown
 from emo_lib.train import FitConfig
 
@@ -44,13 +42,10 @@ run = Run("noh2023_additional_training", params=dict(
     model_options=model_options, image_size=image_size, epochs=epochs, lr=lr,
     batch_size=batch_size, freeze=freeze, folds=folds, alpha=alpha, progress=progress,
     seed=seed, device=device))
-net = load_model(model, device=str(run.device), **model_options)
-load = dict(size=net.input_size, image_size=image_size, seed=seed, device=str(run.device),
-            progress=progress)
-faces = {nh.CAFE: nh.load_faces(cafe_dataset, cafe_root, cafe_options, **load),
-         nh.NIMH: nh.load_faces(nimh_dataset, nimh_root, nimh_options, **load)}
-run.banner(*(f.manifest for f in faces.values()))
-show_markdown(nh.model_note(net, model))
+net, faces = nh.setup(run, model=model, model_options=model_options, image_size=image_size,
+                      seed=seed, progress=progress,
+                      datasets={nh.CAFE: (cafe_dataset, cafe_root, cafe_options),
+                                nh.NIMH: (nimh_dataset, nimh_root, nimh_options)})
 config = FitConfig(epochs=epochs, lr=lr, batch_size=batch_size, freeze=tuple(freeze))
 
 # %% [markdown]

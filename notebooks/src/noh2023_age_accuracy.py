@@ -24,11 +24,9 @@ seed = 0  # generator seed
 device = "cpu"  # cpu / cuda / auto
 
 # %%
-import pandas as pd
 
 from emo_lib import noh2023 as nh
 from emo_lib import paper
-from emo_lib.models import load_model
 from emo_lib.report import Run, show_markdown
 
 run = Run("noh2023_age_accuracy", params=dict(
@@ -36,17 +34,13 @@ run = Run("noh2023_age_accuracy", params=dict(
     nimh_dataset=nimh_dataset, nimh_root=nimh_root, nimh_options=nimh_options, model=model,
     model_options=model_options, image_size=image_size, alpha=alpha, progress=progress,
     seed=seed, device=device))
-net = load_model(model, device=str(run.device), **model_options)
-load = dict(size=net.input_size, image_size=image_size, seed=seed, device=str(run.device),
-            progress=progress)
-faces = {nh.CAFE: nh.load_faces(cafe_dataset, cafe_root, cafe_options, **load),
-         nh.NIMH: nh.load_faces(nimh_dataset, nimh_root, nimh_options, **load)}
-run.banner(*(f.manifest for f in faces.values()))
-show_markdown(nh.model_note(net, model))
+net, faces = nh.setup(run, model=model, model_options=model_options, image_size=image_size,
+                      seed=seed, progress=progress,
+                      datasets={nh.CAFE: (cafe_dataset, cafe_root, cafe_options),
+                                nh.NIMH: (nimh_dataset, nimh_root, nimh_options)})
 
 # %%
-preds = pd.concat([nh.predict_frame(net, f, name) for name, f in faces.items()],
-                  ignore_index=True)
+preds = nh.predict_all(net, faces)
 acc = nh.accuracy_by(preds, by=("dataset",))
 overall = acc[acc["class"] == "overall"].set_index("dataset")["accuracy"]
 nimh_rows = preds[preds["dataset"] == nh.NIMH]
