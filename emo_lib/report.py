@@ -67,6 +67,15 @@ class Run:
     params: dict[str, Any] = field(default_factory=dict)
     device_request: str = "auto"
 
+    @classmethod
+    def from_parameters(cls, notebook: str, namespace: dict[str, Any]) -> "Run":
+        """A run whose ``params`` are every parameter the notebook declares (read from its
+        ``parameters`` cell, as papermill does), taken from ``namespace`` (pass ``globals()``):
+        results.json records them all without the notebook retyping them."""
+        from .runner import declared_parameters
+
+        return cls(notebook, params={k: namespace[k] for k in declared_parameters(notebook)})
+
     def __post_init__(self) -> None:
         self.device = resolve_device(str(self.params.get("device", self.device_request)))
         self.out: Path = results_dir(self.notebook)

@@ -35,3 +35,18 @@ def test_run_records_results(tmp_path, monkeypatch):
     assert record["synthetic"] and record["values"] == {"answer": 42}
     assert record["params"]["seed"] == 1 and record["device"].startswith("cpu")
     assert (tmp_path / "nb" / "t.csv").exists()
+
+
+def test_run_records_every_declared_parameter(tmp_path, monkeypatch):
+    import nbformat
+    (tmp_path / "notebooks").mkdir()
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("seed = 3\nsize = 32  # pixels")
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell]
+    nb.metadata["kernelspec"] = {"name": "emo-lib", "display_name": "emo-lib", "language": "python"}
+    nbformat.write(nb, tmp_path / "notebooks" / "nb.ipynb")
+    monkeypatch.setenv("EMO_BOOK_ROOT", str(tmp_path))
+    monkeypatch.setenv("EMO_RESULTS", str(tmp_path / "results"))
+    run = Run.from_parameters("nb", {"seed": 7, "size": 32, "other": 1})
+    assert run.params == {"seed": 7, "size": 32}

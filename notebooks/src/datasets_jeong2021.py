@@ -21,9 +21,7 @@ from emo_lib import paper
 from emo_lib.data import load_dataset, synthetic_options
 from emo_lib.report import Run, show_markdown
 
-run = Run("datasets_jeong2021", params=dict(
-    se30k8_dataset=se30k8_dataset, se30k8_root=se30k8_root, se30k8_options=se30k8_options,
-    scale=scale, image_size=image_size, seed=seed))
+run = Run.from_parameters("datasets_jeong2021", globals())
 se = load_dataset(se30k8_dataset, se30k8_root or None,
                   **synthetic_options(se30k8_dataset, size=image_size, seed=seed, scale=scale),
                   **se30k8_options)

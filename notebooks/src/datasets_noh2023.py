@@ -25,9 +25,7 @@ from emo_lib.data import load_dataset, synthetic_options
 from emo_lib.faces import prepare_faces
 from emo_lib.report import Run, show_markdown
 
-run = Run("datasets_noh2023", params=dict(
-    cafe_dataset=cafe_dataset, cafe_root=cafe_root, cafe_options=cafe_options,
-    nimh_dataset=nimh_dataset, nimh_root=nimh_root, nimh_options=nimh_options, image_size=image_size, seed=seed, device=device))
+run = Run.from_parameters("datasets_noh2023", globals())
 gen = dict(size=image_size, seed=seed)
 cafe = load_dataset(cafe_dataset, cafe_root or None,
                     **synthetic_options(cafe_dataset, **gen), **cafe_options)

@@ -36,11 +36,7 @@ from emo_lib import jeong2021 as ex
 from emo_lib.report import Run, show_markdown
 from emo_lib.train import FitConfig
 
-run = Run("jeong2021_augmentation_sweep", params=dict(
-    se30k8_dataset=se30k8_dataset, se30k8_root=se30k8_root, se30k8_options=se30k8_options,
-    scale=scale, image_size=image_size, transforms=transforms, models=models, losses=losses,
-    folds=folds, epochs=epochs, batch_size=batch_size, lr=lr, pretrained=pretrained,
-    top_k=top_k, progress=progress, seed=seed, device=device))
+run = Run.from_parameters("jeong2021_augmentation_sweep", globals())
 se, images, labels = ex.load_se30k8(se30k8_dataset, se30k8_root, se30k8_options, scale=scale,
                                     image_size=image_size, seed=seed)
 run.banner(se)

@@ -38,12 +38,7 @@ from emo_lib import jeong2021 as ex
 from emo_lib.report import Run, show_markdown
 from emo_lib.train import FitConfig
 
-run = Run("jeong2021_balanced_augmentation", params=dict(
-    se30k8_dataset=se30k8_dataset, se30k8_root=se30k8_root, se30k8_options=se30k8_options,
-    scale=scale, image_size=image_size, methods=methods, selected_transforms=selected_transforms,
-    n_min=n_min, folds=folds, epochs=epochs, patience=patience, sweep_epochs=sweep_epochs,
-    batch_size=batch_size, lr=lr, pretrained=pretrained, progress=progress, seed=seed,
-    device=device))
+run = Run.from_parameters("jeong2021_balanced_augmentation", globals())
 se, images, labels = ex.load_se30k8(se30k8_dataset, se30k8_root, se30k8_options, scale=scale,
                                     image_size=image_size, seed=seed)
 run.banner(se)

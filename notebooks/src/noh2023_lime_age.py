@@ -39,13 +39,7 @@ from emo_lib import noh2023 as nh
 from emo_lib import paper
 from emo_lib.report import Run, show_markdown
 
-run = Run("noh2023_lime_age", params=dict(
-    cafe_dataset=cafe_dataset, cafe_root=cafe_root, cafe_options=cafe_options,
-    nimh_dataset=nimh_dataset, nimh_root=nimh_root, nimh_options=nimh_options, model=model,
-    model_options=model_options, image_size=image_size, images_per_class=images_per_class,
-    include_happy=include_happy, num_samples=num_samples, num_features=num_features,
-    batch_size=batch_size, stability_seeds=stability_seeds, stability_images=stability_images,
-    permutations=permutations, alpha=alpha, progress=progress, seed=seed, device=device))
+run = Run.from_parameters("noh2023_lime_age", globals())
 net, faces = nh.setup(run, model=model, model_options=model_options, image_size=image_size,
                       seed=seed, progress=progress,
                       datasets={nh.CAFE: (cafe_dataset, cafe_root, cafe_options),

@@ -15,7 +15,7 @@ from emo_lib.data import EMOTIONS_8
 from emo_lib.data.synthetic import gallery_figure, mechanism_table
 from emo_lib.report import Run, show_markdown
 
-run = Run("synthetic_gallery", params=dict(gallery_size=gallery_size, seed=seed))
+run = Run.from_parameters("synthetic_gallery", globals())
 show_markdown("```{admonition} Synthetic faces\n:class: warning\nEvery face on this page is drawn by "
               "`emo_lib.data.synthetic`; none is a photograph or comes from the papers' data.\n```")
 
