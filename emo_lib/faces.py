@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 
 from .data.images import ImageReadError, file_sha1, open_rgb
 from .data.manifest import EXCLUSION_COLUMNS, LANDMARK_COLUMNS, Manifest
-from .io import atomic_path, cache_dir
+from .storage import atomic_path, cache_dir
 
 log = logging.getLogger(__name__)
 

@@ -548,7 +548,7 @@ def _count(model: str, n_classes: int, input_size: int) -> tuple[float, float]:
     """(params_m, flops_b), kept on disk: counting B5 at 456 px takes seconds on a CPU."""
     import torchvision
 
-    from .io import cache_dir, read_json, write_json
+    from .storage import cache_dir, read_json, write_json
     from .models.zoo import build_backbone, count_params_flops
 
     path = cache_dir("model_sizes") / (f"{model}-{n_classes}-{input_size}-"

@@ -36,7 +36,7 @@ from .explain import (
     top_positive,
 )
 from .faces import FaceSet, prepare_faces
-from .io import atomic_path, cache_dir
+from .storage import atomic_path, cache_dir
 from .metrics import OVERALL, OVERALL_SHARED, accuracy_table, align_predictions, compare_groups
 from .models.base import TorchClassifier
 from .train import ArrayDataset, FitConfig, FitResult, fit, grouped_folds

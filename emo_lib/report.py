@@ -17,7 +17,7 @@ import pandas as pd
 
 from .data.manifest import Manifest
 from .device import describe_device, resolve_device
-from .io import results_dir, save_figure, write_csv, write_json
+from .storage import results_dir, save_figure, write_csv, write_json
 
 
 def _display(obj: Any) -> None:

@@ -26,7 +26,7 @@ from typing import Any, Sequence
 
 import yaml
 
-from .io import REPO_ROOT
+from .storage import REPO_ROOT
 
 KERNEL_NAME = "emo-lib"
 EXECUTED = "executed"    # gitignored folder of executed notebooks; _toc.yml points here

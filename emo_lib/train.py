@@ -3,7 +3,7 @@ restored), ``evaluate`` (accuracy, macro F1, per-class F1, confusion), stratifie
 subject-grouped folds, and ``cross_validate`` (one row per fold) with ``summarize``.
 
 ``cached_cross_validate`` is ``cross_validate`` with each fold's row kept on disk (JSON under
-``emo_lib.io.cache_dir("cv")``), keyed by everything that determines it: identical runs in
+``emo_lib.storage.cache_dir("cv")``), keyed by everything that determines it: identical runs in
 different notebooks train once, and an interrupted build resumes at the next fold.
 
 Every random choice is seeded: with the same seed the CPU path gives identical weights.
@@ -36,7 +36,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm.auto import tqdm
 
 from . import augment
-from .io import cache_dir, read_json, write_json
+from .storage import cache_dir, read_json, write_json
 from .models.base import TorchClassifier, preprocess
 
 log = logging.getLogger(__name__)

@@ -1,16 +1,14 @@
 """Notebook hygiene: sources carry no outputs, one `parameters` cell, in step with notebooks/src,
 and the book's table of contents and notebooks/ agree."""
-import sys
 from pathlib import Path
 
+import jupytext
 import nbformat
 import pytest
 
 from emo_lib import runner
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import py2nb  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -35,11 +33,22 @@ def test_notebook_is_clean_and_parameterized(path):
 def test_notebook_matches_its_source(path):
     src = ROOT / "notebooks" / "src" / f"{path.stem}.py"
     assert src.exists(), f"{src} is missing"
-    expected = py2nb.convert(src.read_text())
+    expected = jupytext.read(src)
     actual = nbformat.read(path, as_version=4)
-    pairs = list(zip(expected.cells, actual.cells))
-    assert len(expected.cells) == len(actual.cells), f"{path.name}: regenerate with tools/py2nb.py"
-    for e, a in pairs:
+    fix = f"regenerate it with `make notebooks` (jupytext --sync {src.relative_to(ROOT)})"
+    assert len(expected.cells) == len(actual.cells), f"{path.name}: {fix}"
+    for e, a in zip(expected.cells, actual.cells):
         assert (e.cell_type, e.source, e.metadata.get("tags", [])) == \
             (a.cell_type, a.source, a.metadata.get("tags", [])), \
-            f"{path.name} differs from {src.name}: regenerate with tools/py2nb.py"
+            f"{path.name} differs from {src.name}: {fix}"
+    assert actual.metadata.get("kernelspec", {}).get("name") == runner.KERNEL_NAME, \
+        f"{path.name}: kernelspec is not {runner.KERNEL_NAME!r} (see the header of {src.name})"
+
+
+def test_titled_cells_stay_separate(tmp_path):
+    """jupytext reads a titled marker (`# %% Title`) as a new cell, where the old converter
+    merged it into the cell before."""
+    src = tmp_path / "t.py"
+    src.write_text("# %%\nx = 1\n\n# %% Second cell\ny = 2\n")
+    nb = jupytext.read(src)
+    assert [c.source for c in nb.cells] == ["x = 1", "y = 2"]

@@ -271,7 +271,7 @@ class CheckCache:
     def save(self) -> None:
         if self.file is None or not self.dirty:
             return
-        from ..io import atomic_path
+        from ..storage import atomic_path
 
         with atomic_path(self.file) as tmp:
             tmp.write_text(json.dumps({"version": _CHECK_VERSION, "entries": self.entries}))
@@ -287,7 +287,7 @@ def check_images(paths: Iterable[str | Path], *, max_pixels: int = DEFAULT_MAX_P
     paths = [str(p) for p in paths]
     cache = CheckCache(None)
     if cache_key is not None:
-        from ..io import cache_dir
+        from ..storage import cache_dir
 
         key = hashlib.sha1(cache_key.encode()).hexdigest()[:16]
         cache = CheckCache(cache_dir("image_checks") / f"{key}.json")

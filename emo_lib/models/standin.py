@@ -8,7 +8,7 @@ ten times the paper's fine-tuning rate), horizontal flips, BatchNorm momentum 0.
 are the stand-in's, never HSEmotion's.
 
 Training takes minutes on a CPU, so the weights are cached under
-``emo_lib.io.cache_dir("models", "standin")``, keyed by every option that changes them (and
+``emo_lib.storage.cache_dir("models", "standin")``, keyed by every option that changes them (and
 by the generator's version and data key), as ``<key>.pt`` (state dict) plus
 ``<key>.json`` (recipe, held-out adult accuracy, per-class accuracy, history, seconds), both
 written atomically, the JSON last: an entry without its JSON is ignored and rebuilt.
@@ -28,7 +28,7 @@ import torchvision
 import torchvision.transforms.v2 as transforms
 from sklearn.model_selection import train_test_split
 
-from .. import io
+from .. import storage
 from ..data.images import load_images
 from ..data.manifest import EMOTIONS_7, Manifest
 from ..data.registry import load_dataset
@@ -173,12 +173,12 @@ def load_standin(*, size: int = 64, epochs: int = 8, n: int = 3500, seed: int = 
     manifest = load_dataset(DATASET, n=n, size=size, seed=seed, progress=progress)
     recipe = recipe_for(manifest, size=size, epochs=epochs, n=n, seed=seed)
     key = cache_key(recipe)
-    folder = io.cache_dir("models", "standin")
+    folder = storage.cache_dir("models", "standin")
     weights, meta = folder / f"{key}.pt", folder / f"{key}.json"
 
     if not retrain and weights.is_file() and meta.is_file():
         try:
-            report = io.read_json(meta)
+            report = storage.read_json(meta)
             module = _build_module(seed)
             module.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
         except Exception as err:  # a damaged entry is rebuilt, not fatal
@@ -193,16 +193,16 @@ def load_standin(*, size: int = 64, epochs: int = 8, n: int = 3500, seed: int = 
     model, report = _train(manifest, recipe, dev, batch_size, progress)
     meta.unlink(missing_ok=True)  # never pair new weights with an old report
     state = {k: v.detach().cpu() for k, v in model.module.state_dict().items()}
-    with io.atomic_path(weights) as tmp:
+    with storage.atomic_path(weights) as tmp:
         torch.save(state, tmp)
-    io.write_json(meta, report)  # last: its presence marks a complete entry
-    model.info = {**io.read_json(meta), "cache": "trained", "cache_path": str(weights)}
+    storage.write_json(meta, report)  # last: its presence marks a complete entry
+    model.info = {**storage.read_json(meta), "cache": "trained", "cache_path": str(weights)}
     return model
 
 
 def cached_entries() -> list[Path]:
     """The stand-in recipes cached on this machine (their JSON files)."""
-    return sorted(io.cache_dir("models", "standin").glob("standin-*.json"))
+    return sorted(storage.cache_dir("models", "standin").glob("standin-*.json"))
 
 
 @register_model("standin")

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python (emo-lib)
+#     language: python
+#     name: emo-lib
+# ---
+
 # %% [markdown]
 # # Fig. 1: the long-tailed SE30K8 class distribution
 #

@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python (emo-lib)
+#     language: python
+#     name: emo-lib
+# ---
+
 # %% [markdown]
 # # Tables 1-2: the children's and adolescents' data sets
 #

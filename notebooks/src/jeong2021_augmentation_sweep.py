@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python (emo-lib)
+#     language: python
+#     name: emo-lib
+# ---
+
 # %% [markdown]
 # # Tables 2-3: augmentation x model x loss
 #

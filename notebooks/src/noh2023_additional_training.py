@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python (emo-lib)
+#     language: python
+#     name: emo-lib
+# ---
+
 # %% [markdown]
 # # Figs. 5-6: additional training on children
 #

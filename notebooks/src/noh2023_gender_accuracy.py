@@ -1,3 +1,11 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python (emo-lib)
+#     language: python
+#     name: emo-lib
+# ---
+
 # %% [markdown]
 # # Tables 3-4: accuracy by gender
 #

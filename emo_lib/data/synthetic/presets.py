@@ -21,7 +21,7 @@ import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
 
-from ...io import atomic_path, cache_dir, write_json
+from ...storage import atomic_path, cache_dir, write_json
 from ..manifest import EMOTIONS_7, EMOTIONS_8, LANDMARK_COLUMNS, Manifest, make_manifest
 from .expressions import expression_constants, sample_expression
 from .face import SUPERSAMPLE, FaceSpec, render_face
@@ -404,7 +404,7 @@ def load_preset(name: str, root: str | Path | None = None, *, seed: int = 0, siz
 
     Args:
         name: one of :func:`preset_names`.
-        root: cache folder (default ``emo_lib.io.cache_dir("synthetic")``); the preset lives
+        root: cache folder (default ``emo_lib.storage.cache_dir("synthetic")``); the preset lives
             in ``root/<name>-<key>``, the key hashing preset, options and GENERATOR_VERSION.
         seed: every random choice derives from it: same options, byte-identical PNGs.
         size: side of the square images, pixels.

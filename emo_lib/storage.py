@@ -1,4 +1,7 @@
-"""Where results and caches live, and writing them atomically (an interrupted build resumes)."""
+"""Where results and caches live, and writing them atomically (an interrupted build resumes).
+
+Named `storage` (not `io`) so it never shadows the standard library module.
+"""
 from __future__ import annotations
 
 import json
