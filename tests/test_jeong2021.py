@@ -279,15 +279,15 @@ def test_claims_can_fail_and_say_what_was_not_tested():
     balanced = fake_results({(("method", "baseline"), ("model", "efficientnet_b0")): (0.6, 0.3),
                              (("method", "proposed"), ("model", "efficientnet_b0")): (0.6, 0.2)})
     v = jg.claim_verdicts(sweep=worse, balanced=balanced)
-    assert v.loc["proposed_gain_b0", "verdict"] == "not supported"
-    assert v.loc["b0_beats_others", "verdict"] == "not supported"
+    assert v.loc["proposed_gain_b0", "verdict"] == "contradicted"
+    assert v.loc["b0_beats_others", "verdict"] == "contradicted"
     assert "cutout/focal" in v.loc["b0_beats_others", "evidence"]
     assert "accuracy: not ahead in 2" in v.loc["b0_beats_others", "evidence"]
-    assert v.loc["focal_beats_ce", "verdict"] == "not supported"   # cutout: focal 0 < CE 0
-    assert v.loc["gain_b5", "verdict"] == "not tested"
+    assert v.loc["focal_beats_ce", "verdict"] == "contradicted"   # cutout: focal 0 < CE 0
+    assert v.loc["gain_b5", "verdict"] == "not testable"
     only_b0 = sweep[sweep["model"] == "efficientnet_b0"]
-    assert jg.claim_verdicts(sweep=only_b0).loc["b0_beats_others", "verdict"] == "not tested"
-    assert (jg.claim_verdicts()["verdict"] == "not tested").all()
+    assert jg.claim_verdicts(sweep=only_b0).loc["b0_beats_others", "verdict"] == "not testable"
+    assert (jg.claim_verdicts()["verdict"] == "not testable").all()
 
 
 def test_relative_gain_and_paper_gain():
@@ -375,7 +375,7 @@ def test_claims_on_collapsed_cells_are_inconclusive():
     assert v.loc["proposed_gain_b0", "verdict"] == "inconclusive"
     learned = fake_results(cells).assign(confusion=[one, one, mixed, mixed])
     assert jg.claim_verdicts(balanced=learned).loc["proposed_gain_b0", "verdict"] == \
-        "not supported"
+        "contradicted"
     sweep = fake_results({(("transform", t), ("model", "efficientnet_b0"), ("loss", loss)):
                           (0.5, 0.2) for t in (jg.NO_AUGMENTATION, "cutout")
                           for loss in ("focal", "cross_entropy")}).assign(confusion=[one] * 8)

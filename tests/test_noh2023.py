@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from emo_lib import noh2023 as nh
-from emo_lib.verdicts import INCONCLUSIVE, NOT_SUPPORTED, SUPPORTED
+from emo_lib.verdicts import INCONCLUSIVE, CONTRADICTED, SUPPORTED
 from emo_lib.stats import mcnemar_exact
 from emo_lib.data.manifest import EXCLUSION_COLUMNS, Manifest
 from emo_lib.explain import REGIONS, explain_batch
@@ -55,8 +55,8 @@ def test_paper_tables_and_rules_agree_with_the_paper():
     # Swapping the data sets reverses the paper's direction: the rules must say so.
     swapped = age.assign(dataset=age["dataset"].map({nh.CAFE: nh.NIMH, nh.NIMH: nh.CAFE}))
     flipped = nh.age_claims(swapped)
-    assert flipped.loc["cafe_overall_lower", "verdict"] == NOT_SUPPORTED
-    assert flipped.loc["shared_gaps_large", "verdict"] == NOT_SUPPORTED
+    assert flipped.loc["cafe_overall_lower", "verdict"] == CONTRADICTED
+    assert flipped.loc["shared_gaps_large", "verdict"] == CONTRADICTED
 
     assert nh.paper_gender_exceptions() == {nh.CAFE: ["fear"], nh.NIMH: ["neutral"]}
     g = nh.gender_claims(nh.paper_accuracy_table("gender"))

@@ -16,7 +16,7 @@ from emo_lib.explain import REGIONS
 from emo_lib.faces import FaceSet
 from emo_lib.metrics import accuracy_table
 from emo_lib.models.base import TorchClassifier
-from emo_lib.verdicts import INCONCLUSIVE, NOT_SUPPORTED, PARTLY_SUPPORTED, SUPPORTED
+from emo_lib.verdicts import INCONCLUSIVE, CONTRADICTED, PARTLY_SUPPORTED, SUPPORTED
 
 SIDE = 32
 CLASSES = ("angry", "happy", "sad")
@@ -58,13 +58,16 @@ def test_training_claims_other_side_of_each_rule():
     assert "gain_survives" not in v.index                                 # no CV: not claimed
     assert v.loc["cafe_gain", "verdict"] == INCONCLUSIVE
     assert v.loc["cafe_named_gains", "verdict"] == INCONCLUSIVE
-    assert v.loc["nimh_falls", "verdict"] == NOT_SUPPORTED
-    assert v.loc["nimh_angry_sad_drop", "verdict"] == NOT_SUPPORTED
-    partly = dict(CAFE_UP, sad=(0.5, 0.4, 0.01))                          # sad falls
+    assert v.loc["nimh_falls", "verdict"] == CONTRADICTED
+    assert v.loc["nimh_angry_sad_drop", "verdict"] == CONTRADICTED
+    partly = dict(CAFE_UP, sad=(0.5, 0.55, 0.4))                          # sad: n.s.
     v = nh.training_claims(_changes(partly), _changes({"overall": (0.67, 0.6, 0.01)}),
                            _changes(NIMH_DOWN))
     assert v.loc["cafe_named_gains", "verdict"] == PARTLY_SUPPORTED
-    assert v.loc["gain_survives", "verdict"] == NOT_SUPPORTED             # held-out accuracy fell
+    assert v.loc["gain_survives", "verdict"] == CONTRADICTED             # held-out accuracy fell
+    mixed = dict(CAFE_UP, sad=(0.5, 0.4, 0.01))                           # sad falls, significantly
+    v = nh.training_claims(_changes(mixed), None, _changes(NIMH_DOWN))
+    assert v.loc["cafe_named_gains", "verdict"] == INCONCLUSIVE          # supported + contradicted
 
 
 def test_stage_table_and_training_comparison():
@@ -125,11 +128,12 @@ def _per_image(rng, shift_gender: bool, datasets=(nh.CAFE, nh.NIMH)) -> pd.DataF
 def test_lime_gender_claims_each_side():
     rng = np.random.default_rng(0)
     same, distances = nh.lime_gender_claims(_per_image(rng, False), n_perm=200)
-    assert (same["verdict"] == SUPPORTED).all(), same
+    # no difference found is not evidence of none: inconclusive without an equivalence test
+    assert (same["verdict"] == INCONCLUSIVE).all(), same
     assert set(distances["comparison"]) == {"male vs female", f"{nh.CAFE} vs {nh.NIMH}"}
     shifted, _ = nh.lime_gender_claims(_per_image(rng, True), n_perm=200)
-    assert shifted.loc["cafe_no_gender_difference", "verdict"] == NOT_SUPPORTED
-    assert shifted.loc["nimh_chefs_no_gender_difference", "verdict"] == SUPPORTED
+    assert shifted.loc["cafe_no_gender_difference", "verdict"] == CONTRADICTED
+    assert shifted.loc["nimh_chefs_no_gender_difference", "verdict"] == INCONCLUSIVE
 
 
 def _maps(other_cafe: float, other_nimh: float) -> pd.DataFrame:
@@ -166,9 +170,9 @@ def test_lime_age_claims_spread_rule_each_side():
     assert spread.loc["nimh_upper_face", "verdict"] == SUPPORTED
     assert spread.loc["nimh_mouth_except_neutral", "verdict"] == SUPPORTED
     reverse = nh.lime_age_claims(_maps(0.4, 0.8), _per_image_other(rng, 0.4, 0.8), n_perm=200)
-    assert reverse.loc["cafe_spread", "verdict"] == NOT_SUPPORTED
+    assert reverse.loc["cafe_spread", "verdict"] == CONTRADICTED
     tie = nh.lime_age_claims(_maps(0.6, 0.6), _per_image_other(rng, 0.6, 0.6), n_perm=200)
-    assert tie.loc["cafe_spread", "verdict"] in (NOT_SUPPORTED, INCONCLUSIVE)
+    assert tie.loc["cafe_spread", "verdict"] in (CONTRADICTED, INCONCLUSIVE)
 
 
 # ------------------------------------------------------------------ run_lime -> regions
@@ -255,4 +259,4 @@ def test_age_claims_rule_on_constructed_tables():
     assert mixed.loc["shared_gaps_large", "verdict"] == PARTLY_SUPPORTED
     happy_big = nh.age_claims(table([(40, 60), (20, 60), (40, 60)],
                                     [(55, 60), (59, 60), (55, 60)]))
-    assert happy_big.loc["happy_exception", "verdict"] == NOT_SUPPORTED
+    assert happy_big.loc["happy_exception", "verdict"] == INCONCLUSIVE

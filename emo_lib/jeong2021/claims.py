@@ -7,7 +7,7 @@ import pandas as pd
 
 from .. import paper
 from ..verdicts import (
-    INCONCLUSIVE, NOT_SUPPORTED, NOT_TESTED, PARTLY_SUPPORTED, SUPPORTED, claims_table,
+    INCONCLUSIVE, CONTRADICTED, NOT_TESTABLE, PARTLY_SUPPORTED, SUPPORTED, claims_table,
 )
 from .names import METRICS, NO_AUGMENTATION, PAPER, SWEEP_TABLES
 from .tables import fold_means, paper_gain, paper_sweep, paper_table4, relative_gain, select
@@ -44,15 +44,15 @@ def _verdict_gain(results: pd.DataFrame | None, model: str, paper_rel: float
                   ) -> tuple[str, str]:
     label = model.replace("efficientnet_b", "EfficientNet-B")
     if results is None:
-        return NOT_TESTED, "this page does not train it."
+        return NOT_TESTABLE, "this page does not train it."
     base = select(results, method="baseline", model="efficientnet_b0")
     other = select(results, method="proposed", model=model)
     if base.empty or other.empty:
-        return NOT_TESTED, (f"this run has no {label} with the proposed method (or no "
+        return NOT_TESTABLE, (f"this run has no {label} with the proposed method (or no "
                               "EfficientNet-B0 baseline).")
     g = relative_gain(base, other)
     acc = relative_gain(base, other, "accuracy")
-    verdict = SUPPORTED if g["gain"] > 0 else NOT_SUPPORTED
+    verdict = SUPPORTED if g["gain"] > 0 else CONTRADICTED
     prefix = ""
     if _collapsed(base) and _collapsed(other):
         verdict, prefix = COLLAPSED[0], COLLAPSED[1].capitalize()
@@ -64,10 +64,10 @@ def _verdict_gain(results: pd.DataFrame | None, model: str, paper_rel: float
 
 def _verdict_b0_beats(sweep: pd.DataFrame | None) -> tuple[str, str]:
     if sweep is None:
-        return NOT_TESTED, "this page does not run the sweep."
+        return NOT_TESTABLE, "this page does not run the sweep."
     others = [m for m in ("vgg16", "resnet50") if m in set(sweep["model"])]
     if "efficientnet_b0" not in set(sweep["model"]) or not others:
-        return NOT_TESTED, (f"this run's sweep has models {sorted(set(sweep['model']))}: it "
+        return NOT_TESTABLE, (f"this run's sweep has models {sorted(set(sweep['model']))}: it "
                               "needs EfficientNet-B0 and VGG-16 or ResNet-50.")
     lost: dict[str, list[str]] = {m: [] for m in METRICS}
     n, skipped = 0, 0
@@ -87,7 +87,7 @@ def _verdict_b0_beats(sweep: pd.DataFrame | None) -> tuple[str, str]:
         return COLLAPSED[0], COLLAPSED[1] + f"({skipped} (transform, loss) cells.)"
     held = [m for m in METRICS if not lost[m]]
     verdict = (SUPPORTED if len(held) == len(METRICS)
-               else PARTLY_SUPPORTED if held else NOT_SUPPORTED)
+               else PARTLY_SUPPORTED if held else CONTRADICTED)
     parts = [f"{m.replace('_', ' ')}: " + ("ahead in all" if not lost[m] else
              f"not ahead in {len(lost[m])} ({', '.join(lost[m][:6])}"
              + (" ..." if len(lost[m]) > 6 else "") + ")") for m in METRICS]
@@ -98,14 +98,14 @@ def _verdict_b0_beats(sweep: pd.DataFrame | None) -> tuple[str, str]:
 
 def _verdict_focal(sweep: pd.DataFrame | None) -> tuple[str, str]:
     if sweep is None:
-        return NOT_TESTED, "this page does not run the sweep."
+        return NOT_TESTABLE, "this page does not run the sweep."
     b0 = sweep[sweep["model"] == "efficientnet_b0"]
     if not {"focal", "cross_entropy"} <= set(b0["loss"]):
-        return NOT_TESTED, "this run's sweep lacks EfficientNet-B0 with both losses."
+        return NOT_TESTABLE, "this run's sweep lacks EfficientNet-B0 with both losses."
     f1 = fold_means(b0, ["transform", "loss"])["macro_f1"].unstack("loss")
     f1 = f1.drop(index=NO_AUGMENTATION, errors="ignore")
     if f1.empty:
-        return NOT_TESTED, "this run's sweep has no transform besides no augmentation."
+        return NOT_TESTABLE, "this run's sweep has no transform besides no augmentation."
     skipped = [t for t in f1.index
                if all(_collapsed(select(b0, transform=t, loss=loss))
                       for loss in ("focal", "cross_entropy"))]
@@ -114,7 +114,7 @@ def _verdict_focal(sweep: pd.DataFrame | None) -> tuple[str, str]:
         return COLLAPSED[0], COLLAPSED[1] + f"({len(skipped)} transforms.)"
     worse = [t for t in f1.index if f1.loc[t, "focal"] <= f1.loc[t, "cross_entropy"]]
     against = [t for t in worse if t not in FOCAL_EXCEPTIONS]
-    verdict = SUPPORTED if not against else NOT_SUPPORTED
+    verdict = SUPPORTED if not against else CONTRADICTED
     left_out = f" ({', '.join(skipped)} left out: collapsed)" if skipped else ""
     return verdict, (f"with EfficientNet-B0, focal loss beats cross entropy in macro F1 for "
                      f"{len(f1) - len(worse)} of {len(f1)} transforms tested{left_out}; not "
@@ -126,7 +126,7 @@ def claim_verdicts(sweep: pd.DataFrame | None = None, balanced: pd.DataFrame | N
                    scaling: pd.DataFrame | None = None) -> pd.DataFrame:
     """For each of the paper's claims: ``verdict`` (SUPPORTED, PARTLY_SUPPORTED, "not
     supported", INCONCLUSIVE (the compared networks predict one class whatever the image)
-    or NOT_TESTED) and ``evidence``, one sentence computed from this run's results (``sweep`` from
+    or NOT_TESTABLE) and ``evidence``, one sentence computed from this run's results (``sweep`` from
     :func:`run_sweep`, ``balanced`` from :func:`run_balanced`, ``scaling`` from
     :func:`run_scaling`; give those the page has). A gain claim is SUPPORTED when the
     direction holds (mean over folds); the sentence gives the size beside the paper's."""

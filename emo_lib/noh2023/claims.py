@@ -2,10 +2,9 @@
 own numbers): Fig. 3 (age), Tables 3-4 (gender), Figs 4, 7, 8 (LIME), Figs 5-6 (additional
 training). Every function returns an :func:`emo_lib.verdicts.claims_table`.
 
-A claim is *supported* when this run's numbers point the paper's way and the test the claim
-implies is significant at ``alpha``; *inconclusive* when they point that way without
-significance; *partly supported* when a claim about several classes holds significantly in some
-of them; *not supported* otherwise (each function states its rule).
+Verdicts follow :mod:`emo_lib.verdicts`: *supported* when this run's numbers point the paper's
+way and the test the claim implies is significant at ``alpha``; *contradicted* when they point
+the other way significantly; *inconclusive* otherwise (each function states its rule).
 """
 from __future__ import annotations
 
@@ -17,12 +16,17 @@ from .. import paper
 from ..metrics import OVERALL, OVERALL_SHARED, compare_groups
 from ..stats import fisher_exact_2x2, mean_difference, stratified_permutation_test
 from ..verdicts import (
-    INCONCLUSIVE, NOT_SUPPORTED, PARTLY_SUPPORTED, SUPPORTED, claims_table, direction_verdict,
-    each_verdict, format_p,
+    CONTRADICTED, INCONCLUSIVE, SUPPORTED, claims_table, direction_verdict, each_verdict,
+    format_p,
 )
 from .accuracy import GENDER_GAP_THRESHOLD, paper_accuracy_table, paper_gender_exceptions
 from .lime_regions import region_difference_test
 from .names import CAFE, GENDERS, NIMH, PAPER, PAPER_KEYS
+
+
+def _sign(agrees: bool) -> float:
+    """A compound condition as the sign ``direction_verdict`` reads (+1: the paper's way)."""
+    return 1.0 if agrees else -1.0
 
 
 def age_claims(acc: pd.DataFrame, alpha: float = 0.05,
@@ -30,11 +34,10 @@ def age_claims(acc: pd.DataFrame, alpha: float = 0.05,
     """Fig. 3's claims (Section 3.2): CAFE's overall accuracy is lower than NIMH-ChEFS's; in
     every shared class but happy the gap is large (CAFE lower); happy's gap is the exception.
 
-    Rules: overall and per-class gaps use Fisher's exact test; "large gaps" is supported when
-    every shared class but ``except_class`` has CAFE lower with p < ``alpha``, inconclusive when
-    CAFE is lower in all of them but not always significantly, partly supported when only some
-    are significantly lower, else not supported; "happy is the
-    exception" is supported when its absolute gap is the smallest of the shared classes.
+    Rules: overall and per-class gaps use Fisher's exact test (CAFE lower is the paper's
+    direction); "large gaps" combines the per-class verdicts of every shared class but
+    ``except_class`` (:func:`emo_lib.verdicts.each_verdict`); "happy is the exception" is
+    supported when its absolute gap is the smallest of the shared classes, else inconclusive.
     """
     overall = acc[acc["class"] == OVERALL].set_index("dataset")
     rows, keys = [], []
@@ -45,7 +48,7 @@ def age_claims(acc: pd.DataFrame, alpha: float = 0.05,
     diff = c["accuracy"] - n["accuracy"]
     rows.append({"claim": f"{CAFE} (children) has a lower overall accuracy than {NIMH} "
                           "(adolescents).",
-                 "verdict": direction_verdict(diff < 0, p, alpha),
+                 "verdict": direction_verdict(-diff, p, alpha),
                  "evidence": f"{c['accuracy']:.3f} vs {n['accuracy']:.3f} (difference "
                              f"{diff:+.3f}, Fisher p={format_p(p)})"})
     keys.append("cafe_overall_lower")
@@ -53,9 +56,9 @@ def age_claims(acc: pd.DataFrame, alpha: float = 0.05,
     gaps = compare_groups(acc, "dataset", CAFE, NIMH)
     gaps = gaps[gaps["class"] != OVERALL_SHARED].set_index("class")
     others = gaps.drop(index=[except_class], errors="ignore")
-    lower = others["difference"] < 0
-    sig = lower & (others["p_value"] < alpha)
-    verdict = each_verdict(lower, sig)
+    sig = (others["difference"] < 0) & (others["p_value"] < alpha)
+    verdict = each_verdict([direction_verdict(-r["difference"], r["p_value"], alpha)
+                            for _, r in others.iterrows()])
     detail = "; ".join(f"{k} {r['difference']:+.3f} (p={format_p(r['p_value'])})"
                        for k, r in others.iterrows())
     rows.append({"claim": f"In every shared class but {except_class}, {CAFE}'s accuracy is "
@@ -70,7 +73,7 @@ def age_claims(acc: pd.DataFrame, alpha: float = 0.05,
         smallest = absgap.idxmin()
         rows.append({"claim": f"{except_class} is the exception: its gap is the smallest of "
                               "the shared classes.",
-                     "verdict": SUPPORTED if smallest == except_class else NOT_SUPPORTED,
+                     "verdict": SUPPORTED if smallest == except_class else INCONCLUSIVE,
                      "evidence": f"|gap| {except_class} {absgap[except_class]:.3f} "
                                  f"(p={format_p(gaps.loc[except_class, 'p_value'])}); smallest: "
                                  f"{smallest} {absgap[smallest]:.3f}; others "
@@ -90,8 +93,9 @@ def gender_claims(acc: pd.DataFrame, alpha: float = 0.05,
 
     Rules: "within 0.2 elsewhere" is supported when no other class's gap exceeds the threshold
     (the evidence lists the largest gap and its Fisher p); "the exception" when its gap exceeds
-    the threshold with the paper's sign (inconclusive if p >= ``alpha``), else not supported;
-    "overall" when the overall gap is within the threshold.
+    the threshold with the paper's sign and p < ``alpha`` (contradicted when it does not,
+    significantly); "overall" when the overall gap is within the threshold; a gap not shown to
+    be small is inconclusive.
     """
     exceptions = paper_gender_exceptions(threshold)
     paper_gaps = compare_groups(paper_accuracy_table("gender"), "gender", "male", "female",
@@ -110,7 +114,7 @@ def gender_claims(acc: pd.DataFrame, alpha: float = 0.05,
         rows.append({
             "claim": f"{ds}: male and female accuracies differ by at most {threshold} in every "
                      f"class but {', '.join(exc) or 'none'}.",
-            "verdict": SUPPORTED if big.empty else NOT_SUPPORTED,
+            "verdict": SUPPORTED if big.empty else INCONCLUSIVE,
             "evidence": (f"largest other gap: {worst} {rest.loc[worst, 'difference']:+.3f} "
                          f"(male minus female, Fisher p={format_p(rest.loc[worst, 'p_value'])})"
                          if worst is not None else "no other class")
@@ -122,7 +126,7 @@ def gender_claims(acc: pd.DataFrame, alpha: float = 0.05,
                 continue
             d, p = cls.loc[c, "difference"], cls.loc[c, "p_value"]
             same_sign = np.sign(d) == np.sign(pg.loc[c, "difference"])
-            verdict = direction_verdict(bool(abs(d) > threshold and same_sign), p, alpha)
+            verdict = direction_verdict(_sign(bool(abs(d) > threshold and same_sign)), p, alpha)
             rows.append({
                 "claim": f"{ds}: {c} is the exception, with a gap above {threshold} (paper "
                          f"{pg.loc[c, 'difference']:+.3f}, male minus female).",
@@ -139,7 +143,7 @@ def gender_claims(acc: pd.DataFrame, alpha: float = 0.05,
             rows.append({
                 "claim": f"{ds}: overall, male and female accuracies differ little (within "
                          f"{threshold}).",
-                "verdict": SUPPORTED if abs(d) <= threshold else NOT_SUPPORTED,
+                "verdict": SUPPORTED if abs(d) <= threshold else INCONCLUSIVE,
                 "evidence": f"male {m['accuracy']:.3f} vs female {f['accuracy']:.3f} "
                             f"({d:+.3f}, Fisher p={format_p(p)})"})
             keys.append(f"{PAPER_KEYS[ds]}_overall_gender")
@@ -194,7 +198,7 @@ def lime_age_claims(maps: pd.DataFrame, per_image: pd.DataFrame, alpha: float = 
     p = perm_p(img["other"])
     rows.append({"claim": f"{CAFE}: influence spread over the whole face (more outside eyes, "
                           f"nose and mouth than {NIMH}).",
-                 "verdict": direction_verdict(other_c > other_n, p, alpha),
+                 "verdict": direction_verdict(other_c - other_n, p, alpha),
                  "evidence": f"share outside the named regions {other_c:.3f} vs {other_n:.3f} "
                              f"(permutation p={format_p(p)})"})
     keys.append("cafe_spread")
@@ -202,7 +206,7 @@ def lime_age_claims(maps: pd.DataFrame, per_image: pd.DataFrame, alpha: float = 
     en_c, en_n = _mean(c, "enrichment_glabella_nose"), _mean(n, "enrichment_glabella_nose")
     p = perm_p(img["glabella_nose"])
     rows.append({"claim": f"{CAFE}: little influence on the nose bridge.",
-                 "verdict": direction_verdict(en_c < 1 and en_c < en_n, p, alpha),
+                 "verdict": direction_verdict(_sign(en_c < 1 and en_c < en_n), p, alpha),
                  "evidence": f"glabella/nose enrichment {en_c:.2f} ({CAFE}) vs {en_n:.2f} "
                              f"({NIMH}), shares {_mean(c, 'glabella_nose'):.3f} vs "
                              f"{_mean(n, 'glabella_nose'):.3f} (permutation p={format_p(p)})"})
@@ -213,7 +217,8 @@ def lime_age_claims(maps: pd.DataFrame, per_image: pd.DataFrame, alpha: float = 
     area_n = _mean(n, "area_eyes_brows") + _mean(n, "area_glabella_nose")
     p = perm_p(img["eyes_brows"] + img["glabella_nose"])
     rows.append({"claim": f"{NIMH}: concentrated on eyes, eyebrows, glabella and nose bridge.",
-                 "verdict": direction_verdict(upper_n > upper_c and upper_n > area_n, p, alpha),
+                 "verdict": direction_verdict(_sign(upper_n > upper_c and upper_n > area_n), p,
+                                              alpha),
                  "evidence": f"eyes/brows + glabella/nose share {upper_n:.3f} vs {upper_c:.3f} "
                              f"({CAFE}); their area {area_n:.3f} (permutation p={format_p(p)})"})
     keys.append("nimh_upper_face")
@@ -223,8 +228,7 @@ def lime_age_claims(maps: pd.DataFrame, per_image: pd.DataFrame, alpha: float = 
         rest = nimh_all.drop(index="neutral")
         enriched = rest["enrichment_mouth"] > 1
         lowest = nimh_all["mouth"].idxmin() == "neutral"
-        verdict = SUPPORTED if enriched.all() and lowest else (
-            PARTLY_SUPPORTED if enriched.all() or lowest else NOT_SUPPORTED)
+        verdict = SUPPORTED if enriched.all() and lowest else INCONCLUSIVE
         rows.append({"claim": f"{NIMH}: the mouth matters too, except for neutral.",
                      "verdict": verdict,
                      "evidence": "mouth enrichment " + ", ".join(
@@ -238,8 +242,9 @@ def lime_age_claims(maps: pd.DataFrame, per_image: pd.DataFrame, alpha: float = 
 def lime_gender_claims(per_image: pd.DataFrame, alpha: float = 0.05, n_perm: int = 2000,
                        seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """"No clear male/female difference in either data set", tested per data set with
-    :func:`region_difference_test` (gender permuted within class). Supported when p >=
-    ``alpha`` (no detectable difference), not supported otherwise. For scale, the evidence
+    :func:`region_difference_test` (gender permuted within class). Contradicted when p <
+    ``alpha``; otherwise inconclusive (finding no difference is not evidence of none). For
+    scale, the evidence
     gives the CAFE-vs-NIMH-ChEFS distance of the same images (shared classes).
 
     Returns (verdicts, per-(data set, class) distance table)."""
@@ -253,8 +258,9 @@ def lime_gender_claims(per_image: pd.DataFrame, alpha: float = 0.05, n_perm: int
         tab, stat, p = region_difference_test(sub, "gender", "male", "female", ("class",),
                                               n_perm, seed)
         tables.append(tab.assign(dataset=ds, comparison="male vs female"))
-        verdict = NOT_SUPPORTED if np.isfinite(p) and p < alpha else (
-            SUPPORTED if np.isfinite(p) else INCONCLUSIVE)
+        # A difference found contradicts "no clear difference"; none found is no evidence of
+        # sameness (that needs an equivalence test), so it stays inconclusive.
+        verdict = CONTRADICTED if np.isfinite(p) and p < alpha else INCONCLUSIVE
         rows.append({"claim": f"{ds}: no clear male/female difference in where the maps lie.",
                      "verdict": verdict,
                      "evidence": f"mean male-female distance of region shares {stat:.3f} "
@@ -280,17 +286,17 @@ def training_claims(cafe_paper: pd.DataFrame, cafe_cv: pd.DataFrame | None,
     o = cafe_paper.loc[OVERALL]
     rows.append({"claim": f"Training on {CAFE} lifts its accuracy (paper "
                           f"{fig5['before']['overall']:.3f} to {fig5['after']['overall']:.3f}).",
-                 "verdict": direction_verdict(o["change"] > 0, o["p_value"], alpha),
+                 "verdict": direction_verdict(o["change"], o["p_value"], alpha),
                  "evidence": f"{o['before']:.3f} to {o['after']:.3f} on the same images "
                              f"({o['change']:+.3f}, McNemar p={format_p(o['p_value'])})"})
     keys.append("cafe_gain")
     named = [c for c in fig5["after"] if c != OVERALL and fig5["after"][c] is not None
              and c in cafe_paper.index]
     sub = cafe_paper.loc[named]
-    up = (sub["change"] > 0) & (sub["p_value"] < alpha)
     rows.append({"claim": f"{CAFE} gains greatly in {', '.join(named)} (the classes the paper "
                           "names).",
-                 "verdict": each_verdict(sub["change"] > 0, up),
+                 "verdict": each_verdict([direction_verdict(r["change"], r["p_value"], alpha)
+                                          for _, r in sub.iterrows()]),
                  "evidence": "; ".join(f"{c} {r['change']:+.3f} (p={format_p(r['p_value'])})"
                                        for c, r in sub.iterrows())
                              + f"; median change over all classes "
@@ -302,7 +308,7 @@ def training_claims(cafe_paper: pd.DataFrame, cafe_cv: pd.DataFrame | None,
         share = gain_cv / gain_paper if gain_paper else float("nan")
         rows.append({"claim": "(Beyond the paper) The gain survives on children the model was "
                               "not trained on (subject-disjoint folds).",
-                     "verdict": direction_verdict(gain_cv > 0, cafe_cv.loc[OVERALL, "p_value"],
+                     "verdict": direction_verdict(gain_cv, cafe_cv.loc[OVERALL, "p_value"],
                                                    alpha),
                      "evidence": f"gain {gain_cv:+.3f} held out vs {gain_paper:+.3f} on the "
                                  f"training images: {share:.0%} survives (McNemar "
@@ -311,7 +317,7 @@ def training_claims(cafe_paper: pd.DataFrame, cafe_cv: pd.DataFrame | None,
     n = nimh_paper.loc[OVERALL]
     rows.append({"claim": f"{NIMH}'s accuracy falls after training on {CAFE} (never trained "
                           "on).",
-                 "verdict": direction_verdict(n["change"] < 0, n["p_value"], alpha),
+                 "verdict": direction_verdict(-n["change"], n["p_value"], alpha),
                  "evidence": f"{n['before']:.3f} to {n['after']:.3f} ({n['change']:+.3f}, "
                              f"McNemar p={format_p(n['p_value'])})"})
     keys.append("nimh_falls")
@@ -322,12 +328,11 @@ def training_claims(cafe_paper: pd.DataFrame, cafe_cv: pd.DataFrame | None,
     largest_rise = max([v for v in change6.values() if v > 0], default=0.0)
     drops = [c for c, v in change6.items() if -v > largest_rise and c in nimh_paper.index]
     sub = nimh_paper.loc[drops]
-    down = sub["change"] < 0
-    sig = down & (sub["p_value"] < alpha)
     rows.append({"claim": f"{NIMH} falls greatly in {', '.join(drops)} (paper: "
                           + ", ".join(f"{c} {fig6['before'][c]:.3f} to {fig6['after'][c]:.3f}"
                                       for c in drops) + ").",
-                 "verdict": each_verdict(down, sig),
+                 "verdict": each_verdict([direction_verdict(-r["change"], r["p_value"], alpha)
+                                          for _, r in sub.iterrows()]),
                  "evidence": "; ".join(f"{c} {r['before']:.3f} to {r['after']:.3f} "
                                        f"(p={format_p(r['p_value'])})" for c, r in sub.iterrows())})
     keys.append("nimh_angry_sad_drop")
