@@ -125,14 +125,12 @@ def claims_table(rows: Sequence[Mapping[str, Any]], ids: Sequence[str]) -> pd.Da
     return pd.DataFrame(list(rows), index=pd.Index(list(ids), name="claim_id"), columns=columns)
 
 
-def with_paper_verdicts(mine: pd.DataFrame, own: pd.DataFrame,
-                        evidence: bool = False) -> pd.DataFrame:
-    """``mine`` with the verdicts the same rules give on the paper's own numbers beside (and,
-    with ``evidence``, their evidence)."""
+def with_paper_verdicts(mine: pd.DataFrame, own: pd.DataFrame) -> pd.DataFrame:
+    """``mine`` with the verdicts the same rules give on the paper's own numbers beside, and
+    the evidence they rest on (the claims ledger shows both)."""
     out = mine.copy()
     out[PAPER_VERDICT] = own["verdict"].reindex(out.index)
-    if evidence:
-        out[f"evidence ({PAPER_VERDICT})"] = own["evidence"].reindex(out.index)
+    out[f"evidence ({PAPER_VERDICT})"] = own["evidence"].reindex(out.index)
     return out
 
 

@@ -41,7 +41,7 @@ def test_claims_table_format_and_checks():
     with pytest.raises(ValueError, match="ids"):
         V.claims_table([], ["x"])
     own = t.assign(verdict=[V.INCONCLUSIVE, V.SUPPORTED])
-    both = V.with_paper_verdicts(t, own, evidence=True)
+    both = V.with_paper_verdicts(t, own)
     assert both[V.PAPER_VERDICT].tolist() == [V.INCONCLUSIVE, V.SUPPORTED]
     assert f"evidence ({V.PAPER_VERDICT})" in both
     lines = V.claim_lines(t).split("\n")

@@ -152,7 +152,7 @@ else:
 # %%
 mine = jg.claim_verdicts(sweep=sweep).loc[["b0_beats_others", "focal_beats_ce"]]
 own = jg.claim_verdicts(**jg.paper_results()).loc[mine.index]
-verdicts = jg.with_paper_verdicts(mine, own, evidence=True)
+verdicts = jg.with_paper_verdicts(mine, own)
 run.table(verdicts, "claims")
 show_markdown(jg.claim_lines(verdicts))
 for key, row in verdicts.iterrows():
