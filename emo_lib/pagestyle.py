@@ -268,16 +268,27 @@ def table_html(frame: pd.DataFrame | pd.Series, precision: int = 3, table_id: st
     shown = display_frame(frame)
     cells = formatted_cells(shown, precision)
     # numbers right-aligned and never broken ("< 0.001"); text left-aligned and wrapped
-    styles = []
+    # the theme gives table cells 1 px of padding; a slightly smaller font keeps the width
+    styles = [{"selector": "", "props": "font-size: 0.875em; margin-bottom: 1em;"},
+              {"selector": "td, th", "props": "padding: 0.25em 0.5em; vertical-align: top;"}]
     for j, numeric in enumerate(_numeric_columns(shown)):
         align = "text-align: right;" if numeric else "text-align: left;"
         styles += [{"selector": f"td.col{j}", "props": align + (" white-space: nowrap;"
                                                                 if numeric else "")},
                    {"selector": f"th.col_heading.col{j}", "props": align}]
-    styler = Styler(cells, cell_ids=False, uuid=table_id, escape="html")
+    styler = Styler(cells, cell_ids=False, uuid=table_id)
     styler = (styler.hide(axis="index").set_table_attributes('class="dataframe"')
-              .set_table_styles(styles))
+              .set_table_styles(styles)
+              .format(_breakable).format_index(_breakable, axis="columns", level=None))
     return styler.to_html()
+
+
+def _breakable(text: Any) -> str:
+    """Escaped for HTML, with a line-break opportunity after each underscore: a header such
+    as ``copies_random_crop`` may wrap instead of widening its column."""
+    from html import escape
+
+    return escape(str(text), quote=False).replace("_", "_<wbr>")
 
 
 def table_text(frame: pd.DataFrame | pd.Series, precision: int = 3) -> str:

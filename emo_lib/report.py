@@ -154,8 +154,12 @@ def parameters_html(table: pd.DataFrame) -> str:
     changed = table.loc[table["changed"] == "yes", "parameter"].tolist()
     summary = ("Parameters of this run: " + (f"{len(changed)} changed from the notebook's "
                f"defaults ({', '.join(changed)})" if changed else "the notebook's defaults"))
-    return (f'<details class="emo-parameters"><summary>{escape(summary, quote=False)}</summary>\n'
-            + pagestyle.table_html(table, table_id="parameters") + "\n</details>")
+    # the theme hides the disclosure triangle of <summary>: show it, so the table can be found
+    style = ("<style>details.emo-parameters > summary {display: list-item; cursor: pointer; "
+             "list-style: disclosure-closed inside;} details.emo-parameters[open] > summary "
+             "{list-style-type: disclosure-open;}</style>")
+    return (f'{style}<details class="emo-parameters"><summary>{escape(summary, quote=False)}'
+            "</summary>\n" + pagestyle.table_html(table, table_id="parameters") + "\n</details>")
 
 
 # --------------------------------------------------------------------------- provenance
