@@ -129,11 +129,16 @@ def fit_figure(fig: Any, column_px: float = CONTENT_COLUMN_PX,
         factor = limit_in / width * 0.99
         w, h = fig.get_size_inches()
         fig.set_size_inches(w * factor, h * factor if keep_shape else h, forward=False)
-        engine = fig.get_layout_engine()
-        if engine is None or type(engine).__name__ == "TightLayoutEngine":
+        # constrained layout re-runs by itself; a figure laid out once by tight_layout (left
+        # with a placeholder engine) or never is laid out again for its new size
+        engine = type(fig.get_layout_engine()).__name__
+        if engine in ("NoneType", "PlaceHolderLayoutEngine", "TightLayoutEngine"):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                fig.tight_layout()
+                try:
+                    fig.tight_layout()
+                except (RuntimeError, ValueError):
+                    pass  # an incompatible colorbar layout: keep the figure's own
     return fig
 
 

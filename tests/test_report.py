@@ -269,6 +269,22 @@ def test_figure_text_is_at_least_9_points_at_page_width(results, shown, size, le
     assert sizes and min(sizes) >= 9 - 1e-6, min(sizes)
 
 
+def test_a_narrowed_figure_is_laid_out_again(results, shown):
+    """A figure laid out by tight_layout at 11 inches, narrowed to the column: its panels'
+    labels must not run into each other."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11, 4))
+    axes = fig.subplots(1, 2)
+    for ax in axes:
+        ax.bar(range(8), np.arange(8))
+        ax.set(ylabel="number of correct answers", xlabel="class")
+    fig.tight_layout()
+    Run("nb", params={"device": "cpu"}).figure(fig, "f")
+    left, right = (ax.get_tightbbox() for ax in axes)
+    assert left.x1 <= right.x0, "the right panel's label overlaps the left panel"
+
+
 def test_small_figures_are_not_enlarged(results, shown):
     fig, ax = plt.subplots(figsize=(4, 3))
     ax.plot([0, 1])
