@@ -144,7 +144,7 @@ def fit_figure(fig: Any, column_px: float = CONTENT_COLUMN_PX,
 
 def shown_width_px(png_width_px: int, dpi: float = FIGURE_DPI) -> int:
     """CSS width at which a PNG saved at ``dpi`` is shown so that 1 inch = 96 CSS pixels."""
-    return round(png_width_px * CSS_PX_PER_INCH / dpi)
+    return math.ceil(png_width_px * CSS_PX_PER_INCH / dpi)  # never below the nominal size
 
 
 # --------------------------------------------------------------------------- tables
