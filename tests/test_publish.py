@@ -43,8 +43,11 @@ def test_workflow_builds_on_push_to_main_with_the_readme_command():
     assert "make book" in readme
     assert any(re.fullmatch(r"make book( PROFILE=smoke)?", c) for c in commands), commands
     order = [s.get("uses", s.get("run", "")).split("@")[0] for s in _steps(build)]
-    assert order.index("actions/upload-pages-artifact") > order.index(
-        next(c for c in order if c.startswith("make book"))), "uploads after building"
+    built = order.index(next(c for c in order if c.startswith("make book")))
+    checked = order.index(next(c for c in order if "tests/test_browser.py" in c))
+    assert built < checked < order.index("actions/upload-pages-artifact"), \
+        "build, then check in a browser, then upload"
+    assert "EMO_BOOK_HTML=_build/html" in order[checked]
 
 
 def test_workflow_deploys_build_html_with_the_pages_actions():
