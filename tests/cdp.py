@@ -148,9 +148,7 @@ class Chromium:
         for method in ("Page.enable", "Runtime.enable", "Network.enable"):
             self.call(method, session=session)
         self.call("Network.setBlockedURLs", {"urls": ["http://*", "https://*"]}, session=session)
-        self.call("Emulation.setDeviceMetricsOverride",
-                  {"width": self.width, "height": self.height, "deviceScaleFactor": 1,
-                   "mobile": False}, session=session)
+        self._metrics(self.width, self.height, session=session)
         return session
 
     def open(self, url: str) -> None:
@@ -171,17 +169,24 @@ class Chromium:
             raise ProtocolError(f"JavaScript error: {text}")
         return result["result"].get("value")
 
-    def screenshot(self, path: Path) -> Path:
-        """Save the whole page (not only the window) as a PNG."""
-        metrics = self.call("Page.getLayoutMetrics")
-        size = metrics["cssContentSize"]
-        clip = {"x": 0, "y": 0, "width": max(1, min(size["width"], self.width)),
-                "height": max(1, min(size["height"], 16000)), "scale": 1}
-        data = self.call("Page.captureScreenshot", {"format": "png", "clip": clip,
-                                                    "captureBeyondViewport": True})["data"]
+    def screenshot(self, path: Path, max_height: int = 16000) -> Path:
+        """Save the whole page (not only the window) as a PNG: the window is made as tall as
+        the page for the capture (capturing beyond a short window shifts sticky layouts)."""
+        height = self.call("Page.getLayoutMetrics")["cssContentSize"]["height"]
+        height = max(1, min(int(height), max_height))
+        self._metrics(self.width, height)
+        try:
+            data = self.call("Page.captureScreenshot", {"format": "png"})["data"]
+        finally:
+            self._metrics(self.width, self.height)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(data))
         return path
+
+    def _metrics(self, width: int, height: int, session: str | None = "page") -> None:
+        self.call("Emulation.setDeviceMetricsOverride",
+                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+                  session=session)
 
     def close(self) -> None:
         try:
