@@ -124,7 +124,7 @@ def fit_figure(fig: Any, column_px: float = CONTENT_COLUMN_PX,
     for _ in range(6):  # the tight box does not scale exactly with the figure: iterate
         fig.draw_without_rendering()
         width = _tight_width_in(fig)
-        if width <= limit_in * 1.005:
+        if width <= limit_in:
             break
         factor = limit_in / width * 0.99
         w, h = fig.get_size_inches()
