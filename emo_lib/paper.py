@@ -106,6 +106,30 @@ def compare_counts(paper: pd.DataFrame, run: pd.DataFrame,
     return pd.concat(parts, names=["row", ""])
 
 
+def headlines() -> dict[str, float]:
+    """The papers' headline numbers the introduction quotes, each read from paper_values.yaml
+    (glued by the claims ledger so no page types them): Noh & Lim's overall accuracies before
+    and after additional training, Jeong & Kim's Table 4 baseline and proposed macro F1 and
+    accuracy change, and Fig. 5's EfficientNet-B5 macro F1 with its gain over the baseline."""
+    n = paper_value("noh2023")
+    j = paper_value("jeong2021")
+    t4 = j["table4_efficientnet_b0_focal"]
+    b5 = j["fig5_scaling"]["efficientnet_b5"]
+    return {
+        "noh_cafe_overall": n["fig3_accuracy_pretrained"]["cafe"]["overall"],
+        "noh_nimh_overall": n["fig3_accuracy_pretrained"]["nimh_chefs"]["overall"],
+        "noh_cafe_after": n["fig5_cafe_after_additional_training"]["after"]["overall"],
+        "noh_vggface2_under_18": n["vggface2_distribution"]["age_0_12"]
+        + n["vggface2_distribution"]["age_13_17"],
+        "jeong_images": j["dataset"]["images"], "jeong_ratio": j["dataset"]["imbalance_ratio"],
+        "jeong_n_min": j["balanced_training"]["n_min"],
+        "jeong_baseline_f1": t4["baseline"][1], "jeong_proposed_f1": t4["proposed"][1],
+        "jeong_proposed_gain": (t4["proposed"][1] - t4["baseline"][1]) / t4["baseline"][1],
+        "jeong_accuracy_change": t4["proposed"][0] - t4["baseline"][0],
+        "jeong_b5_f1": b5[1], "jeong_b5_gain": (b5[1] - t4["baseline"][1]) / t4["baseline"][1],
+    }
+
+
 def table_from_paper(key: str, rows: list[str] | None = None) -> pd.DataFrame:
     """A paper table stored as ``{row: {column: value}}`` (e.g. Table 1) as a DataFrame."""
     data = paper_value(key)
