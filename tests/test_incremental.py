@@ -124,6 +124,8 @@ def test_failed_pages_run_again_and_force_reexecutes(book, capsys):
     assert build(fake, "--force", "beta") == (0, ["beta"])
     assert build(fake, "--force", "gamma")[0] == 2
     assert "--force gamma: not a notebook of the book" in capsys.readouterr().err
+    assert build(fake, "--only", "alpha", "--force", "beta") == (2, [])
+    assert "--force beta: not executed with --only alpha" in capsys.readouterr().err
 
 
 def test_only_skips_and_writes_placeholders(book, capsys):
@@ -147,7 +149,7 @@ def test_kernel_environment_and_build_record(book, capsys):
     record = json.loads((runner.paths.results_base() / "build_status.json").read_text())
     assert record["profile"] == "p" and record["executor"]["kind"] == "inline"
     assert record["git"] == {"commit": None, "dirty": None}   # tmp folder: not a repository
-    assert record["finished"] is not None
+    assert record["finished"] is not None and record["order"] == ["alpha", "beta"]
     alpha = record["notebooks"]["alpha"]
     copy = json.loads((root / "executed" / "alpha.ipynb").read_text())["metadata"]["emo_book"]
     assert alpha["status"] == "up to date" and alpha["seconds"] == 1.5

@@ -18,7 +18,7 @@ from .errors import ValidationError, choices_text
 from .execute import Outcome, ensure_kernel, execute, write_placeholder
 from .incremental import InputsOf, key_of, recorded, staleness
 from .notebooks import book_notebooks, notebook_path
-from .options import ExecutorOptions
+from .options import ExecutorOptions, executor_options
 from .parameters import resolve_parameters
 from .paths import book_root, executed_dir
 from .profiles import Override, load_profile
@@ -51,13 +51,14 @@ def build(profile_spec: str | Path = "smoke", *, only: Sequence[str] | None = No
     profile = load_profile(profile_spec)
     notebooks = book_notebooks()
     problems = check_names(only, notebooks, "--only") + check_names(force, notebooks, "--force")
+    selected = list(only) if only else notebooks
+    problems += [f"--force {name}: not executed with --only {' '.join(only or ())}"
+                 for name in force or () if name in notebooks and name not in selected]
     if problems:
         raise ValidationError("build cannot start:", problems)
-    selected = list(only) if only else notebooks
     forced = set(selected if force is not None and not force else force or ())
     params = resolve_parameters(profile, notebooks, overrides, check_data=selected)
     if executor is None:
-        from .options import executor_options
         executor = executor_options(profile.executor)
     kernel = ensure_kernel(profile.kernel)
     print(f"profile {profile.name} ({profile.path}): {len(selected)} of {len(notebooks)} "

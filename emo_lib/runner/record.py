@@ -4,7 +4,7 @@ Written atomically after every notebook (an interrupted build leaves a valid rec
 finished) for the book's build-status page::
 
     {"profile": "smoke", "started": ..., "finished": ..., "git": {"commit": ..., "dirty": ...},
-     "kernel": ..., "executor": {...},
+     "kernel": ..., "executor": {...}, "order": [<notebooks in book order>],
      "notebooks": {"<name>": {"status": "executed" | "up to date" | "failed" | "skipped"
                                         | "pending",
                               "seconds": <its last execution>, "executed_at": ..., "key": ...,
@@ -56,7 +56,7 @@ class BuildRecord:
         self.path = path or results_base() / BUILD_RECORD
         self.data: dict[str, Any] = {
             "profile": profile, "kernel": kernel, "executor": asdict(executor), "git": git,
-            "started": now_iso(), "finished": None,
+            "started": now_iso(), "finished": None, "order": list(notebooks),
             "notebooks": {nb: {"status": "pending"} for nb in notebooks},
         }
 
