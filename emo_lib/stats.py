@@ -36,6 +36,8 @@ import pandas as pd
 from scipy import optimize, stats
 from tqdm.auto import tqdm
 
+from .validation import check_choice, check_fraction
+
 #: The directions an ``alternative`` argument accepts.
 ALTERNATIVES: tuple[str, ...] = ("two-sided", "greater", "less")
 Alternative = Literal["two-sided", "greater", "less"]
@@ -53,15 +55,11 @@ ZERO_SPREAD = 1e-12
 
 
 def _check_choice(name: str, value: object, choices: Sequence[str]) -> str:
-    if value not in choices:
-        raise ValueError(f"{name}={value!r} is not one of {', '.join(map(repr, choices))}")
-    return str(value)
+    return str(check_choice(name, value, choices))
 
 
 def _check_alpha(alpha: float, *, upper: float = 1.0) -> float:
-    if not (isinstance(alpha, (int, float, np.floating)) and 0 < alpha < upper):
-        raise ValueError(f"alpha={alpha!r} must be a number in (0, {upper})")
-    return float(alpha)
+    return check_fraction("alpha", alpha, low=0.0, high=upper, closed=(False, False))
 
 
 def _check_count(name: str, value: object) -> int:

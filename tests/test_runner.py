@@ -175,7 +175,7 @@ def test_executor_options_from_profile_then_command_line():
     assert runner.executor_options().environment() == {
         "EMO_EXECUTOR": "inline", "EMO_JOBS": None, "EMO_SLURM_PARTITION": None,
         "EMO_GPUS_PER_JOB": None, "EMO_ARRAY_PARALLELISM": None}
-    with pytest.raises(runner.RunnerError, match="executor: cluster is not one of inline, "
+    with pytest.raises(runner.RunnerError, match="executor: cluster is not one of the choices inline, "
                                                  "local, slurm"):
         runner.executor_options(kind="cluster")
     with pytest.raises(runner.RunnerError, match="jobs: 0 is not an integer >= 1"):
@@ -186,7 +186,7 @@ def test_executor_options_from_profile_then_command_line():
 
 def test_bad_executor_flag_stops_build_before_anything(book, capsys):
     assert runner.main(["build", "--profile", "p", "--executor", "cloud", "--no-book"]) == 2
-    assert "executor: cloud is not one of inline, local, slurm" in capsys.readouterr().err
+    assert "executor: cloud is not one of the choices inline, local, slurm" in capsys.readouterr().err
     assert not (book / "executed").exists()
 
 

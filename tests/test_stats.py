@@ -229,7 +229,7 @@ def test_permutation_edge_cases_and_errors():
     assert (r.n_used, r.n_excluded) == (4, 2)
     assert r.per_stratum["class"].tolist() == ["u", "v"]
     assert r.statistic == pytest.approx(-1.0)
-    with pytest.raises(ValueError, match="alternative='bigger'.*'two-sided', 'greater', 'less'"):
+    with pytest.raises(ValueError, match="alternative: bigger is not one of the choices two-sided, greater, less"):
         stratified_permutation_test(np.ones(4), np.array([1, 0, 1, 0], bool), np.zeros(4),
                                     mean_difference, n_perm=5, seed=0, alternative="bigger")
     with pytest.raises(ValueError, match="is_a must be a boolean array"):
@@ -359,9 +359,9 @@ def test_corrected_t_undefined_cases():
         corrected_resampled_t([0.1, np.nan, 0.3], 10, 5)
     with pytest.raises(ValueError, match="n_test=0"):
         corrected_resampled_t([0.1, 0.2], 10, 0)
-    with pytest.raises(ValueError, match="alpha=1.5"):
+    with pytest.raises(ValueError, match=r"alpha: 1.5 is not in \(0, 1\)"):
         corrected_resampled_t([0.1, 0.2], 10, 5, alpha=1.5)
-    with pytest.raises(ValueError, match="alternative='larger'"):
+    with pytest.raises(ValueError, match="alternative: larger is not one of the choices"):
         corrected_resampled_t([0.1, 0.2], 10, 5, alternative="larger")
 
 
@@ -418,7 +418,7 @@ def test_tost_edge_cases_and_errors():
     assert math.isnan(r.p_value) and not r.equivalent
     with pytest.raises(ValueError, match="margin=0"):
         tost_from_estimate(0.0, 0.1, 10, 0)
-    with pytest.raises(ValueError, match=r"alpha=0.5 must be a number in \(0, 0.5\)"):
+    with pytest.raises(ValueError, match=r"alpha: 0.5 is not in \(0, 0.5\)"):
         tost_from_estimate(0.0, 0.1, 10, 0.1, alpha=0.5)
     with pytest.raises(ValueError, match="se=-0.1"):
         tost_from_estimate(0.0, -0.1, 10, 0.1)
@@ -431,7 +431,7 @@ def test_tost_edge_cases_and_errors():
     score = tost_two_proportions(20, 20, 30, 30, 0.1, method="newcombe")
     assert score.p_value > 0.05 and not score.equivalent   # 20/20 vs 30/30 is too few
     assert tost_two_proportions(400, 400, 600, 600, 0.1, method="newcombe").equivalent
-    with pytest.raises(ValueError, match="method='score'.*'wald', 'newcombe'"):
+    with pytest.raises(ValueError, match="method: score is not one of the choices wald, newcombe"):
         tost_two_proportions(1, 2, 1, 2, 0.1, method="score")
     # means: constant samples, too few values
     assert math.isnan(tost_two_means([1.0, 1.0], [1.0, 1.0], 0.5).p_value)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from .. import validation
+
 
 class RunnerError(ValueError):
     """Bad input to ``emo-book``: the message says what was given and what is allowed."""
@@ -26,45 +28,22 @@ class ValidationError(ProfileError):
         super().__init__(heading + "\n  - " + "\n  - ".join(self.problems))
 
 
-def show(value: Any) -> str:
-    """A value as a person writes it on the command line or in YAML (no Python quoting)."""
-    if isinstance(value, str):
-        return value if value else '""'
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(show(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {show(v)}" for k, v in value.items()) + "}"
-    return str(value)
-
-
-def choices_text(choices: Iterable[Any]) -> str:
-    return ", ".join(show(c) for c in choices) or "(none)"
+# One way to check an argument and to write a value for a person: emo_lib.validation's; the
+# runner's checks raise RunnerError so the CLI prints them as messages, not tracebacks.
+show, choices_text = validation.show, validation.choices_text
 
 
 def check_choice(value: Any, choices: Iterable[Any], what: str) -> Any:
-    """``value`` if it is one of ``choices``; else :class:`RunnerError` naming them."""
-    choices = list(choices)
-    if value not in choices:
-        raise RunnerError(f"{what}: {show(value)} is not one of {choices_text(choices)}")
-    return value
+    return validation.check_choice(what, value, choices, error=RunnerError)
 
 
 def check_int(value: Any, what: str, *, minimum: int) -> int:
-    """``value`` as an int >= ``minimum`` (bools are not numbers here)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise RunnerError(f"{what}: {show(value)} is not an integer >= {minimum}")
-    return value
+    return validation.check_int(what, value, minimum=minimum, error=RunnerError)
 
 
 def check_positive_int(value: Any, what: str) -> int:
-    return check_int(value, what, minimum=1)
+    return validation.check_positive_int(what, value, error=RunnerError)
 
 
 def check_non_empty_str(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise RunnerError(f"{what}: {show(value)} is not a non-empty text")
-    return value
+    return validation.check_non_empty_str(what, value, error=RunnerError)
