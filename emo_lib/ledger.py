@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
+from .runner.notebooks import AGGREGATE_PAGES
 from .verdicts import NOT_TESTABLE, PAPER_VERDICT, VERDICTS
 
 #: Which paper a page belongs to, by its name's prefix.
@@ -23,10 +24,6 @@ PAPER_EVIDENCE = f"evidence ({PAPER_VERDICT})"
 LEDGER_COLUMNS: tuple[str, ...] = (
     "paper", "page", "claim_id", "claim", "paper's evidence", "verdict on the paper's numbers",
     "this run's evidence", "verdict", "data", "page status")
-#: The runner's record of the last build, in the results folder.
-BUILD_RECORD = "build_status.json"
-#: Pages built from the other pages' results (they are not claim pages themselves).
-AGGREGATE_PAGES: tuple[str, ...] = ("claims_ledger", "build_status", "runs")
 #: Page statuses (the runner's build record uses the first three).
 EXECUTED, UP_TO_DATE, FAILED, NOT_EXECUTED = "executed", "up to date", "failed", "not executed"
 
@@ -143,12 +140,13 @@ def book_ledger(results_root: str | Path | None = None,
     """The ledger of this build: every page of the book (in ``_toc.yml`` order) read from
     ``results_root`` (default: this build's), with the runner's build record
     (``<results_root>/build_status.json``) for the pages' statuses when it exists."""
+    from .build_status import read_build_record
     from .runner import book_notebooks
     from .storage import results_root as default_root
 
     root = Path(results_root) if results_root else default_root()
-    record_file = Path(build_record) if build_record else root / BUILD_RECORD
-    record = json.loads(record_file.read_text()) if record_file.exists() else None
+    record = json.loads(Path(build_record).read_text()) if build_record \
+        else read_build_record(root)
     names = [n for n in book_notebooks() if n not in AGGREGATE_PAGES]
     statuses = page_statuses(names, root, record)
     table = build_ledger([read_page(n, root, statuses[n]) for n in names])
@@ -156,7 +154,8 @@ def book_ledger(results_root: str | Path | None = None,
 
 
 __all__ = [
-    "AGGREGATE_PAGES", "BUILD_RECORD", "EXECUTED", "book_ledger", "FAILED", "LEDGER_COLUMNS", "NOT_EXECUTED", "PAPERS", "PageResult",
+    "AGGREGATE_PAGES", "EXECUTED", "FAILED", "LEDGER_COLUMNS", "NOT_EXECUTED", "PAPERS",
+    "PageResult", "book_ledger",
     "UP_TO_DATE", "build_ledger", "ledger_counts", "ledger_markdown", "page_statuses",
     "read_page",
 ]

@@ -15,10 +15,8 @@ cell (a frame, a path) do not display themselves again.
 from __future__ import annotations
 
 import ast
-import hashlib
 import os
 import platform
-import subprocess
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -31,12 +29,12 @@ import pandas as pd
 from . import pagestyle
 from .data.manifest import Manifest
 from .device import describe_device, resolve_device
-from .storage import REPO_ROOT, results_dir, save_figure, write_csv, write_json
+from .provenance import git_state, lock_hash
+from .storage import results_dir, save_figure, write_csv, write_json
 
 #: The environment variable the runner sets to the profile's name (provenance reads it).
 PROFILE_VARIABLE = "EMO_PROFILE"
 #: The pinned environment whose hash the provenance line shows.
-LOCK_FILE = "requirements-lock.txt"
 #: Result files a page links for download.
 DOWNLOADABLE = (".csv", ".png", ".json")
 
@@ -163,29 +161,6 @@ def parameters_html(table: pd.DataFrame) -> str:
 
 
 # --------------------------------------------------------------------------- provenance
-
-def git_state(root: Path = REPO_ROOT) -> tuple[str, bool | None]:
-    """(commit, dirty) of the checkout holding ``root``; ``("unknown", None)`` outside git.
-
-    Dirty: tracked files changed or files git does not ignore added (build products such as
-    results/ and executed/ are ignored, so a build leaves a clean tree clean)."""
-    try:
-        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
-                                capture_output=True, text=True, timeout=10, check=True)
-        status = subprocess.run(["git", "-C", str(root), "status", "--porcelain"],
-                                capture_output=True, text=True, timeout=30, check=True)
-    except (OSError, subprocess.SubprocessError):
-        return "unknown", None
-    return commit.stdout.strip(), bool(status.stdout.strip())
-
-
-def lock_hash(path: Path = REPO_ROOT / LOCK_FILE) -> str:
-    """The first 12 hex digits of the lock file's SHA-256 (``"none"`` without one)."""
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
-    except OSError:
-        return "none"
-
 
 def provenance_line(prov: dict[str, Any]) -> str:
     """The provenance dict as the one line (MyST) that ends a page."""
@@ -319,8 +294,9 @@ class Run:
     def provenance(self) -> dict[str, Any]:
         """Commit (and whether the tree was dirty), lock-file hash, profile, device, seed,
         date and seconds of this run."""
-        commit, dirty = git_state()
-        return {"commit": commit, "dirty": dirty, "lock_sha256": lock_hash(),
+        git = git_state()
+        commit = (git["commit"] or "unknown")[:12]
+        return {"commit": commit, "dirty": git["dirty"], "lock_sha256": lock_hash(),
                 "profile": os.environ.get(PROFILE_VARIABLE) or "none",
                 "device": describe_device(self.device), "seed": self.params.get("seed"),
                 "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

@@ -162,7 +162,7 @@ def test_kernel_environment_and_build_record(book, capsys):
 def test_git_state_of_a_repository(tmp_path):
     import subprocess
 
-    from emo_lib.runner.record import git_state
+    from emo_lib.provenance import git_state
 
     def git(*args):
         subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
@@ -174,8 +174,17 @@ def test_git_state_of_a_repository(tmp_path):
     head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"],
                           capture_output=True, text=True).stdout.strip()
     assert git_state(tmp_path) == {"commit": head, "dirty": False}
-    (tmp_path / "untracked.txt").write_text("u")
-    assert git_state(tmp_path)["dirty"] is False           # untracked files do not count
+    (tmp_path / ".gitignore").write_text("results/\n")
+    git("add", ".gitignore")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "y")
+    head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"],
+                          capture_output=True, text=True).stdout.strip()
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "x.json").write_text("{}")
+    assert git_state(tmp_path)["dirty"] is False           # build products are ignored
+    (tmp_path / "new_source.py").write_text("u")
+    assert git_state(tmp_path)["dirty"] is True            # a file the build used, uncommitted
+    (tmp_path / "new_source.py").unlink()
     (tmp_path / "f.txt").write_text("2")
     assert git_state(tmp_path) == {"commit": head, "dirty": True}
 
@@ -242,3 +251,48 @@ def test_real_build_twice_then_edit_then_force(tmp_path, monkeypatch, capsys):
     copy = nbformat.read(root / "executed" / "alpha.ipynb", as_version=4)
     assert "remove-cell" in copy.cells[1].metadata["tags"]      # the parameters cell
     assert copy.metadata["emo_book"]["status"] == "ok"
+
+
+def test_aggregate_pages_run_last_and_read_the_others_results(tmp_path, monkeypatch):
+    from emo_lib.runner import incremental
+    from emo_lib.runner.notebooks import execution_order
+
+    order = execution_order(["intro_x", "claims_ledger", "noh2023_a", "build_status", "runs"])
+    assert order == ["intro_x", "noh2023_a", "claims_ledger", "build_status", "runs"]
+    monkeypatch.setenv("EMO_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("EMO_BOOK_ROOT", str(tmp_path))
+    page = tmp_path / "results" / "noh2023_a"
+    page.mkdir(parents=True)
+    (page / "claims.csv").write_text("claim_id,claim,verdict,evidence\n")
+    first = incremental.results_digest()
+    (page / "figure.png").write_bytes(b"x")                  # not a file the ledger reads
+    assert incremental.results_digest() == first
+    (page / "claims.csv").write_text("claim_id,claim,verdict,evidence\nx,c,supported,e\n")
+    assert incremental.results_digest() != first
+    second = incremental.results_digest()
+    own = tmp_path / "results" / "claims_ledger"
+    own.mkdir()
+    (own / "results.json").write_text("{}")                   # its own results do not count
+    assert incremental.results_digest() == second
+    run = tmp_path / "runs" / "noh2023_a-1" / "results" / "noh2023_a"
+    run.mkdir(parents=True)
+    (run / "results.json").write_text("{}")                   # a reader's new run does
+    assert incremental.results_digest() != second
+
+
+def test_render_html_leaves_out_removed_cells(tmp_path):
+    import nbformat
+
+    from emo_lib.runner.execute import render_html
+
+    nb = nbformat.v4.new_notebook()
+    hidden = nbformat.v4.new_code_cell("secret_setup = 1")
+    hidden.metadata["tags"] = ["remove-cell"]
+    shown = nbformat.v4.new_code_cell("print('visible')")
+    shown.outputs = [nbformat.v4.new_output("stream", name="stdout", text="visible output\n")]
+    nb.cells = [nbformat.v4.new_markdown_cell("# A run"), hidden, shown]
+    path = tmp_path / "page.ipynb"
+    nbformat.write(nb, path)
+    html = render_html(path).read_text()
+    assert "visible output" in html and "A run" in html
+    assert "secret_setup" not in html

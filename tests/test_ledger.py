@@ -57,3 +57,22 @@ def test_unknown_verdict_in_a_claims_file_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="rebuild that page"):
         ledger.read_page("noh2023_x", tmp_path)
     assert ledger.read_page("noh2023_none", tmp_path).status == ledger.NOT_EXECUTED
+
+
+def test_build_status_table_from_the_runners_record(tmp_path):
+    from emo_lib import build_status
+
+    assert build_status.read_build_record(tmp_path) is None
+    record = {"profile": "smoke", "git": {"commit": "a" * 40, "dirty": False},
+              "order": ["p1", "p2", "build_status"],
+              "notebooks": {"p1": {"status": "executed", "seconds": 3.5, "executed_at": "t1"},
+                            "p2": {"status": "failed", "seconds": 1.0, "error": "boom"},
+                            "build_status": {"status": "pending"}}}
+    (tmp_path / build_status.BUILD_RECORD).write_text(json.dumps(record))
+    table = build_status.status_table(build_status.read_build_record(tmp_path))
+    assert table["page"].tolist() == ["p1", "p2", "build_status"]
+    assert table["status"].tolist() == ["executed", "failed", "executing (this page)"]
+    assert table.loc[1, "note"] == "boom"
+    summary = build_status.build_summary(record)
+    assert summary["seconds"] == 4.5 and summary["commit"] == "a" * 12
+    assert summary["counts"] == {"executed": 1, "failed": 1, "executing (this page)": 1}

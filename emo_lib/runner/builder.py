@@ -3,7 +3,8 @@
 A notebook is executed when ``--force`` names it (or names nothing), or when its executed copy
 is not up to date (:func:`.incremental.staleness`: never executed, its last run failed, an input
 changed, or its results.json is missing); otherwise its copy is kept untouched, so Sphinx, which
-is incremental too, does not re-read the page. Pages left out by ``--only`` keep their copy (or
+is incremental too, does not re-read the page. The aggregate pages (ledger, build status, runs)
+execute last, after the pages they gather; the build-status page in every build. Pages left out by ``--only`` keep their copy (or
 get a placeholder saying they were not executed). Parsing the command line is :mod:`.cli`.
 """
 from __future__ import annotations
@@ -17,12 +18,13 @@ from typing import Sequence
 from .errors import ValidationError, choices_text
 from .execute import Outcome, ensure_kernel, execute, write_placeholder
 from .incremental import InputsOf, key_of, recorded, staleness
-from .notebooks import book_notebooks, notebook_path
+from .notebooks import EVERY_BUILD, book_notebooks, execution_order, notebook_path
 from .options import ExecutorOptions, executor_options
 from .parameters import resolve_parameters
 from .paths import book_root, executed_dir
 from .profiles import Override, load_profile
-from .record import BuildRecord, git_state
+from ..provenance import git_state
+from .record import BuildRecord
 
 
 def check_names(given: Sequence[str] | None, notebooks: Sequence[str], flag: str) -> list[str]:
@@ -71,14 +73,15 @@ def build(profile_spec: str | Path = "smoke", *, only: Sequence[str] | None = No
     env = {"EMO_PROFILE": profile.name} | executor.environment()
     outcomes: list[Outcome] = []
     t0 = time.perf_counter()
-    for i, name in enumerate(notebooks, 1):
+    for i, name in enumerate(execution_order(notebooks), 1):
         output = executed_dir() / f"{name}.ipynb"
         step = f"[{i}/{len(notebooks)}] {name}"
         if name not in selected:
             outcome = _skipped(name, output)
         else:
             inputs = inputs_of(name, notebook_path(name), params[name])
-            reason = "forced" if name in forced else staleness(name, output, inputs)
+            reason = "forced" if name in forced else (
+                "shows this build" if name in EVERY_BUILD else staleness(name, output, inputs))
             if reason is None:
                 outcome = _up_to_date(name, output)
             else:

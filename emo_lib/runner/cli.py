@@ -20,13 +20,13 @@ from typing import Sequence
 
 from .builder import build, summary
 from .errors import RunnerError, ValidationError
-from .execute import ensure_kernel, execute
+from .execute import render_html, ensure_kernel, execute
 from .notebooks import book_notebooks, declared_parameters, notebook_path
 from .options import EXECUTORS, executor_options
 from .parameters import resolve_parameters
 from .paths import book_root, executed_dir, runs_dir
 from .profiles import Profile, load_profile, parse_overrides
-from .record import git_state
+from ..provenance import git_state
 
 
 def _executor_flags(args: argparse.Namespace) -> dict:
@@ -81,10 +81,14 @@ def cmd_run(args: argparse.Namespace) -> int:
                               "git": git_state(book_root())},
                       progress=not args.quiet, verbose=args.verbose)
     print(summary([outcome]))
+    html = render_html(outcome.output) if outcome.output and outcome.output.exists() else None
     if outcome.status != "executed":
-        print(f"{name} failed: {outcome.error}", file=sys.stderr)
+        print(f"{name} failed: {outcome.error}" + (f" (rendered: {html})" if html else ""),
+              file=sys.stderr)
         return 1
-    print(f"executed notebook: {outcome.output}\nresults: {out_dir / 'results' / name}")
+    print(f"executed notebook: {outcome.output}\nas HTML: {html}\n"
+          f"results: {out_dir / 'results' / name}\n(the book's Runs page sets it beside the "
+          "book's run at the next `emo-book build`)")
     return 0
 
 

@@ -152,3 +152,26 @@ def write_placeholder(name: str, output: Path, *, why: str) -> None:
 
     with atomic_path(output) as tmp:
         nbformat.write(nb, tmp)
+
+
+def render_html(executed: Path) -> Path:
+    """The executed notebook as one self-contained HTML file beside it (``<name>.html``), for a
+    reader's run: cells tagged ``remove-cell`` are left out and ``remove-input``/``hide-input``
+    cells show only their outputs, as in the book. (MyST roles in its markdown, such as
+    ``{download}``, show as text: only the book renders them.)"""
+    import nbformat
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    from ..storage import atomic_path
+
+    nb = nbformat.read(executed, as_version=4)
+    tags = TagRemovePreprocessor(remove_cell_tags={"remove-cell"},
+                                 remove_input_tags={"remove-input", "hide-input"})
+    exporter = HTMLExporter(template_name="lab", embed_images=True)
+    exporter.register_preprocessor(tags, enabled=True)
+    body, _ = exporter.from_notebook_node(nb)
+    out = executed.with_suffix(".html")
+    with atomic_path(out) as tmp:
+        tmp.write_text(body, encoding="utf-8")
+    return out

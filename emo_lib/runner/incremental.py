@@ -8,7 +8,9 @@ The inputs of one execution, each reduced to something small and JSON-able:
 - ``emo_lib``: SHA-256 of every file of the emo_lib package (code and package data);
 - ``lock``: SHA-256 of ``requirements-lock.txt``;
 - ``kernel`` and ``profile``: names (a page shows the profile it was built with);
-- ``data``: a fingerprint of each data set the parameters name (``emo_lib.data.fingerprint``).
+- ``data``: a fingerprint of each data set the parameters name (``emo_lib.data.fingerprint``);
+- ``results`` (aggregate pages only, :data:`.notebooks.AGGREGATE_PAGES`): a digest of the other
+  pages' result files (and of the reader's runs), which such a page is built from.
 
 The key is the SHA-256 of all of them. An executed copy records its key and inputs in its
 metadata (``metadata["emo_book"]``, written by :mod:`.execute`); it is up to date when the key
@@ -22,8 +24,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .notebooks import AGGREGATE_PAGES
 from .parameters import dataset_pairs, merged_parameters
-from .paths import lock_file, results_base
+from .paths import lock_file, results_base, runs_dir
 
 #: Where an executed copy keeps its record, in the notebook's metadata.
 METADATA_KEY = "emo_book"
@@ -65,6 +68,24 @@ def file_digest(path: Path) -> str | None:
     return _sha(path.read_bytes()) if path.exists() else None
 
 
+#: The files an aggregate page reads from each page's results folder.
+RESULT_FILES = ("results.json", "claims.csv")
+
+
+def results_digest(exclude: tuple[str, ...] = AGGREGATE_PAGES) -> str:
+    """Every page's result files (:data:`RESULT_FILES`) under the results folder, and every
+    run's under ``runs/``, except the aggregate pages' own."""
+    digest = hashlib.sha256()
+    for root in (results_base(), runs_dir()):
+        if not root.exists():
+            continue
+        for path in sorted(root.rglob("*")):
+            if path.name in RESULT_FILES and path.parent.name not in exclude:
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+                digest.update(_sha(path.read_bytes()).encode() + b"\n")
+    return digest.hexdigest()
+
+
 class DataFingerprints:
     """Fingerprints of the data sets of one build, each (name, root, options) computed once."""
 
@@ -94,8 +115,11 @@ class InputsOf:
         self.data = DataFingerprints()
 
     def __call__(self, name: str, source: Path, params: dict[str, Any]) -> dict[str, Any]:
-        return {"notebook": notebook_digest(source), "parameters": params,
-                "data": self.data(merged_parameters(name, params))} | self.common
+        inputs = {"notebook": notebook_digest(source), "parameters": params,
+                  "data": self.data(merged_parameters(name, params))} | self.common
+        if name in AGGREGATE_PAGES:  # read when it executes: after the pages it gathers
+            inputs["results"] = results_digest()
+        return inputs
 
 
 def key_of(inputs: dict[str, Any]) -> str:

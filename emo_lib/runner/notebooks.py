@@ -38,6 +38,21 @@ def book_notebooks(toc: Path | None = None) -> list[str]:
     return names
 
 
+#: Pages built from the other pages' results (the claims ledger, the build status, the reader's
+#: runs): they execute after every other page, and their inputs include those results.
+AGGREGATE_PAGES: tuple[str, ...] = ("claims_ledger", "build_status", "runs")
+#: Of those, the page that shows this build itself: it is executed by every build.
+EVERY_BUILD: tuple[str, ...] = ("build_status",)
+
+
+def execution_order(notebooks: list[str]) -> list[str]:
+    """The book's pages in the order they execute: every page in book order, then the
+    aggregate pages (:data:`AGGREGATE_PAGES`) in book order, so they read this build's
+    results."""
+    return [n for n in notebooks if n not in AGGREGATE_PAGES] + \
+        [n for n in notebooks if n in AGGREGATE_PAGES]
+
+
 def notebook_path(name: str) -> Path:
     """``notebooks/<name>.ipynb``; :class:`ProfileError` naming the known notebooks if absent."""
     path = notebooks_dir() / f"{Path(name).stem}.ipynb"

@@ -17,35 +17,16 @@ shows (for an up-to-date page, an earlier build's). This module writes; deciding
 """
 from __future__ import annotations
 
-import subprocess
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+
 
 from ..storage import write_json
 from .execute import Outcome, now_iso
 from .incremental import recorded
 from .options import ExecutorOptions
 from .paths import BUILD_RECORD, results_base
-
-
-def git_state(root: Path) -> dict[str, Any]:
-    """{commit, dirty} of the repository holding ``root``; None values outside a repository.
-    Dirty means tracked files differ from the commit (untracked files do not count, as in
-    ``git describe --dirty``)."""
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(["git", "-C", str(root), *args], capture_output=True,
-                                  text=True, timeout=30)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    commit = git("rev-parse", "HEAD")
-    if commit is None:
-        return {"commit": None, "dirty": None}
-    status = git("status", "--porcelain", "--untracked-files=no")
-    return {"commit": commit, "dirty": None if status is None else bool(status)}
 
 
 class BuildRecord:

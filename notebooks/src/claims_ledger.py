@@ -16,7 +16,7 @@
 # silently missing. The verdicts' meaning is the same on every page (see the rules below).
 
 # %% tags=["parameters"]
-results_root = ""  # folder of the pages' results (default: this build's, $EMO_RESULTS or results/)
+results_root = ""  # folder of the pages' results (default: this build's)
 seed = 0  # unused: this page computes nothing random (kept for the book's conventions)
 
 # %% tags=["remove-input"]
