@@ -126,6 +126,7 @@ def headlines() -> dict[str, float]:
         "jeong_baseline_f1": t4["baseline"][1], "jeong_proposed_f1": t4["proposed"][1],
         "jeong_proposed_gain": (t4["proposed"][1] - t4["baseline"][1]) / t4["baseline"][1],
         "jeong_accuracy_change": t4["proposed"][0] - t4["baseline"][0],
+        "jeong_accuracy_change_points": 100 * (t4["proposed"][0] - t4["baseline"][0]),
         "jeong_b5_f1": b5[1], "jeong_b5_gain": (b5[1] - t4["baseline"][1]) / t4["baseline"][1],
     }
 
