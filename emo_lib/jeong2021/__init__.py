@@ -11,8 +11,8 @@ read ``from emo_lib import jeong2021 as jg``.
 """
 from ..verdicts import claim_lines, with_paper_verdicts
 from .cells import (
-    Recipe, loss_spec, method_cell, run_balanced, run_cells, run_scaling, run_sweep,
-    sweep_recipe, weights_source,
+    Recipe, balanced_cells, cell_units, loss_spec, method_cell, run_balanced, run_cells,
+    run_scaling, run_sweep, scaling_cells, sweep_cells, sweep_recipe, weights_source,
 )
 from .claims import CLAIM_IDS, FOCAL_EXCEPTIONS, claim_verdicts, paper_results
 from .data import classes_by_frequency, effective_n_min, label_indices, load_se30k8
@@ -29,7 +29,7 @@ from .tables import (
 )
 
 __all__ = [
-    "BASELINE_TABLE4", "CLAIM_IDS", "EXTRA_METHODS", "FOCAL_EXCEPTIONS", "METRICS",
+    "BASELINE_TABLE4", "CLAIM_IDS", "balanced_cells", "cell_units", "scaling_cells", "sweep_cells", "EXTRA_METHODS", "FOCAL_EXCEPTIONS", "METRICS",
     "NO_AUGMENTATION", "PAPER", "PAPER_METHODS", "PAPER_MODELS", "Recipe", "SWEEP_TABLES",
     "balanced_vs_paper", "claim_lines", "claim_verdicts", "classes_by_frequency",
     "collapse_note", "confusion_figure", "confusion_sum", "effective_n_min", "fold_means",
