@@ -15,7 +15,10 @@ from .cells import (
     run_scaling, run_sweep, scaling_cells, sweep_cells, sweep_recipe, weights_source,
 )
 from .claims import CLAIM_IDS, FOCAL_EXCEPTIONS, claim_verdicts, paper_results
-from .data import classes_by_frequency, effective_n_min, label_indices, load_se30k8
+from .data import (
+    classes_by_frequency, content_key, effective_n_min, label_indices, load_se30k8,
+    se30k8_manifest,
+)
 from .figures import confusion_figure, scaling_figure, sweep_figure
 from .sizes import model_sizes, reference_input_size, scaling_trend
 from .names import (
@@ -32,7 +35,7 @@ __all__ = [
     "BASELINE_TABLE4", "CLAIM_IDS", "balanced_cells", "cell_units", "scaling_cells", "sweep_cells", "EXTRA_METHODS", "FOCAL_EXCEPTIONS", "METRICS",
     "NO_AUGMENTATION", "PAPER", "PAPER_METHODS", "PAPER_MODELS", "Recipe", "SWEEP_TABLES",
     "balanced_vs_paper", "claim_lines", "claim_verdicts", "classes_by_frequency",
-    "collapse_note", "confusion_figure", "confusion_sum", "effective_n_min", "fold_means",
+    "collapse_note", "confusion_figure", "content_key", "se30k8_manifest", "confusion_sum", "effective_n_min", "fold_means",
     "label_indices", "load_se30k8", "loss_spec", "method_cell", "model_sizes", "paper_gain",
     "paper_results", "paper_sweep", "paper_table", "paper_table4", "prediction_collapse",
     "reference_input_size", "relative_gain", "run_balanced", "run_cells", "run_scaling",
