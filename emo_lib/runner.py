@@ -4,6 +4,7 @@
     emo-book run NOTEBOOK [-p key value ...] [--profile P] [--out DIR]
     emo-book list
     emo-book check [--profile P]
+    emo-book plan [--profile P] [--executor inline|local|slurm] [--gpu-rate N] [--rates JSON]
 
 A profile (``profiles/<name>.yml``) sets parameters per notebook (``notebooks:``) and for every
 notebook that declares them (``defaults:``); ``${VAR}`` in a value is read from the environment.
@@ -166,9 +167,10 @@ def _dataset_checks(params: dict[str, Any]) -> list[tuple[str, str | None]]:
 
 
 def resolve_parameters(profile: Profile, notebooks: Sequence[str],
-                       overrides: dict[str, dict[str, Any]] | None = None
-                       ) -> dict[str, dict[str, Any]]:
-    """Parameters per notebook (defaults, then the profile's, then overrides), validated.
+                       overrides: dict[str, dict[str, Any]] | None = None,
+                       check_data: bool = True) -> dict[str, dict[str, Any]]:
+    """Parameters per notebook (defaults, then the profile's, then overrides), validated
+    (data sets too, unless ``check_data`` is False).
 
     Raises:
         ProfileError: listing every unknown notebook, undeclared parameter and missing data set.
@@ -198,7 +200,8 @@ def resolve_parameters(profile: Profile, notebooks: Sequence[str],
                 else:
                     params[key] = value
         merged = {k: v["default"] for k, v in declared.items()} | params
-        for name, root in _dataset_checks({k: _literal(v) for k, v in merged.items()}):
+        for name, root in (_dataset_checks({k: _literal(v) for k, v in merged.items()})
+                           if check_data else []):
             try:
                 check_available(name, root)
             except (DatasetNotFound, KeyError, ValueError) as err:
@@ -404,6 +407,33 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    """How many training units each page needs, how many are done, and the GPU hours of the
+    rest (emo_lib.jeong2021.plan), before anything runs; data sets need not be present."""
+    from .jeong2021.plan import PAGES, plan_pages
+
+    profile = load_profile(args.profile)
+    notebooks = book_notebooks()
+    params = resolve_parameters(profile, notebooks, parse_overrides(args.param or []),
+                                check_data=False)
+    full = {nb: {k: _literal(v["default"]) for k, v in declared_parameters(nb).items()}
+            | params[nb] for nb in notebooks if nb in PAGES}
+    rates = None
+    if args.rates:
+        import json
+
+        rates = json.loads(Path(args.rates).read_text())
+    table, totals = plan_pages(full, executor=args.executor, rate=args.gpu_rate, rates=rates)
+    print(f"profile {profile.name}: training units per page (a unit = one fold of one cell)")
+    print(table.drop(columns=["basis", "data"]).to_string(index=False))
+    for row in table.itertuples():
+        print(f"  {row.page}: {row.data}; GPU hours {row.basis}")
+    print("total: " + ", ".join(f"{k} {v}" for k, v in totals.items()))
+    others = [nb for nb in notebooks if nb not in PAGES]
+    print(f"no training units: {', '.join(others)}")
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="emo-book", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -433,6 +463,18 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--profile", default="smoke")
     c.add_argument("-p", "--param", action="append", metavar="NB.KEY=VALUE")
     c.set_defaults(func=cmd_check)
+    pl = sub.add_parser("plan", help="training units per page, done, and GPU hours to go")
+    pl.add_argument("--profile", default="smoke")
+    pl.add_argument("-p", "--param", action="append", metavar="NB.KEY=VALUE")
+    pl.add_argument("--executor", default=None, help="inline | local | slurm (default "
+                    "$EMO_EXECUTOR or inline): where the units would run (slurm: cuda workers)")
+    pl.add_argument("--gpu-rate", type=float, default=None, metavar="IMG_PER_S",
+                    help="EfficientNet-B0 training images/s at 224 px on the target GPU "
+                    "(benchmarks/gpu_check.sh prints it); default: measured units, else an "
+                    "assumption the output states")
+    pl.add_argument("--rates", default=None, metavar="JSON", help="{model: {size: img/s}} "
+                    "from benchmarks/train_throughput.py --rates-json (gpu_check.sh writes it)")
+    pl.set_defaults(func=cmd_plan)
     return p
 
 

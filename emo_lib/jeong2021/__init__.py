@@ -3,7 +3,8 @@ read ``from emo_lib import jeong2021 as jg``.
 
 - :mod:`.names`: the tables' models, methods, metrics;
 - :mod:`.data`: SE30K8 (or its synthetic stand-in) as arrays;
-- :mod:`.cells`: the grids behind Tables 2-4 and Fig. 5, cross-validated and cached;
+- :mod:`.cells`: the grids behind Tables 2-4 and Fig. 5, each fold a cached training unit;
+- :mod:`.plan`: each page's grid as a function of its parameters, and ``emo-book plan``;
 - :mod:`.tables`: the paper's tables with this run's numbers beside;
 - :mod:`.sizes`: parameters and FLOPs for Fig. 5;
 - :mod:`.claims`: every claim's rule and verdict;
@@ -20,6 +21,7 @@ from .data import (
     se30k8_manifest,
 )
 from .figures import confusion_figure, scaling_figure, sweep_figure
+from .plan import PAGES, page_grid, run_page
 from .sizes import model_sizes, reference_input_size, scaling_trend
 from .names import (
     BASELINE_TABLE4, EXTRA_METHODS, METRICS, NO_AUGMENTATION, PAPER, PAPER_METHODS,
@@ -32,7 +34,7 @@ from .tables import (
 )
 
 __all__ = [
-    "BASELINE_TABLE4", "CLAIM_IDS", "balanced_cells", "cell_units", "scaling_cells", "sweep_cells", "EXTRA_METHODS", "FOCAL_EXCEPTIONS", "METRICS",
+    "BASELINE_TABLE4", "CLAIM_IDS", "PAGES", "balanced_cells", "page_grid", "run_page", "cell_units", "scaling_cells", "sweep_cells", "EXTRA_METHODS", "FOCAL_EXCEPTIONS", "METRICS",
     "NO_AUGMENTATION", "PAPER", "PAPER_METHODS", "PAPER_MODELS", "Recipe", "SWEEP_TABLES",
     "balanced_vs_paper", "claim_lines", "claim_verdicts", "classes_by_frequency",
     "collapse_note", "confusion_figure", "content_key", "se30k8_manifest", "confusion_sum", "effective_n_min", "fold_means",

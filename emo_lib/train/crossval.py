@@ -149,10 +149,14 @@ def data_fingerprint(images: np.ndarray, labels: Sequence[int] | np.ndarray) -> 
     hashes the files' content and size, plus a hash of the labels (nothing is read); for any
     other array :func:`array_fingerprint` (every pixel hashed)."""
     key = cached_image_key(images)
-    if key is None:
-        return array_fingerprint(images, labels)
+    return array_fingerprint(images, labels) if key is None else u8_data_id(key, labels)
+
+
+def u8_data_id(image_key: str, labels: Sequence[int] | np.ndarray) -> str:
+    """The data id of a uint8-image-cache entry with these labels (see
+    :func:`data_fingerprint`); ``emo-book plan`` computes it from a manifest alone."""
     y = np.ascontiguousarray(np.asarray(labels, dtype=np.int64))
-    return f"u8-{key[:24]}-{hashlib.sha256(y.tobytes()).hexdigest()[:16]}"
+    return f"u8-{image_key[:24]}-{hashlib.sha256(y.tobytes()).hexdigest()[:16]}"
 
 
 def folds_fingerprint(folds: Folds) -> str:
@@ -258,4 +262,4 @@ def cached_cross_validate(spec: Mapping[str, Any], build_model: Callable[[], Tor
 
 __all__ = ["CV_CACHE_VERSION", "array_fingerprint", "cached_cross_validate", "config_from_spec",
            "config_spec", "cross_validate", "cv_cache", "cv_cache_spec", "data_fingerprint",
-           "folds_fingerprint", "train_fold"]
+           "folds_fingerprint", "train_fold", "u8_data_id"]

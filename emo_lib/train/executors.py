@@ -140,7 +140,7 @@ class UnitFailure:
     record: Path | None = None
 
     def __str__(self) -> str:
-        where = f"; log: {self.log}" if self.log else ""
+        where = f"; log: {self.log}" if self.log and self.log != self.record else ""
         rec = f"; recipe and traceback: {self.record}" if self.record else ""
         return (f"unit {self.unit.label or self.unit.kind} (fold {self.unit.fold}, "
                 f"key {self.unit.key[:12]}): {self.error}{rec}{where}\n"
