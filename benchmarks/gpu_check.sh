@@ -146,4 +146,4 @@ done
 grep -h -E "steady training rate|epoch seconds|peak GPU memory" "$OUT/fold_${SIZE}px.log" 2>/dev/null
 grep -h -E "stock lime|explain_batch|speed-up" "$OUT/lime_${SIZE}px.log" 2>/dev/null
 grep -h -E "model alone|full path|ratio" "$OUT/throughput_${SIZE}px.log" 2>/dev/null
-grep -h -E "^total|jeong2021_" "$OUT/plan_$PLAN_PROFILE.log" 2>/dev/null | head -n 4
+grep -h -E "^ *jeong2021_[a-z_]+ +[0-9]|^total" "$OUT/plan_$PLAN_PROFILE.log" 2>/dev/null
