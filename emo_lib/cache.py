@@ -12,7 +12,8 @@ version. It does four things and nothing else:
   never see half an entry and an interrupted build resumes cleanly;
 * **damage handling**: an entry that cannot be read is reported with a warning and computed
   again, never fatal and never silently used;
-* **readers and writers** for the formats the project stores (JSON, npz).
+* **readers and writers** for the formats the project stores (JSON, npz, and ``.npy`` arrays
+  opened memory-mapped: :func:`open_npy`, :func:`npy_file_of`).
 
 What it does not do: decide what goes into a spec (each caller describes its own computation),
 or evict entries (delete the folder to start afresh).
@@ -138,4 +139,26 @@ class DiskCache:
         return self.write(path, writer)
 
 
-__all__ = ["DiskCache", "UNREADABLE", "canonical_json"]
+def open_npy(path: str | Path) -> np.ndarray:
+    """A ``.npy`` file memory-mapped copy-on-write: nothing is read until used, writes stay in
+    this process's memory (so torch can wrap slices without read-only warnings), the file is
+    never changed."""
+    return np.load(path, mmap_mode="c", allow_pickle=False)
+
+
+def npy_file_of(array: np.ndarray) -> Path | None:
+    """The ``.npy`` file ``array`` is the whole of (a memmap as :func:`open_npy` returns it),
+    or None (in memory, a slice or view of one, or not an ``.npy`` file)."""
+    filename = getattr(array, "filename", None)
+    if not isinstance(array, np.memmap) or not filename or not str(filename).endswith(".npy"):
+        return None
+    try:
+        whole = np.load(filename, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    same = (whole.shape == array.shape and whole.dtype == array.dtype
+            and whole.offset == array.offset and array.flags.c_contiguous)
+    return Path(filename) if same else None
+
+
+__all__ = ["DiskCache", "UNREADABLE", "canonical_json", "npy_file_of", "open_npy"]

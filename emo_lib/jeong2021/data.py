@@ -31,18 +31,40 @@ def load_se30k8(dataset: str, root: str | None = None, options: Mapping[str, Any
                 progress: bool = False) -> tuple[Manifest, np.ndarray, np.ndarray]:
     """SE30K8 (or its synthetic stand-in) as (manifest, (N, S, S, 3) uint8 images, class
     indices into ``manifest.classes``). ``scale`` and ``seed`` only reach the synthetic
-    generator; a real data set is loaded whole and resized to ``image_size``."""
-    from ..data import load_dataset, synthetic_options
+    generator; a real data set is loaded whole and resized to ``image_size``.
+
+    The images come from the uint8 image cache (decoded once, then memory-mapped; see
+    :func:`emo_lib.data.images.load_images`), keyed by the synthetic generator's key or, for
+    real data, by every file's content; training units read the same file in any process."""
     from ..data.images import load_images
 
-    manifest = load_dataset(dataset, root or None,
-                            **synthetic_options(dataset, size=image_size, seed=seed, scale=scale),
-                            **dict(options or {}))
+    manifest = se30k8_manifest(dataset, root, options, scale=scale, image_size=image_size,
+                               seed=seed)
     labels, classes = label_indices(manifest)
     if classes != manifest.classes:
         manifest = dataclasses.replace(manifest, classes=classes)
-    images = load_images(manifest.frame["path"].tolist(), image_size, progress=progress)
+    images = load_images(manifest.frame["path"].tolist(), image_size, progress=progress,
+                         content_key=content_key(manifest))
     return manifest, images, labels
+
+
+def se30k8_manifest(dataset: str, root: str | None = None,
+                    options: Mapping[str, Any] | None = None, *, scale: float = 1.0,
+                    image_size: int = 224, seed: int = 0) -> Manifest:
+    """The manifest :func:`load_se30k8` loads (a synthetic set is drawn if not cached)."""
+    from ..data import load_dataset, synthetic_options
+
+    return load_dataset(dataset, root or None,
+                        **synthetic_options(dataset, size=image_size, seed=seed, scale=scale),
+                        **dict(options or {}))
+
+
+def content_key(manifest: Manifest) -> str | None:
+    """What identifies the manifest's image files' content without reading them: the
+    generator's key for a synthetic set (it determines every pixel); None for real data (the
+    files are then hashed)."""
+    key = manifest.meta.get("cache_key") if manifest.synthetic else None
+    return f"{manifest.name}:{key}" if key else None
 
 
 def classes_by_frequency(labels: np.ndarray, classes: Sequence[str]) -> list[str]:
@@ -57,4 +79,5 @@ def effective_n_min(n_min: int, scale: float, synthetic: bool) -> int:
     return scaled_n_min(n_min, scale) if synthetic else int(n_min)
 
 
-__all__ = ["classes_by_frequency", "effective_n_min", "label_indices", "load_se30k8"]
+__all__ = ["classes_by_frequency", "content_key", "effective_n_min", "label_indices",
+           "load_se30k8", "se30k8_manifest"]

@@ -12,6 +12,7 @@ The build itself is :mod:`.builder`.
 from __future__ import annotations
 
 import argparse
+import json
 import dataclasses
 import sys
 import time
@@ -109,6 +110,30 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    """How many training units each page needs, how many are done, and the GPU hours of the
+    rest (:mod:`emo_lib.jeong2021.plan`), before anything runs; data sets need not be present."""
+    from ..jeong2021.plan import PAGES, plan_pages
+    from .notebooks import literal
+
+    profile = load_profile(args.profile)
+    notebooks = book_notebooks()
+    params = resolve_parameters(profile, notebooks, parse_overrides(args.param), check_data=[])
+    full = {nb: {k: literal(v["default"]) for k, v in declared_parameters(nb).items()}
+            | params[nb] for nb in notebooks if nb in PAGES}
+    rates = json.loads(Path(args.rates).read_text()) if args.rates else None
+    executor = args.executor or executor_options(profile.executor).kind
+    table, totals = plan_pages(full, executor=executor, rate=args.gpu_rate, rates=rates)
+    print(f"profile {profile.name}: training units per page (a unit = one fold of one cell)")
+    print(table.drop(columns=["basis", "data"]).to_string(index=False))
+    for row in table.itertuples():
+        print(f"  {row.page}: {row.data}; GPU hours {row.basis}")
+    print("total: " + ", ".join(f"{k} {v}" for k, v in totals.items()))
+    others = [nb for nb in notebooks if nb not in PAGES]
+    print(f"no training units: {', '.join(others)}")
+    return 0
+
+
 _P_HELP = ("KEY=VALUE sets KEY in every notebook that declares it; NOTEBOOK.KEY=VALUE in one "
            "notebook; VALUE is YAML (3, 1e-4, [a, b], {k: v}, true, null); repeatable")
 
@@ -164,6 +189,20 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("-p", "--param", action="append", metavar="[NOTEBOOK.]KEY=VALUE",
                    help=_P_HELP)
     c.set_defaults(func=cmd_check)
+    pl = sub.add_parser("plan", help="training units per page, done, and GPU hours to go")
+    pl.add_argument("--profile", default="smoke")
+    pl.add_argument("-p", "--param", action="append", metavar="[NOTEBOOK.]KEY=VALUE",
+                    help=_P_HELP)
+    pl.add_argument("--executor", metavar="|".join(EXECUTORS), default=None,
+                    help="where the units would run (slurm: cuda workers); default: the "
+                    "profile's executor, else inline")
+    pl.add_argument("--gpu-rate", type=float, default=None, metavar="IMG_PER_S",
+                    help="EfficientNet-B0 training images/s at 224 px on the target GPU "
+                    "(benchmarks/gpu_check.sh prints it); default: measured units, else an "
+                    "assumption the output states")
+    pl.add_argument("--rates", default=None, metavar="JSON", help="{model: {size: img/s}} "
+                    "from benchmarks/train_throughput.py --rates-json (gpu_check.sh writes it)")
+    pl.set_defaults(func=cmd_plan)
     return p
 
 

@@ -79,18 +79,27 @@ class ArrayDataset(Dataset):
         return self._callables[t]
 
     def __getitem__(self, k: int) -> tuple[torch.Tensor, int]:
-        index, t = self.items[k]
+        index, _ = self.items[k]
         x = torch.from_numpy(np.array(self.images[index], dtype=np.uint8, copy=True))
-        x = x.permute(2, 0, 1)
-        fn = self._resolve(t)
-        if fn is not None or self.transform is not None:
-            if self.item_seed is not None:
-                with torch.random.fork_rng(devices=[]):
-                    torch.manual_seed((int(self.item_seed) * 1_000_003 + int(k)) % 2**63)
-                    x = self._apply(fn, x)
-            else:
-                x = self._apply(fn, x)
-        return x, int(self.labels[index])
+        return self.transformed(k, x.permute(2, 0, 1)), int(self.labels[index])
+
+    def transformed(self, k: int, x: torch.Tensor) -> torch.Tensor:
+        """Item k's transform (and ``transform``) applied to ``x``, its image as a uint8 CHW
+        tensor on any device; ``x`` itself when item k is untransformed.
+
+        With ``item_seed`` the random parameters come from the CPU generator seeded with
+        (item_seed, k) (torchvision v2 draws them there, whatever the tensor's device), and only
+        the CPU generator is touched: the global CPU state is restored afterwards and the CUDA
+        generators (dropout) are left alone."""
+        fn = self._resolve(self.items[k][1])
+        if fn is None and self.transform is None:
+            return x
+        if self.item_seed is None:
+            return self._apply(fn, x)
+        with torch.random.fork_rng(devices=[]):
+            torch.default_generator.manual_seed(
+                (int(self.item_seed) * 1_000_003 + int(k)) % 2**63)
+            return self._apply(fn, x)
 
     def _apply(self, fn: Callable[[Any], Any] | None, x: torch.Tensor) -> torch.Tensor:
         if fn is not None:

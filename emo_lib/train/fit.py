@@ -3,9 +3,10 @@ weights restored) and ``evaluate`` (accuracy, macro F1, per-class F1, confusion)
 
 Every random choice is seeded: with the same seed the CPU path gives identical weights.
 On CUDA the loop uses autocast (bf16 where supported, else fp16 with a gradient scaler),
-channels_last inputs and a pinned-memory DataLoader; that path only runs when
-``model.device.type == "cuda"``. Folds and cross-validation are in :mod:`.folds` and
-:mod:`.crossval`.
+channels_last inputs and, when the fold's training set fits in device memory, the resident data
+path of :mod:`.resident` (every item materialised once on the GPU, batches gathered there; else
+a pinned-memory DataLoader); that path only runs when ``model.device.type == "cuda"``. Folds
+and cross-validation are in :mod:`.folds` and :mod:`.crossval`.
 """
 from __future__ import annotations
 
@@ -14,18 +15,20 @@ import random
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any, Hashable, Sequence
+from typing import Any, Hashable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn as nn
 from sklearn.metrics import confusion_matrix, f1_score
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler
 from tqdm.auto import tqdm
 
 from ..data.manifest import class_indices
-from ..models.base import TorchClassifier, preprocess
+from ..models.base import TorchClassifier, preprocess, to_uint8_batch
+from .dataset import ArrayDataset
+from .resident import ResidentSet, can_reside, epoch_batches, fits_on, resident_bytes
 
 
 @dataclass
@@ -59,10 +62,11 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _to_model_input(model: TorchClassifier, x: torch.Tensor) -> torch.Tensor:
-    # The loader yields uint8 NCHW; preprocess takes NHWC (a permuted view, no copy).
-    return preprocess(x.permute(0, 2, 3, 1), model.input_size, model.mean, model.std,
-                      model.device)
+def _to_model_input(model: TorchClassifier, x: torch.Tensor, nhwc: bool = False) -> torch.Tensor:
+    # The loader yields uint8 NCHW, the resident set NHWC; preprocess takes NHWC (for NCHW a
+    # permuted view, no copy). Either way the same elementwise arithmetic: identical inputs.
+    return preprocess(x if nhwc else x.permute(0, 2, 3, 1), model.input_size, model.mean,
+                      model.std, model.device)
 
 
 def _autocast(model: TorchClassifier, amp: bool) -> tuple[Any, torch.dtype | None]:
@@ -83,8 +87,49 @@ def _loader(data: Dataset, batch_size: int, *, shuffle: bool, sampler: Sampler |
     )
 
 
+class _Batches:
+    """One epoch's (images, labels) batches: from a DataLoader, or gathered from a
+    :class:`~.resident.ResidentSet` in the order that DataLoader would yield (see
+    :func:`~.resident.epoch_batches`). ``nhwc``: the layout of the image batches."""
+
+    def __init__(self, data: Dataset, batch_size: int, *, shuffle: bool,
+                 sampler: Sampler | None, num_workers: int, device: torch.device,
+                 generator: torch.Generator | None, drop_last: bool = False,
+                 resident: bool = False) -> None:
+        self.resident = ResidentSet(data, device) if resident else None  # type: ignore[arg-type]
+        self.nhwc = resident
+        self.args = dict(batch_size=batch_size, sampler=sampler, generator=generator,
+                         drop_last=drop_last, shuffle=shuffle)
+        self.n_batches = len(BatchSampler(range(len(data)), batch_size, drop_last)) \
+            if sampler is None else len(BatchSampler(sampler, batch_size, drop_last))
+        self.loader = None if resident else _loader(
+            data, batch_size, shuffle=shuffle, sampler=sampler, num_workers=num_workers,
+            device=device, generator=generator, drop_last=drop_last)
+
+    def __len__(self) -> int:
+        return self.n_batches
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        if self.resident is None:
+            return iter(self.loader)  # type: ignore[arg-type]
+        return self.resident.batches(epoch_batches(len(self.resident), **self.args))
+
+
+def _use_resident(requested: bool | None, device: torch.device, train: Dataset,
+                  val: Dataset | None) -> bool:
+    sets = [d for d in (train, val) if d is not None]
+    possible = all(isinstance(d, ArrayDataset) and can_reside(d) for d in sets)
+    if requested is not None:
+        if requested and not possible:
+            raise ValueError("resident=True needs ArrayDatasets whose items are fixed per fold "
+                             "(item_seed set, or no random transform)")
+        return requested
+    return possible and device.type == "cuda" and \
+        fits_on(device, sum(resident_bytes(d) for d in sets))  # type: ignore[arg-type]
+
+
 @torch.inference_mode()
-def _validate(model: TorchClassifier, loader: DataLoader, loss_fn: nn.Module, amp: bool
+def _validate(model: TorchClassifier, loader: _Batches, loss_fn: nn.Module, amp: bool
               ) -> tuple[float, float, float]:
     model.module.eval()
     total, n, preds, trues = 0.0, 0, [], []
@@ -92,7 +137,7 @@ def _validate(model: TorchClassifier, loader: DataLoader, loss_fn: nn.Module, am
     for x, y in loader:
         y = y.to(model.device, non_blocking=True)
         with ctx:
-            logits = model.module(_to_model_input(model, x))
+            logits = model.module(_to_model_input(model, x, loader.nhwc))
         total += float(loss_fn(logits.float(), y)) * len(y)
         n += len(y)
         preds.append(logits.argmax(1).cpu().numpy())
@@ -105,7 +150,8 @@ def _validate(model: TorchClassifier, loader: DataLoader, loss_fn: nn.Module, am
 
 def fit(model: TorchClassifier, train: Dataset, val: Dataset | None = None, *,
         loss: nn.Module | None = None, config: FitConfig = FitConfig(), seed: int = 0,
-        progress: bool = True, sampler: Sampler | None = None) -> FitResult:
+        progress: bool = True, sampler: Sampler | None = None,
+        resident: bool | None = None) -> FitResult:
     """Train ``model.module`` in place on ``model.device`` with Adam.
 
     Batches (uint8 CHW from e.g. :class:`ArrayDataset`) go through
@@ -113,6 +159,12 @@ def fit(model: TorchClassifier, train: Dataset, val: Dataset | None = None, *,
     lowest validation loss are kept and restored at the end, and ``config.patience`` epochs
     without improvement stop training. ``loss`` defaults to cross entropy; ``sampler``
     (e.g. :func:`emo_lib.balance.class_balanced_sampler`) replaces shuffling.
+
+    ``resident``: hold the training and validation sets on the device, every item materialised
+    once (:mod:`.resident`), instead of a DataLoader. None (default): on CUDA when both are
+    :class:`ArrayDataset` s with items fixed per fold and fit in half the free device memory;
+    never on the CPU (where the loader path is the reference; ``True`` there gives the same
+    numbers, which a test checks).
     """
     if len(train) == 0:
         raise ValueError("the training set is empty")
@@ -142,12 +194,13 @@ def fit(model: TorchClassifier, train: Dataset, val: Dataset | None = None, *,
     # A last batch of one sample breaks BatchNorm in train mode (nets at small inputs end in
     # a 1x1 map): drop it in that one case.
     drop_last = len(train) % config.batch_size == 1 and len(train) > config.batch_size
-    train_loader = _loader(train, config.batch_size, shuffle=True, sampler=sampler,
-                           num_workers=config.num_workers, device=device, generator=gen,
-                           drop_last=drop_last)
-    val_loader = None if val is None else _loader(
+    on_device = _use_resident(resident, device, train, val)
+    train_loader = _Batches(train, config.batch_size, shuffle=True, sampler=sampler,
+                            num_workers=config.num_workers, device=device, generator=gen,
+                            drop_last=drop_last, resident=on_device)
+    val_loader = None if val is None else _Batches(
         val, config.batch_size, shuffle=False, sampler=None, num_workers=config.num_workers,
-        device=device, generator=None)
+        device=device, generator=None, resident=on_device)
 
     rows: list[dict[str, float]] = []
     best_loss, best_epoch, best_state, stale, stopped = float("inf"), 0, None, 0, False
@@ -156,13 +209,15 @@ def fit(model: TorchClassifier, train: Dataset, val: Dataset | None = None, *,
         for epoch in epochs:
             start = time.perf_counter()
             module.train()
-            total, n = 0.0, 0
+            # Summed on the device in float64 (no host sync per batch; the same arithmetic as
+            # adding Python floats, so CPU histories are unchanged).
+            total, n = torch.zeros((), dtype=torch.float64, device=device), 0
             for x, y in tqdm(train_loader, desc=f"epoch {epoch}", leave=False,
                              disable=not progress):
                 y = y.to(device, non_blocking=True)
                 ctx, _ = _autocast(model, config.amp)
                 with ctx:
-                    logits = module(_to_model_input(model, x))
+                    logits = module(_to_model_input(model, x, train_loader.nhwc))
                 batch_loss = loss_fn(logits.float(), y)
                 optimizer.zero_grad(set_to_none=True)
                 if scaler is not None:
@@ -172,9 +227,9 @@ def fit(model: TorchClassifier, train: Dataset, val: Dataset | None = None, *,
                 else:
                     batch_loss.backward()
                     optimizer.step()
-                total += float(batch_loss.detach()) * len(y)
+                total += batch_loss.detach().double() * len(y)
                 n += len(y)
-            row = {"epoch": epoch, "train_loss": total / max(n, 1), "val_loss": np.nan,
+            row = {"epoch": epoch, "train_loss": float(total) / max(n, 1), "val_loss": np.nan,
                    "val_accuracy": np.nan, "val_macro_f1": np.nan}
             if val_loader is not None:
                 v_loss, v_acc, v_f1 = _validate(model, val_loader, loss_fn, config.amp)
@@ -203,10 +258,40 @@ def fit(model: TorchClassifier, train: Dataset, val: Dataset | None = None, *,
     return FitResult(history=pd.DataFrame(rows), best_epoch=best_epoch, stopped_early=stopped)
 
 
+@torch.inference_mode()
+def predict_logits(model: TorchClassifier, images: Any,
+                   batch_size: int | None = None) -> np.ndarray:
+    """Float32 logits, shape (N, len(classes)): exactly the numbers ``model.predict_proba``
+    takes the softmax of (same batches, eval mode, inputs from :func:`preprocess`), so
+    ``softmax(predict_logits(...))`` equals ``predict_proba(...)`` bit for bit."""
+    batch = to_uint8_batch(images)
+    bs = batch_size or model.batch_size
+    was_training = model.module.training
+    model.module.eval()
+    out = []
+    try:
+        for start in range(0, len(batch), bs):
+            x = preprocess(batch[start:start + bs], model.input_size, model.mean, model.std,
+                           model.device)
+            out.append(model.module(x).float().cpu().numpy())
+    finally:
+        model.module.train(was_training)
+    if not out:
+        return np.zeros((0, len(model.classes)), dtype=np.float32)
+    return np.concatenate(out)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax computed as ``predict_proba`` computes it (torch, float32)."""
+    return torch.softmax(torch.from_numpy(np.ascontiguousarray(logits, dtype=np.float32)),
+                         dim=1).numpy()
+
+
 def evaluate(model: TorchClassifier, images: np.ndarray, labels: Sequence[Hashable] | np.ndarray,
              indices: np.ndarray | None = None, chunk: int = 1024) -> dict[str, Any]:
     """Accuracy, macro F1, per-class F1 (by class name) and the confusion matrix (rows: true,
-    columns: predicted, in ``model.classes`` order) of ``model.predict_proba`` on ``images``.
+    columns: predicted, in ``model.classes`` order) of ``model.predict_proba`` on ``images``,
+    and the logits behind it (``logits``: (n, classes) float32, rows in ``indices`` order).
 
     ``labels`` are class indices or names. ``indices`` selects rows of ``images``/``labels``
     without copying the whole selection (read ``chunk`` images at a time).
@@ -218,8 +303,9 @@ def evaluate(model: TorchClassifier, images: np.ndarray, labels: Sequence[Hashab
     idx = np.arange(len(images)) if indices is None else np.asarray(indices, dtype=np.int64)
     if len(idx) == 0:
         raise ValueError("nothing to evaluate: no images selected")
-    proba = np.concatenate([model.predict_proba(images[idx[s:s + chunk]])
-                            for s in range(0, len(idx), chunk)])
+    logits = np.concatenate([predict_logits(model, images[idx[s:s + chunk]])
+                             for s in range(0, len(idx), chunk)])
+    proba = softmax(logits)
     y_true, y_pred = y_all[idx], proba.argmax(1)
     ids = list(range(len(classes)))
     per_class = f1_score(y_true, y_pred, labels=ids, average=None, zero_division=0)
@@ -232,8 +318,10 @@ def evaluate(model: TorchClassifier, images: np.ndarray, labels: Sequence[Hashab
         "classes": classes,
         "y_true": y_true,
         "y_pred": y_pred,
+        "logits": logits,
         "n": int(len(idx)),
     }
 
 
-__all__ = ["FitConfig", "FitResult", "evaluate", "fit", "seed_everything"]
+__all__ = ["FitConfig", "FitResult", "evaluate", "fit", "predict_logits", "seed_everything",
+           "softmax"]
