@@ -129,3 +129,44 @@ def test_executed_pages_end_with_provenance_and_link_their_results(built_book):
         made = {p.name for p in (built_book.results / name).iterdir()
                 if p.suffix in {".csv", ".png", ".json"}}
         assert made <= {file for _, file in linked}, f"{name}: unlinked {made - {f for _, f in linked}}"
+
+
+@pytest.mark.slow
+def test_tiny_build_verdicts_and_key_values(built_book):
+    """What the tiny build computed, not only that it ran: every claims page wrote verdicts in
+    the one vocabulary with the paper's own beside; the glued numbers are the ones the pages'
+    tables hold; the ledger counts every claim of every page."""
+    import json
+
+    import pandas as pd
+
+    from emo_lib.verdicts import PAPER_VERDICT, VERDICTS
+
+    def values(page):
+        return json.loads((built_book.results / page / "results.json").read_text())["values"]
+
+    pages = runner.book_notebooks(built_book.root / "_toc.yml")
+    claim_pages = [p for p in pages if p.startswith(("noh2023_", "jeong2021_"))
+                   and p != "jeong2021_transforms"]
+    n_claims = 0
+    for page in claim_pages:
+        claims = pd.read_csv(built_book.results / page / "claims.csv", index_col=0,
+                             keep_default_na=False)
+        assert len(claims) and set(claims["verdict"]) <= set(VERDICTS), page
+        assert set(claims[PAPER_VERDICT]) <= set(VERDICTS), page
+        for key, row in claims.iterrows():   # the page glued each verdict it shows
+            assert values(page).get(f"claim_{key}", row["verdict"]) == row["verdict"], (page, key)
+        n_claims += len(claims)
+    assert values("claims_ledger")["n_total"] == n_claims
+    assert sum(values("claims_ledger")[f"n_{v.replace(' ', '_')}"] for v in VERDICTS) == n_claims
+    # the synthetic presets mirror the papers' tables cell for cell
+    assert values("datasets_noh2023")["cafe_used"] == 668
+    assert values("datasets_noh2023")["nimh_used"] == 534
+    # the overall accuracies in the prose are the ones in the page's own table
+    table = pd.read_csv(built_book.results / "noh2023_age_accuracy" / "accuracy_by_class.csv")
+    overall = table[table["class"] == "overall"].set_index("dataset")["accuracy"]
+    age = values("noh2023_age_accuracy")
+    assert age["cafe_overall"] == pytest.approx(overall["CAFE"])
+    assert age["nimh_overall"] == pytest.approx(overall["NIMH-ChEFS"])
+    status = json.loads((built_book.results / "build_status.json").read_text())
+    assert {n["status"] for n in status["notebooks"].values()} <= {"executed", "up to date"}
