@@ -1,4 +1,5 @@
-"""Galleries of synthetic faces and the table of age mechanisms, for the book's pages."""
+"""Galleries of synthetic faces (as the models see them: face crops) and the table of age
+mechanisms, for the book's pages."""
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -9,17 +10,29 @@ import pandas as pd
 from ..manifest import EMOTIONS_8
 from .expressions import AU_DESCRIPTIONS, EXPRESSION_BY_AGE, INTENSITY_MIN
 from .face import render_face
+from .face import FaceSpec
 from .population import AGE_GEOMETRY, AGE_RANGES, maturity, sample_face
+from .presets import photo_side
 
 #: Gallery columns: one identity per age group x gender.
 GALLERY_GROUPS: tuple[tuple[str, str], ...] = tuple(
     (age, gender) for age in ("child", "adolescent", "adult") for gender in ("female", "male"))
 
 
+def face_crop(spec: FaceSpec, size: int, margin: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+    """Draw ``spec`` as a photograph for crops of ``size`` and crop its face as
+    ``emo_lib.faces.prepare_faces`` crops a preset's images: (crop, landmarks in the crop)."""
+    from ...faces import align_face, face_from_landmarks   # lazy: faces imports data
+
+    image, landmarks = render_face(spec, photo_side(size))
+    return align_face(image, face_from_landmarks(landmarks), size, margin)
+
+
 def gallery_array(labels: Sequence[str] = EMOTIONS_8, size: int = 96, seed: int = 0,
                   prototype: bool = True,
                   groups: Sequence[tuple[str, str]] = GALLERY_GROUPS) -> np.ndarray:
-    """Faces as one uint8 array of shape (len(labels), len(groups), size, size, 3).
+    """Face crops (:func:`face_crop`) as one uint8 array of shape
+    (len(labels), len(groups), size, size, 3).
 
     Column ``j`` shows one identity (``groups[j]``, seed ``seed * 100 + j``) in every
     expression; ``prototype=True`` draws each expression's noiseless prototype at intensity 1,
@@ -30,7 +43,7 @@ def gallery_array(labels: Sequence[str] = EMOTIONS_8, size: int = 96, seed: int 
         for i, label in enumerate(labels):
             spec, _ = sample_face(label, age_group, gender, seed=seed * 100 + j,
                                   intensity=1.0 if prototype else None)
-            out[i, j] = render_face(spec, size)[0]
+            out[i, j] = face_crop(spec, size)[0]
     return out
 
 

@@ -33,7 +33,18 @@ log = logging.getLogger(__name__)
 
 #: Bump whenever drawing, sampling or plans change: it keys the cache, so old images are
 #: never served for new code.
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
+
+#: Photographs are drawn this many times larger than the face crop they are drawn for: the
+#: face crop of ``emo_lib.faces`` (MTCNN-like box from the landmarks, margin 0.2) spans about
+#: 0.68 of the photo, so ``prepare_faces(manifest, size)`` crops at native resolution and the
+#: photo has background, hair and shoulders around the crop, as a real portrait does.
+PHOTO_PER_CROP = 1.5
+
+
+def photo_side(size: int) -> int:
+    """Side in pixels of the photographs drawn for face crops of side ``size``."""
+    return int(round(size * PHOTO_PER_CROP))
 
 PRESETS: tuple[str, ...] = ("adult_pretrain", "cafe_like", "nimh_like", "se30k8_like")
 
@@ -297,7 +308,7 @@ def constants() -> dict[str, Any]:
     """Every mechanism constant of the generator (recorded in each manifest's meta)."""
     return {
         "generator_version": GENERATOR_VERSION,
-        "supersample": SUPERSAMPLE,
+        "supersample": SUPERSAMPLE, "photo_per_crop": PHOTO_PER_CROP,
         "expression": expression_constants(),
         "population": population_constants(),
         "presets": {
@@ -316,7 +327,8 @@ def _meta(name: str, opts: dict[str, Any], key: str) -> dict[str, Any]:
               "adult_pretrain": "noh2023.vggface2_distribution.male (balanced classes)",
               "se30k8_like": "jeong2021.dataset (images, imbalance_ratio; geometric profile)"}
     return {"generator": "emo_lib.data.synthetic", "generator_version": GENERATOR_VERSION,
-            "preset": name, "options": dict(opts), "aligned": True, "cache_key": key,
+            "preset": name, "options": dict(opts), "photo_size": photo_side(opts["size"]),
+            "landmarks": "generator", "aligned": False, "cache_key": key,
             "counts_source": f"paper_values.yaml: {source[name]}", "constants": constants()}
 
 
@@ -327,7 +339,7 @@ def cache_key(name: str, opts: dict[str, Any]) -> str:
 
 def _generate(name: str, opts: dict[str, Any], folder: Path, progress: bool) -> pd.DataFrame:
     """Draw every image of the plan into ``folder/images``; return the frame (relative paths)."""
-    seed, size = opts["seed"], opts["size"]
+    seed, size = opts["seed"], photo_side(opts["size"])
     plan = _plan(name, seed, opts["scale"], opts.get("n"))
     (folder / "images").mkdir(parents=True, exist_ok=True)
     # identities and backgrounds per subject: the same person in every picture of them
@@ -407,7 +419,10 @@ def load_preset(name: str, root: str | Path | None = None, *, seed: int = 0, siz
         root: cache folder (default ``emo_lib.storage.cache_dir("synthetic")``); the preset lives
             in ``root/<name>-<key>``, the key hashing preset, options and GENERATOR_VERSION.
         seed: every random choice derives from it: same options, byte-identical PNGs.
-        size: side of the square images, pixels.
+        size: side, in pixels, of the face crops the photographs are drawn for: each photo is
+            ``photo_side(size)`` (1.5 x) pixels square, its face box is made from the drawn
+            landmarks, and ``emo_lib.faces.prepare_faces(manifest, size)`` crops it at native
+            resolution, as it crops real photographs.
         scale: multiplies every count (cafe_like/nimh_like cells at least 1, se30k8_like
             classes at least ``MIN_CLASS_COUNT``, adult_pretrain ``round(n * scale)``).
         n: adult_pretrain's number of images (default 3500).
