@@ -15,7 +15,7 @@ from .expressions import (
     ExpressionStyle, prototype_aus, sample_expression,
 )
 from .face import FaceSpec, Identity, Pose, Scene, render_face
-from .gallery import face_crop, gallery_array, gallery_figure, mechanism_table
+from .gallery import face_crop, gallery_array, gallery_figure, mechanism_table, proportions_table
 from .population import maturity, sample_face, sample_identity, sample_photo
 from .presets import (
     GENERATOR_VERSION, PHOTO_PER_CROP, PRESETS, adult_counts, cafe_counts, constants, load_preset,
@@ -26,6 +26,7 @@ __all__ = [
     "AU_DESCRIPTIONS", "AU_NAMES", "EXPRESSION_BY_AGE", "NEIGHBOURS", "PROTOTYPES", "Expression",
     "ExpressionStyle", "prototype_aus", "sample_expression", "FaceSpec", "Identity", "Pose",
     "Scene", "render_face", "face_crop", "gallery_array", "gallery_figure", "mechanism_table",
+    "proportions_table",
     "maturity", "sample_face", "sample_identity", "sample_photo",
     "GENERATOR_VERSION", "PHOTO_PER_CROP", "PRESETS", "adult_counts", "cafe_counts", "constants",
     "load_preset", "nimh_counts", "photo_side", "preset_counts", "preset_names", "se30k8_counts",

@@ -117,5 +117,49 @@ def mechanism_table() -> pd.DataFrame:
     return table[[*groups, "meaning"]]
 
 
-__all__ = ["GALLERY_GROUPS", "gallery_array", "gallery_figure", "mechanism_table",
-           "AU_DESCRIPTIONS"]
+#: Which preset shows each age group in :func:`proportions_table` (as the papers' pages use them).
+PROPORTION_PRESETS: tuple[tuple[str, str], ...] = (
+    ("synthetic adults", "adult_pretrain"), ("synthetic adolescents", "nimh_like"),
+    ("synthetic children", "cafe_like"))
+
+
+def proportions_table(size: int = 64, seed: int = 0, adult_n: int = 3500,
+                      progress: bool = False) -> pd.DataFrame:
+    """The presets' face crops measured (``emo_lib.faces.landmark_proportions``) beside the
+    reference figures (:mod:`.reference`).
+
+    Rows: synthetic adults, adolescents and children (each preset at ``size`` with ``seed``,
+    ``adult_pretrain`` with ``adult_n`` images), then real adults (389 photographs) and the
+    children the growth studies describe (5.5 years; their crop fractions follow from the
+    cited ratios and the box rule, which fixes eye-to-mouth at 1 / (1.4 x box height factor)).
+    Columns: ``n``, the four proportions, ``source``.
+    """
+    from ...faces import MTCNN_BOX_HEIGHT_PER_EYE_MOUTH, landmark_proportions, prepare_faces
+    from .presets import load_preset
+    from .reference import (
+        CHILD_GROWTH_SOURCE, REAL_ADULT_CROP, REAL_ADULT_CROP_SOURCE, child_landmark_ratios,
+    )
+
+    rows = {}
+    for group, preset in PROPORTION_PRESETS:
+        options = {"n": adult_n} if preset == "adult_pretrain" else {}
+        manifest = load_preset(preset, size=size, seed=seed, progress=progress, **options)
+        measured = landmark_proportions(prepare_faces(manifest, size, progress=progress))
+        rows[group] = {**measured.loc["all"].to_dict(),
+                                       "source": f"synthetic:{preset}, {size}-px crops"}
+    rows["real adults"] = {"n": 389, **REAL_ADULT_CROP, "source": REAL_ADULT_CROP_SOURCE}
+    child = child_landmark_ratios()
+    eye_to_mouth = 1.0 / (1.4 * MTCNN_BOX_HEIGHT_PER_EYE_MOUTH)
+    interocular = eye_to_mouth / child["eye_to_mouth_ratio"]
+    rows["children, growth studies (5.5 years)"] = {
+        "n": float("nan"), "interocular": interocular,
+        "mouth_width": interocular * child["mouth_per_interocular"],
+        "eye_to_mouth": eye_to_mouth, "eye_to_mouth_ratio": child["eye_to_mouth_ratio"],
+        "source": CHILD_GROWTH_SOURCE}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "faces"
+    return table
+
+
+__all__ = ["GALLERY_GROUPS", "PROPORTION_PRESETS", "face_crop", "gallery_array",
+           "gallery_figure", "mechanism_table", "proportions_table", "AU_DESCRIPTIONS"]
