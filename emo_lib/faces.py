@@ -351,6 +351,11 @@ def prepare_faces(manifest: Manifest, size: int, *, margin: float = 0.2, min_pro
         batch_size: images read and detected together.
         detect_max_side: longest side of the copy the detector sees.
 
+    A manifest whose ``meta["landmarks"]`` is ``"generator"`` (the synthetic presets) skips
+    detection: its landmark columns give the box (:func:`face_from_landmarks`), then the same
+    alignment and crop; ``min_prob``, ``device``, ``cache``, ``batch_size`` and
+    ``detect_max_side`` do not apply to it.
+
     Returns:
         A :class:`FaceSet` whose manifest lists the images without a face (and unreadable
         ones) in its exclusions.

@@ -1,5 +1,6 @@
 """The face pipeline on a real photograph that ships with scikit-image (NASA's astronaut
-portrait, public domain), a blank image, and an already-aligned synthetic-style manifest."""
+portrait, public domain), a blank image, a manifest whose landmarks come from the generator
+(the synthetic path), the landmark-made box and the proportions measure."""
 from __future__ import annotations
 
 from pathlib import Path
