@@ -44,7 +44,7 @@ kernel:
 # source always wins, whatever the timestamps; pairing in notebooks/jupytext.toml).
 notebooks: $(STAMP)
 	for src in notebooks/src/*.py; do \
-	  $(VENV)/bin/jupytext --quiet --to ipynb --output notebooks/$$(basename $$src .py).ipynb $$src \
+	  $(VENV)/bin/jupytext --quiet --update --to ipynb --output notebooks/$$(basename $$src .py).ipynb $$src \
 	  || exit 1; done
 
 # Refresh requirements-lock.txt from the current venv (after changing pyproject.toml).

@@ -38,15 +38,16 @@ def load_paper_values(path: str | Path | None = None) -> dict[str, Any]:
 
 
 def paper_value(key: str, path: str | Path | None = None) -> Any:
-    """The value at a dotted ``key`` (``"jeong2021.focal_loss.gamma"``); KeyError names the
-    first missing part."""
+    """The value at a dotted ``key`` (``"jeong2021.focal_loss.gamma"``); ValueError names the
+    first missing part and what is there instead."""
     node: Any = load_paper_values(path)
     done = []
     for part in key.split("."):
         if not isinstance(node, Mapping) or part not in node:
             where = ".".join(done) or "<top>"
             have = sorted(node) if isinstance(node, Mapping) else type(node).__name__
-            raise KeyError(f"paper value {key!r}: no {part!r} under {where} (has {have})")
+            raise ValueError(f"paper value {key!r}: no {part!r} under {where} (choose from "
+                             f"{have})")
         node = node[part]
         done.append(part)
     return node
@@ -84,17 +85,6 @@ def compare(paper: Any, run: Any, *, relative: bool = False, order: list[str] | 
     table["difference"] = table[labels[1]] - table[labels[0]]
     if relative:
         table["relative difference"] = table["difference"] / table[labels[0]]
-    return table
-
-
-def compare_frames(paper: pd.DataFrame, run: pd.DataFrame,
-                   labels: tuple[str, str] = ("paper", "this run")) -> pd.DataFrame:
-    """Element-wise comparison of two equally shaped tables (rows x columns): one long frame with
-    the row and column keys, ``paper``, ``this run`` and ``difference``."""
-    p = paper.stack(future_stack=True).rename(labels[0])
-    r = run.reindex(index=paper.index, columns=paper.columns).stack(future_stack=True)
-    table = pd.concat([p, r.rename(labels[1])], axis=1)
-    table["difference"] = table[labels[1]] - table[labels[0]]
     return table
 
 

@@ -201,7 +201,7 @@ def resolve_parameters(profile: Profile, notebooks: Sequence[str],
         for name, root in _dataset_checks({k: _literal(v) for k, v in merged.items()}):
             try:
                 check_available(name, root)
-            except (DatasetNotFound, KeyError) as err:
+            except (DatasetNotFound, KeyError, ValueError) as err:
                 problems.append(f"{nb}: {err}")
         resolved[nb] = params
     if problems:

@@ -1,16 +1,16 @@
-"""emo_lib.explain: fast LIME equals stock lime; aggregation; face regions; stability."""
+"""emo_lib.explain: fast LIME equals stock lime; aggregation; face regions."""
 from __future__ import annotations
 
 import matplotlib
 import numpy as np
 import pytest
 import torch
-from lime.lime_image import LimeImageExplainer
+from lime.lime_image import ImageExplanation, LimeImageExplainer
 from torch import nn
 
 from emo_lib.explain import (
     REGIONS, LimeResult, aggregate_masks, draw_heatmaps, explain_batch, make_segmenter,
-    mask_iou, mean_colour_image, region_masks, region_shares, stability, top_positive,
+    mask_iou, mean_colour_image, region_masks, region_shares, top_positive,
 )
 from emo_lib.models.base import TorchClassifier
 
@@ -125,7 +125,10 @@ def test_relabels_segments_and_converts_to_lime(model, images, caplog):
     res = explain_batch(model, images[:1], [2], num_samples=30, segments=[seg], progress=False)[0]
     assert "relabelled" in caplog.text
     assert res.n_segments == 3 and set(np.unique(res.segments)) == {0, 1, 2}
-    _, mask = res.to_lime(images[0]).get_image_and_mask(2, num_features=5)
+    # lime's own mask from the same weights (its ImageExplanation, as explain_instance builds it)
+    exp = ImageExplanation(images[0], res.segments)
+    exp.intercept[2], exp.local_exp[2] = res.intercept, list(res.local_exp)
+    _, mask = exp.get_image_and_mask(2, num_features=5)
     np.testing.assert_array_equal(mask.astype(bool), res.top_mask)
 
 
@@ -165,13 +168,9 @@ def test_bad_input(model, images):
         explain_batch(model, images[:1], ["contempt"], progress=False)
 
 
-def test_stability(model, images):
-    table = stability(model, images[:2], [0, 1], seeds=(0, 1), num_samples=40, progress=False)
-    assert list(table.columns) == ["image", "label", "n_segments", "mean_iou", "min_iou"]
-    assert table["mean_iou"].between(0, 1).all() and (table["min_iou"] <= table["mean_iou"]).all()
-    same = stability(model, images[:1], [0], seeds=(3, 3), num_samples=40, progress=False)
-    assert same["mean_iou"].item() == 1.0
+def test_mask_iou():
     assert mask_iou(np.eye(3, dtype=bool), np.eye(3, dtype=bool)[::-1]) == pytest.approx(1 / 5)
+    assert mask_iou(np.zeros((2, 2), bool), np.zeros((2, 2), bool)) == 1.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -254,13 +253,3 @@ def test_region_shares_mouth_eyes_and_scaling():
     assert all(np.isnan(v) for v in region_shares(np.zeros((10, 10)), LANDMARKS).values())
     with pytest.raises(ValueError, match="landmarks"):
         region_shares(mouth, LANDMARKS[:4])
-
-
-def test_region_table_uses_mean_landmarks():
-    mouth = np.zeros((100, 100), bool)
-    mouth[66:76, 38:62] = True
-    results = [_fake_result(i, mouth) for i in range(3)]
-    agg = aggregate_masks(results, ["sad"] * 3, ["sad"] * 3)
-    lms = np.stack([LANDMARKS + d for d in (-1, 0, 1)])
-    table = agg.region_table(lms)
-    assert table.loc[0, "mouth"] == pytest.approx(1.0) and table.loc[0, "class"] == "sad"

@@ -9,6 +9,8 @@ import torch
 from torch import nn
 
 from emo_lib import noh2023 as nh
+from emo_lib.verdicts import INCONCLUSIVE, CONTRADICTED, SUPPORTED
+from emo_lib.stats import mcnemar_exact
 from emo_lib.data.manifest import EXCLUSION_COLUMNS, Manifest
 from emo_lib.explain import REGIONS, explain_batch
 from emo_lib.faces import FaceSet
@@ -49,19 +51,19 @@ def test_paper_tables_and_rules_agree_with_the_paper():
     cafe_all = age[(age.dataset == nh.CAFE) & (age["class"] == "overall")].iloc[0]
     assert cafe_all["n"] == 668 and cafe_all["correct"] == round(0.671 * 668)
     own = nh.age_claims(age)
-    assert (own["verdict"] == nh.SUPPORTED).all(), own
+    assert (own["verdict"] == SUPPORTED).all(), own
     # Swapping the data sets reverses the paper's direction: the rules must say so.
     swapped = age.assign(dataset=age["dataset"].map({nh.CAFE: nh.NIMH, nh.NIMH: nh.CAFE}))
     flipped = nh.age_claims(swapped)
-    assert flipped.loc["cafe_overall_lower", "verdict"] == nh.NOT_SUPPORTED
-    assert flipped.loc["shared_gaps_large", "verdict"] == nh.NOT_SUPPORTED
+    assert flipped.loc["cafe_overall_lower", "verdict"] == CONTRADICTED
+    assert flipped.loc["shared_gaps_large", "verdict"] == CONTRADICTED
 
     assert nh.paper_gender_exceptions() == {nh.CAFE: ["fear"], nh.NIMH: ["neutral"]}
     g = nh.gender_claims(nh.paper_accuracy_table("gender"))
-    assert g.loc["cafe_small_gaps", "verdict"] == nh.SUPPORTED
+    assert g.loc["cafe_small_gaps", "verdict"] == SUPPORTED
     # The paper's own CAFE fear gap (11/22 vs 45/62) is not significant at 0.05.
-    assert g.loc["cafe_fear_exception", "verdict"] == nh.INCONCLUSIVE
-    assert g.loc["nimh_chefs_neutral_exception", "verdict"] == nh.SUPPORTED
+    assert g.loc["cafe_fear_exception", "verdict"] == INCONCLUSIVE
+    assert g.loc["nimh_chefs_neutral_exception", "verdict"] == SUPPORTED
 
 
 def test_fig3_and_gender_comparisons_put_paper_beside_run():
@@ -164,8 +166,8 @@ def test_mcnemar_and_paired_changes():
     before = np.array([True] * 5 + [False] * 15)
     after = np.array([True] * 3 + [False] * 2 + [True] * 12 + [False] * 3)
     # 2 broken, 12 fixed: binomial(12 of 14, 0.5) two-sided
-    assert nh.mcnemar_p(before, after) == pytest.approx(0.01293, abs=1e-4)
-    assert nh.mcnemar_p(before, before) == 1.0
+    assert mcnemar_exact(before, after) == pytest.approx(0.01293, abs=1e-4)
+    assert mcnemar_exact(before, before) == 1.0
     preds = pd.DataFrame({"label": ["sad"] * 20, "before": np.where(before, "sad", "angry"),
                           "after": np.where(after, "sad", "angry")})
     ch = nh.paired_changes(preds, "before", "after")
@@ -197,7 +199,7 @@ def test_fine_tune_copies_and_subject_folds_are_disjoint(model):
     oof, folds = nh.subject_cv_predictions(model, faces, config, k=2)
     assert folds["n_test"].sum() == len(faces) and set(oof) <= set(CLASSES)
     assert (folds["subjects_train"] + folds["subjects_test"] == 4).all()
-    with pytest.raises(ValueError, match="not outputs of the model"):
+    with pytest.raises(ValueError, match="not among the model's outputs"):
         nh.fine_tune(model, faces.images[:2], ["angry", "disgust"], config)
 
 
@@ -232,4 +234,4 @@ def test_lime_age_claims_without_shared_classes_are_inconclusive():
     from emo_lib import noh2023 as nh
     maps = pd.DataFrame({"dataset": [nh.CAFE, nh.NIMH], "class": ["disgust", "fear"]})
     verdicts = nh.lime_age_claims(maps, pd.DataFrame(), n_perm=10)
-    assert len(verdicts) == 4 and set(verdicts["verdict"]) == {nh.INCONCLUSIVE}
+    assert len(verdicts) == 4 and set(verdicts["verdict"]) == {INCONCLUSIVE}

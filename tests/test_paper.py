@@ -22,7 +22,7 @@ def test_book_copy_matches_shared_file():
 def test_dotted_lookup_and_error():
     assert paper.paper_value("jeong2021.focal_loss.gamma") == 2.0
     assert paper.paper_value("noh2023.table1_cafe_counts.total.total") == 668
-    with pytest.raises(KeyError, match="no 'nope' under noh2023.table1_cafe_counts"):
+    with pytest.raises(ValueError, match="no .nope. under noh2023.table1_cafe_counts"):
         paper.paper_value("noh2023.table1_cafe_counts.nope")
 
 

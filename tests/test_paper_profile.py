@@ -12,7 +12,7 @@ from PIL import Image
 from emo_lib import runner
 from emo_lib.data import EMOTIONS_7
 from emo_lib.data.synthetic import render_face, sample_face
-from fakes import cafe_tree, class_folder_tree, nimh_tree
+from fakes import cafe_label, cafe_tree, class_folder_tree, nimh_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 NIMH_LETTERS = {"A": "angry", "F": "fear", "H": "happy", "N": "neutral", "S": "sad"}
@@ -47,8 +47,7 @@ def test_paper_profile_names_missing_variables(monkeypatch, capsys, tmp_path):
 def test_paper_profile_data_pages_on_fake_trees(tmp_path, monkeypatch, capsys):
     cafe = cafe_tree(tmp_path / "cafe", n_children=2)
     for i, p in enumerate(cafe):
-        token = p.name.split("_")[1].replace("open", "").replace("closed", "")
-        _facify(p, token if token in EMOTIONS_7 else "neutral", i)
+        _facify(p, cafe_label(p), i)
     nimh = nimh_tree(tmp_path / "nimh", subjects=("M10", "F12"))
     for i, p in enumerate(nimh):
         _facify(p, NIMH_LETTERS[re.match(r"[MF]\d+(\w)", p.stem).group(1)], 100 + i)
@@ -85,8 +84,7 @@ def test_paper_profile_noh2023_pages_with_test_made_hsemotion_weights(tmp_path, 
 
     cafe = cafe_tree(tmp_path / "cafe", n_children=4)
     for i, p in enumerate(cafe):
-        token = p.name.split("_")[1].replace("open", "").replace("closed", "")
-        _facify(p, token if token in EMOTIONS_7 else "neutral", i)
+        _facify(p, cafe_label(p), i)
     nimh = nimh_tree(tmp_path / "nimh", subjects=("M10", "F12"))
     for i, p in enumerate(nimh):
         _facify(p, NIMH_LETTERS[re.match(r"[MF]\d+(\w)", p.stem).group(1)], 100 + i)

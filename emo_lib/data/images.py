@@ -2,7 +2,7 @@
 
 Real data sets carry surprises: a truncated JPEG from an interrupted copy, a zero-byte file, an
 HTML error page saved as ``.jpg``, CMYK JPEGs, 16-bit PNGs, transparent PNGs, phone photos whose
-orientation lives in EXIF, and now and then a decompression bomb. :func:`check_image` names the
+orientation lives in EXIF, and now and then a decompression bomb. :func:`inspect_image` names the
 problem as a short reason (the adapters log it as an exclusion and carry on); :func:`read_image`
 turns everything readable into the same uint8 RGB array:
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -39,7 +38,7 @@ DEFAULT_MAX_PIXELS: int = 64_000_000
 #: Background that transparent pixels are composited on.
 ALPHA_BACKGROUND: tuple[int, int, int] = (255, 255, 255)
 
-_CHECK_VERSION = 1  # bump when check_image's verdicts change; invalidates the check cache
+_CHECK_VERSION = 1  # bump when inspect_image's verdicts change; invalidates the check cache
 
 
 class ImageReadError(ValueError):
@@ -170,11 +169,6 @@ def inspect_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Ima
     return ImageCheck(str(path), None, sha1, width, height)
 
 
-def check_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> str | None:
-    """None if ``path`` reads as an image, else the reason it cannot be used (one line)."""
-    return inspect_image(path, max_pixels).reason
-
-
 def open_rgb(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS,
              draft: int | None = None) -> Image.Image:
     """``path`` as an upright 8-bit RGB PIL image (see the module notes); ``draft`` lets a
@@ -194,7 +188,7 @@ def read_image(path: str | Path, size: int | None = None, *,
 
     Raises:
         ImageReadError: naming the file and why it cannot be read (its ``reason`` is what
-            :func:`check_image` returns).
+            :func:`inspect_image` returns).
     """
     rgb = open_rgb(path, max_pixels=max_pixels, draft=size)
     if size is not None and rgb.size != (size, size):
@@ -228,21 +222,22 @@ class CheckCache:
     """A per-file memo of :func:`inspect_image`, keyed by (path, size, mtime, max_pixels).
 
     Re-checking tens of thousands of files on every build costs minutes; a file that has not
-    changed (same size and modification time) keeps its verdict. Stored as one JSON file,
-    written atomically.
+    changed (same size and modification time) keeps its verdict. One JSON entry of the
+    ``image_checks`` :class:`~emo_lib.cache.DiskCache` per data-set root (atomic writes; a
+    damaged entry is reported and rebuilt, never trusted).
     """
 
-    def __init__(self, file: Path | None) -> None:
-        self.file = file
+    def __init__(self, root_key: str | None) -> None:
+        from ..cache import DiskCache
+
+        self.store = DiskCache("image_checks", version=_CHECK_VERSION)
+        self.file = None if root_key is None else \
+            self.store.path(self.store.key(root_key, length=16) + ".json")
         self.entries: dict[str, list] = {}
         self.dirty = False
-        if file is not None and file.exists():
-            try:
-                loaded = json.loads(file.read_text())
-                if loaded.get("version") == _CHECK_VERSION:
-                    self.entries = loaded.get("entries", {})
-            except (OSError, ValueError):
-                self.entries = {}  # a damaged cache is rebuilt, never trusted
+        if self.file is not None:
+            loaded = self.store.read_json(self.file)
+            self.entries = (loaded or {}).get("entries", {})
 
     @staticmethod
     def _stamp(path: str, max_pixels: int) -> list | None:
@@ -271,10 +266,7 @@ class CheckCache:
     def save(self) -> None:
         if self.file is None or not self.dirty:
             return
-        from ..storage import atomic_path
-
-        with atomic_path(self.file) as tmp:
-            tmp.write_text(json.dumps({"version": _CHECK_VERSION, "entries": self.entries}))
+        self.store.write_json(self.file, {"entries": self.entries})
         self.dirty = False
 
 
@@ -285,12 +277,7 @@ def check_images(paths: Iterable[str | Path], *, max_pixels: int = DEFAULT_MAX_P
     decoding) and memoised on disk under ``cache_dir("image_checks")`` when ``cache_key``
     (e.g. the data-set root) is given."""
     paths = [str(p) for p in paths]
-    cache = CheckCache(None)
-    if cache_key is not None:
-        from ..storage import cache_dir
-
-        key = hashlib.sha1(cache_key.encode()).hexdigest()[:16]
-        cache = CheckCache(cache_dir("image_checks") / f"{key}.json")
+    cache = CheckCache(cache_key)
     results: list[ImageCheck | None] = [cache.get(p, max_pixels) for p in paths]
     todo = [i for i, r in enumerate(results) if r is None]
     workers = workers or min(8, os.cpu_count() or 1)

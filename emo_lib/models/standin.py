@@ -7,16 +7,14 @@ synthetic ``adult_pretrain`` preset, 85/15 stratified split, Adam at lr 1e-3 (fr
 ten times the paper's fine-tuning rate), horizontal flips, BatchNorm momentum 0.1. Its numbers
 are the stand-in's, never HSEmotion's.
 
-Training takes minutes on a CPU, so the weights are cached under
-``emo_lib.storage.cache_dir("models", "standin")``, keyed by every option that changes them (and
+Training takes minutes on a CPU, so the weights are cached (:func:`standin_cache`,
+``$EMO_CACHE/models/standin``), keyed by every option that changes them (and
 by the generator's version and data key), as ``<key>.pt`` (state dict) plus
 ``<key>.json`` (recipe, held-out adult accuracy, per-class accuracy, history, seconds), both
 written atomically, the JSON last: an entry without its JSON is ignored and rebuilt.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 from pathlib import Path
@@ -28,9 +26,9 @@ import torchvision
 import torchvision.transforms.v2 as transforms
 from sklearn.model_selection import train_test_split
 
-from .. import storage
+from ..cache import DiskCache
 from ..data.images import load_images
-from ..data.manifest import EMOTIONS_7, Manifest
+from ..data.manifest import EMOTIONS_7, Manifest, class_indices
 from ..data.registry import load_dataset
 from ..device import describe_device, resolve_device
 from . import register_model
@@ -73,12 +71,8 @@ def _build_module(seed: int) -> torch.nn.Module:
 
 
 def _labels(manifest: Manifest) -> np.ndarray:
-    lookup = {c: i for i, c in enumerate(EMOTIONS_7)}
-    bad = sorted(set(manifest.frame["label"]) - set(lookup))
-    if bad:
-        raise ValueError(f"{manifest.name}: labels {bad} are outside the stand-in's 7 classes "
-                         f"{list(EMOTIONS_7)}")
-    return manifest.frame["label"].map(lookup).to_numpy(np.int64)
+    return class_indices(manifest.frame["label"], EMOTIONS_7,
+                         of=f"{manifest.name}: the stand-in's 7 classes")
 
 
 def _split(y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -104,10 +98,15 @@ def recipe_for(manifest: Manifest, *, size: int, epochs: int, n: int, seed: int)
     }
 
 
+def standin_cache() -> DiskCache:
+    """Where stand-in weights are kept (``$EMO_CACHE/models/standin``)."""
+    return DiskCache("models/standin", version=RECIPE_VERSION)
+
+
 def cache_key(recipe: dict[str, Any]) -> str:
-    blob = json.dumps(recipe, sort_keys=True).encode()
-    return f"standin-s{recipe['size']}-e{recipe['epochs']}-n{recipe['n']}-seed{recipe['seed']}-" \
-           + hashlib.sha256(blob).hexdigest()[:12]
+    """A readable prefix (size, epochs, n, seed) and the hash of the whole recipe."""
+    return (f"standin-s{recipe['size']}-e{recipe['epochs']}-n{recipe['n']}-seed{recipe['seed']}-"
+            + standin_cache().key(recipe, length=12))
 
 
 def _classifier(module: torch.nn.Module, size: int, device: torch.device, batch_size: int,
@@ -173,19 +172,15 @@ def load_standin(*, size: int = 64, epochs: int = 8, n: int = 3500, seed: int = 
     manifest = load_dataset(DATASET, n=n, size=size, seed=seed, progress=progress)
     recipe = recipe_for(manifest, size=size, epochs=epochs, n=n, seed=seed)
     key = cache_key(recipe)
-    folder = storage.cache_dir("models", "standin")
-    weights, meta = folder / f"{key}.pt", folder / f"{key}.json"
+    store = standin_cache()
+    weights, meta = store.path(f"{key}.pt"), store.path(f"{key}.json")
 
-    if not retrain and weights.is_file() and meta.is_file():
-        try:
-            report = storage.read_json(meta)
-            module = _build_module(seed)
-            module.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
-        except Exception as err:  # a damaged entry is rebuilt, not fatal
-            log.warning("stand-in cache %s unreadable (%s: %s); training again", weights,
-                        type(err).__name__, err)
-        else:
-            module.eval()
+    if not retrain:
+        # The JSON report is written last, so its presence marks a complete entry; a damaged
+        # file of either kind is reported by the cache and the stand-in trained again.
+        report = store.read_json(meta)
+        module = None if report is None else store.read(weights, lambda p: _load_module(p, seed))
+        if module is not None:
             info = {**report, "cache": "hit", "cache_path": str(weights)}
             return _classifier(module, size, dev, batch_size, info)
 
@@ -193,16 +188,16 @@ def load_standin(*, size: int = 64, epochs: int = 8, n: int = 3500, seed: int = 
     model, report = _train(manifest, recipe, dev, batch_size, progress)
     meta.unlink(missing_ok=True)  # never pair new weights with an old report
     state = {k: v.detach().cpu() for k, v in model.module.state_dict().items()}
-    with storage.atomic_path(weights) as tmp:
-        torch.save(state, tmp)
-    storage.write_json(meta, report)  # last: its presence marks a complete entry
-    model.info = {**storage.read_json(meta), "cache": "trained", "cache_path": str(weights)}
+    store.write(weights, lambda tmp: torch.save(state, tmp))
+    store.write_json(meta, report)  # last: its presence marks a complete entry
+    model.info = {**report, "cache": "trained", "cache_path": str(weights)}
     return model
 
 
-def cached_entries() -> list[Path]:
-    """The stand-in recipes cached on this machine (their JSON files)."""
-    return sorted(storage.cache_dir("models", "standin").glob("standin-*.json"))
+def _load_module(path: Path, seed: int) -> torch.nn.Module:
+    module = _build_module(seed)
+    module.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return module.eval()
 
 
 @register_model("standin")
@@ -210,5 +205,5 @@ def _standin(**options: Any) -> TorchClassifier:
     return load_standin(**options)
 
 
-__all__ = ["DATASET", "LR", "RECIPE_VERSION", "cache_key", "cached_entries", "load_standin",
-           "recipe_for"]
+__all__ = ["DATASET", "LR", "RECIPE_VERSION", "cache_key", "load_standin", "recipe_for",
+           "standin_cache"]

@@ -40,7 +40,7 @@ def _replace_head(module: nn.Module, arch: str, n_classes: int) -> None:
         old = module.classifier[-1]
         module.classifier[-1] = nn.Linear(old.in_features, n_classes)
     else:  # pragma: no cover - guarded by ZOO_NAMES
-        raise KeyError(arch)
+        raise ValueError(f"no head rule for {arch!r}")
 
 
 def _load_imagenet(module: nn.Module, arch: str, weights_path: str | Path | None
@@ -78,7 +78,7 @@ def build_backbone(arch: str, *, classes: Sequence[str], pretrained: bool = Fals
         weights_path: a local torchvision ImageNet state dict (implies ``pretrained``).
     """
     if arch not in ZOO_NAMES:
-        raise KeyError(f"unknown backbone {arch!r}; choose from {ZOO_NAMES}")
+        raise ValueError(f"unknown backbone {arch!r}; choose from {list(ZOO_NAMES)}")
     classes = tuple(classes)
     if len(classes) < 2:
         raise ValueError(f"need at least 2 classes, got {classes!r}")

@@ -38,7 +38,6 @@ seed = 0  # generator seed and training seed
 device = "cpu"  # cpu / cuda / auto
 
 # %%
-
 from emo_lib import noh2023 as nh
 from emo_lib import paper
 from emo_lib.report import Run, show_markdown

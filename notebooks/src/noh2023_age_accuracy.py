@@ -32,7 +32,6 @@ seed = 0  # generator seed
 device = "cpu"  # cpu / cuda / auto
 
 # %%
-
 from emo_lib import noh2023 as nh
 from emo_lib import paper
 from emo_lib.report import Run, show_markdown
@@ -108,7 +107,7 @@ run.table(gaps.rename(columns=lambda c: c.replace("_a", " (CAFE)").replace("_b",
 # %%
 verdicts = nh.age_claims(acc, alpha=alpha)
 own = nh.age_claims(nh.paper_accuracy_table("age"), alpha=alpha)
-verdicts["paper's own numbers"] = own["verdict"].reindex(verdicts.index)
+verdicts = nh.with_paper_verdicts(verdicts, own)
 run.table(verdicts, "claims")
 show_markdown(nh.claim_lines(verdicts))
 for key, row in verdicts.iterrows():

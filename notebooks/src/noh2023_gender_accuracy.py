@@ -66,7 +66,6 @@ for ds in faces:
 # %%
 for ds in faces:
     sub = acc[acc["dataset"] == ds].drop(columns="dataset")
-    sub.attrs.update(acc.attrs, group_cols=["gender"])
     have = [c for c in classes if (sub.loc[sub["class"] == c, "n"] > 0).any()]
     fig = nh.rates_figure(sub, "gender", classes=have,
                        groups=[g for g in nh.GENDERS if g in set(sub["gender"])],
@@ -101,7 +100,8 @@ run.table(nh.gender_comparison(acc, nh.NIMH), "table4_vs_paper");
 # neutral.
 
 # %%
-gaps = nh.gap_tests(acc, "gender", "male", "female", nh.paper_accuracy_table("gender"))
+gaps = nh.gap_tests(acc, "gender", "male", "female", nh.paper_accuracy_table("gender"),
+                    control_features=["dataset"])
 run.table(gaps.rename(columns=lambda c: c.replace("_a", " (male)").replace("_b", " (female)")),
           "gender_gap_tests")
 exceptions = nh.paper_gender_exceptions()
@@ -120,7 +120,7 @@ run.glue("paper_exceptions", "; ".join(f"{ds} {', '.join(c)}" for ds, c in excep
 # %%
 verdicts = nh.gender_claims(acc, alpha=alpha)
 own = nh.gender_claims(nh.paper_accuracy_table("gender"), alpha=alpha)
-verdicts["paper's own numbers"] = own["verdict"].reindex(verdicts.index)
+verdicts = nh.with_paper_verdicts(verdicts, own)
 run.table(verdicts, "claims")
 show_markdown(nh.claim_lines(verdicts))
 for key, row in verdicts.iterrows():
