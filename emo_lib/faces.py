@@ -11,8 +11,9 @@
 4. maps MTCNN's five landmarks (eyes, nose, mouth corners) into the crop's pixel coordinates.
 
 Images without a face move to the manifest's exclusions with reason ``"face not detected"``
-(the paper lost one CAFE image this way). Results are cached per image under
-``cache_dir("faces")``, keyed by the file's content hash and the parameters.
+(the paper lost one CAFE image this way). Results are cached per image in
+:func:`faces_cache` (``$EMO_CACHE/faces``): one folder per parameter set (its key), one npz
+entry per file content hash.
 
 Synthetic manifests (``manifest.meta["landmarks"] == "generator"``) take the same steps 2-4:
 the generator's five landmarks stand in for MTCNN's, and the face box is made from them the way
@@ -28,8 +29,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
-import json
 import logging
 import math
 from dataclasses import dataclass
@@ -41,9 +40,9 @@ import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
 
+from .cache import DiskCache
 from .data.images import ImageReadError, file_sha1, open_rgb
 from .data.manifest import EXCLUSION_COLUMNS, LANDMARK_COLUMNS, Manifest
-from .storage import atomic_path, cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -261,9 +260,9 @@ def landmark_proportions(faces: FaceSet, by: str | Sequence[str] | None = None) 
     return out
 
 
-def _params_key(**params: Any) -> str:
-    text = json.dumps({"version": FACES_VERSION, **params}, sort_keys=True)
-    return hashlib.sha1(text.encode()).hexdigest()[:12]
+def faces_cache() -> DiskCache:
+    """Where detected crops are kept (``$EMO_CACHE/faces``; the version is ``FACES_VERSION``)."""
+    return DiskCache("faces", version=FACES_VERSION)
 
 
 def _resolve(manifest: Manifest, path: str) -> Path:
@@ -271,20 +270,6 @@ def _resolve(manifest: Manifest, path: str) -> Path:
     if not p.is_absolute() and manifest.root is not None and not p.exists():
         p = Path(manifest.root) / p
     return p
-
-
-def _load_entry(file: Path) -> dict[str, Any] | None:
-    try:
-        with np.load(file) as z:
-            return {k: z[k] for k in z.files}
-    except (OSError, ValueError, KeyError):
-        return None  # damaged entry: recompute
-
-
-def _save_entry(file: Path, **arrays: Any) -> None:
-    with atomic_path(file, suffix=".npz") as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
 
 
 def _finish(manifest: Manifest, kept: list[int], images: list[np.ndarray],
@@ -347,7 +332,7 @@ def prepare_faces(manifest: Manifest, size: int, *, margin: float = 0.2, min_pro
         min_prob: MTCNN probability a face needs; below it the image counts as "face not
             detected".
         device: where MTCNN runs (``"cpu"``, ``"cuda"``, ``"auto"``).
-        cache: reuse/store per-image results under ``cache_dir("faces")``.
+        cache: reuse/store per-image results in :func:`faces_cache`.
         batch_size: images read and detected together.
         detect_max_side: longest side of the copy the detector sees.
 
@@ -368,7 +353,8 @@ def prepare_faces(manifest: Manifest, size: int, *, margin: float = 0.2, min_pro
         return _prepare_from_landmarks(manifest, size, margin, progress)
     params = {"size": size, "margin": margin, "min_prob": min_prob,
               "detect_max_side": detect_max_side}
-    store = cache_dir("faces", _params_key(**params)) if cache else None
+    store = faces_cache() if cache else None
+    folder = store.key(params, length=12) if store is not None else ""
     frame = manifest.frame
     paths = [_resolve(manifest, p) for p in frame["path"]]
     hashes: list[str | None] = list(frame["content_hash"]) if "content_hash" in frame.columns \
@@ -383,12 +369,12 @@ def prepare_faces(manifest: Manifest, size: int, *, margin: float = 0.2, min_pro
                 hashes[i] = file_sha1(paths[i])
             except OSError:
                 return None
-        return store / f"{hashes[i]}.npz"
+        return store.path(folder, f"{hashes[i]}.npz")
 
     todo = []
     for i in range(len(frame)):
         f = entry_file(i)
-        entry = _load_entry(f) if f is not None and f.exists() else None
+        entry = store.read_npz(f) if store is not None and f is not None else None
         if entry is None:
             todo.append(i)
         elif bool(entry["found"]):
@@ -411,14 +397,14 @@ def prepare_faces(manifest: Manifest, size: int, *, margin: float = 0.2, min_pro
             f = entry_file(i)
             if face is None:
                 results[i] = ("excluded", NOT_DETECTED)
-                if f is not None:
-                    _save_entry(f, found=np.array(False))
+                if store is not None and f is not None:
+                    store.write_npz(f, compressed=False, found=np.array(False))
                 continue
             crop, pts = align_face(im, face, size, margin)
             results[i] = ("face", (crop, pts, face.prob))
-            if f is not None:
-                _save_entry(f, found=np.array(True), image=crop, landmarks=pts,
-                            prob=np.array(face.prob))
+            if store is not None and f is not None:
+                store.write_npz(f, compressed=False, found=np.array(True), image=crop,
+                                landmarks=pts, prob=np.array(face.prob))
         bar.update(len(chunk))
     bar.close()
     kept, images, landmarks, scores, excluded = [], [], [], [], []

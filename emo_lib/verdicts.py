@@ -57,6 +57,22 @@ RULES: dict[str, str] = {
                   "significantly below the threshold's other side, else *inconclusive*."),
     "paper": ("the same rules on the paper's own numbers stand beside (where the paper gives "
               "no per-item data, its counts are used as if they were this run's)."),
+    "exceeds": ("a claim that a gap exceeds a threshold is tested against the threshold, not "
+                "against zero: *supported* when a one-sided test puts the gap beyond the "
+                "threshold, on the paper's side, with p < {alpha}; *contradicted* when the "
+                "opposite one-sided test puts it within the threshold with p < {alpha}; else "
+                "*inconclusive*."),
+    "share": ("a claim that at least a share of a gain survives is tested per child on "
+              "(held-out gain) minus that share of (the training-images gain), averaged over "
+              "each child's images, with a one-sample t test over children: *supported* when "
+              "positive with p < {alpha}, *contradicted* when negative with p < {alpha}, else "
+              "*inconclusive*."),
+    "paper_pairing": ("the paper gives accuracies before and after, not which images changed: "
+                      "on its numbers McNemar's test uses the pairing least favourable to a "
+                      "change (the most images broken its accuracies allow), so a change "
+                      "significant there is significant under any pairing."),
+    "paper_pictures": ("the paper's own evidence for these claims is pictures, not numbers: "
+                       "the rules cannot run on it (*not testable* in the paper's column)."),
 }
 
 

@@ -7,8 +7,6 @@ subject, extras), then one drawing per row. Every random choice is keyed by
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import shutil
@@ -21,7 +19,8 @@ import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
 
-from ...storage import atomic_path, cache_dir, write_json
+from ...cache import DiskCache
+from ...storage import atomic_path, write_json
 from ..manifest import EMOTIONS_7, EMOTIONS_8, LANDMARK_COLUMNS, Manifest, make_manifest
 from .expressions import expression_constants, sample_expression
 from .face import SUPERSAMPLE, FaceSpec, render_face
@@ -332,9 +331,21 @@ def _meta(name: str, opts: dict[str, Any], key: str) -> dict[str, Any]:
             "counts_source": f"paper_values.yaml: {source[name]}", "constants": constants()}
 
 
+def synthetic_cache(root: str | Path | None = None) -> DiskCache:
+    """Where drawn presets are kept (``$EMO_CACHE/synthetic``, or ``root``), versioned by
+    ``GENERATOR_VERSION``.
+
+    Only the key and the folder come from :class:`~emo_lib.cache.DiskCache`: an entry here is a
+    folder of thousands of PNGs plus its manifest, drawn into a hidden partial folder and renamed
+    into place whole (:func:`load_preset`); DiskCache's atomic write renames one file, and
+    writing each PNG atomically would still let a reader see half a set."""
+    return DiskCache("synthetic", version=int(GENERATOR_VERSION),
+                     root=Path(root).expanduser() if root not in (None, "") else None)
+
+
 def cache_key(name: str, opts: dict[str, Any]) -> str:
-    blob = json.dumps({"preset": name, "version": GENERATOR_VERSION, **opts}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+    """The folder key of preset ``name`` drawn with ``opts`` (and this generator version)."""
+    return synthetic_cache().key({"preset": name, **opts}, length=12)
 
 
 def _generate(name: str, opts: dict[str, Any], folder: Path, progress: bool) -> pd.DataFrame:
@@ -416,7 +427,7 @@ def load_preset(name: str, root: str | Path | None = None, *, seed: int = 0, siz
 
     Args:
         name: one of :func:`preset_names`.
-        root: cache folder (default ``emo_lib.storage.cache_dir("synthetic")``); the preset lives
+        root: cache folder (default :func:`synthetic_cache`: ``$EMO_CACHE/synthetic``); the preset lives
             in ``root/<name>-<key>``, the key hashing preset, options and GENERATOR_VERSION.
         seed: every random choice derives from it: same options, byte-identical PNGs.
         size: side, in pixels, of the face crops the photographs are drawn for: each photo is
@@ -442,7 +453,7 @@ def load_preset(name: str, root: str | Path | None = None, *, seed: int = 0, siz
         raise ValueError(f"option n applies to adult_pretrain only; use scale for {name}")
     opts = _options(name, seed, size, scale, n)
     key = cache_key(name, opts)
-    base = (Path(root).expanduser() if root not in (None, "") else cache_dir("synthetic")).resolve()
+    base = synthetic_cache(root).root.resolve()
     stem = f"{name}-{key}"
     folder = base / stem
     frame = _read_cached(folder) if folder.is_dir() else None
