@@ -413,4 +413,7 @@ def test_age_claims_rule_on_constructed_tables():
     assert mixed.loc["shared_gaps_large", "verdict"] == PARTLY_SUPPORTED
     happy_big = nh.age_claims(table([(40, 60), (20, 60), (40, 60)],
                                     [(55, 60), (59, 60), (55, 60)]))
-    assert happy_big.loc["happy_exception", "verdict"] == INCONCLUSIVE
+    assert happy_big.loc["happy_exception", "verdict"] == CONTRADICTED   # -0.65: beyond 0.2
+    happy_mid = nh.age_claims(table([(40, 60), (46, 60), (40, 60)],
+                                    [(55, 60), (59, 60), (55, 60)]))
+    assert happy_mid.loc["happy_exception", "verdict"] == INCONCLUSIVE   # -0.22: either side

@@ -88,4 +88,32 @@ def draw_heatmaps(
     return fig
 
 
-__all__ = ["draw_heatmaps"]
+def draw_regions(image: np.ndarray, landmarks: Any, alpha: float = 0.45,
+                 size: float = 2.6) -> Any:
+    """The five face regions (:func:`emo_lib.explain.region_masks`) tinted on ``image`` with
+    its five landmarks and a legend: what each region of the tables covers."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    from .regions import REGION_LABELS, REGIONS, landmarks_array, region_masks
+
+    image = np.asarray(image)
+    masks = region_masks(landmarks, image.shape[:2])
+    colours = {"eyes_brows": (0.2, 0.4, 1.0), "glabella_nose": (1.0, 0.6, 0.0),
+               "mouth": (0.1, 0.8, 0.2), "face_rest": (0.9, 0.2, 0.2),
+               "outside": (0.55, 0.4, 0.75)}
+    out = image.astype(float) / 255.0
+    for r in REGIONS:
+        out[masks[r]] = (1 - alpha) * out[masks[r]] + alpha * np.asarray(colours[r])
+    fig, ax = plt.subplots(figsize=(size * 1.9, size))
+    ax.imshow(out)
+    lm = landmarks_array(landmarks)
+    ax.scatter(lm[:, 0], lm[:, 1], s=12, c="white", edgecolors="black", linewidths=0.5)
+    ax.set_axis_off()
+    ax.legend(handles=[Patch(color=colours[r], label=REGION_LABELS[r]) for r in REGIONS],
+              loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+__all__ = ["draw_heatmaps", "draw_regions"]

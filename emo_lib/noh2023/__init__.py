@@ -7,7 +7,8 @@
 - :mod:`.lime_maps`, :mod:`.lime_regions`: Figs 4, 7, 8 and where the maps lie;
 - :mod:`.lime_sanity`: do the maps find where the synthetic expressions are?
 - :mod:`.training`: Figs 5-6, additional training;
-- :mod:`.claims`: every claim's rule and verdict.
+- :mod:`.claims`: every claim's rule and verdict;
+- :mod:`.quotes`: the paper's numbers the pages' prose quotes.
 
 The paper's numbers are read from ``book/paper_values.yaml`` through :mod:`emo_lib.paper`,
 never typed here.
@@ -29,13 +30,14 @@ from .lime_maps import (
 from .lime_regions import (
     NAMED_REGIONS, enrichment_test, excess_share, image_regions, map_regions,
     region_area_shares, region_difference_test, region_equivalence, region_share_figure,
-    superpixels_on_face,
+    region_summary, superpixels_on_face,
 )
 from .lime_sanity import (
     MOVED_ENRICHMENT, moved_regions, sanity_rule_markdown, sanity_summary, sanity_table,
     within_face_excess,
 )
 from .names import CAFE, GENDERS, NIMH, PAPER, PAPER_KEYS, class_order
+from .quotes import paper_quotes
 from .setup import load_faces, model_note, predict_all, predict_frame, setup
 from .training import (
     SURVIVING_SHARE, fine_tune, gain_share_test, mcnemar_from_margins, paired_changes,
@@ -53,9 +55,9 @@ __all__ = [
     "lime_counts_vs_paper", "lime_gender_claims", "load_faces", "map_regions", "map_stability",
     "mcnemar_from_margins", "model_fingerprint", "model_note", "moved_regions",
     "paired_changes", "paper_accuracy_table", "paper_before_after", "paper_changes",
-    "paper_counts", "paper_gender_exceptions", "paper_not_testable", "predict_all",
+    "paper_counts", "paper_gender_exceptions", "paper_not_testable", "paper_quotes", "predict_all",
     "predict_frame", "rates_figure", "region_area_shares", "region_difference_test",
-    "region_equivalence", "region_share_figure", "rules_markdown", "run_lime",
+    "region_equivalence", "region_share_figure", "region_summary", "rules_markdown", "run_lime",
     "sanity_rule_markdown", "sanity_summary", "sanity_table", "select_for_lime", "setup",
     "stage_table", "subject_cv_predictions", "superpixels_on_face", "training_claims",
     "training_comparison", "vggface2_note", "with_paper_verdicts", "within_face_excess",

@@ -47,6 +47,17 @@ def map_regions(lr: LimeRun) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def region_summary(maps: pd.DataFrame, group_cols: Sequence[str]) -> pd.DataFrame:
+    """A readable view of :func:`map_regions`: one row per map (its group, class and images),
+    one column per region holding "share (x enrichment)"."""
+    keys = list(group_cols) + ["class"]
+    out = maps[keys + ["n_used"]].rename(columns={"n_used": "images"}).copy()
+    for r in REGIONS:
+        out[REGION_LABELS[r]] = [f"{s:.3f} (x{e:.2f})" for s, e in
+                                 zip(maps[r], maps[f"enrichment_{r}"])]
+    return out.set_index(keys)
+
+
 def image_regions(lr: LimeRun, results: Sequence[Any] | None = None) -> pd.DataFrame:
     """One row per explained image: its data set, gender, class and path, the share of its
     top-k mask in each region (NaN for a mask with no positive superpixel) and each region's
@@ -204,5 +215,5 @@ def region_share_figure(maps: pd.DataFrame, group_cols: Sequence[str]) -> Any:
 __all__ = [
     "NAMED_REGIONS", "enrichment_test", "excess_share", "image_regions", "map_regions",
     "region_area_shares", "region_difference_test", "region_equivalence",
-    "region_share_figure", "superpixels_on_face",
+    "region_share_figure", "region_summary", "superpixels_on_face",
 ]
