@@ -164,8 +164,13 @@ def rules_markdown(*kinds: str, alpha: float = 0.05, margin: float | None = None
     unknown = [k for k in kinds if k not in RULES]
     if unknown:
         raise ValueError(f"unknown rule(s) {unknown}; choose from {list(RULES)}")
-    text = " ".join(RULES[k].format(alpha=alpha, margin=margin) for k in kinds)
-    return f"**How the verdicts are reached.** {text}"
+    # one bullet per rule, each a sentence (the rule texts start in lower case to read inline)
+    lines = []
+    for k in kinds:
+        rule = RULES[k].format(alpha=alpha, margin=margin)
+        first = next((i for i, ch in enumerate(rule) if ch.isalpha()), 0)
+        lines.append(f"- {rule[:first]}{rule[first].upper()}{rule[first + 1:]}")
+    return "**How the verdicts are reached.**\n\n" + "\n".join(lines)
 
 
 __all__ = [

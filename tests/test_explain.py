@@ -280,6 +280,16 @@ def test_region_shares_sum_to_one_and_masks_partition():
     assert areas == pytest.approx({r: masks[r].mean() for r in REGIONS})
 
 
+def test_draw_regions_names_the_five_regions():
+    from emo_lib.explain import REGION_LABELS, draw_regions
+
+    fig = draw_regions(np.full((100, 100, 3), 128, np.uint8), LANDMARKS)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == [REGION_LABELS[r] for r in REGIONS]
+    import matplotlib.pyplot as plt
+    plt.close(fig)
+
+
 def test_face_outline_is_the_ellipse_in_the_mtcnn_shaped_box():
     from emo_lib.faces import (
         MTCNN_BOX_CENTRE_BELOW_EYES, MTCNN_BOX_HEIGHT_PER_EYE_MOUTH, MTCNN_BOX_WIDTH_PER_IOD,

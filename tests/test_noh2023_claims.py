@@ -374,13 +374,18 @@ def test_run_lime_map_regions_and_stability(model, tmp_path, monkeypatch):
     np.testing.assert_allclose(maps[list(REGIONS)].sum(axis=1), 1.0)
     for r in REGIONS:
         np.testing.assert_allclose(maps[f"enrichment_{r}"], maps[r] / maps[f"area_{r}"])
+    summary = nh.region_summary(maps, ["dataset"])
+    first = maps.iloc[0]
+    assert summary.loc[(first["dataset"], first["class"]), "mouth"] == \
+        f"{first['mouth']:.3f} (x{first['enrichment_mouth']:.2f})"
     per_image = nh.image_regions(lr)
     assert len(per_image) == 8 and set(per_image["dataset"]) == {nh.CAFE, nh.NIMH}
     np.testing.assert_allclose(per_image[list(REGIONS)].sum(axis=1), 1.0)
     np.testing.assert_allclose(per_image[[f"area_{r}" for r in REGIONS]].sum(axis=1), 1.0)
     on_face = nh.superpixels_on_face(lr)
     assert (on_face["n_segments"] == [r.n_segments for r in lr.results]).all()
-    assert (on_face["n_on_face"] <= on_face["n_segments"]).all() and on_face["n_on_face"].gt(0).all()
+    assert (on_face["n_on_face"] <= on_face["n_segments"]).all()
+    assert on_face["n_on_face"].gt(0).all()
     same = nh.map_stability(model, lr, [5, 5], None, num_features=3, batch_size=64)
     assert (same["mask_iou"] == 1.0).all() and (same["n_images"] == 2).all()
     np.testing.assert_allclose(same["map_correlation"], 1.0)
@@ -417,3 +422,17 @@ def test_age_claims_rule_on_constructed_tables():
     happy_mid = nh.age_claims(table([(40, 60), (46, 60), (40, 60)],
                                     [(55, 60), (59, 60), (55, 60)]))
     assert happy_mid.loc["happy_exception", "verdict"] == INCONCLUSIVE   # -0.22: either side
+
+
+def test_paper_column_is_not_testable_where_the_paper_shows_pictures():
+    rng = np.random.default_rng(3)
+    maps, img = _age_frames(rng, 0.7, 0.2)
+    mine = nh.lime_age_claims(maps, img, n_perm=50)
+    own = nh.paper_not_testable(mine, "pictures")
+    both = nh.with_paper_verdicts(mine, own)
+    assert (both["paper's own numbers"] == NOT_TESTABLE).all()
+    assert list(both.index) == list(mine.index)
+    text = nh.rules_markdown(*nh.RULE_KINDS["lime_age"])
+    assert "pictures, not numbers" in text
+    for kind, rules in nh.RULE_KINDS.items():      # every rule a page prints exists
+        assert nh.rules_markdown(*rules, margin=0.1).startswith("**How the verdicts")

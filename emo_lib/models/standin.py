@@ -3,10 +3,10 @@
 Paper 1 evaluates HSEmotion's AffectNet model, whose weights cannot ship and may not be on the
 reader's machine. The stand-in keeps the shape of that experiment without them: a torchvision
 MobileNetV3-Small (random initialisation, nothing downloaded) trained from scratch on the
-synthetic ``adult_pretrain`` preset, cropped by :func:`emo_lib.faces.prepare_faces` exactly as the
-evaluated sets are (generator landmarks, MTCNN-shaped box, margin 0.2), 85/15 stratified split, Adam at lr 1e-3 (from scratch, so
-ten times the paper's fine-tuning rate), horizontal flips, BatchNorm momentum 0.1. Its numbers
-are the stand-in's, never HSEmotion's.
+synthetic ``adult_pretrain`` preset, cropped by :func:`emo_lib.faces.prepare_faces` exactly as
+the evaluated sets are (generator landmarks, MTCNN-shaped box, margin 0.2), 85/15 stratified
+split, Adam at lr 1e-3 (from scratch, so ten times the paper's fine-tuning rate), horizontal
+flips, BatchNorm momentum 0.1. Its numbers are the stand-in's, never HSEmotion's.
 
 Training takes minutes on a CPU, so the weights are cached (:func:`standin_cache`,
 ``$EMO_CACHE/models/standin``), keyed by every option that changes them (and

@@ -224,7 +224,8 @@ def vggface2_note() -> str:
 
 
 __all__ = [
-    "GENDER_GAP_THRESHOLD", "OVERALL_GENDER_MARGIN", "accuracy_by", "gap_beyond_p", "fig3_comparison", "gap_tests", "gender_comparison",
+    "GENDER_GAP_THRESHOLD", "OVERALL_GENDER_MARGIN", "accuracy_by", "fig3_comparison",
+    "gap_beyond_p", "gap_tests", "gender_comparison",
     "gender_layout", "paper_accuracy_table", "paper_gender_exceptions", "rates_figure",
     "vggface2_note",
 ]

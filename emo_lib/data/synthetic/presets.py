@@ -427,8 +427,8 @@ def load_preset(name: str, root: str | Path | None = None, *, seed: int = 0, siz
 
     Args:
         name: one of :func:`preset_names`.
-        root: cache folder (default :func:`synthetic_cache`: ``$EMO_CACHE/synthetic``); the preset lives
-            in ``root/<name>-<key>``, the key hashing preset, options and GENERATOR_VERSION.
+        root: cache folder (default :func:`synthetic_cache`: ``$EMO_CACHE/synthetic``); the
+            preset lives in ``root/<name>-<key>``, the key hashing preset, options and GENERATOR_VERSION.
         seed: every random choice derives from it: same options, byte-identical PNGs.
         size: side, in pixels, of the face crops the photographs are drawn for: each photo is
             ``photo_side(size)`` (1.5 x) pixels square, its face box is made from the drawn
