@@ -57,6 +57,22 @@ RULES: dict[str, str] = {
                   "significantly below the threshold's other side, else *inconclusive*."),
     "paper": ("the same rules on the paper's own numbers stand beside (where the paper gives "
               "no per-item data, its counts are used as if they were this run's)."),
+    "exceeds": ("a claim that a gap exceeds a threshold is tested against the threshold, not "
+                "against zero: *supported* when a one-sided test puts the gap beyond the "
+                "threshold, on the paper's side, with p < {alpha}; *contradicted* when the "
+                "opposite one-sided test puts it within the threshold with p < {alpha}; else "
+                "*inconclusive*."),
+    "share": ("a claim that at least a share of a gain survives is tested per child on "
+              "(held-out gain) minus that share of (the training-images gain), averaged over "
+              "each child's images, with a one-sample t test over children: *supported* when "
+              "positive with p < {alpha}, *contradicted* when negative with p < {alpha}, else "
+              "*inconclusive*."),
+    "paper_pairing": ("the paper gives accuracies before and after, not which images changed: "
+                      "on its numbers McNemar's test uses the pairing least favourable to a "
+                      "change (the most images broken its accuracies allow), so a change "
+                      "significant there is significant under any pairing."),
+    "paper_pictures": ("the paper's own evidence for these claims is pictures, not numbers: "
+                       "the rules cannot run on it (*not testable* in the paper's column)."),
 }
 
 
@@ -146,8 +162,13 @@ def rules_markdown(*kinds: str, alpha: float = 0.05, margin: float | None = None
     unknown = [k for k in kinds if k not in RULES]
     if unknown:
         raise ValueError(f"unknown rule(s) {unknown}; choose from {list(RULES)}")
-    text = " ".join(RULES[k].format(alpha=alpha, margin=margin) for k in kinds)
-    return f"**How the verdicts are reached.** {text}"
+    # one bullet per rule, each a sentence (the rule texts start in lower case to read inline)
+    lines = []
+    for k in kinds:
+        rule = RULES[k].format(alpha=alpha, margin=margin)
+        first = next((i for i, ch in enumerate(rule) if ch.isalpha()), 0)
+        lines.append(f"- {rule[:first]}{rule[first].upper()}{rule[first + 1:]}")
+    return "**How the verdicts are reached.**\n\n" + "\n".join(lines)
 
 
 __all__ = [

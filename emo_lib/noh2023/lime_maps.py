@@ -21,8 +21,8 @@ from .. import paper
 from ..cache import DiskCache
 from ..data.manifest import class_indices
 from ..explain import (
-    LIME_KERNEL_WIDTH, QUICKSHIFT_MAX_DIST, QUICKSHIFT_RATIO, REGIONS, LimeResult, MaskAggregate,
-    aggregate_masks, default_kernel_size, explain_batch, mask_iou, region_shares, top_positive,
+    LIME_KERNEL_WIDTH, REGIONS, LimeResult, MaskAggregate, aggregate_masks, explain_batch,
+    mask_iou, region_shares, segmentation_settings, top_positive,
 )
 from ..faces import FaceSet
 from ..models.base import TorchClassifier
@@ -31,8 +31,9 @@ from .names import PAPER, PAPER_KEYS
 log = logging.getLogger(__name__)
 
 
-#: Bump when the cached content or its meaning changes.
-LIME_CACHE_VERSION = 1
+#: Bump when the cached content or its meaning changes (2: the superpixel settings are part
+#: of every key, SLIC besides quickshift).
+LIME_CACHE_VERSION = 2
 
 
 def lime_cache() -> DiskCache:
@@ -76,13 +77,18 @@ def _write_lime(store: DiskCache, path: Path, r: LimeResult) -> None:
 
 def explain_cached(model: TorchClassifier, images: np.ndarray, labels: Sequence[Any], *,
                    num_samples: int = 1000, num_features: int = 5, seed: int = 0,
-                   batch_size: int = 256, segments: Sequence[np.ndarray] | None = None,
+                   batch_size: int = 256, segmentation: Mapping[str, Any] | None = None,
+                   segments: Sequence[np.ndarray] | None = None,
                    cache: bool = True, progress: bool = False) -> list[LimeResult]:
-    """:func:`emo_lib.explain.explain_batch` with default quickshift superpixels, each image's
-    result kept in :func:`lime_cache`, keyed by the model's weights (:func:`model_fingerprint`),
-    the image's pixels, the explained class, ``num_samples``, the seed and the superpixel
-    settings. The top-k mask is rebuilt from the stored weights, so ``num_features`` is not part
-    of the key; ``batch_size`` only changes how many images go to the model at once. Two
+    """:func:`emo_lib.explain.explain_batch`, each image's result kept in :func:`lime_cache`,
+    keyed by the model's weights (:func:`model_fingerprint`), the image's pixels, the explained
+    class, ``num_samples``, the seed and the complete superpixel settings
+    (:func:`emo_lib.explain.segmentation_settings` of ``segmentation``: ``{"method":
+    "quickshift" | "slic", setting: value...}``, None for lime's quickshift). ``segments``,
+    superpixels computed before (e.g. for another seed), must come from those settings. The
+    top-k mask is rebuilt from the stored weights, so ``num_features`` is not part of the key;
+    ``batch_size`` (perturbed images built at once, and the model's forward-pass size: 256 runs
+    ~7 % faster than the CPU default of 64 for a MobileNetV3 at 64 px) only changes speed. Two
     notebooks explaining the same image share one explanation."""
     images = np.asarray(images)
     if len(images) == 0:
@@ -91,10 +97,10 @@ def explain_cached(model: TorchClassifier, images: np.ndarray, labels: Sequence[
            else int(class_indices([l], model.classes, of="the model's classes")[0])
            for l in labels]
     side = min(images.shape[1:3])
+    spec = dict(segmentation or {})
+    superpixels = segmentation_settings(spec.pop("method", "quickshift"), side, **spec)
     params = {"num_samples": int(num_samples), "seed": int(seed),
-              "kernel_width": LIME_KERNEL_WIDTH, "quickshift": [default_kernel_size(side),
-                                                                 QUICKSHIFT_MAX_DIST,
-                                                                 QUICKSHIFT_RATIO]}
+              "kernel_width": LIME_KERNEL_WIDTH, "superpixels": superpixels}
     store = lime_cache() if cache else None
     fp = model_fingerprint(model) if cache else ""
     paths = [store.path(store.key({"model": fp, "label": idx[i], "shape": list(images[i].shape),
@@ -108,7 +114,8 @@ def explain_cached(model: TorchClassifier, images: np.ndarray, labels: Sequence[
     if todo:
         new = explain_batch(model, images[todo], [idx[i] for i in todo],
                             num_samples=num_samples, num_features=num_features, seed=seed,
-                            batch_size=batch_size,
+                            batch_size=batch_size, model_batch_size=batch_size,
+                            segmentation=superpixels,
                             segments=None if segments is None else [segments[i] for i in todo],
                             progress=progress)
         for i, r in zip(todo, new):
@@ -184,7 +191,8 @@ def lime_counts_vs_paper(counts: pd.DataFrame) -> pd.DataFrame:
 @dataclass
 class LimeRun:
     """LIME on the selected images: results, their rows of the prediction frame, images and
-    landmarks (one per result), the aggregate maps and the count table."""
+    landmarks (one per result), the aggregate maps, the count table and the settings that made
+    them (``num_samples``, ``seed``, ``segmentation``: complete superpixel settings)."""
 
     results: list[LimeResult]
     rows: pd.DataFrame
@@ -193,14 +201,19 @@ class LimeRun:
     agg: MaskAggregate
     counts: pd.DataFrame
     group_cols: list[str]
+    num_samples: int = 1000
+    seed: int = 0
+    segmentation: dict[str, Any] | None = None
 
 
 def run_lime(model: TorchClassifier, faces: Mapping[str, FaceSet], preds: pd.DataFrame,
              group_cols: Sequence[str], classes: Sequence[str], *, images_per_class: int,
              num_samples: int, num_features: int, batch_size: int, seed: int,
-             cache: bool = True, progress: bool = False) -> LimeRun:
-    """Select (:func:`select_for_lime`), explain (:func:`explain_cached`) and aggregate
-    (:func:`emo_lib.explain.aggregate_masks`) the paper's LIME maps.
+             segmentation: Mapping[str, Any] | None = None, cache: bool = True,
+             progress: bool = False) -> LimeRun:
+    """Select (:func:`select_for_lime`), explain (:func:`explain_cached`, superpixels from
+    ``segmentation``) and aggregate (:func:`emo_lib.explain.aggregate_masks`) the paper's LIME
+    maps.
 
     ``faces`` maps page names (``preds["dataset"]``) to face sets; ``preds`` is their
     :func:`predict_frame` rows concatenated in the same order."""
@@ -212,45 +225,66 @@ def run_lime(model: TorchClassifier, faces: Mapping[str, FaceSet], preds: pd.Dat
     pos, counts = select_for_lime(preds, group_cols, classes, images_per_class)
     rows = preds.iloc[pos].reset_index(drop=True)
     images, landmarks = all_images[pos], all_lm[pos]
+    spec = dict(segmentation or {})
+    settings = segmentation_settings(spec.pop("method", "quickshift"),
+                                     min(all_images.shape[1:3]), **spec)
     results = explain_cached(model, images, rows["label"].tolist(), num_samples=num_samples,
                              num_features=num_features, seed=seed, batch_size=batch_size,
-                             cache=cache, progress=progress)
+                             segmentation=settings, cache=cache, progress=progress)
     agg = aggregate_masks(results, rows["label"], rows["pred"], rows[list(group_cols)],
                           n_per_class=images_per_class, classes=list(classes), images=images)
     counts = counts.merge(agg.table[list(group_cols) + ["class", "n_empty_masks"]],
                           on=list(group_cols) + ["class"], how="left")
-    return LimeRun(results, rows, images, landmarks, agg, counts, list(group_cols))
+    return LimeRun(results, rows, images, landmarks, agg, counts, list(group_cols),
+                   num_samples=int(num_samples), seed=int(seed), segmentation=settings)
+
+
+def explain_with_seeds(model: TorchClassifier, lr: LimeRun, seeds: Sequence[int],
+                       n_images: int | None = None, *, num_features: int, batch_size: int,
+                       cache: bool = True, progress: bool = False
+                       ) -> tuple[dict[tuple, list[int]], dict[int, list[LimeResult]]]:
+    """The first ``n_images`` images of each map (all with None) explained again with every
+    LIME sampling seed in ``seeds``, with the run's superpixels and settings (the run's own seed
+    comes from the cache). Returns ({map key: its positions in ``lr.results``}, {seed: one
+    result per position, indexed like ``lr.results``; positions not re-explained hold the
+    run's result})."""
+    picks = {k: (v if n_images is None else v[:n_images]) for k, v in lr.agg.used.items()}
+    pos = sorted({i for v in picks.values() for i in v})
+    runs: dict[int, list[LimeResult]] = {}
+    for s in dict.fromkeys(int(s) for s in seeds):
+        out = list(lr.results)
+        if pos:
+            new = explain_cached(model, lr.images[pos], [lr.results[i].label for i in pos],
+                                 num_samples=lr.num_samples, num_features=num_features,
+                                 seed=int(s), batch_size=batch_size,
+                                 segmentation=lr.segmentation,
+                                 segments=[lr.results[i].segments for i in pos], cache=cache,
+                                 progress=progress)
+            for i, r in zip(pos, new):
+                out[i] = r
+        runs[int(s)] = out
+    return picks, runs
 
 
 def map_stability(model: TorchClassifier, lr: LimeRun, seeds: Sequence[int],
-                  n_images: int, *, num_samples: int, num_features: int, batch_size: int,
+                  n_images: int | None = None, *, num_features: int, batch_size: int,
                   cache: bool = True, progress: bool = False) -> pd.DataFrame:
-    """How much each map changes with LIME's sampling seed: per (group..., class), the first
-    ``n_images`` images of the map are explained with every seed (superpixels shared);
-    ``mask_iou``: mean pairwise Jaccard index of the per-image top-k masks across seeds;
-    ``map_correlation``: mean pairwise Pearson correlation of the cell's heat maps (built from
-    those images) across seeds; ``<region>_sd``: standard deviation across seeds of the map's
-    region shares."""
-    seeds = list(seeds)
+    """How much each map changes with LIME's sampling seed: per (group..., class), the map's
+    first ``n_images`` images (all with None) are explained with every seed (superpixels
+    shared, :func:`explain_with_seeds`); ``mask_iou``: mean pairwise Jaccard index of the
+    per-image top-k masks across seeds; ``map_correlation``: mean pairwise Pearson correlation
+    of the cell's heat maps (built from those images) across seeds; ``<region>_sd``: standard
+    deviation across seeds of the map's region shares; ``max_share_sd``: the largest of them."""
+    seeds = [int(s) for s in seeds]
     if len(seeds) < 2:
-        raise ValueError("stability needs at least two seeds")
-    picks = {k: v[:n_images] for k, v in lr.agg.used.items()}
-    pos = sorted({i for v in picks.values() for i in v})
-    if not pos:
-        return pd.DataFrame()
-    images = lr.images[pos]
-    labels = [lr.results[i].label for i in pos]
-    segs = [lr.results[i].segments for i in pos]
-    runs = {s: explain_cached(model, images, labels, num_samples=num_samples,
-                              num_features=num_features, seed=s, batch_size=batch_size,
-                              segments=segs, cache=cache, progress=progress) for s in seeds}
-    at = {p: j for j, p in enumerate(pos)}
+        raise ValueError(f"stability needs at least two seeds, got {seeds}")
+    picks, runs = explain_with_seeds(model, lr, seeds, n_images, num_features=num_features,
+                                     batch_size=batch_size, cache=cache, progress=progress)
     rows = []
     for key, members in picks.items():
-        js = [at[i] for i in members]
         ious = [mask_iou(runs[a][j].top_mask, runs[b][j].top_mask)
-                for j in js for a, b in combinations(seeds, 2)]
-        heats = {s: np.mean([runs[s][j].top_mask for j in js], axis=0) for s in seeds}
+                for j in members for a, b in combinations(seeds, 2)]
+        heats = {s: np.mean([runs[s][j].top_mask for j in members], axis=0) for s in seeds}
         corr = []
         for a, b in combinations(seeds, 2):
             x, y = heats[a].ravel(), heats[b].ravel()
@@ -258,18 +292,20 @@ def map_stability(model: TorchClassifier, lr: LimeRun, seeds: Sequence[int],
                         else float(np.array_equal(x, y)))
         lm = lr.landmarks[members].mean(axis=0)
         shares = pd.DataFrame([region_shares(heats[s], lm) for s in seeds])
-        row = {**dict(zip(lr.group_cols + ["class"], key)), "n_images": len(js),
+        row = {**dict(zip(lr.group_cols + ["class"], key)), "n_images": len(members),
                "n_seeds": len(seeds), "mask_iou": float(np.mean(ious)),
                "map_correlation": float(np.mean(corr))}
         row.update({f"{r}_sd": float(shares[r].std(ddof=1)) for r in REGIONS})
+        row["max_share_sd"] = max(row[f"{r}_sd"] for r in REGIONS)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def heatmap_figure(lr: LimeRun, classes: Sequence[str], columns: Sequence[tuple]) -> Any:
-    """:func:`emo_lib.explain.draw_heatmaps` (red on the mean face, yellow simplified map), with
-    the panels of a class a group does not have at all labelled so (draw_heatmaps says "no
-    correct images" for any empty cell)."""
+    """:func:`emo_lib.explain.draw_heatmaps` (red on the mean face, yellow simplified map, a
+    colour bar, the number of images in each map's title), with the panels of a class a group
+    does not have at all labelled so (draw_heatmaps says "no correct images" for any empty
+    cell)."""
     from ..explain import draw_heatmaps
 
     fig = draw_heatmaps(lr.agg, classes=list(classes), columns=list(columns))
@@ -286,7 +322,7 @@ def heatmap_figure(lr: LimeRun, classes: Sequence[str], columns: Sequence[tuple]
 
 
 __all__ = [
-    "LIME_CACHE_VERSION", "LimeRun", "explain_cached", "heatmap_figure", "lime_cache",
-    "lime_classes", "lime_counts_vs_paper", "map_stability", "model_fingerprint", "run_lime",
-    "select_for_lime",
+    "LIME_CACHE_VERSION", "LimeRun", "explain_cached", "explain_with_seeds", "heatmap_figure",
+    "lime_cache", "lime_classes", "lime_counts_vs_paper", "map_stability", "model_fingerprint",
+    "run_lime", "select_for_lime",
 ]

@@ -41,7 +41,10 @@ def setup(run: Any, *, model: str, model_options: Mapping[str, Any] | None,
     from ..report import show_markdown
 
     device = str(run.device)
-    net = load_model(model, device=device, **dict(model_options or {}))
+    options = dict(model_options or {})
+    if model == "standin":   # it draws and trains on first use: bars only when asked for
+        options.setdefault("progress", progress)
+    net = load_model(model, device=device, **options)
     faces = {name: load_faces(ds, root, options, size=net.input_size, image_size=image_size,
                               seed=seed, device=device, progress=progress)
              for name, (ds, root, options) in datasets.items()}
