@@ -194,6 +194,15 @@ def downloads_line(files: list[Path], book_root: Path) -> str:
 
 # --------------------------------------------------------------------------- the run
 
+def _glue(name: str, value: Any, display: bool = False) -> None:
+    """myst-nb's glue (the book pastes ``{glue:text}`name```); nothing outside a notebook."""
+    try:
+        from myst_nb import glue
+    except ImportError:
+        return
+    glue(name, value, display=display)
+
+
 @dataclass
 class Run:
     """One execution of one notebook: device, results folder, glued values, timings."""
@@ -249,11 +258,7 @@ class Run:
         """Glue ``value`` for the prose (``{glue:text}`name:.3f```) and keep it for results.json.
 
         Returns None on purpose: a cell ending in ``run.glue(...)`` shows nothing."""
-        try:
-            from myst_nb import glue
-            glue(name, value, display=display)
-        except ImportError:
-            pass
+        _glue(name, value, display)
         self.values[name] = value
 
     def table(self, frame: pd.DataFrame, name: str, display: bool = True,
@@ -308,6 +313,10 @@ class Run:
         from .runner import book_root
 
         prov = self.provenance()
+        # The page's own running time and profile, for its opening lines ("time to run"): glued
+        # for the prose only, not results (a timing is not a result to compare across runs).
+        _glue("page_seconds", float(prov["seconds"]))
+        _glue("page_profile", str(prov.get("profile", "none")))
         path = self.out / "results.json"
         files = [*self.files, path]
         record = {

@@ -164,7 +164,7 @@ run.table(changes_nimh, "nimh_changes");
 verdicts = nh.training_claims(changes_cafe["after (paper protocol)"], gain, changes_nimh,
                               alpha=alpha)
 own = nh.training_claims(nh.paper_changes("fig5"), None, nh.paper_changes("fig6"), alpha=alpha)
-verdicts = nh.with_paper_verdicts(verdicts, own, evidence=True)
+verdicts = nh.with_paper_verdicts(verdicts, own)
 run.table(verdicts, "claims")
 show_markdown(nh.claim_lines(verdicts))
 show_markdown(nh.rules_markdown(*nh.RULE_KINDS["training"], alpha=alpha))

@@ -139,7 +139,7 @@ run.glue("paper_exceptions", "; ".join(f"{ds} {', '.join(c)}" for ds, c in excep
 verdicts = nh.gender_claims(acc, alpha=alpha, overall_margin=overall_margin)
 own = nh.gender_claims(nh.paper_accuracy_table("gender"), alpha=alpha,
                        overall_margin=overall_margin)
-verdicts = nh.with_paper_verdicts(verdicts, own, evidence=True)
+verdicts = nh.with_paper_verdicts(verdicts, own)
 run.table(verdicts, "claims")
 show_markdown(nh.claim_lines(verdicts))
 show_markdown(nh.rules_markdown(
