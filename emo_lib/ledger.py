@@ -9,6 +9,7 @@ missing. What each claim means and how it is tested lives with its paper
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -18,6 +19,8 @@ import pandas as pd
 from .runner.notebooks import AGGREGATE_PAGES
 from .verdicts import NOT_TESTABLE, PAPER_VERDICT, VERDICTS
 
+log = logging.getLogger(__name__)
+
 #: Which paper a page belongs to, by its name's prefix.
 PAPERS: dict[str, str] = {"noh2023": "Noh & Lim 2023", "jeong2021": "Jeong & Kim 2021"}
 PAPER_EVIDENCE = f"evidence ({PAPER_VERDICT})"
@@ -26,6 +29,7 @@ LEDGER_COLUMNS: tuple[str, ...] = (
     "this run's evidence", "verdict", "data", "page status")
 #: Page statuses (the runner's build record uses the first three).
 EXECUTED, UP_TO_DATE, FAILED, NOT_EXECUTED = "executed", "up to date", "failed", "not executed"
+UNREADABLE = "unreadable"
 
 
 @dataclass
@@ -52,17 +56,24 @@ class PageResult:
 
 def read_page(name: str, results_root: Path, status: str | None = None) -> PageResult:
     """A page's results (``<results_root>/<name>/results.json`` and ``claims.csv``); the status
-    comes from the build record when given, else from whether results.json exists."""
+    comes from the build record when given, else from whether results.json exists. A page that
+    failed or was not executed is not read (its files are an earlier run's, not this build's);
+    a claims file with verdicts outside the vocabulary marks the page ``unreadable`` (the
+    ledger shows why) instead of stopping the ledger."""
     folder = Path(results_root) / name
     record_file, claims_file = folder / "results.json", folder / "claims.csv"
+    if status in (FAILED, NOT_EXECUTED):
+        return PageResult(name, status, None, None)
     record = json.loads(record_file.read_text()) if record_file.exists() else None
     claims = None
     if claims_file.exists():
         claims = pd.read_csv(claims_file, index_col=0, keep_default_na=False)
         unknown = sorted(set(claims["verdict"]) - set(VERDICTS))
         if unknown:
-            raise ValueError(f"{claims_file}: verdicts {unknown} are not in the vocabulary "
-                             f"{list(VERDICTS)}; rebuild that page")
+            log.warning("%s: verdicts %s are not in the vocabulary %s; rebuild that page",
+                        claims_file, unknown, list(VERDICTS))
+            return PageResult(name, f"{UNREADABLE} (verdicts {', '.join(unknown)} are not in "
+                              "the vocabulary: rebuild the page)", None, record)
     if status is None:
         status = EXECUTED if record is not None else NOT_EXECUTED
     return PageResult(name, status, claims, record)
@@ -75,7 +86,8 @@ def build_ledger(pages: Sequence[PageResult]) -> pd.DataFrame:
     for page in pages:
         if page.paper is None:
             continue
-        if page.status in (FAILED, NOT_EXECUTED) or (page.claims is None and page.record is None):
+        if page.status in (FAILED, NOT_EXECUTED) or page.status.startswith(UNREADABLE) \
+                or (page.claims is None and page.record is None):
             rows.append({"paper": page.paper, "page": page.name, "claim_id": "",
                          "claim": f"(this page {page.status}: its claims are not known in "
                                   "this build)",
@@ -154,7 +166,7 @@ def book_ledger(results_root: str | Path | None = None,
 
 
 __all__ = [
-    "AGGREGATE_PAGES", "EXECUTED", "FAILED", "LEDGER_COLUMNS", "NOT_EXECUTED", "PAPERS",
+    "AGGREGATE_PAGES", "EXECUTED", "FAILED", "UNREADABLE", "LEDGER_COLUMNS", "NOT_EXECUTED", "PAPERS",
     "PageResult", "book_ledger",
     "UP_TO_DATE", "build_ledger", "ledger_counts", "ledger_markdown", "page_statuses",
     "read_page",

@@ -49,14 +49,18 @@ def test_ledger_lists_every_claim_and_every_missing_page(tmp_path):
     assert md.count("\n| ") == 4 + 2  # two header rows + four claim rows
 
 
-def test_unknown_verdict_in_a_claims_file_is_an_error(tmp_path):
+def test_unknown_verdict_or_failed_page_is_shown_not_read(tmp_path):
     folder = tmp_path / "noh2023_x"
     folder.mkdir()
     pd.DataFrame({"claim": ["a"], "verdict": ["not supported"], "evidence": ["e"]},
                  index=pd.Index(["id"], name="claim_id")).to_csv(folder / "claims.csv")
-    with pytest.raises(ValueError, match="rebuild that page"):
-        ledger.read_page("noh2023_x", tmp_path)
+    page = ledger.read_page("noh2023_x", tmp_path)
+    assert page.status.startswith(ledger.UNREADABLE) and "rebuild the page" in page.status
+    row = ledger.build_ledger([page]).iloc[0]
+    assert row["verdict"] == "not testable" and "not known" in row["claim"]
     assert ledger.read_page("noh2023_none", tmp_path).status == ledger.NOT_EXECUTED
+    # a failed page's old files are not this build's: not read
+    assert ledger.read_page("noh2023_x", tmp_path, ledger.FAILED).claims is None
 
 
 def test_build_status_table_from_the_runners_record(tmp_path):
