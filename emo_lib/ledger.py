@@ -118,24 +118,31 @@ def ledger_counts(ledger: pd.DataFrame) -> dict[str, int]:
     return counts
 
 
-def ledger_markdown(ledger: pd.DataFrame, columns: Sequence[str] = (
-        "claim", "paper's evidence", "verdict on the paper's numbers", "this run's evidence",
-        "verdict", "data", "page")) -> str:
-    """The ledger as a MyST table (one per paper), each page a link to it (``{doc}``, relative
-    to the executed notebooks' folder)."""
+def ledger_markdown(ledger: pd.DataFrame) -> str:
+    """The ledger for a page: per paper, a compact table (claim, the verdict on the paper's
+    numbers, this run's verdict, the page as a ``{doc}`` link) that fits the text column, then
+    every claim's evidence on both sides and the data it ran on."""
     def cell(value: Any) -> str:
         return str(value).replace("|", "\\|").replace("\n", " ")
 
+    def verdict(value: Any) -> str:
+        return f"*{value}*" if value else "–"
+
     parts = []
     for paper, rows in ledger.groupby("paper", sort=False):
-        lines = [f"**{paper}**", "", "| " + " | ".join(columns) + " |",
-                 "|" + "---|" * len(columns)]
+        table = [f"### {paper}", "", "| claim | paper's numbers | this run | page |",
+                 "|---|---|---|---|"]
+        details = [f"**{paper}: the evidence**", ""]
         for _, r in rows.iterrows():
-            values = [f"{{doc}}`{r['page']}`" if c == "page" else
-                      (f"*{r[c]}*" if c in ("verdict", "verdict on the paper's numbers")
-                       and r[c] else cell(r[c])) for c in columns]
-            lines.append("| " + " | ".join(values) + " |")
-        parts.append("\n".join(lines))
+            claim, page = cell(r["claim"]), r["page"]
+            theirs, ours = verdict(r[LEDGER_COLUMNS[5]]), verdict(r["verdict"])
+            table.append(f"| {claim} | {theirs} | {ours} | {{doc}}`{page}` |")
+            if r["claim_id"]:
+                details += [f"- **{claim}**",
+                            f"  - paper's numbers ({theirs}): {cell(r[LEDGER_COLUMNS[4]]) or '–'}",
+                            f"  - this run ({ours}; {cell(r['data'])}): "
+                            f"{cell(r[LEDGER_COLUMNS[6]])}"]
+        parts += ["\n".join(table), "\n".join(details)]
     return "\n\n".join(parts)
 
 

@@ -83,6 +83,12 @@ def format_p(p: float | None) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.2g}"
 
 
+def p_equals(p: float | None) -> str:
+    """A p-value in a sentence: "p = 0.012", "p < 0.001" or "p n/a"."""
+    text = format_p(p)
+    return f"p {text}" if text.startswith("<") else ("p n/a" if text == "n/a" else f"p = {text}")
+
+
 def direction_verdict(effect: float, p: float, alpha: float) -> str:
     """``effect`` is signed so that > 0 is the paper's direction; ``p`` tests it against none.
     Significant and positive: supported; significant and negative: contradicted; else
@@ -174,6 +180,6 @@ def rules_markdown(*kinds: str, alpha: float = 0.05, margin: float | None = None
 __all__ = [
     "CLAIM_COLUMNS", "CONTRADICTED", "INCONCLUSIVE", "NOT_TESTABLE", "PAPER_VERDICT",
     "PARTLY_SUPPORTED", "RULES", "SUPPORTED", "VERDICTS", "claim_lines", "claims_table",
-    "direction_verdict", "each_verdict", "equivalence_verdict", "format_p", "rules_markdown",
+    "direction_verdict", "each_verdict", "p_equals", "equivalence_verdict", "format_p", "rules_markdown",
     "with_paper_verdicts",
 ]

@@ -45,8 +45,10 @@ def test_ledger_lists_every_claim_and_every_missing_page(tmp_path):
     assert counts["total"] == 3 and counts[SUPPORTED] == 1 and counts[CONTRADICTED] == 1
     assert counts["pages_missing"] == 1 and counts["agree_with_paper_rule"] == 1
     md = ledger.ledger_markdown(table)
-    assert "{doc}`noh2023_age_accuracy`" in md and "**Jeong & Kim 2021**" in md
-    assert md.count("\n| ") == 4 + 2  # two header rows + four claim rows
+    assert "{doc}`noh2023_age_accuracy`" in md and "### Jeong & Kim 2021" in md
+    assert md.count("\n| ") == 2 + 4   # a header per paper and four claim rows
+    assert "  - paper's numbers (*supported*): paper a" in md
+    assert "  - this run (*contradicted*; synthetic, cpu (2 threads)): run b" in md
 
 
 def test_unknown_verdict_or_failed_page_is_shown_not_read(tmp_path):

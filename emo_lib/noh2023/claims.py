@@ -24,7 +24,7 @@ from ..stats import (
 )
 from ..verdicts import (
     CONTRADICTED, INCONCLUSIVE, NOT_TESTABLE, SUPPORTED, claims_table, direction_verdict,
-    each_verdict, equivalence_verdict, format_p,
+    each_verdict, equivalence_verdict, p_equals,
 )
 from .accuracy import (
     GENDER_GAP_THRESHOLD, OVERALL_GENDER_MARGIN, gap_beyond_p, paper_accuracy_table,
@@ -73,7 +73,7 @@ def age_claims(acc: pd.DataFrame, alpha: float = 0.05, except_class: str = "happ
                           "(adolescents).",
                  "verdict": direction_verdict(-diff, p, alpha),
                  "evidence": f"{c['accuracy']:.3f} vs {n['accuracy']:.3f} (difference "
-                             f"{diff:+.3f}, Fisher p={format_p(p)})"})
+                             f"{diff:+.3f}, Fisher {p_equals(p)})"})
     keys.append("cafe_overall_lower")
 
     gaps = compare_groups(acc, "dataset", CAFE, NIMH)
@@ -82,7 +82,7 @@ def age_claims(acc: pd.DataFrame, alpha: float = 0.05, except_class: str = "happ
     sig = (others["difference"] < 0) & (others["p_value"] < alpha)
     verdict = each_verdict([direction_verdict(-r["difference"], r["p_value"], alpha)
                             for _, r in others.iterrows()])
-    detail = "; ".join(f"{k} {r['difference']:+.3f} (p={format_p(r['p_value'])})"
+    detail = "; ".join(f"{k} {r['difference']:+.3f} ({p_equals(r['p_value'])})"
                        for k, r in others.iterrows())
     rows.append({"claim": f"In every shared class but {except_class}, {CAFE}'s accuracy is "
                           f"clearly lower than {NIMH}'s.",
@@ -101,7 +101,7 @@ def age_claims(acc: pd.DataFrame, alpha: float = 0.05, except_class: str = "happ
                      "verdict": verdict,
                      "evidence": f"{except_class} {r['difference']:+.3f} ({1 - 2 * alpha:.0%} "
                                  f"Newcombe interval [{tost.ci_low:+.3f}, {tost.ci_high:+.3f}], "
-                                 f"TOST p={format_p(tost.p_value)}); the other classes' |gap| "
+                                 f"TOST {p_equals(tost.p_value)}); the other classes' |gap| "
                                  f"{absgap.drop(except_class).min():.3f}-"
                                  f"{absgap.drop(except_class).max():.3f}"})
         keys.append("happy_exception")
@@ -191,10 +191,10 @@ def gender_claims(acc: pd.DataFrame, alpha: float = 0.05,
                          f"{pg.loc[c, 'difference']:+.3f}, male minus female).",
                 "verdict": verdict,
                 "evidence": f"{c}: male {r['accuracy_a']:.3f}, female {r['accuracy_b']:.3f}, "
-                            f"gap {r['difference']:+.3f}; one-sided p that it lies beyond "
-                            f"{side * threshold:+.1f}: {format_p(p_beyond)} (within: "
-                            f"{format_p(1 - p_beyond)}); Fisher p against no gap "
-                            f"{format_p(r['p_value'])}"})
+                            f"gap {r['difference']:+.3f}; that it lies beyond "
+                            f"{side * threshold:+.1f}: one-sided {p_equals(p_beyond)} (that it "
+                            f"lies within: {p_equals(1 - p_beyond)}); against no gap: Fisher "
+                            f"{p_equals(r['p_value'])}"})
             keys.append(f"{PAPER_KEYS[ds]}_{c}_exception")
         ov = acc[(acc["dataset"] == ds) & (acc["class"] == OVERALL)].set_index("gender")
         if set(GENDERS) <= set(ov.index):
@@ -208,7 +208,7 @@ def gender_claims(acc: pd.DataFrame, alpha: float = 0.05,
                 "verdict": v,
                 "evidence": f"male {m['accuracy']:.3f} vs female {f['accuracy']:.3f} ({d:+.3f}; "
                             f"{1 - 2 * alpha:.0%} Newcombe interval [{tost.ci_low:+.3f}, "
-                            f"{tost.ci_high:+.3f}], TOST p={format_p(tost.p_value)} for margin "
+                            f"{tost.ci_high:+.3f}], TOST {p_equals(tost.p_value)} for margin "
                             f"{overall_margin})"})
             keys.append(f"{PAPER_KEYS[ds]}_overall_gender")
     return claims_table(rows, keys)
@@ -272,7 +272,7 @@ def lime_age_claims(maps: pd.DataFrame, per_image: pd.DataFrame, alpha: float = 
                  "evidence": f"share on the rest of the face {rest_c:.3f} vs {rest_n:.3f} "
                              f"(enrichment {_mean(c, 'enrichment_face_rest'):.2f} vs "
                              f"{_mean(n, 'enrichment_face_rest'):.2f}; permutation "
-                             f"p={format_p(p)}); outside the face {_mean(c, 'outside'):.3f} vs "
+                             f"{p_equals(p)}); outside the face {_mean(c, 'outside'):.3f} vs "
                              f"{_mean(n, 'outside'):.3f}"})
     keys.append("cafe_spread")
 
@@ -282,7 +282,7 @@ def lime_age_claims(maps: pd.DataFrame, per_image: pd.DataFrame, alpha: float = 
                  "verdict": direction_verdict(_sign(en_c < 1 and en_c < en_n), p, alpha),
                  "evidence": f"glabella/nose enrichment {en_c:.2f} ({CAFE}) vs {en_n:.2f} "
                              f"({NIMH}), shares {_mean(c, 'glabella_nose'):.3f} vs "
-                             f"{_mean(n, 'glabella_nose'):.3f} (permutation p={format_p(p)})"})
+                             f"{_mean(n, 'glabella_nose'):.3f} (permutation {p_equals(p)})"})
     keys.append("cafe_little_nose")
 
     upper_c = _mean(c, "eyes_brows") + _mean(c, "glabella_nose")
@@ -293,7 +293,7 @@ def lime_age_claims(maps: pd.DataFrame, per_image: pd.DataFrame, alpha: float = 
                  "verdict": direction_verdict(_sign(upper_n > upper_c and upper_n > area_n), p,
                                               alpha),
                  "evidence": f"eyes/brows + glabella/nose share {upper_n:.3f} vs {upper_c:.3f} "
-                             f"({CAFE}); their area {area_n:.3f} (permutation p={format_p(p)})"})
+                             f"({CAFE}); their area {area_n:.3f} (permutation {p_equals(p)})"})
     keys.append("nimh_upper_face")
 
     nimh_img = per_image[per_image["dataset"] == NIMH].dropna(subset=["mouth"])
@@ -305,7 +305,7 @@ def lime_age_claims(maps: pd.DataFrame, per_image: pd.DataFrame, alpha: float = 
             t = enrichment_test(sub, ["mouth"])
             v = direction_verdict(t["excess"], t["p_value"], alpha)
             verdicts.append(v)
-            parts.append(f"{cls} {t['enrichment']:.2f} (p={format_p(t['p_value'])})")
+            parts.append(f"{cls} {t['enrichment']:.2f} ({p_equals(t['p_value'])})")
         is_neutral = (nimh_img["class"] == "neutral").to_numpy()
         others = nimh_img.loc[~is_neutral, "mouth"].mean()
         neutral = nimh_img.loc[is_neutral, "mouth"].mean()
@@ -316,7 +316,7 @@ def lime_age_claims(maps: pd.DataFrame, per_image: pd.DataFrame, alpha: float = 
         rows.append({"claim": claims[3], "verdict": each_verdict(verdicts),
                      "evidence": "mouth enrichment " + "; ".join(parts)
                                  + f"; mouth share neutral {neutral:.3f} vs the other classes "
-                                   f"{others:.3f} (permutation p={format_p(p_neutral)})"})
+                                   f"{others:.3f} (permutation {p_equals(p_neutral)})"})
         keys.append("nimh_mouth_except_neutral")
     return claims_table(rows, keys)
 
@@ -357,12 +357,12 @@ def lime_gender_claims(per_image: pd.DataFrame, alpha: float = 0.05, n_perm: int
         rows.append({"claim": f"{ds}: no clear male/female difference in where the maps lie.",
                      "verdict": verdict,
                      "evidence": (f"largest male-female region difference {worst} {diff:+.3f}; "
-                                  f"every region within +/-{margin}: TOST p={format_p(tost_p)} "
+                                  f"every region within +/-{margin}: TOST {p_equals(tost_p)} "
                                   f"(largest of the five); regions equivalent: "
                                   f"{int(eq['equivalent'].sum())} of {len(eq)}; male-female "
                                   f"distance of the shares {stat:.3f} (permutation "
-                                  f"p={format_p(p)}); {CAFE}-vs-{NIMH} distance {age_stat:.3f} "
-                                  f"(p={format_p(age_p)})")})
+                                  f"{p_equals(p)}); {CAFE}-vs-{NIMH} distance {age_stat:.3f} "
+                                  f"({p_equals(age_p)})")})
         keys.append(f"{PAPER_KEYS[ds]}_no_gender_difference")
     tables.append(age_tab.assign(dataset="both", comparison=f"{CAFE} vs {NIMH}"))
     table = pd.concat(tables, ignore_index=True)
@@ -390,7 +390,7 @@ def training_claims(cafe_paper: pd.DataFrame, gain: Mapping[str, float] | None,
                           f"{fig5['before']['overall']:.3f} to {fig5['after']['overall']:.3f}).",
                  "verdict": direction_verdict(o["change"], o["p_value"], alpha),
                  "evidence": f"{o['before']:.3f} to {o['after']:.3f} on the same images "
-                             f"({o['change']:+.3f}, McNemar p={format_p(o['p_value'])})"})
+                             f"({o['change']:+.3f}, McNemar {p_equals(o['p_value'])})"})
     keys.append("cafe_gain")
     named = [c for c in fig5["after"] if c != OVERALL and fig5["after"][c] is not None
              and fig5["before"].get(c) is not None]
@@ -399,7 +399,7 @@ def training_claims(cafe_paper: pd.DataFrame, gain: Mapping[str, float] | None,
                           "names).",
                  "verdict": each_verdict([direction_verdict(r["change"], r["p_value"], alpha)
                                           for _, r in sub.iterrows()]),
-                 "evidence": "; ".join(f"{c} {r['change']:+.3f} (p={format_p(r['p_value'])})"
+                 "evidence": "; ".join(f"{c} {r['change']:+.3f} ({p_equals(r['p_value'])})"
                                        for c, r in sub.iterrows())
                              + f"; median change over all classes given "
                                f"{cafe_paper.drop(index=OVERALL)['change'].median():+.3f}"})
@@ -422,7 +422,7 @@ def training_claims(cafe_paper: pd.DataFrame, gain: Mapping[str, float] | None,
                                  f"{gain['share_observed']:.0%} survives; held-out gain minus "
                                  f"{gain['share']:.0%} of the training-images gain, per child "
                                  f"{gain['cluster_mean']:+.3f} (t test over "
-                                 f"{gain['n_clusters']} children, p={format_p(gain['p_value'])})"})
+                                 f"{gain['n_clusters']} children, {p_equals(gain['p_value'])})"})
     keys.append("gain_survives")
     if OVERALL not in nimh_paper.index:
         n = pd.Series({"before": np.nan, "after": np.nan, "change": np.nan, "p_value": np.nan})
@@ -434,7 +434,7 @@ def training_claims(cafe_paper: pd.DataFrame, gain: Mapping[str, float] | None,
                           "on).",
                  "verdict": direction_verdict(-n["change"], n["p_value"], alpha),
                  "evidence": f"{n['before']:.3f} to {n['after']:.3f} ({n['change']:+.3f}, "
-                             f"McNemar p={format_p(n['p_value'])})"
+                             f"McNemar {p_equals(n['p_value'])})"
                              + ("; overall derived from the per-class values and Table 2's "
                                 "counts" if derived else "")})
     keys.append("nimh_falls")
@@ -451,7 +451,7 @@ def training_claims(cafe_paper: pd.DataFrame, gain: Mapping[str, float] | None,
                  "verdict": each_verdict([direction_verdict(-r["change"], r["p_value"], alpha)
                                           for _, r in sub.iterrows()]),
                  "evidence": "; ".join(f"{c} {r['before']:.3f} to {r['after']:.3f} "
-                                       f"(p={format_p(r['p_value'])})" for c, r in sub.iterrows())})
+                                       f"({p_equals(r['p_value'])})" for c, r in sub.iterrows())})
     keys.append("nimh_angry_sad_drop")
     return claims_table(rows, keys)
 

@@ -28,7 +28,7 @@ from scipy import stats as scipy_stats
 
 from ..explain import FACE_REGIONS, REGION_LABELS, REGIONS, region_areas, region_masks
 from ..verdicts import (
-    CONTRADICTED, NOT_TESTABLE, SUPPORTED, direction_verdict, each_verdict, format_p,
+    CONTRADICTED, NOT_TESTABLE, SUPPORTED, direction_verdict, each_verdict, p_equals,
 )
 
 #: A region counts as moved by a class when it holds at least this many times its share of the
@@ -201,7 +201,7 @@ def sanity_summary(table: pd.DataFrame, alpha: float = 0.05) -> tuple[str, str]:
     worst = testable.sort_values("excess").iloc[0]
     where = " / ".join(str(worst[c]) for c in table.columns if c in ("dataset", "class"))
     return verdict, (counts + f" (weakest: {where}, enrichment {worst['enrichment']:.2f}, "
-                     f"p={format_p(worst['p_value'])}). **The maps do not reliably fall where "
+                     f"{p_equals(worst['p_value'])}). **The maps do not reliably fall where "
                      "the expressions change the face, even here where that is known; so their "
                      "region shares cannot support claims about which face regions a model "
                      "uses, on this data or on any other.**")
