@@ -157,9 +157,19 @@ def with_paper_verdicts(mine: pd.DataFrame, own: pd.DataFrame) -> pd.DataFrame:
 
 
 def claim_lines(table: pd.DataFrame) -> str:
-    """Markdown bullets, one sentence per claim: the claim, this run's verdict, the evidence."""
-    return "\n".join(f"- **{r['claim']}** This run: *{r['verdict']}*: "
-                     f"{str(r['evidence']).rstrip('.')}." for _, r in table.iterrows())
+    """Markdown bullets, one per claim: the claim, this run's verdict and evidence, and (when
+    the table has them) the verdict and evidence of the same rule on the paper's own numbers.
+    With this, a page shows each claim once (its claims.csv keeps the table)."""
+    paper_evidence = f"evidence ({PAPER_VERDICT})"
+    lines = []
+    for _, r in table.iterrows():
+        line = f"- **{r['claim']}** This run: *{r['verdict']}*: {str(r['evidence']).rstrip('.')}."
+        if PAPER_VERDICT in table.columns and str(r[PAPER_VERDICT]):
+            evidence = str(r.get(paper_evidence, "") or "").rstrip(".")
+            line += f" The paper's numbers: *{r[PAPER_VERDICT]}*" + \
+                (f": {evidence}." if evidence else ".")
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def rules_markdown(*kinds: str, alpha: float = 0.05, margin: float | None = None) -> str:

@@ -47,6 +47,9 @@ def test_claims_table_format_and_checks():
     lines = V.claim_lines(t).split("\n")
     assert lines[0] == "- **a** This run: *supported*: e."
     assert lines[1].endswith("none.")
+    both_lines = V.claim_lines(both).split("\n")
+    assert both_lines[0] == ("- **a** This run: *supported*: e. The paper's numbers: "
+                             "*inconclusive*: e.")
 
 
 def test_format_p():

@@ -13,6 +13,9 @@
 # 10-17 years). Their Tables 1 and 2 count the images by gender and expression. This page loads
 # both data sets, runs them through the face pipeline the models use, and sets the counts beside
 # the paper's, with every excluded file and its reason.
+#
+# *Computed in* {glue:text}`page_seconds:.0f` s in this build (profile
+# {glue:text}`page_profile:s`; kernel start-up and cached intermediate results not counted).
 
 # %% tags=["parameters"]
 cafe_dataset = "synthetic:cafe_like"  # load_dataset name; "cafe" for the real data
@@ -25,7 +28,7 @@ image_size = 64  # side of the face crops (and of the generated faces)
 seed = 0  # generator seed
 device = "cpu"  # face detector device: cpu / cuda (falls back to cpu)
 
-# %%
+# %% tags=["remove-input"]
 import pandas as pd
 
 from emo_lib import paper
@@ -52,7 +55,7 @@ run.banner(cafe, nimh)
 # Each block below reads one row of the paper's Table 1 against this run: the paper's count, this
 # run's, and the difference (this run minus the paper).
 
-# %%
+# %% tags=["hide-input"]
 genders = ["male", "female", "total"]
 t1_paper = paper.table_from_paper("noh2023.table1_cafe_counts", genders)
 t1_run = cafe.counts("gender").reindex(index=genders, columns=t1_paper.columns, fill_value=0)
@@ -80,7 +83,7 @@ run.glue("cafe_paper_available", paper.paper_value("noh2023.datasets.cafe.images
 # `cafe_options={"variant": "closed"}` (or a list of variants), or the paper's list, if one
 # becomes known, as `cafe_options={"manifest": "list.csv"}`.
 
-# %%
+# %% tags=["hide-input"]
 run.table(variant_counts(cafe, paper_total=t1_paper.loc["total"]), "cafe_variant_counts")
 cafe_variant_source = variant_source(cafe.frame)
 run.glue("cafe_variant_source", cafe_variant_source)
@@ -97,7 +100,7 @@ show_markdown({
 # %% [markdown]
 # ## Table 2: NIMH-ChEFS, images by gender and class
 
-# %%
+# %% tags=["hide-input"]
 t2_paper = paper.table_from_paper("noh2023.table2_nimh_counts", genders)
 t2_run = nimh.counts("gender").reindex(index=genders, columns=t2_paper.columns, fill_value=0)
 run.table(paper.compare_counts(t2_paper, t2_run), "table2_nimh_counts")
@@ -137,7 +140,7 @@ show_markdown("\n".join(notes))
 # reason (a count of reasons first). The paper excluded one CAFE image, a disgust face that was
 # not detected.
 
-# %%
+# %% tags=["hide-input"]
 excl = pd.concat({"CAFE": cafe.exclusions, "NIMH-ChEFS": nimh.exclusions},
                  names=["data set", "#"]).reset_index(level=0)
 if len(excl):
@@ -162,5 +165,13 @@ run.table(pd.DataFrame(paper.paper_value("noh2023.datasets.cafe.excluded")), "pa
 # - NIMH-ChEFS: the paper's {glue:text}`nimh_paper_used` images include both gaze directions
 #   (direct and averted).
 
-# %%
+# %% [markdown]
+# ## Summary
+#
+# This build used {glue:text}`cafe_used:d` CAFE images ({glue:text}`cafe_excluded:d` excluded) and
+# {glue:text}`nimh_used:d` NIMH-ChEFS images ({glue:text}`nimh_excluded:d` excluded).
+#
+# Next: {doc}`datasets_jeong2021`, the second paper's data; then {doc}`noh2023_age_accuracy`.
+
+# %% tags=["remove-input"]
 run.finish()

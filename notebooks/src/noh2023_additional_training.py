@@ -18,6 +18,9 @@
 # after training is measured on the images trained on. This page runs that protocol and, beside
 # it, a subject-disjoint one: each child's images are scored by a model that never saw that
 # child; it asks whether at least a stated share of the gain survives there.
+#
+# *Computed in* {glue:text}`page_seconds:.0f` s in this build (profile
+# {glue:text}`page_profile:s`; kernel start-up and cached intermediate results not counted).
 
 # %% tags=["parameters"]
 cafe_dataset = "synthetic:cafe_like"  # load_dataset name; "cafe" for the real data
@@ -40,7 +43,7 @@ progress = False  # tqdm progress bars (interactive use)
 seed = 0  # generator seed and training seed
 device = "cpu"  # cpu / cuda / auto
 
-# %%
+# %% tags=["remove-input"]
 from emo_lib import noh2023 as nh
 from emo_lib import paper
 from emo_lib.report import Run, show_markdown
@@ -70,7 +73,7 @@ config = FitConfig(epochs=epochs, lr=lr, batch_size=batch_size, freeze=tuple(fre
 #   training and the test part); each image is scored by the fold model that did not train on
 #   it. NIMH-ChEFS is never trained on in either protocol.
 
-# %%
+# %% tags=["hide-input"]
 cafe = nh.predict_frame(net, faces[nh.CAFE], nh.CAFE)
 nimh = nh.predict_frame(net, faces[nh.NIMH], nh.NIMH)
 tuned, history = nh.fine_tune(net, faces[nh.CAFE].images, cafe["label"], config, seed=seed,
@@ -85,7 +88,7 @@ if folds:
     stages["after (subject-disjoint)"] = "subject_cv"
     run.table(fold_table, "subject_folds")
 
-# %%
+# %% tags=["hide-input"]
 changes_cafe = {name: nh.paired_changes(cafe, "pred", col)
                 for name, col in stages.items() if col != "pred"}
 changes_nimh = nh.paired_changes(nimh, "pred", "paper_protocol")
@@ -108,7 +111,7 @@ run.glue("gain_share", gain["share_observed"] if gain else float("nan"))
 #
 # ## Fig. 5: CAFE before and after
 
-# %%
+# %% tags=["hide-input"]
 cafe_table = nh.stage_table(cafe, stages)
 fig = nh.rates_figure(cafe_table, "stage", classes=nh.class_order(cafe["label"]),
                    title="CAFE: correct answers (bars), accuracy with 95 % CI")
@@ -118,7 +121,7 @@ run.table(cafe_table, "fig5_accuracy", display=False);
 # %% [markdown]
 # ## Fig. 6: NIMH-ChEFS before and after (never trained on)
 
-# %%
+# %% tags=["hide-input"]
 nimh_table = nh.stage_table(nimh, {"before": "pred", "after (paper protocol)": "paper_protocol"})
 fig = nh.rates_figure(nimh_table, "stage", classes=nh.class_order(nimh["label"]),
                    title="NIMH-ChEFS: correct answers (bars), accuracy with 95 % CI")
@@ -134,7 +137,7 @@ run.table(nimh_table, "fig6_accuracy", display=False);
 # fixed and broken by the training and the exact McNemar test (paired: the same images before
 # and after).
 
-# %%
+# %% tags=["hide-input"]
 run.table(nh.training_comparison(changes_cafe, "fig5"), "fig5_vs_paper")
 for name, ch in changes_cafe.items():
     show_markdown(f"CAFE, {name}:")
@@ -142,7 +145,7 @@ for name, ch in changes_cafe.items():
 for note in paper.paper_notes("noh2023", "additional training"):
     show_markdown(f"```{{admonition}} The paper's protocol\n:class: note\n{note}\n```")
 
-# %%
+# %% tags=["hide-input"]
 run.table(nh.training_comparison({"after (paper protocol)": changes_nimh}, "fig6"),
           "fig6_vs_paper")
 show_markdown("NIMH-ChEFS, after (paper protocol):")
@@ -160,16 +163,29 @@ run.table(changes_nimh, "nimh_changes");
 # images remembered), tested per child; the paper has no held-out evaluation, so its column
 # there is *not testable*.
 
-# %%
+# %% tags=["hide-input"]
 verdicts = nh.training_claims(changes_cafe["after (paper protocol)"], gain, changes_nimh,
                               alpha=alpha)
 own = nh.training_claims(nh.paper_changes("fig5"), None, nh.paper_changes("fig6"), alpha=alpha)
 verdicts = nh.with_paper_verdicts(verdicts, own)
-run.table(verdicts, "claims")
+run.table(verdicts, "claims", display=False)
 show_markdown(nh.claim_lines(verdicts))
 show_markdown(nh.rules_markdown(*nh.RULE_KINDS["training"], alpha=alpha))
 for key, row in verdicts.iterrows():
     run.glue(f"claim_{key}", row["verdict"])
 
-# %%
+# %% [markdown]
+# ## Summary
+#
+# CAFE: {glue:text}`cafe_before:.3f` before, {glue:text}`cafe_after_paper:.3f` after on the
+# images trained on, {glue:text}`cafe_after_cv:.3f` on children held out; NIMH-ChEFS:
+# {glue:text}`nimh_before:.3f` before, {glue:text}`nimh_after:.3f` after. CAFE gains:
+# *{glue:text}`claim_cafe_gain`* (the classes the paper names: *{glue:text}`claim_cafe_named_gains`*);
+# the gain survives held-out children: *{glue:text}`claim_gain_survives`*; NIMH-ChEFS falls:
+# *{glue:text}`claim_nimh_falls`* (angry and sad: *{glue:text}`claim_nimh_angry_sad_drop`*).
+#
+# Next: the second paper, {doc}`../book/jeong2021/index`; every verdict of both papers is on the
+# {doc}`claims_ledger`.
+
+# %% tags=["remove-input"]
 run.finish();

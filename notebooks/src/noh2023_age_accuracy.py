@@ -15,6 +15,9 @@
 # correct answers and the accuracy per class. They report that CAFE's overall accuracy is lower
 # and that, except for happy, every class both sets share differs widely. This page computes the
 # same per-class accuracies, adds 95 % intervals and a test of each gap, and checks each claim.
+#
+# *Computed in* {glue:text}`page_seconds:.0f` s in this build (profile
+# {glue:text}`page_profile:s`; kernel start-up and cached intermediate results not counted).
 
 # %% tags=["parameters"]
 cafe_dataset = "synthetic:cafe_like"  # load_dataset name; "cafe" for the real data
@@ -31,7 +34,7 @@ progress = False  # tqdm progress bars (interactive use)
 seed = 0  # generator seed
 device = "cpu"  # cpu / cuda / auto
 
-# %%
+# %% tags=["remove-input"]
 from emo_lib import noh2023 as nh
 from emo_lib import paper
 from emo_lib.report import Run, show_markdown
@@ -44,7 +47,7 @@ net, faces = nh.setup(run, model=model, model_options=model_options, image_size=
                       datasets={nh.CAFE: (cafe_dataset, cafe_root, cafe_options),
                                 nh.NIMH: (nimh_dataset, nimh_root, nimh_options)})
 
-# %%
+# %% tags=["hide-input"]
 preds = nh.predict_all(net, faces)
 acc = nh.accuracy_by(preds, by=("dataset",))
 overall = acc[acc["class"] == "overall"].set_index("dataset")["accuracy"]
@@ -68,7 +71,7 @@ run.glue("model_classes", ", ".join(net.classes))
 # Bars: correct answers; markers: accuracy with its 95 % Wilson interval. NIMH-ChEFS has no
 # disgust or surprise, so those clusters have one bar.
 
-# %%
+# %% tags=["hide-input"]
 fig = nh.rates_figure(acc, "dataset", classes=nh.class_order(preds["label"]),
                    title="Correct answers (bars) and accuracy with 95 % CI (markers)")
 run.figure(fig, "fig3_accuracy")
@@ -80,7 +83,7 @@ run.table(acc, "accuracy_by_class");
 # The paper's Fig. 3 values beside this run's, with this run's interval and whether the
 # paper's value falls inside it.
 
-# %%
+# %% tags=["hide-input"]
 run.table(nh.fig3_comparison(acc), "fig3_vs_paper")
 for note in paper.paper_notes("noh2023", "disgust"):
     show_markdown(f"```{{admonition}} The paper's own numbers disagree\n:class: note\n"
@@ -93,7 +96,7 @@ for note in paper.paper_notes("noh2023", "disgust"):
 # for the five comparisons) and the paper's gap beside. The pooled row uses only the shared
 # classes, so it differs from the overall accuracies above.
 
-# %%
+# %% tags=["hide-input"]
 gaps = nh.gap_tests(acc, "dataset", nh.CAFE, nh.NIMH, nh.paper_accuracy_table("age"))
 run.table(gaps.rename(columns=lambda c: c.replace("_a", " (CAFE)").replace("_b", " (NIMH)")),
           "gap_tests");
@@ -109,16 +112,28 @@ run.table(gaps.rename(columns=lambda c: c.replace("_a", " (CAFE)").replace("_b",
 # is the exception" says its gap is not large: an equivalence test with the paper's own
 # yardstick of a large accuracy gap, {glue:text}`paper_gender_threshold` (Section 3.3).
 
-# %%
+# %% tags=["hide-input"]
 verdicts = nh.age_claims(acc, alpha=alpha)
 own = nh.age_claims(nh.paper_accuracy_table("age"), alpha=alpha)
 verdicts = nh.with_paper_verdicts(verdicts, own)
-run.table(verdicts, "claims")
+run.table(verdicts, "claims", display=False)
 show_markdown(nh.claim_lines(verdicts))
 show_markdown(nh.rules_markdown(*nh.RULE_KINDS["age"], alpha=alpha,
                                 margin=nh.GENDER_GAP_THRESHOLD))
 for key, row in verdicts.iterrows():
     run.glue(f"claim_{key}", row["verdict"])
 
-# %%
+# %% [markdown]
+# ## Summary
+#
+# On this build's data the model reads CAFE at {glue:text}`cafe_overall:.3f` and NIMH-ChEFS at
+# {glue:text}`nimh_overall:.3f` (the paper: {glue:text}`paper_cafe_overall:.3f` and
+# {glue:text}`paper_nimh_overall:.3f`). CAFE lower overall: *{glue:text}`claim_cafe_overall_lower`*;
+# the gaps in the shared classes: *{glue:text}`claim_shared_gaps_large`*; happy the exception:
+# *{glue:text}`claim_happy_exception`*.
+#
+# Next: {doc}`noh2023_gender_accuracy` splits the same predictions by gender; the
+# {doc}`claims_ledger` sets every verdict of both papers side by side.
+
+# %% tags=["remove-input"]
 run.finish();

@@ -18,6 +18,9 @@
 # checks each claim as what it is: "at most 0.2 apart" and "differ little" are claims of no
 # (large) difference, so they need an equivalence test; "the exception" is a claim that a gap
 # exceeds 0.2, so it is tested against 0.2, not against zero.
+#
+# *Computed in* {glue:text}`page_seconds:.0f` s in this build (profile
+# {glue:text}`page_profile:s`; kernel start-up and cached intermediate results not counted).
 
 # %% tags=["parameters"]
 cafe_dataset = "synthetic:cafe_like"  # load_dataset name; "cafe" for the real data
@@ -35,7 +38,7 @@ progress = False  # tqdm progress bars (interactive use)
 seed = 0  # generator seed
 device = "cpu"  # cpu / cuda / auto
 
-# %%
+# %% tags=["remove-input"]
 import pandas as pd
 
 from emo_lib import noh2023 as nh
@@ -52,7 +55,7 @@ net, faces = nh.setup(run, model=model, model_options=model_options, image_size=
                       datasets={nh.CAFE: (cafe_dataset, cafe_root, cafe_options),
                                 nh.NIMH: (nimh_dataset, nimh_root, nimh_options)})
 
-# %%
+# %% tags=["hide-input"]
 preds = nh.predict_all(net, faces)
 acc = nh.accuracy_by(preds, by=("dataset", "gender"))
 classes = nh.class_order(preds["label"])
@@ -72,7 +75,7 @@ for ds in faces:
 # As Fig. 3, one panel per data set: bars count the correct answers, markers give the accuracy
 # with its 95 % Wilson interval.
 
-# %%
+# %% tags=["hide-input"]
 for ds in faces:
     sub = acc[acc["dataset"] == ds].drop(columns="dataset")
     have = [c for c in classes if (sub.loc[sub["class"] == c, "n"] > 0).any()]
@@ -87,7 +90,7 @@ for ds in faces:
 # First the paper's layout for this run (with 95 % intervals), then each cell against the
 # paper's.
 
-# %%
+# %% tags=["hide-input"]
 run.table(nh.gender_layout(acc, nh.CAFE, ci=True), "table3_cafe_layout")
 run.table(nh.gender_comparison(acc, nh.CAFE), "table3_vs_paper")
 for note in paper.paper_notes("noh2023", "disgust"):
@@ -97,7 +100,7 @@ for note in paper.paper_notes("noh2023", "disgust"):
 # %% [markdown]
 # ## Table 4: NIMH-ChEFS, correct answers (accuracy) by gender
 
-# %%
+# %% tags=["hide-input"]
 run.table(nh.gender_layout(acc, nh.NIMH, ci=True), "table4_nimh_layout")
 run.table(nh.gender_comparison(acc, nh.NIMH), "table4_vs_paper");
 
@@ -108,7 +111,7 @@ run.table(nh.gender_comparison(acc, nh.NIMH), "table4_vs_paper");
 # uncorrected), and the paper's gap beside. The paper highlights CAFE fear and NIMH-ChEFS
 # neutral.
 
-# %%
+# %% tags=["hide-input"]
 gaps = nh.gap_tests(acc, "gender", "male", "female", nh.paper_accuracy_table("gender"),
                     control_features=["dataset"])
 run.table(gaps.rename(columns=lambda c: c.replace("_a", " (male)").replace("_b", " (female)")),
@@ -135,12 +138,12 @@ run.glue("paper_exceptions", "; ".join(f"{ds} {', '.join(c)}" for ds, c in excep
 #   (half the per-class threshold: "almost no difference" over all classes pooled is a stronger
 #   statement than "not large" in one class).
 
-# %%
+# %% tags=["hide-input"]
 verdicts = nh.gender_claims(acc, alpha=alpha, overall_margin=overall_margin)
 own = nh.gender_claims(nh.paper_accuracy_table("gender"), alpha=alpha,
                        overall_margin=overall_margin)
 verdicts = nh.with_paper_verdicts(verdicts, own)
-run.table(verdicts, "claims")
+run.table(verdicts, "claims", display=False)
 show_markdown(nh.claim_lines(verdicts))
 show_markdown(nh.rules_markdown(
     *nh.RULE_KINDS["gender"], alpha=alpha,
@@ -155,10 +158,22 @@ for key, row in verdicts.iterrows():
 # women, and the large age gap by its lack of children. The shares it cites, with its own
 # inconsistency:
 
-# %%
+# %% tags=["hide-input"]
 show_markdown(nh.vggface2_note())
 run.table(pd.Series(paper.paper_value("noh2023.vggface2_distribution"), name="share")
           .to_frame(), "vggface2_distribution", precision=4);
 
-# %%
+# %% [markdown]
+# ## Summary
+#
+# Overall, boys against girls: CAFE {glue:text}`cafe_male_overall:.3f` vs
+# {glue:text}`cafe_female_overall:.3f`, NIMH-ChEFS {glue:text}`nimh_chefs_male_overall:.3f` vs
+# {glue:text}`nimh_chefs_female_overall:.3f`. Small gaps in the other classes: CAFE
+# *{glue:text}`claim_cafe_small_gaps`*, NIMH-ChEFS *{glue:text}`claim_nimh_chefs_small_gaps`*;
+# overall gaps small: CAFE *{glue:text}`claim_cafe_overall_gender`*, NIMH-ChEFS
+# *{glue:text}`claim_nimh_chefs_overall_gender`*.
+#
+# Next: {doc}`noh2023_lime_age` asks where the model looks.
+
+# %% tags=["remove-input"]
 run.finish();

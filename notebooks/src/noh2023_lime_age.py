@@ -18,6 +18,9 @@
 # the mouth except for neutral. This page draws the same maps, measures where they lie in five
 # face regions, checks on the synthetic faces whether the maps find where the expressions are at
 # all, measures how much they move with LIME's random seed, and tests each reading.
+#
+# *Computed in* {glue:text}`page_seconds:.0f` s in this build (profile
+# {glue:text}`page_profile:s`; kernel start-up and cached intermediate results not counted).
 
 # %% tags=["parameters"]
 cafe_dataset = "synthetic:cafe_like"  # load_dataset name; "cafe" for the real data
@@ -43,7 +46,7 @@ progress = False  # tqdm progress bars (interactive use)
 seed = 0  # generator seed and LIME sampling seed
 device = "cpu"  # cpu / cuda / auto
 
-# %%
+# %% tags=["remove-input"]
 import pandas as pd
 
 from emo_lib import noh2023 as nh
@@ -60,7 +63,7 @@ net, faces = nh.setup(run, model=model, model_options=model_options, image_size=
                       datasets={nh.CAFE: (cafe_dataset, cafe_root, cafe_options),
                                 nh.NIMH: (nimh_dataset, nimh_root, nimh_options)})
 
-# %%
+# %% tags=["hide-input"]
 preds = nh.predict_all(net, faces)
 classes = nh.lime_classes(nh.class_order(preds["label"]), include_happy)
 lime = nh.run_lime(net, faces, preds, ["dataset"], classes, images_per_class=images_per_class,
@@ -92,7 +95,7 @@ run.glue("segmentation", ", ".join(f"{k}={v}" for k, v in lime.segmentation.item
 # behind it. NIMH-ChEFS has no disgust or surprise. Below the figure, the images behind each map
 # against the paper's.
 
-# %%
+# %% tags=["hide-input"]
 fig = nh.heatmap_figure(lime, classes, [(nh.CAFE,), (nh.NIMH,)])
 run.figure(fig, "fig4_lime_by_age")
 run.table(lime.counts, "lime_images_per_map", display=False)
@@ -108,7 +111,7 @@ run.table(nh.lime_counts_vs_paper(lime.counts), "images_per_map_vs_paper");
 # enrichment is a region's share of the map over its share of the image: 1 is what a map spread
 # evenly over the image would give; above 1, the map concentrates there.
 
-# %%
+# %% tags=["hide-input"]
 run.figure(draw_regions(lime.images[0], lime.landmarks[0]), "face_regions")
 maps = nh.map_regions(lime)
 run.figure(nh.region_share_figure(maps, ["dataset"]), "region_enrichment")
@@ -128,7 +131,7 @@ run.table(per_image, "region_shares_per_image", display=False);
 # (``moved``: the regions at least {glue:text}`moved_threshold` times as changed as their share
 # of the face); then, per map, whether the LIME masks fall there.
 
-# %%
+# %% tags=["hide-input"]
 if all(f.manifest.synthetic for f in faces.values()):
     moved = nh.moved_regions(classes, lime.images.shape[1], seed=seed)
     shown = moved[["aus", "moved"]].assign(
@@ -155,7 +158,7 @@ show_markdown(nh.sanity_rule_markdown(alpha=alpha))
 # the top-k masks across seeds, the correlation of the resulting maps, and the standard deviation
 # of each region share across seeds (`max_share_sd`: the largest of the five).
 
-# %%
+# %% tags=["hide-input"]
 stab = nh.map_stability(net, lime, stability_seeds, stability_images,
                         num_features=num_features, batch_size=batch_size, progress=progress)
 run.table(stab, "stability")
@@ -178,11 +181,11 @@ run.glue("stability_share_sd", float(stab["max_share_sd"].mean()))
 # shares within class, `permutations` times, or test the per-image excess of a region over its
 # area). The paper's own evidence is the figure, so its column is *not testable*.
 
-# %%
+# %% tags=["hide-input"]
 verdicts = nh.lime_age_claims(maps, per_image, alpha=alpha, n_perm=permutations, seed=seed)
 own = nh.paper_not_testable(verdicts, "the paper's evidence is Fig. 4, read by eye")
 verdicts = nh.with_paper_verdicts(verdicts, own)
-run.table(verdicts, "claims")
+run.table(verdicts, "claims", display=False)
 show_markdown(nh.claim_lines(verdicts))
 show_markdown(nh.rules_markdown(*nh.RULE_KINDS["lime_age"], alpha=alpha))
 for key, row in verdicts.iterrows():
@@ -194,5 +197,16 @@ run.table(pd.Series(claims, name="the paper's reading").to_frame(), "paper_claim
 # Read these verdicts with the sanity check above: unless it is *supported*, region claims on
 # this run's maps are not evidence about faces, whatever their p-values.
 
-# %%
+# %% [markdown]
+# ## Summary
+#
+# The sanity check (do the maps find the regions the expressions move?):
+# *{glue:text}`sanity_verdict`*. The paper's readings: CAFE spread over the face
+# *{glue:text}`claim_cafe_spread`*, little on the nose bridge *{glue:text}`claim_cafe_little_nose`*;
+# NIMH-ChEFS on eyes, brows, glabella and nose bridge *{glue:text}`claim_nimh_upper_face`*, on the
+# mouth except for neutral *{glue:text}`claim_nimh_mouth_except_neutral`*.
+#
+# Next: {doc}`noh2023_lime_gender` draws the same maps for boys and girls.
+
+# %% tags=["remove-input"]
 run.finish();

@@ -16,6 +16,9 @@
 # see no clear male/female difference in either set. This page draws the same maps, measures
 # their region shares and tests the claim as what it is, a claim of no difference: it holds only
 # if an equivalence test puts every region's male/female difference within a stated margin.
+#
+# *Computed in* {glue:text}`page_seconds:.0f` s in this build (profile
+# {glue:text}`page_profile:s`; kernel start-up and cached intermediate results not counted).
 
 # %% tags=["parameters"]
 cafe_dataset = "synthetic:cafe_like"  # load_dataset name; "cafe" for the real data
@@ -42,7 +45,7 @@ progress = False  # tqdm progress bars (interactive use)
 seed = 0  # generator seed and LIME sampling seed
 device = "cpu"  # cpu / cuda / auto
 
-# %%
+# %% tags=["remove-input"]
 import pandas as pd
 
 from emo_lib import noh2023 as nh
@@ -59,7 +62,7 @@ net, faces = nh.setup(run, model=model, model_options=model_options, image_size=
                       datasets={nh.CAFE: (cafe_dataset, cafe_root, cafe_options),
                                 nh.NIMH: (nimh_dataset, nimh_root, nimh_options)})
 
-# %%
+# %% tags=["hide-input"]
 preds = nh.predict_all(net, faces)
 classes = nh.lime_classes(nh.class_order(preds["label"]), include_happy)
 lime = nh.run_lime(net, faces, preds, ["dataset", "gender"], classes,
@@ -86,14 +89,14 @@ run.glue("short_cells", ", ".join(f"{r.dataset} {r.gender} {r['class']} ({r.n_us
 # on the colour bar), on the mean face; yellow, the same on a dimmed face, outlined where at least
 # half agree; each title gives the images behind the map.
 
-# %%
+# %% tags=["hide-input"]
 fig = nh.heatmap_figure(lime, classes, [(nh.CAFE, g) for g in genders])
 run.figure(fig, "fig7_lime_cafe_by_gender");
 
 # %% [markdown]
 # ## Fig. 8: NIMH-ChEFS, boys and girls
 
-# %%
+# %% tags=["hide-input"]
 nimh_classes = [c for c in classes if c in set(preds.loc[preds["dataset"] == nh.NIMH, "label"])]
 fig = nh.heatmap_figure(lime, nimh_classes, [(nh.NIMH, g) for g in genders])
 run.figure(fig, "fig8_lime_nimh_by_gender");
@@ -104,7 +107,7 @@ run.figure(fig, "fig8_lime_nimh_by_gender");
 # The paper used {glue:text}`paper_lime_images` images per map except CAFE's male sad. This run
 # uses the first `images_per_class` correct ones, or all there are.
 
-# %%
+# %% tags=["hide-input"]
 run.table(nh.lime_counts_vs_paper(lime.counts), "images_per_map_vs_paper")
 run.table(lime.counts, "lime_images_per_map", display=False);
 
@@ -116,7 +119,7 @@ run.table(lime.counts, "lime_images_per_map", display=False);
 # the enrichment: the region's share of the map over its share of the image (1: a map spread
 # evenly).
 
-# %%
+# %% tags=["hide-input"]
 maps = nh.map_regions(lime)
 run.figure(nh.region_share_figure(maps, ["dataset", "gender"]), "region_enrichment")
 run.table(maps, "region_shares", display=False)
@@ -132,7 +135,7 @@ run.table(per_image, "region_shares_per_image", display=False);
 # spread of the region shares. A male/female difference smaller than this seed-to-seed movement
 # is not a difference LIME can show.
 
-# %%
+# %% tags=["hide-input"]
 stab = nh.map_stability(net, lime, stability_seeds, stability_images,
                         num_features=num_features, batch_size=batch_size, progress=progress)
 run.table(stab, "stability")
@@ -158,14 +161,14 @@ run.glue("stability_share_sd", float(stab["max_share_sd"].mean()))
 # the margin; *inconclusive* otherwise. For scale, the same distance between CAFE and NIMH-ChEFS
 # on these images.
 
-# %%
+# %% tags=["hide-input"]
 verdicts, distances, equivalence = nh.lime_gender_claims(
     per_image, alpha=alpha, n_perm=permutations, seed=seed, margin=equivalence_margin)
 run.table(equivalence, "region_equivalence")
 run.table(distances, "region_distances")
 own = nh.paper_not_testable(verdicts, "the paper's evidence is Figs. 7-8, read by eye")
 verdicts = nh.with_paper_verdicts(verdicts, own)
-run.table(verdicts, "claims")
+run.table(verdicts, "claims", display=False)
 show_markdown(nh.claim_lines(verdicts))
 show_markdown(nh.rules_markdown(*nh.RULE_KINDS["lime_gender"], alpha=alpha,
                                 margin=equivalence_margin))
@@ -178,5 +181,15 @@ run.table(pd.Series({"gender": paper.paper_value("noh2023.lime.claims.gender")},
 # The age page's sanity check says whether these maps find where the synthetic expressions are at
 # all; where it does not, neither a difference nor its absence here says anything about faces.
 
-# %%
+# %% [markdown]
+# ## Summary
+#
+# No clear male/female difference in where the maps lie: CAFE
+# *{glue:text}`claim_cafe_no_gender_difference`*, NIMH-ChEFS
+# *{glue:text}`claim_nimh_chefs_no_gender_difference`*; the maps' top-k masks overlap
+# {glue:text}`stability_iou:.2f` across LIME seeds.
+#
+# Next: {doc}`noh2023_additional_training` trains the model further on children.
+
+# %% tags=["remove-input"]
 run.finish();

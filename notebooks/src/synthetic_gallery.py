@@ -13,6 +13,9 @@
 # {ref}`synthetic-faces`): expressions x age group x gender. The first gallery shows each
 # expression's prototype at full intensity; the second shows faces as the presets draw them,
 # where children's expressions are weaker and more variable by design.
+#
+# *Computed in* {glue:text}`page_seconds:.0f` s in this build (profile
+# {glue:text}`page_profile:s`; kernel start-up and cached intermediate results not counted).
 
 # %% tags=["parameters"]
 gallery_size = 96  # pixels per face in the galleries
@@ -20,7 +23,7 @@ seed = 0  # identity / expression seed
 proportions_size = 64  # face-crop side of the presets measured for proportions (as paper 1's pages)
 adult_n = 3500  # adult_pretrain images measured (the stand-in model's training set)
 
-# %%
+# %% tags=["remove-input"]
 from emo_lib.data import EMOTIONS_8
 from emo_lib.data.synthetic import gallery_figure, mechanism_table, proportions_table
 from emo_lib.report import Run, show_markdown
@@ -35,7 +38,7 @@ show_markdown("```{admonition} Synthetic faces\n:class: warning\nEvery face on t
 # One identity per column (age group x gender), every expression at intensity 1 with no
 # per-face noise: a viewer should tell the eight expressions apart in every column.
 
-# %%
+# %% tags=["hide-input"]
 fig = gallery_figure(EMOTIONS_8, size=gallery_size, seed=seed, prototype=True)
 run.figure(fig, "gallery_prototypes")
 
@@ -45,7 +48,7 @@ run.figure(fig, "gallery_prototypes")
 # The same grid with expressions sampled as in the presets: intensity, per-action-unit noise,
 # dropped action units and blends all depend on the age group.
 
-# %%
+# %% tags=["hide-input"]
 fig = gallery_figure(EMOTIONS_8, size=gallery_size, seed=seed, prototype=False)
 run.figure(fig, "gallery_sampled")
 
@@ -55,7 +58,7 @@ run.figure(fig, "gallery_sampled")
 # Every constant that makes children's and adolescents' faces differ from adults', read from the
 # generator itself (so this table cannot drift from the code).
 
-# %%
+# %% tags=["hide-input"]
 run.table(mechanism_table(), "mechanisms")
 
 # %% [markdown]
@@ -68,6 +71,14 @@ run.table(mechanism_table(), "mechanisms")
 # the eye-to-mouth distance, so that column is nearly the same for everyone; age shows in the
 # eye distance, the mouth width and their ratios.
 
-# %%
+# %% [markdown]
+# ## Summary
+#
+# These are the faces every page runs on when the real data are not given: their counts mirror
+# the papers' tables, their framing the photographs'.
+#
+# Next: {doc}`../book/real_data`, to run the same pages on CAFE, NIMH-ChEFS and SE30K8.
+
+# %% tags=["remove-input"]
 run.table(proportions_table(size=proportions_size, seed=seed, adult_n=adult_n), "proportions")
 run.finish()
