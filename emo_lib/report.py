@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import pandas as pd
 
@@ -262,14 +262,23 @@ class Run:
         self.values[name] = value
 
     def table(self, frame: pd.DataFrame, name: str, display: bool = True,
-              precision: int = 3) -> pd.DataFrame:
-        """Save ``frame`` as ``<name>.csv`` (full precision) and show it formatted for reading
-        (:func:`emo_lib.pagestyle.table_html`: no integer index, ``precision`` decimals,
-        p-values as ``< 0.001``). Returns the frame (it does not show itself again)."""
+              precision: int = 3, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """Save ``frame`` as ``<name>.csv`` (full precision, every column) and show it formatted
+        for reading (:func:`emo_lib.pagestyle.table_html`: no integer index, ``precision``
+        decimals, p-values as ``< 0.001``); ``columns`` shows only those (and the index), so a
+        wide table fits the page while its CSV, linked at the page's end, keeps the rest.
+        Returns the frame (it does not show itself again)."""
         self._wrote(write_csv(self.out / f"{name}.csv", frame))
         if display:
-            _display_bundle(pagestyle.table_html(frame, precision, table_id=name),
-                            pagestyle.table_text(frame, precision))
+            shown = frame
+            if columns is not None:
+                missing = [c for c in columns if c not in frame.columns]
+                if missing:
+                    raise ValueError(f"table {name}: columns {missing} are not in it; it has "
+                                     f"{list(frame.columns)}")
+                shown = frame[list(columns)]
+            _display_bundle(pagestyle.table_html(shown, precision, table_id=name),
+                            pagestyle.table_text(shown, precision))
         return ShownFrame(frame) if isinstance(frame, pd.DataFrame) else frame
 
     def figure(self, fig: Any, name: str, display: bool = True) -> Path:

@@ -365,3 +365,22 @@ def test_downloads_link_relative_to_the_book_root(tmp_path):
     assert downloads_line([inside, elsewhere], tmp_path) == (
         "**Result files:** {download}`a.csv </results/nb/a.csv>` · `x.png`")
     assert downloads_line([], tmp_path) == ""
+
+
+def test_table_shows_chosen_columns_and_saves_all(tmp_path, monkeypatch):
+    """A wide table fits the page: ``columns`` chooses what is shown, the CSV keeps all."""
+    import pandas as pd
+
+    from emo_lib.report import Run
+
+    monkeypatch.setenv("EMO_RESULTS", str(tmp_path))
+    run = Run("wide_page")
+    shown = []
+    monkeypatch.setattr("emo_lib.report._display_bundle", lambda html, text: shown.append(html))
+    frame = pd.DataFrame({"a": [1.0], "b": [2.0], "c": [3.0]})
+    run.table(frame, "wide", columns=["a", "c"])
+    assert list(pd.read_csv(tmp_path / "wide_page" / "wide.csv", index_col=0).columns) == \
+        ["a", "b", "c"]
+    assert ">a<" in shown[0] and ">c<" in shown[0] and ">b<" not in shown[0]
+    with pytest.raises(ValueError, match="columns \\['z'\\] are not in it"):
+        run.table(frame, "wide", columns=["z"])

@@ -99,7 +99,8 @@ for note in paper.paper_notes("noh2023", "disgust"):
 # %% tags=["hide-input"]
 gaps = nh.gap_tests(acc, "dataset", nh.CAFE, nh.NIMH, nh.paper_accuracy_table("age"))
 run.table(gaps.rename(columns=lambda c: c.replace("_a", " (CAFE)").replace("_b", " (NIMH)")),
-          "gap_tests");
+          "gap_tests", columns=["class", "accuracy (CAFE)", "accuracy (NIMH)", "difference",
+                                "p_value", "paper difference"]);
 
 # %% [markdown]
 # ## The paper's claims

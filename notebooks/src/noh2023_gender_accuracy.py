@@ -115,7 +115,9 @@ run.table(nh.gender_comparison(acc, nh.NIMH), "table4_vs_paper");
 gaps = nh.gap_tests(acc, "gender", "male", "female", nh.paper_accuracy_table("gender"),
                     control_features=["dataset"])
 run.table(gaps.rename(columns=lambda c: c.replace("_a", " (male)").replace("_b", " (female)")),
-          "gender_gap_tests")
+          "gender_gap_tests", columns=["dataset", "class", "accuracy (male)",
+                                       "accuracy (female)", "difference", "p_value",
+                                       "paper difference"])
 exceptions = nh.paper_gender_exceptions()
 run.glue("paper_exceptions", "; ".join(f"{ds} {', '.join(c)}" for ds, c in exceptions.items()))
 

@@ -138,7 +138,8 @@ if all(f.manifest.synthetic for f in faces.values()):
         moved=moved["moved"].map(lambda rs: ", ".join(REGION_LABELS[r] for r in rs) or "none"))
     run.table(shown.join(moved.filter(like="moved_enrichment_")), "moved_regions")
     sanity = nh.sanity_table(per_image, moved, alpha=alpha)
-    run.table(sanity, "sanity")
+    run.table(sanity, "sanity", columns=["dataset", "class", "moved", "n_images", "share",
+                                         "enrichment", "p_value", "verdict"])
     sanity_verdict, sanity_sentence = nh.sanity_summary(sanity, alpha=alpha)
 else:
     sanity_verdict = "not testable"
@@ -161,7 +162,8 @@ show_markdown(nh.sanity_rule_markdown(alpha=alpha))
 # %% tags=["hide-input"]
 stab = nh.map_stability(net, lime, stability_seeds, stability_images,
                         num_features=num_features, batch_size=batch_size, progress=progress)
-run.table(stab, "stability")
+run.table(stab, "stability", columns=["dataset", "class", "n_images", "n_seeds", "mask_iou",
+                                      "map_correlation", "max_share_sd"])
 run.glue("stability_images_total", int(stab["n_images"].sum()) if len(stab) else 0)
 run.glue("stability_iou", float(stab["mask_iou"].mean()))
 run.glue("stability_corr", float(stab["map_correlation"].mean()))

@@ -138,7 +138,8 @@ run.table(per_image, "region_shares_per_image", display=False);
 # %% tags=["hide-input"]
 stab = nh.map_stability(net, lime, stability_seeds, stability_images,
                         num_features=num_features, batch_size=batch_size, progress=progress)
-run.table(stab, "stability")
+run.table(stab, "stability", columns=["dataset", "gender", "class", "n_images", "mask_iou",
+                                      "map_correlation", "max_share_sd"])
 run.glue("stability_images_total", int(stab["n_images"].sum()) if len(stab) else 0)
 run.glue("stability_iou", float(stab["mask_iou"].mean()))
 run.glue("stability_share_sd", float(stab["max_share_sd"].mean()))
@@ -164,7 +165,9 @@ run.glue("stability_share_sd", float(stab["max_share_sd"].mean()))
 # %% tags=["hide-input"]
 verdicts, distances, equivalence = nh.lime_gender_claims(
     per_image, alpha=alpha, n_perm=permutations, seed=seed, margin=equivalence_margin)
-run.table(equivalence, "region_equivalence")
+run.table(equivalence, "region_equivalence", columns=["dataset", "region", "n_a", "n_b",
+                                                      "difference", "ci_low", "ci_high",
+                                                      "tost_p", "equivalent"])
 run.table(distances, "region_distances")
 own = nh.paper_not_testable(verdicts, "the paper's evidence is Figs. 7-8, read by eye")
 verdicts = nh.with_paper_verdicts(verdicts, own)
