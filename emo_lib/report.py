@@ -272,11 +272,13 @@ class Run:
         if display:
             shown = frame
             if columns is not None:
-                missing = [c for c in columns if c not in frame.columns]
+                if any(c in frame.index.names for c in columns):  # index levels can be chosen
+                    shown = frame.reset_index()
+                missing = [c for c in columns if c not in shown.columns]
                 if missing:
                     raise ValueError(f"table {name}: columns {missing} are not in it; it has "
-                                     f"{list(frame.columns)}")
-                shown = frame[list(columns)]
+                                     f"{list(shown.columns)}")
+                shown = shown[list(columns)]
             _display_bundle(pagestyle.table_html(shown, precision, table_id=name),
                             pagestyle.table_text(shown, precision))
         return ShownFrame(frame) if isinstance(frame, pd.DataFrame) else frame
