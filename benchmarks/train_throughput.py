@@ -47,7 +47,7 @@ from emo_lib.device import describe_device, resolve_device  # noqa: E402
 from emo_lib.losses import make_loss  # noqa: E402
 from emo_lib.models import load_model  # noqa: E402
 from emo_lib.train import ArrayDataset, FitConfig, fit  # noqa: E402
-from emo_lib.train.fit import _autocast, _to_model_input  # noqa: E402
+from emo_lib.train.fit import _autocast, _to_model_input, optimizer_step  # noqa: E402
 
 #: SE30K8's class profile (the synthetic preset's, from the paper's counts): 28,000 images.
 PAPER_IMAGES = 28_000
@@ -76,15 +76,7 @@ def model_alone(name: str, size: int, batch: int, steps: int, warmup: int,
         ctx, _ = _autocast(model, True)
         with ctx:
             logits = module(_to_model_input(model, x, nhwc=True))
-        loss = loss_fn(logits.float(), y)
-        opt.zero_grad(set_to_none=True)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
-        else:
-            loss.backward()
-            opt.step()
+        optimizer_step(loss_fn(logits.float(), y), opt, scaler)
 
     for _ in range(warmup):
         step()

@@ -99,3 +99,15 @@ def save_figure(fig: Any, path: str | Path, dpi: int = 120) -> Path:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=path.suffix.lstrip("."))
     return path
+
+
+def pid_alive(pid: int) -> bool:
+    """True while process ``pid`` exists: a half-written folder or a claimed unit whose writer
+    is gone can be cleaned up or taken over; one whose writer still runs is left alone."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

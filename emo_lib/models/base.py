@@ -93,8 +93,9 @@ class TorchClassifier:
         return self.module(x)
 
     @torch.inference_mode()
-    def predict_proba(self, images: Any, batch_size: int | None = None) -> np.ndarray:
-        """Class probabilities, shape (N, len(classes)), computed in batches in eval mode."""
+    def _batches(self, images: Any, batch_size: int | None, head: Any) -> np.ndarray:
+        """``head(logits)`` of every image, computed in batches in eval mode (the module's
+        training flag is restored afterwards)."""
         batch = to_uint8_batch(images)
         bs = batch_size or self.batch_size
         was_training = self.module.training
@@ -104,12 +105,21 @@ class TorchClassifier:
             for start in range(0, len(batch), bs):
                 x = preprocess(batch[start:start + bs], self.input_size, self.mean, self.std,
                                self.device)
-                out.append(torch.softmax(self.module(x).float(), dim=1).cpu().numpy())
+                out.append(head(self.module(x).float()).cpu().numpy())
         finally:
             self.module.train(was_training)
         if not out:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
         return np.concatenate(out)
+
+    def predict_proba(self, images: Any, batch_size: int | None = None) -> np.ndarray:
+        """Class probabilities, shape (N, len(classes)), computed in batches in eval mode."""
+        return self._batches(images, batch_size, lambda z: torch.softmax(z, dim=1))
+
+    def predict_logits(self, images: Any, batch_size: int | None = None) -> np.ndarray:
+        """Float32 logits, shape (N, len(classes)): exactly the numbers :meth:`predict_proba`
+        takes the softmax of (same batches, eval mode, same inputs)."""
+        return self._batches(images, batch_size, lambda z: z)
 
     def predict(self, images: Any, batch_size: int | None = None) -> np.ndarray:
         """Predicted class names."""

@@ -44,9 +44,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..cache import DiskCache
-from ..storage import cache_dir, write_json
+from ..storage import cache_dir, pid_alive, write_json
 from .units import (
-    Unit, compute, is_done, pid_alive, read_result, share_array, unit_store,
+    Unit, compute, is_done, read_result, share_array, unit_store,
 )
 
 EXECUTORS: tuple[str, ...] = ("inline", "local", "slurm")

@@ -26,7 +26,7 @@ from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler
 from tqdm.auto import tqdm
 
 from ..data.manifest import class_indices
-from ..models.base import TorchClassifier, preprocess, to_uint8_batch
+from ..models.base import TorchClassifier, preprocess
 from .dataset import ArrayDataset
 from .resident import ResidentSet, can_reside, epoch_batches, fits_on, resident_bytes
 
@@ -148,6 +148,20 @@ def _validate(model: TorchClassifier, loader: _Batches, loss_fn: nn.Module, amp:
             float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)))
 
 
+def optimizer_step(loss: torch.Tensor, optimizer: torch.optim.Optimizer,
+                   scaler: Any | None = None) -> None:
+    """One update from ``loss``: gradients cleared, backward (scaled when ``scaler``, the fp16
+    GradScaler of CUDA runs, is given), step."""
+    optimizer.zero_grad(set_to_none=True)
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        loss.backward()
+        optimizer.step()
+
+
 def fit(model: TorchClassifier, train: Dataset, val: Dataset | None = None, *,
         loss: nn.Module | None = None, config: FitConfig = FitConfig(), seed: int = 0,
         progress: bool = True, sampler: Sampler | None = None,
@@ -219,14 +233,7 @@ def fit(model: TorchClassifier, train: Dataset, val: Dataset | None = None, *,
                 with ctx:
                     logits = module(_to_model_input(model, x, train_loader.nhwc))
                 batch_loss = loss_fn(logits.float(), y)
-                optimizer.zero_grad(set_to_none=True)
-                if scaler is not None:
-                    scaler.scale(batch_loss).backward()
-                    scaler.step(optimizer)
-                    scaler.update()
-                else:
-                    batch_loss.backward()
-                    optimizer.step()
+                optimizer_step(batch_loss, optimizer, scaler)
                 total += batch_loss.detach().double() * len(y)
                 n += len(y)
             row = {"epoch": epoch, "train_loss": float(total) / max(n, 1), "val_loss": np.nan,
@@ -258,27 +265,11 @@ def fit(model: TorchClassifier, train: Dataset, val: Dataset | None = None, *,
     return FitResult(history=pd.DataFrame(rows), best_epoch=best_epoch, stopped_early=stopped)
 
 
-@torch.inference_mode()
 def predict_logits(model: TorchClassifier, images: Any,
                    batch_size: int | None = None) -> np.ndarray:
-    """Float32 logits, shape (N, len(classes)): exactly the numbers ``model.predict_proba``
-    takes the softmax of (same batches, eval mode, inputs from :func:`preprocess`), so
-    ``softmax(predict_logits(...))`` equals ``predict_proba(...)`` bit for bit."""
-    batch = to_uint8_batch(images)
-    bs = batch_size or model.batch_size
-    was_training = model.module.training
-    model.module.eval()
-    out = []
-    try:
-        for start in range(0, len(batch), bs):
-            x = preprocess(batch[start:start + bs], model.input_size, model.mean, model.std,
-                           model.device)
-            out.append(model.module(x).float().cpu().numpy())
-    finally:
-        model.module.train(was_training)
-    if not out:
-        return np.zeros((0, len(model.classes)), dtype=np.float32)
-    return np.concatenate(out)
+    """Float32 logits (:meth:`TorchClassifier.predict_logits`): ``softmax(predict_logits(...))``
+    equals ``predict_proba(...)`` bit for bit."""
+    return model.predict_logits(images, batch_size)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -234,17 +233,6 @@ def share_array(array: np.ndarray, content_id: str | None = None) -> Path:
                 np.save(f, np.ascontiguousarray(array), allow_pickle=False)
         store.write(path, writer)
     return path
-
-
-def pid_alive(pid: int) -> bool:
-    """True while process ``pid`` exists (a local worker stops when its driver is gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 __all__ = ["CV_CACHE_VERSION", "RESULT_ARRAYS", "UNIT_KINDS", "Unit", "UnitResult", "compute",

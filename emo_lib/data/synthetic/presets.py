@@ -20,7 +20,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from ...cache import DiskCache
-from ...storage import atomic_path, write_json
+from ...storage import atomic_path, pid_alive, write_json
 from ..manifest import EMOTIONS_7, EMOTIONS_8, LANDMARK_COLUMNS, Manifest, make_manifest
 from .expressions import expression_constants, sample_expression
 from .face import SUPERSAMPLE, FaceSpec, render_face
@@ -402,21 +402,11 @@ def _read_cached(folder: Path) -> pd.DataFrame | None:
     return frame
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _remove_stale_partials(base: Path, stem: str) -> None:
     """Partial folders of interrupted generations (their process is gone, or is us)."""
     for partial in base.glob(f".{stem}.partial-*"):
         pid = partial.name.rsplit("-", 1)[1]
-        if pid.isdigit() and (int(pid) == os.getpid() or not _pid_alive(int(pid))):
+        if pid.isdigit() and (int(pid) == os.getpid() or not pid_alive(int(pid))):
             shutil.rmtree(partial, ignore_errors=True)
 
 
