@@ -183,7 +183,11 @@ def test_gender_claims_each_side_of_each_rule():
     # tiny groups: nothing can be shown either way
     tiny = _gender_acc({nh.CAFE: {"angry": ((2, 4), (2, 4)), "fear": ((1, 4), (3, 4))}})
     v = nh.gender_claims(tiny)
-    assert set(v["verdict"]) == {INCONCLUSIVE}, v
+    cafe = v.index.str.startswith("cafe_")
+    assert set(v.loc[cafe, "verdict"]) == {INCONCLUSIVE}, v
+    # NIMH-ChEFS has no rows: its claims stay in the table, not testable
+    assert set(v.loc[~cafe, "verdict"]) == {NOT_TESTABLE}
+    assert list(v.index[~cafe]) == ["nimh_chefs_small_gaps", "nimh_chefs_overall_gender"]
     # the other side: a 0.5 gap in angry contradicts "within 0.2"; fear's gap within 0.2 on
     # large groups contradicts "fear is the exception"; overall equal within 0.1
     wrong = _gender_acc({nh.CAFE: {"angry": ((350, 400), (150, 400)),
@@ -314,6 +318,11 @@ def test_lime_age_claims_each_side():
     tie_maps, tie_img = _age_frames(rng, 0.45, 0.45)
     tie = nh.lime_age_claims(tie_maps, tie_img, n_perm=200)
     assert tie.loc["cafe_spread", "verdict"] == INCONCLUSIVE
+    # no NIMH-ChEFS neutral map: the mouth claim stays in the table as not testable
+    no_neutral = img[~((img["dataset"] == nh.NIMH) & (img["class"] == "neutral"))]
+    partial = nh.lime_age_claims(maps, no_neutral, n_perm=50)
+    assert partial.loc["nimh_mouth_except_neutral", "verdict"] == NOT_TESTABLE
+    assert "neutral" in partial.loc["nimh_mouth_except_neutral", "evidence"]
 
 
 # ------------------------------------------------------------------ run_lime -> regions
