@@ -192,7 +192,10 @@ def posthoc_logit_adjustment(logits: np.ndarray, class_counts: Sequence[int],
                              tau: float = DEFAULT_TAU) -> np.ndarray:
     """Class indices ``argmax(logits - tau * log prior)`` (no new training): the post-hoc
     logit-adjustment row of Table 4 from a baseline's test-set logits and the class counts of
-    the training items that baseline saw."""
+    the training items that baseline saw.
+
+    Log-probabilities (``log softmax(logits)``) give the same predictions: they differ from the
+    logits by one constant per image, which no argmax sees."""
     return adjust_logits(logits, class_counts, tau).argmax(axis=1)
 
 

@@ -140,6 +140,11 @@ def test_posthoc_logit_adjustment():
     np.testing.assert_array_equal(posthoc_logit_adjustment(logits, counts, tau=0.0), [0, 0, 1])
     # a uniform prior changes nothing
     np.testing.assert_array_equal(posthoc_logit_adjustment(logits, [5, 5]), logits.argmax(1))
+    # log-probabilities predict as the logits do
+    many = np.random.default_rng(0).normal(size=(200, 5)) * 3
+    log_p = many - np.log(np.exp(many).sum(1, keepdims=True))
+    np.testing.assert_array_equal(posthoc_logit_adjustment(log_p, [50, 20, 9, 3, 1]),
+                                  posthoc_logit_adjustment(many, [50, 20, 9, 3, 1]))
     with pytest.raises(ValueError, match="logits must be"):
         adjust_logits(np.zeros((2, 3)), counts)
     with pytest.raises(ValueError, match="empty classes"):
