@@ -189,3 +189,41 @@ def test_bad_options_name_the_choices() -> None:
     with pytest.raises(ValueError, match="no synthetic-face pretraining for 'alexnet'"):
         face_pretraining.budget_for("alexnet")
     assert face_pretraining.budget_for(ARCH, {"epochs": 2})["epochs"] == 2
+
+
+def test_fine_tuning_uses_the_pretraining_batchnorm_momentum(env: dict[str, Any]) -> None:
+    model = load_model("mobilenet_v3_small", classes=CLASSES8, input_size=32,
+                       weights="synthetic_faces", pretraining=TINY)
+    norms = [m for m in model.module.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert norms and all(m.momentum == face_pretraining.BN_MOMENTUM == 0.1 for m in norms)
+    plain = build_backbone("mobilenet_v3_small", classes=CLASSES8, input_size=32)
+    assert all(m.momentum == 0.01 for m in plain.module.modules()
+               if isinstance(m, torch.nn.BatchNorm2d))  # torchvision's, untouched
+
+
+@pytest.mark.parametrize("arch, n, first, last", [
+    ("mobilenet_v3_small", 13, ("features.0.",), ("features.12.",)),
+    ("efficientnet_b0", 9, ("features.0.",), ("features.8.",)),
+    ("resnet50", 5, ("conv1.", "bn1."), ("layer4.",)),
+    ("vgg16", 5, ("features.0.", "features.2."), ("features.24.", "features.26.",
+                                                  "features.28.")),
+])
+def test_feature_blocks_and_freeze_prefixes(arch: str, n: int, first: tuple, last: tuple
+                                            ) -> None:
+    from emo_lib.models.zoo import feature_blocks, freeze_prefixes
+
+    blocks = feature_blocks(arch)
+    assert len(blocks) == n and blocks[0] == first and blocks[-1] == last
+    assert freeze_prefixes(arch, 0) == ()
+    import torchvision
+
+    with torch.device("meta"):  # names only (VGG-16 is 138 M parameters)
+        names = [k for k, _ in torchvision.models.get_model(arch).named_parameters()]
+    frozen = freeze_prefixes(arch, n)
+    # every block together covers every parameter but the classifier's
+    assert {k for k in names if k.startswith(frozen)} == \
+        {k for k in names if not k.startswith(("classifier.", "fc."))}
+    two = freeze_prefixes(arch, 2)
+    assert set(two) == set(blocks[0] + blocks[1])
+    with pytest.raises(ValueError, match=rf"\[0, {n}\]"):
+        freeze_prefixes(arch, n + 1)
