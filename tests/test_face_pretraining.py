@@ -227,3 +227,14 @@ def test_feature_blocks_and_freeze_prefixes(arch: str, n: int, first: tuple, las
     assert set(two) == set(blocks[0] + blocks[1])
     with pytest.raises(ValueError, match=rf"\[0, {n}\]"):
         freeze_prefixes(arch, n + 1)
+
+
+@pytest.mark.parametrize("arch, classes, size", [("efficientnet_b0", 8, 64),
+                                                 ("mobilenet_v3_small", 8, 64),
+                                                 ("resnet18", 1000, 224)])
+def test_count_backbone_on_meta_equals_the_real_count(arch: str, classes: int, size: int
+                                                      ) -> None:
+    from emo_lib.models.zoo import count_backbone, count_params_flops
+
+    real = build_backbone(arch, classes=[f"c{i}" for i in range(classes)], input_size=size)
+    assert count_backbone(arch, classes, size) == count_params_flops(real.module, size)
