@@ -8,7 +8,7 @@ PROFILE ?= smoke
 KERNEL := emo-lib
 STAMP := $(VENV)/.installed
 
-.PHONY: book test install kernel lock notebooks benchmark clean
+.PHONY: book test install kernel lock notebooks benchmark publish clean
 
 book: $(STAMP)
 	$(VENV)/bin/emo-book build --profile $(PROFILE)
@@ -44,7 +44,7 @@ kernel:
 # source always wins, whatever the timestamps; pairing in notebooks/jupytext.toml).
 notebooks: $(STAMP)
 	for src in notebooks/src/*.py; do \
-	  $(VENV)/bin/jupytext --quiet --to ipynb --output notebooks/$$(basename $$src .py).ipynb $$src \
+	  $(VENV)/bin/jupytext --quiet --update --to ipynb --output notebooks/$$(basename $$src .py).ipynb $$src \
 	  || exit 1; done
 
 # Refresh requirements-lock.txt from the current venv (after changing pyproject.toml).
@@ -54,6 +54,13 @@ lock:
 	        -e "1i # Ranges and the reasons for pins live in pyproject.toml. facenet-pytorch and fer are" \
 	        -e "1i # installed separately with --no-deps (see Makefile)." \
 	  > requirements-lock.txt
+
+# Publish a built book by hand: _build/html onto the gh-pages branch of origin (ghp-import;
+# -n adds .nojekyll so GitHub Pages serves _static/, -f replaces the branch's history, -p pushes).
+# CI publishes on every push to main instead (.github/workflows/book.yml).
+publish: $(STAMP)
+	@test -f _build/html/index.html || { echo "no built book in _build/html: run 'make book' first" >&2; exit 1; }
+	$(VENV)/bin/ghp-import -n -p -f _build/html
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/lime_benchmark.py

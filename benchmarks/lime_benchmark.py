@@ -5,6 +5,7 @@ top-k mask and weights, then prints the time of each and their ratio. Not a test
 depend on the machine; run it by hand, e.g.
 
     .venv/bin/python benchmarks/lime_benchmark.py --size 64 224 --num-samples 300 --images 4
+    .venv/bin/python benchmarks/lime_benchmark.py --size 64 --segmentation slic
     .venv/bin/python benchmarks/lime_benchmark.py --device cuda --size 224 --num-samples 1000
 
 Model: torchvision MobileNetV3-Small with random weights (7 classes, eval mode) in a
@@ -115,7 +116,7 @@ def run(size: int, args: argparse.Namespace, device: torch.device) -> float:
     images, source = make_images(args.images, size, args.seed)
     model = make_model(size, device)
     labels = model.predict_proba(images).argmax(1).tolist()
-    segmenter = make_segmenter(size)
+    segmenter = make_segmenter(size, args.segmentation)
     model.predict_proba(images[:1].repeat(args.batch_size, 0), batch_size=args.batch_size)  # warm
     ns, bs, seed, rep = args.num_samples, args.batch_size, args.seed, args.repeat
 
@@ -150,7 +151,8 @@ def run(size: int, args: argparse.Namespace, device: torch.device) -> float:
                                                   for f in range(res.n_segments)]))))
     n_seg = np.mean([r.n_segments for r in ours])
     n_eval = np.mean([r.n_evaluated for r in ours])
-    print(f"size {size} px | {args.images} images ({source}) | num_samples {ns} | "
+    print(f"size {size} px | {args.segmentation} | {args.images} images ({source}) | "
+          f"num_samples {ns} | "
           f"{n_seg:.1f} superpixels, {n_eval:.1f} distinct perturbations per image | "
           f"{describe_device(device)} | best of {rep}")
     print(f"  identical design matrices, superpixels and top-5 masks; max |weight difference| "
@@ -176,6 +178,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="perturbed images per model call (lime: 10)")
     parser.add_argument("--model-batch-size", type=int, default=None,
                         help="forward-pass batch inside predict_proba (default: the model's 64)")
+    parser.add_argument("--segmentation", choices=["quickshift", "slic"], default="quickshift",
+                        help="superpixels: lime's quickshift or SLIC (the smoke pages' default "
+                             "settings, emo_lib.explain.SLIC_N_SEGMENTS)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--repeat", type=int, default=1, help="report the best of N runs")

@@ -18,9 +18,6 @@ from torch.utils.data import WeightedRandomSampler
 
 from .augment import validate_names
 
-#: The paper's N_min for SE30K8 (about 28,000 images; paper_values.yaml balanced_training).
-PAPER_N_MIN = 1500
-
 Item = tuple[int, "str | None"]
 
 

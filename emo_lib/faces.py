@@ -11,18 +11,24 @@
 4. maps MTCNN's five landmarks (eyes, nose, mouth corners) into the crop's pixel coordinates.
 
 Images without a face move to the manifest's exclusions with reason ``"face not detected"``
-(the paper lost one CAFE image this way). Results are cached per image under
-``cache_dir("faces")``, keyed by the file's content hash and the parameters.
+(the paper lost one CAFE image this way). Results are cached per image in
+:func:`faces_cache` (``$EMO_CACHE/faces``): one folder per parameter set (its key), one npz
+entry per file content hash.
 
-Synthetic manifests (``manifest.meta["aligned"]``) are drawn aligned already: their images are
-only read and resized, and their landmark columns scaled; no detector is loaded.
+Synthetic manifests (``manifest.meta["landmarks"] == "generator"``) take the same steps 2-4:
+the generator's five landmarks stand in for MTCNN's, and the face box is made from them the way
+MTCNN's box sits on its own landmarks in real photographs (:func:`face_from_landmarks`), so the
+crops frame a synthetic face as MTCNN frames a real one. No detector is loaded; an image without
+landmarks is excluded with reason ``"no landmarks"``. These crops are not cached: one affine
+resample costs less than reading a cache entry.
+
+:func:`landmark_proportions` measures how crops frame faces (inter-ocular distance, mouth width,
+eye-to-mouth distance as fractions of the crop side) on any :class:`FaceSet`.
 """
 from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
-import json
 import logging
 import math
 from dataclasses import dataclass
@@ -34,15 +40,35 @@ import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
 
+from .cache import DiskCache
 from .data.images import ImageReadError, file_sha1, open_rgb
 from .data.manifest import EXCLUSION_COLUMNS, LANDMARK_COLUMNS, Manifest
-from .storage import atomic_path, cache_dir
 
 log = logging.getLogger(__name__)
 
 #: Bump when detection, alignment or the cache layout change: old cache entries are ignored.
 FACES_VERSION = 1
 NOT_DETECTED = "face not detected"
+NO_LANDMARKS = "no landmarks"
+
+#: How MTCNN's box sits on MTCNN's own five landmarks, measured with this module's
+#: ``detect_faces`` on 11 frontal faces in real photographs that ship with Python packages
+#: (scikit-image's astronaut; face_recognition 1.3.0's test images biden, obama, obama2, obama3;
+#: insightface 2.1's Tom_Hanks_54745 and the six detections of t1.jpg less one turned head).
+#: Lengths are in the eye-levelled frame; ``iod`` is the eye-to-eye distance, ``eye_mouth`` the
+#: distance from the eye line to the mouth-corner line. Box width / iod: 2.20 (sd 0.12); box
+#: height / eye_mouth: 2.89 (sd 0.08, far steadier than height / iod: 2.93, sd 0.24); box centre
+#: below the eye line: 0.277 eye_mouth (sd 0.07); box centre beside the eye midpoint: 0.01 iod
+#: (sd 0.2, taken as 0). MTCNN run on synthetic faces keeps the same shape on its own
+#: landmarks (width 2.28 iod; height 2.67-2.83 eye_mouth, children to adults), but its
+#: landmarks miss the drawn ones by 13-18 % of iod, so the generator's landmarks are used.
+MTCNN_BOX_WIDTH_PER_IOD = 2.20
+MTCNN_BOX_CENTRE_BELOW_EYES = 0.277
+#: Box height / eye_mouth, set from the larger reference rather than the 11 photographs' 2.89:
+#: on 389 real adult photographs (this module, margin 0.2; see
+#: ``emo_lib.data.synthetic.reference``) the crop side is 1 / 0.247 iod and 1 / 0.273 eye_mouth,
+#: so the box side (= its height) is 2.62 eye_mouth.
+MTCNN_BOX_HEIGHT_PER_EYE_MOUTH = round(1 / (0.273 * 1.4), 2)
 
 
 @dataclass
@@ -55,7 +81,7 @@ class FaceSet:
             left, mouth right (NaN where the manifest had none).
         manifest: the input manifest without the images whose face was not found (those are
             in its ``exclusions``); ``len(images) == len(manifest.frame)``.
-        scores: (N,) detection probability (1.0 for already-aligned synthetic images).
+        scores: (N,) detection probability (1.0 for synthetic faces, whose landmarks are known).
         size: side of the crops.
     """
 
@@ -166,9 +192,77 @@ def align_face(image: Image.Image | np.ndarray, face: Face, size: int, margin: f
     return np.asarray(crop, dtype=np.uint8), pts.astype(np.float32)
 
 
-def _params_key(**params: Any) -> str:
-    text = json.dumps({"version": FACES_VERSION, **params}, sort_keys=True)
-    return hashlib.sha1(text.encode()).hexdigest()[:12]
+def face_from_landmarks(landmarks: np.ndarray) -> Face:
+    """The face box MTCNN would draw around these five landmarks (``(5, 2)``, MTCNN's order).
+
+    In the frame where the eyes are level: width ``MTCNN_BOX_WIDTH_PER_IOD`` x the eye
+    distance, height ``MTCNN_BOX_HEIGHT_PER_EYE_MOUTH`` x the eye-to-mouth distance, centred
+    below the eye midpoint by ``MTCNN_BOX_CENTRE_BELOW_EYES`` x that distance. The box returned
+    is axis-aligned with those sides about that centre: :func:`align_face` reads only its
+    centre and its longer side.
+
+    Raises:
+        ValueError: landmarks not (5, 2), not finite, or eyes/mouth that do not form a face
+            (eyes not apart, mouth not below the eyes).
+    """
+    pts = np.asarray(landmarks, dtype=np.float64)
+    if pts.shape != (5, 2) or not np.isfinite(pts).all():
+        raise ValueError(f"landmarks must be a finite (5, 2) array (eyes, nose, mouth corners), "
+                         f"got {pts.tolist() if pts.size <= 10 else pts.shape}")
+    eyes, mouth = (pts[0] + pts[1]) / 2, (pts[3] + pts[4]) / 2
+    across = pts[1] - pts[0]
+    iod = float(np.hypot(*across))
+    if iod <= 0:
+        raise ValueError(f"landmarks {pts.tolist()}: the two eyes coincide")
+    down = np.array([-across[1], across[0]]) / iod        # unit vector from the eyes to the chin
+    eye_mouth = float((mouth - eyes) @ down)
+    if eye_mouth <= 0:
+        raise ValueError(f"landmarks {pts.tolist()}: the mouth is not below the eyes")
+    centre = eyes + MTCNN_BOX_CENTRE_BELOW_EYES * eye_mouth * down
+    half = np.array([MTCNN_BOX_WIDTH_PER_IOD * iod, MTCNN_BOX_HEIGHT_PER_EYE_MOUTH * eye_mouth]) / 2
+    return Face(box=np.concatenate([centre - half, centre + half]), landmarks=pts, prob=1.0)
+
+
+def landmark_proportions(faces: FaceSet, by: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """How the crops frame the faces: mean landmark distances as fractions of the crop side.
+
+    Columns: ``n``, ``interocular`` (eye to eye), ``mouth_width`` (corner to corner),
+    ``eye_to_mouth`` (eye midpoint to mouth-corner midpoint, perpendicular to the eye line) and
+    ``eye_to_mouth_ratio`` (``eye_to_mouth / interocular`` of the means). One row per group of
+    ``by`` (manifest columns, e.g. ``"age_group"``), or one row ``"all"``. Faces without
+    landmarks (NaN) are left out of the means and not counted in ``n``.
+    """
+    lm = np.asarray(faces.landmarks, dtype=np.float64) / float(faces.size)
+    across = lm[:, 1] - lm[:, 0]
+    iod = np.hypot(across[:, 0], across[:, 1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        down = np.stack([-across[:, 1], across[:, 0]], axis=1) / iod[:, None]
+    gap = (lm[:, 3] + lm[:, 4]) / 2 - (lm[:, 0] + lm[:, 1]) / 2
+    table = pd.DataFrame({
+        "interocular": iod,
+        "mouth_width": np.hypot(*(lm[:, 4] - lm[:, 3]).T),
+        "eye_to_mouth": (gap * down).sum(axis=1),
+    })
+    table = table[np.isfinite(table).all(axis=1)]
+    keys = [by] if isinstance(by, str) else list(by or [])
+    missing = [k for k in keys if k not in faces.manifest.frame.columns]
+    if missing:
+        raise ValueError(f"by={missing}: not a manifest column; columns: "
+                         f"{sorted(faces.manifest.frame.columns)}")
+    if keys:
+        groups = table.join(faces.manifest.frame[keys]).groupby(keys, sort=True)
+        out = groups.mean()
+        out.insert(0, "n", groups.size())
+    else:
+        out = table.mean().to_frame("all").T
+        out.insert(0, "n", len(table))
+    out["eye_to_mouth_ratio"] = out["eye_to_mouth"] / out["interocular"]
+    return out
+
+
+def faces_cache() -> DiskCache:
+    """Where detected crops are kept (``$EMO_CACHE/faces``; the version is ``FACES_VERSION``)."""
+    return DiskCache("faces", version=FACES_VERSION)
 
 
 def _resolve(manifest: Manifest, path: str) -> Path:
@@ -176,20 +270,6 @@ def _resolve(manifest: Manifest, path: str) -> Path:
     if not p.is_absolute() and manifest.root is not None and not p.exists():
         p = Path(manifest.root) / p
     return p
-
-
-def _load_entry(file: Path) -> dict[str, Any] | None:
-    try:
-        with np.load(file) as z:
-            return {k: z[k] for k in z.files}
-    except (OSError, ValueError, KeyError):
-        return None  # damaged entry: recompute
-
-
-def _save_entry(file: Path, **arrays: Any) -> None:
-    with atomic_path(file, suffix=".npz") as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
 
 
 def _finish(manifest: Manifest, kept: list[int], images: list[np.ndarray],
@@ -210,28 +290,35 @@ def _finish(manifest: Manifest, kept: list[int], images: list[np.ndarray],
         manifest=out, scores=np.asarray(scores, dtype=np.float32), size=size)
 
 
-def _prepare_aligned(manifest: Manifest, size: int, progress: bool) -> FaceSet:
-    """Synthetic faces: read, resize, scale the landmark columns."""
+def _prepare_from_landmarks(manifest: Manifest, size: int, margin: float,
+                            progress: bool) -> FaceSet:
+    """Synthetic faces: the crop of :func:`align_face` around :func:`face_from_landmarks`."""
     frame = manifest.frame
     has_lm = all(c in frame.columns for c in LANDMARK_COLUMNS)
     coords = frame[list(LANDMARK_COLUMNS)].to_numpy(np.float64).reshape(-1, 5, 2) if has_lm \
         else np.full((len(frame), 5, 2), np.nan)
     kept, images, landmarks, excluded = [], [], [], []
-    for i, path in enumerate(tqdm(frame["path"], desc="read aligned faces",
+    for i, path in enumerate(tqdm(frame["path"], desc="crop faces (generator landmarks)",
                                   disable=not progress)):
+        try:
+            face = face_from_landmarks(coords[i])
+        except ValueError:
+            excluded.append((path, NO_LANDMARKS))
+            continue
         try:
             im = open_rgb(_resolve(manifest, path))
         except ImageReadError as err:
             excluded.append((path, err.reason))
             continue
-        w, h = im.size
-        if (w, h) != (size, size):
-            im = im.resize((size, size), Image.BILINEAR)
+        crop, pts = align_face(im, face, size, margin)
         kept.append(i)
-        images.append(np.asarray(im, dtype=np.uint8))
-        landmarks.append(coords[i] * np.array([size / w, size / h]))
+        images.append(crop)
+        landmarks.append(pts)
+    if excluded:
+        log.info("prepare_faces: %d of %d images excluded", len(excluded), len(frame))
     return _finish(manifest, kept, images, landmarks, [1.0] * len(kept), excluded, size,
-                   {"size": size, "aligned_input": True})
+                   {"size": size, "margin": margin, "box": "face_from_landmarks",
+                    "landmarks": "generator"})
 
 
 def prepare_faces(manifest: Manifest, size: int, *, margin: float = 0.2, min_prob: float = 0.9,
@@ -245,9 +332,14 @@ def prepare_faces(manifest: Manifest, size: int, *, margin: float = 0.2, min_pro
         min_prob: MTCNN probability a face needs; below it the image counts as "face not
             detected".
         device: where MTCNN runs (``"cpu"``, ``"cuda"``, ``"auto"``).
-        cache: reuse/store per-image results under ``cache_dir("faces")``.
+        cache: reuse/store per-image results in :func:`faces_cache`.
         batch_size: images read and detected together.
         detect_max_side: longest side of the copy the detector sees.
+
+    A manifest whose ``meta["landmarks"]`` is ``"generator"`` (the synthetic presets) skips
+    detection: its landmark columns give the box (:func:`face_from_landmarks`), then the same
+    alignment and crop; ``min_prob``, ``device``, ``cache``, ``batch_size`` and
+    ``detect_max_side`` do not apply to it.
 
     Returns:
         A :class:`FaceSet` whose manifest lists the images without a face (and unreadable
@@ -257,11 +349,12 @@ def prepare_faces(manifest: Manifest, size: int, *, margin: float = 0.2, min_pro
         raise ValueError(f"size={size}: crops must be at least 8 pixels")
     if not 0 <= margin <= 2:
         raise ValueError(f"margin={margin}: expected a fraction of the face box, 0..2")
-    if manifest.meta.get("aligned"):
-        return _prepare_aligned(manifest, size, progress)
+    if manifest.meta.get("landmarks") == "generator":
+        return _prepare_from_landmarks(manifest, size, margin, progress)
     params = {"size": size, "margin": margin, "min_prob": min_prob,
               "detect_max_side": detect_max_side}
-    store = cache_dir("faces", _params_key(**params)) if cache else None
+    store = faces_cache() if cache else None
+    folder = store.key(params, length=12) if store is not None else ""
     frame = manifest.frame
     paths = [_resolve(manifest, p) for p in frame["path"]]
     hashes: list[str | None] = list(frame["content_hash"]) if "content_hash" in frame.columns \
@@ -276,12 +369,12 @@ def prepare_faces(manifest: Manifest, size: int, *, margin: float = 0.2, min_pro
                 hashes[i] = file_sha1(paths[i])
             except OSError:
                 return None
-        return store / f"{hashes[i]}.npz"
+        return store.path(folder, f"{hashes[i]}.npz")
 
     todo = []
     for i in range(len(frame)):
         f = entry_file(i)
-        entry = _load_entry(f) if f is not None and f.exists() else None
+        entry = store.read_npz(f) if store is not None and f is not None else None
         if entry is None:
             todo.append(i)
         elif bool(entry["found"]):
@@ -304,14 +397,14 @@ def prepare_faces(manifest: Manifest, size: int, *, margin: float = 0.2, min_pro
             f = entry_file(i)
             if face is None:
                 results[i] = ("excluded", NOT_DETECTED)
-                if f is not None:
-                    _save_entry(f, found=np.array(False))
+                if store is not None and f is not None:
+                    store.write_npz(f, compressed=False, found=np.array(False))
                 continue
             crop, pts = align_face(im, face, size, margin)
             results[i] = ("face", (crop, pts, face.prob))
-            if f is not None:
-                _save_entry(f, found=np.array(True), image=crop, landmarks=pts,
-                            prob=np.array(face.prob))
+            if store is not None and f is not None:
+                store.write_npz(f, compressed=False, found=np.array(True), image=crop,
+                                landmarks=pts, prob=np.array(face.prob))
         bar.update(len(chunk))
     bar.close()
     kept, images, landmarks, scores, excluded = [], [], [], [], []

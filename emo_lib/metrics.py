@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .stats import fisher_exact_2x2
+
 log = logging.getLogger(__name__)
 
 #: The label of the per-group row that pools every class of the table.
@@ -53,29 +55,6 @@ def wilson_interval(correct: Any, n: Any, level: float = 0.95) -> tuple[np.ndarr
     return np.where(empty, np.nan, low), np.where(empty, np.nan, high)
 
 
-def bootstrap_interval(correct: Any, n: Any, level: float = 0.95, n_boot: int = 2000,
-                       seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile bootstrap interval of a proportion, per cell (seeded).
-
-    Resampling a cell's n correct/incorrect outcomes with replacement gives a Binomial(n, p_hat)
-    count, so the bootstrap draws are taken from that binomial directly (same distribution,
-    no per-image loop). A cell at 0 % or 100 % gives a zero-width interval, the known weakness
-    of the percentile bootstrap; prefer Wilson for reporting.
-    """
-    k = np.atleast_1d(np.asarray(correct, dtype=float))
-    n = np.atleast_1d(np.asarray(n, dtype=float))
-    rng = np.random.default_rng(seed)
-    low = np.full(k.shape, np.nan)
-    high = np.full(k.shape, np.nan)
-    alpha = (1 - level) / 2
-    for i, (ki, ni) in enumerate(zip(k, n)):
-        if ni == 0:
-            continue
-        draws = rng.binomial(int(ni), ki / ni, size=n_boot) / ni
-        low[i], high[i] = np.quantile(draws, [alpha, 1 - alpha])
-    return low, high
-
-
 # --------------------------------------------------------------------------------------------
 # the table
 # --------------------------------------------------------------------------------------------
@@ -106,8 +85,6 @@ def accuracy_table(
     classes: Sequence[Any] | None = None,
     ci: str | None = "wilson",
     level: float = 0.95,
-    n_boot: int = 2000,
-    seed: int = 0,
 ) -> pd.DataFrame:
     """Accuracy per (group..., class), plus one ``"overall"`` row per group.
 
@@ -121,7 +98,7 @@ def accuracy_table(
         classes: classes to report, in this order (default: those in ``y_true``, sorted).
             Images whose true class is not listed are left out of the table, with a warning
             that counts them; "overall" pools the listed classes only.
-        ci: ``"wilson"`` (default), ``"bootstrap"`` (percentile, seeded by ``seed``) or None.
+        ci: ``"wilson"`` (default) or None (no interval).
         level: confidence level of the interval.
 
     Returns:
@@ -175,42 +152,67 @@ def accuracy_table(
                                      np.nan)
     if ci == "wilson":
         low, high = wilson_interval(table["correct"], table["n"], level)
-    elif ci == "bootstrap":
-        low, high = bootstrap_interval(table["correct"], table["n"], level, n_boot, seed)
     elif ci is None:
         low = high = np.full(len(table), np.nan)
     else:
-        raise ValueError(f"ci must be 'wilson', 'bootstrap' or None, not {ci!r}")
+        raise ValueError(f"ci must be 'wilson' or None, not {ci!r}")
     table["ci_low"], table["ci_high"] = low, high
-    table.attrs.update(group_cols=group_cols, classes=classes, ci=ci, level=level)
     return table
 
 
-def compare_groups(table: pd.DataFrame, group_col: str, a: Any, b: Any) -> pd.DataFrame:
+def group_columns(table: pd.DataFrame) -> list[str]:
+    """The group columns of an :func:`accuracy_table`: every column but the table's own."""
+    return [c for c in table.columns if c not in TABLE_COLUMNS]
+
+
+def _check_controls(table: pd.DataFrame, group_col: str,
+                    control_features: Sequence[str] | None) -> list[str]:
+    """The control columns, checked: every other group column of the table must be named, so a
+    table that lost or gained columns (a merge, a CSV round trip) fails loudly instead of
+    pooling groups it should keep apart."""
+    controls = list(control_features or [])
+    missing = [c for c in [group_col, *controls] if c not in table.columns]
+    if missing:
+        raise ValueError(f"columns {missing} are not in the table; columns: "
+                         f"{list(table.columns)}")
+    unnamed = [c for c in group_columns(table) if c != group_col and c not in controls]
+    if unnamed:
+        raise ValueError(f"the table has other group columns {unnamed}: pass them as "
+                         f"control_features={unnamed} (compared within each of their values), "
+                         "or select one value of each and drop the column first")
+    return controls
+
+
+def compare_groups(table: pd.DataFrame, group_col: str, a: Any, b: Any, *,
+                   control_features: Sequence[str] | None = None) -> pd.DataFrame:
     """Group ``a`` against group ``b`` per class: accuracies, difference and Fisher's exact p.
 
     ``table`` is an :func:`accuracy_table`. Only classes with images in both groups are
     compared (the paper leaves out disgust and surprise, which NIMH-ChEFS lacks); the row
     ``"overall (shared classes)"`` pools those classes, so it differs from the tables' "overall"
-    when a group has extra classes. Other group columns of the table (e.g. ``dataset`` when
-    comparing genders) are kept as keys: one comparison per value.
+    when a group has extra classes. ``control_features`` (as in fairlearn's MetricFrame) names
+    the table's other group columns (e.g. ``["dataset"]`` when comparing genders): one
+    comparison per value of them. Every other group column must be named there (ValueError
+    otherwise), and each (controls..., class) must occur once per group.
 
     Fisher's two-sided exact test runs on the 2x2 table [[correct_a, wrong_a], [correct_b,
     wrong_b]]; p-values are per class, not corrected for multiple comparisons.
     """
-    if group_col not in table.columns:
-        raise ValueError(f"{group_col!r} is not a column of the table; columns: "
-                         f"{list(table.columns)}")
+    others = _check_controls(table, group_col, control_features)
     present = set(table[group_col])
     for g in (a, b):
         if g not in present:
             raise ValueError(f"group {g!r} not found in column {group_col!r}; values: "
                              f"{sorted(map(str, present))}")
-    others = [c for c in table.attrs.get("group_cols", []) if c != group_col]
-    others = [c for c in others if c in table.columns]
     cells = table[table["class"] != OVERALL]
-    side = {g: cells[cells[group_col] == g].set_index(others + ["class"])[["n", "correct"]]
-            for g in (a, b)}
+    side = {}
+    for g in (a, b):
+        rows = cells[cells[group_col] == g].set_index(others + ["class"])[["n", "correct"]]
+        if rows.index.duplicated().any():
+            dup = rows.index[rows.index.duplicated()][0]
+            raise ValueError(f"group {g!r} has several rows for {dup}: the table has more "
+                             "groups than control_features names")
+        side[g] = rows
     joined = side[a].merge(side[b], how="inner", left_index=True, right_index=True,
                             suffixes=("_a", "_b"))
     joined = joined[(joined["n_a"] > 0) & (joined["n_b"] > 0)].reset_index()
@@ -232,11 +234,10 @@ def compare_groups(table: pd.DataFrame, group_col: str, a: Any, b: Any) -> pd.Da
     out["accuracy_b"] = out["correct_b"] / out["n_b"]
     out["difference"] = out["accuracy_a"] - out["accuracy_b"]
     out["p_value"] = [
-        stats.fisher_exact([[ka, na - ka], [kb, nb - kb]])[1] if na and nb else np.nan
+        fisher_exact_2x2(ka, na, kb, nb)
         for na, ka, nb, kb in out[["n_a", "correct_a", "n_b", "correct_b"]].itertuples(
             index=False)
     ]
-    out.attrs.update(group_col=group_col, a=a, b=b)
     cols = others + ["class", "n_a", "correct_a", "accuracy_a", "n_b", "correct_b", "accuracy_b",
                      "difference", "p_value"]
     return out[cols]
@@ -308,6 +309,7 @@ def counts_and_rates_figure(
     ax: Any = None,
     title: str | None = None,
     palette: str | Sequence[Any] = "deep",
+    level: float = 0.95,
 ) -> Any:
     """The paper's Fig. 3: correct answers as bars, accuracy as markers on a twin axis.
 
@@ -320,6 +322,7 @@ def counts_and_rates_figure(
             others away first, e.g. ``table[table.gender == "female"]``).
         classes, groups: order (and choice) of classes and groups; default: as in the table.
         include_overall: also draw the "overall" cluster.
+        level: the confidence level of the table's intervals (for the title).
 
     Returns:
         The matplotlib Figure.
@@ -330,7 +333,7 @@ def counts_and_rates_figure(
     if group_col not in table.columns:
         raise ValueError(f"{group_col!r} is not a column of the table; columns: "
                          f"{list(table.columns)}")
-    extra = [c for c in table.attrs.get("group_cols", []) if c != group_col and c in table]
+    extra = [c for c in group_columns(table) if c != group_col]
     if extra and any(table[c].nunique() > 1 for c in extra):
         raise ValueError(f"the table has other group columns {extra} with several values; "
                          "select one value of each before drawing")
@@ -365,12 +368,11 @@ def counts_and_rates_figure(
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, fontsize="small", loc="upper left", bbox_to_anchor=(1.08, 1))
-    level = table.attrs.get("level", 0.95)
     ax.set_title(title or f"Correct answers (bars), accuracy with {level:.0%} CI (markers)",
                  fontsize=10)
     fig.tight_layout()
     return fig
 
 
-__all__ = ["OVERALL", "OVERALL_SHARED", "accuracy_table", "align_predictions",
-           "bootstrap_interval", "compare_groups", "counts_and_rates_figure", "wilson_interval"]
+__all__ = ["OVERALL", "OVERALL_SHARED", "accuracy_table", "align_predictions", "compare_groups",
+           "counts_and_rates_figure", "group_columns", "wilson_interval"]

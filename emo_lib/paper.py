@@ -38,15 +38,16 @@ def load_paper_values(path: str | Path | None = None) -> dict[str, Any]:
 
 
 def paper_value(key: str, path: str | Path | None = None) -> Any:
-    """The value at a dotted ``key`` (``"jeong2021.focal_loss.gamma"``); KeyError names the
-    first missing part."""
+    """The value at a dotted ``key`` (``"jeong2021.focal_loss.gamma"``); ValueError names the
+    first missing part and what is there instead."""
     node: Any = load_paper_values(path)
     done = []
     for part in key.split("."):
         if not isinstance(node, Mapping) or part not in node:
             where = ".".join(done) or "<top>"
             have = sorted(node) if isinstance(node, Mapping) else type(node).__name__
-            raise KeyError(f"paper value {key!r}: no {part!r} under {where} (has {have})")
+            raise ValueError(f"paper value {key!r}: no {part!r} under {where} (choose from "
+                             f"{have})")
         node = node[part]
         done.append(part)
     return node
@@ -87,17 +88,6 @@ def compare(paper: Any, run: Any, *, relative: bool = False, order: list[str] | 
     return table
 
 
-def compare_frames(paper: pd.DataFrame, run: pd.DataFrame,
-                   labels: tuple[str, str] = ("paper", "this run")) -> pd.DataFrame:
-    """Element-wise comparison of two equally shaped tables (rows x columns): one long frame with
-    the row and column keys, ``paper``, ``this run`` and ``difference``."""
-    p = paper.stack(future_stack=True).rename(labels[0])
-    r = run.reindex(index=paper.index, columns=paper.columns).stack(future_stack=True)
-    table = pd.concat([p, r.rename(labels[1])], axis=1)
-    table["difference"] = table[labels[1]] - table[labels[0]]
-    return table
-
-
 def split_pairs(values: Mapping[str, Any], names: tuple[str, str]) -> pd.DataFrame:
     """Turn ``{key: [a, b]}`` (the papers' "count (rate)" or "accuracy, F1" pairs) into a frame
     with columns ``names``."""
@@ -114,6 +104,31 @@ def compare_counts(paper: pd.DataFrame, run: pd.DataFrame,
         p, r = paper.loc[row], run.loc[row]
         parts[row] = pd.DataFrame({labels[0]: p, labels[1]: r, "difference": r - p}).T
     return pd.concat(parts, names=["row", ""])
+
+
+def headlines() -> dict[str, float]:
+    """The papers' headline numbers the introduction quotes, each read from paper_values.yaml
+    (glued by the claims ledger so no page types them): Noh & Lim's overall accuracies before
+    and after additional training, Jeong & Kim's Table 4 baseline and proposed macro F1 and
+    accuracy change, and Fig. 5's EfficientNet-B5 macro F1 with its gain over the baseline."""
+    n = paper_value("noh2023")
+    j = paper_value("jeong2021")
+    t4 = j["table4_efficientnet_b0_focal"]
+    b5 = j["fig5_scaling"]["efficientnet_b5"]
+    return {
+        "noh_cafe_overall": n["fig3_accuracy_pretrained"]["cafe"]["overall"],
+        "noh_nimh_overall": n["fig3_accuracy_pretrained"]["nimh_chefs"]["overall"],
+        "noh_cafe_after": n["fig5_cafe_after_additional_training"]["after"]["overall"],
+        "noh_vggface2_under_18": n["vggface2_distribution"]["age_0_12"]
+        + n["vggface2_distribution"]["age_13_17"],
+        "jeong_images": j["dataset"]["images"], "jeong_ratio": j["dataset"]["imbalance_ratio"],
+        "jeong_n_min": j["balanced_training"]["n_min"],
+        "jeong_baseline_f1": t4["baseline"][1], "jeong_proposed_f1": t4["proposed"][1],
+        "jeong_proposed_gain": (t4["proposed"][1] - t4["baseline"][1]) / t4["baseline"][1],
+        "jeong_accuracy_change": t4["proposed"][0] - t4["baseline"][0],
+        "jeong_accuracy_change_points": 100 * (t4["proposed"][0] - t4["baseline"][0]),
+        "jeong_b5_f1": b5[1], "jeong_b5_gain": (b5[1] - t4["baseline"][1]) / t4["baseline"][1],
+    }
 
 
 def table_from_paper(key: str, rows: list[str] | None = None) -> pd.DataFrame:

@@ -1,23 +1,63 @@
-"""What every notebook does around its science: provenance banner, glue, saved results.
+"""What every notebook does around its science: parameters, provenance, glue, saved results.
 
-A notebook opens a :class:`Run`, shows where its data came from (``run.banner``), glues key
-numbers into its prose (``run.glue``), saves tables and figures under ``results/<notebook>/``
+A notebook opens a :class:`Run` with ``Run.from_parameters`` (which shows a compact "Parameters
+of this run" table), shows where its data came from (``run.banner``), glues key numbers into its
+prose (``run.glue``), saves tables and figures under ``results/<notebook>/`` and shows them
 (``run.table``, ``run.figure``) and ends with ``run.finish()``, which writes ``results.json``
-(parameters, device, data sets, numbers, seconds) atomically.
+atomically and ends the page with a provenance line (commit, lock file, profile, device, seed,
+date, seconds) and download links to the result files.
+
+How tables and figures look (precision, p-values, the figure style, widths) lives in
+:mod:`emo_lib.pagestyle`; where files go and how they are written, in :mod:`emo_lib.storage`.
+Nothing here prints an absolute path or a Python repr onto a page: the values returned to a
+cell (a frame, a path) do not display themselves again.
 """
 from __future__ import annotations
 
+import ast
+import os
 import platform
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from html import escape
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from . import pagestyle
 from .data.manifest import Manifest
 from .device import describe_device, resolve_device
+from .provenance import git_state, lock_hash
 from .storage import results_dir, save_figure, write_csv, write_json
+
+#: The environment variable the runner sets to the profile's name (provenance reads it).
+PROFILE_VARIABLE = "EMO_PROFILE"
+#: The pinned environment whose hash the provenance line shows.
+#: Result files a page links for download.
+DOWNLOADABLE = (".csv", ".png", ".json")
+
+
+class ShownFrame(pd.DataFrame):
+    """The frame ``run.table`` returns: it was shown already, so a cell ending in
+    ``run.table(...)`` does not show it a second time. Anything computed from it is a plain
+    DataFrame again."""
+
+    @property
+    def _constructor(self) -> type:
+        return pd.DataFrame
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
+class QuietPath(type(Path())):  # type: ignore[misc]
+    """A path returned to a notebook cell (``run.figure``, ``run.finish``): usable as any
+    path, but a cell ending with it shows nothing (no ``PosixPath('/abs/...')`` on a page)."""
+
+    def _ipython_display_(self) -> None:
+        pass
 
 
 def _display(obj: Any) -> None:
@@ -27,6 +67,16 @@ def _display(obj: Any) -> None:
         print(obj)
         return
     display(obj)
+
+
+def _display_bundle(html: str, text: str) -> None:
+    """Show ``html`` in the book (and ``text`` in consoles)."""
+    try:
+        from IPython.display import display
+    except ImportError:
+        print(text)
+        return
+    display({"text/html": html, "text/plain": text}, raw=True)
 
 
 def show_markdown(text: str) -> None:
@@ -40,9 +90,12 @@ def show_markdown(text: str) -> None:
 
 
 def provenance_text(manifests: list[Manifest], device: str) -> str:
-    """The banner every page shows: synthetic or real data, which, and the device used."""
+    """The banner every page shows: synthetic or real data, which, and the device used.
+
+    The data's folder is not shown (it is the builder's local path; ``results.json`` keeps it).
+    """
     lines = [f"- **{m.name}**: {len(m.frame)} images used, {len(m.exclusions)} excluded"
-             + (f" (root `{m.root}`)" if m.root and not m.synthetic else "") for m in manifests]
+             for m in manifests]
     synthetic = [m.name for m in manifests if m.synthetic]
     if synthetic:
         kind, title = "warning", "Built from synthetic data, not the papers' data"
@@ -59,6 +112,88 @@ def provenance_text(manifests: list[Manifest], device: str) -> str:
             + f"\n\nDevice: {device}.\n```")
 
 
+# --------------------------------------------------------------------------- parameters
+
+def _literal(source: Any) -> Any:
+    """A default as papermill reports it (source text such as ``'"cpu"'``) as a value."""
+    if isinstance(source, str):
+        try:
+            return ast.literal_eval(source)
+        except (ValueError, SyntaxError):
+            return source
+    return source
+
+
+def _value_text(value: Any) -> str:
+    """A parameter value as its notebook writes it (strings bare, ``""`` when empty). An
+    absolute path shows only its last part (``…/CAFE``): the builder's folders are not the
+    reader's business (results.json keeps the whole value)."""
+    if isinstance(value, str):
+        if os.path.isabs(value) and Path(value).name:
+            return f"…/{Path(value).name}"
+        return value if value else '""'
+    return repr(value)
+
+
+def parameters_table(params: dict[str, Any], defaults: dict[str, Any]) -> pd.DataFrame:
+    """One row per parameter: its value in this run, the notebook's default, and ``yes`` in
+    ``changed`` where they differ. ``defaults`` as papermill reports them (source text)."""
+    rows = []
+    for name, value in params.items():
+        default = _literal(defaults.get(name))
+        rows.append({"parameter": name, "value": _value_text(value),
+                     "default": _value_text(default),
+                     "changed": "yes" if value != default else ""})
+    return pd.DataFrame(rows, columns=["parameter", "value", "default", "changed"])
+
+
+def parameters_html(table: pd.DataFrame) -> str:
+    """The table, folded under a summary that names the parameters this run changed."""
+    changed = table.loc[table["changed"] == "yes", "parameter"].tolist()
+    summary = ("Parameters of this run: " + (f"{len(changed)} changed from the notebook's "
+               f"defaults ({', '.join(changed)})" if changed else "the notebook's defaults"))
+    # the theme hides the disclosure triangle of <summary>: show it, so the table can be found
+    style = ("<style>details.emo-parameters > summary {display: list-item; cursor: pointer; "
+             "list-style: disclosure-closed inside;} details.emo-parameters[open] > summary "
+             "{list-style-type: disclosure-open;}</style>")
+    return (f'{style}<details class="emo-parameters"><summary>{escape(summary, quote=False)}'
+            "</summary>\n" + pagestyle.table_html(table, table_id="parameters") + "\n</details>")
+
+
+# --------------------------------------------------------------------------- provenance
+
+def provenance_line(prov: dict[str, Any]) -> str:
+    """The provenance dict as the one line (MyST) that ends a page."""
+    commit = prov["commit"]
+    if prov["dirty"]:
+        commit_text = f"commit `{commit}` with uncommitted changes"
+    elif prov["dirty"] is None:
+        commit_text = "commit unknown (not a git checkout)"
+    else:
+        commit_text = f"commit `{commit}`"
+    return ("**Provenance:** " + " · ".join([
+        commit_text, f"lock file `{prov['lock_sha256']}`", f"profile `{prov['profile']}`",
+        f"device {prov['device']}", f"seed {_value_text(prov['seed'])}", prov["date"],
+        f"{prov['seconds']:.0f} s"]))
+
+
+def downloads_line(files: list[Path], book_root: Path) -> str:
+    """MyST download links to ``files`` (Sphinx copies each into the built book). A path
+    starting with ``/`` is relative to the book root, wherever the executed notebook lies.
+    Files outside the book root are named without a link."""
+    links = []
+    for path in files:
+        try:
+            rel = Path(path).resolve().relative_to(Path(book_root).resolve())
+        except ValueError:
+            links.append(f"`{Path(path).name}`")
+            continue
+        links.append(f"{{download}}`{path.name} </{rel.as_posix()}>`")
+    return "**Result files:** " + " · ".join(links) if links else ""
+
+
+# --------------------------------------------------------------------------- the run
+
 @dataclass
 class Run:
     """One execution of one notebook: device, results folder, glued values, timings."""
@@ -66,26 +201,41 @@ class Run:
     notebook: str
     params: dict[str, Any] = field(default_factory=dict)
     device_request: str = "auto"
+    defaults: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_parameters(cls, notebook: str, namespace: dict[str, Any]) -> "Run":
+    def from_parameters(cls, notebook: str, namespace: dict[str, Any],
+                        display: bool = True) -> "Run":
         """A run whose ``params`` are every parameter the notebook declares (read from its
         ``parameters`` cell, as papermill does), taken from ``namespace`` (pass ``globals()``):
-        results.json records them all without the notebook retyping them."""
+        results.json records them all without the notebook retyping them. Shows the
+        "Parameters of this run" table (value, default, changed) unless ``display=False``."""
         from .runner import declared_parameters
 
-        return cls(notebook, params={k: namespace[k] for k in declared_parameters(notebook)})
+        declared = declared_parameters(notebook)
+        run = cls(notebook, params={k: namespace[k] for k in declared},
+                  defaults={k: spec["default"] for k, spec in declared.items()})
+        if display:
+            table = parameters_table(run.params, run.defaults)
+            _display_bundle(parameters_html(table), pagestyle.table_text(table))
+        return run
 
     def __post_init__(self) -> None:
         self.device = resolve_device(str(self.params.get("device", self.device_request)))
         self.out: Path = results_dir(self.notebook)
         self.values: dict[str, Any] = {}
         self.datasets: list[dict[str, Any]] = []
+        self.files: list[Path] = []
         self._t0 = time.perf_counter()
+        pagestyle.apply_figure_style()
 
     @property
     def synthetic(self) -> bool:
         return any(d["synthetic"] for d in self.datasets)
+
+    def _wrote(self, path: Path) -> None:
+        if path not in self.files:
+            self.files.append(path)
 
     def banner(self, *manifests: Manifest) -> None:
         """Record the data sets used and display the provenance banner."""
@@ -108,33 +258,66 @@ class Run:
 
     def table(self, frame: pd.DataFrame, name: str, display: bool = True,
               precision: int = 3) -> pd.DataFrame:
-        """Save ``frame`` as ``<name>.csv`` and display it rounded."""
-        write_csv(self.out / f"{name}.csv", frame)
+        """Save ``frame`` as ``<name>.csv`` (full precision) and show it formatted for reading
+        (:func:`emo_lib.pagestyle.table_html`: no integer index, ``precision`` decimals,
+        p-values as ``< 0.001``). Returns the frame (it does not show itself again)."""
+        self._wrote(write_csv(self.out / f"{name}.csv", frame))
         if display:
-            _display(frame.round(precision) if hasattr(frame, "round") else frame)
-        return frame
+            _display_bundle(pagestyle.table_html(frame, precision, table_id=name),
+                            pagestyle.table_text(frame, precision))
+        return ShownFrame(frame) if isinstance(frame, pd.DataFrame) else frame
 
     def figure(self, fig: Any, name: str, display: bool = True) -> Path:
-        """Save ``fig`` as ``<name>.png`` and display it."""
-        path = save_figure(fig, self.out / f"{name}.png")
+        """Fit ``fig`` to the page (:func:`emo_lib.pagestyle.fit_figure`: text >= 9 pt at the
+        size shown), save it as ``<name>.png`` and show that very file at page size."""
+        fig = getattr(fig, "figure", fig)  # also an Axes or a seaborn grid
+        pagestyle.fit_figure(fig)
+        path = save_figure(fig, self.out / f"{name}.png", dpi=pagestyle.FIGURE_DPI)
+        self._wrote(path)
         if display:
-            _display(fig)
+            try:
+                from IPython.display import Image
+                from PIL import Image as PILImage
+
+                with PILImage.open(path) as png:
+                    width = pagestyle.shown_width_px(png.width)
+                _display(Image(data=path.read_bytes(), format="png", width=width))
+            except ImportError:
+                print(f"figure {name} saved")
         try:
             import matplotlib.pyplot as plt
             plt.close(fig)
         except ImportError:
             pass
-        return path
+        return QuietPath(path)
+
+    def provenance(self) -> dict[str, Any]:
+        """Commit (and whether the tree was dirty), lock-file hash, profile, device, seed,
+        date and seconds of this run."""
+        git = git_state()
+        commit = (git["commit"] or "unknown")[:12]
+        return {"commit": commit, "dirty": git["dirty"], "lock_sha256": lock_hash(),
+                "profile": os.environ.get(PROFILE_VARIABLE) or "none",
+                "device": describe_device(self.device), "seed": self.params.get("seed"),
+                "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                "seconds": round(time.perf_counter() - self._t0, 2)}
 
     def finish(self, **extra: Any) -> Path:
-        """Write ``results.json`` (atomically) and print where it went."""
+        """Write ``results.json`` (atomically) and end the page with the provenance line and
+        download links to this run's result files. Returns the path of results.json."""
+        from .runner import book_root
+
+        prov = self.provenance()
+        path = self.out / "results.json"
+        files = [*self.files, path]
         record = {
-            "notebook": self.notebook, "params": self.params,
-            "device": describe_device(self.device), "datasets": self.datasets,
+            "notebook": self.notebook, "params": self.params, "defaults": self.defaults,
+            "device": prov["device"], "datasets": self.datasets,
             "synthetic": self.synthetic, "values": self.values, "extra": extra,
-            "seconds": round(time.perf_counter() - self._t0, 2),
-            "python": platform.python_version(),
+            "seconds": prov["seconds"], "python": platform.python_version(),
+            "provenance": prov, "files": [p.name for p in files],
         }
-        path = write_json(self.out / "results.json", record)
-        print(f"results written to {path}")
-        return path
+        write_json(path, record)
+        links = downloads_line([p for p in files if p.suffix in DOWNLOADABLE], book_root())
+        show_markdown(provenance_line(prov) + ("\n\n" + links if links else ""))
+        return QuietPath(path)

@@ -26,14 +26,18 @@ def cache_dir(*parts: str) -> Path:
     return path
 
 
+def results_root() -> Path:
+    """``$EMO_RESULTS`` (default ``<repo>/results``): where every page's results folder lives."""
+    return Path(os.environ.get("EMO_RESULTS", REPO_ROOT / "results"))
+
+
 def results_dir(notebook: str) -> Path:
     """``$EMO_RESULTS`` (default ``<repo>/results``) / ``notebook``; created.
 
     ``emo-book run`` points ``EMO_RESULTS`` at its own output folder, so a re-run with other
     parameters never overwrites the book's results.
     """
-    base = Path(os.environ.get("EMO_RESULTS", REPO_ROOT / "results"))
-    path = base / notebook
+    path = results_root() / notebook
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -90,25 +90,49 @@ def huge_png_header(path: Path, width: int = 100_000, height: int = 100_000) -> 
 
 # --- data-set trees ------------------------------------------------------------------------------
 
-#: CAFE-like emotion tokens (mouth open/closed variants where the set has them).
-CAFE_TOKENS = ("angryopen", "angryclosed", "disgust", "fearful", "happyopen", "happyclosed",
-               "neutralopen", "neutralclosed", "sad", "surprise")
+#: Emotion tokens as the CAFE release writes them: the plain token is the closed-mouth pose,
+#: ``open`` the open-mouth one, ``withtongue`` disgust with the tongue out. The fake tree has
+#: every emotion in both mouth poses (the real release need not).
+CAFE_EMOTIONS = ("angry", "disgust", "fearful", "happy", "neutral", "sad", "surprise")
+CAFE_TOKENS = tuple(t for e in CAFE_EMOTIONS for t in (e, f"{e}open")) + ("disgustwithtongue",)
+#: Children as (gender, ethnicity code, number). Numbers repeat across gender and ethnicity
+#: (F-AA-01, M-AA-01, F-PI-01; M-AS-04, F-AS-04): only all three identify a child.
+CAFE_CHILDREN = (("F", "AA", 1), ("M", "EA", 6), ("F", "LA", 3), ("M", "AA", 1),
+                 ("F", "PI", 1), ("M", "SA", 12), ("F", "AS", 4), ("M", "AS", 4))
+#: Further photos of a pose: (child index, token) -> suffix, as the release writes them.
+CAFE_EXTRA_PHOTOS = {(1, "angryopen"): "b", (2, "neutral"): "-2", (4, "sad"): "b",
+                     (5, "happyopen"): "-2"}
+_CAFE_LABELS = {"angry": "angry", "disgust": "disgust", "fearful": "fear", "happy": "happy",
+                "neutral": "neutral", "sad": "sad", "surprise": "surprise"}
 
 
-def cafe_tree(root: Path, n_children: int = 3, with_csv: bool = True,
+def cafe_label(path: Path | str) -> str:
+    """The class a fake CAFE file was written for (``angryopen_M-EA-06b.jpg`` -> ``angry``)."""
+    token = Path(path).name.split("_")[0]
+    return next(_CAFE_LABELS[e] for e in CAFE_EMOTIONS if token.startswith(e))
+
+
+def cafe_tree(root: Path, n_children: int = 3, with_csv: bool = False,
               csv_name: str = "CAFE_description.csv") -> list[Path]:
-    """``root/<Subfolder>/<id>_<token>_<gender>.jpg`` and (optionally) a Databrary-style CSV
-    with ``file_name, emotion, subfolder, Gender, Ethnicity, Age`` columns."""
+    """``root/<Emotion>/<token>_<G>-<EC>-<NN>[suffix].jpg``, named like the release
+    (``angryopen_M-EA-06b.jpg``): the first ``n_children`` of :data:`CAFE_CHILDREN`, each with
+    every token of :data:`CAFE_TOKENS` plus the extra photos of :data:`CAFE_EXTRA_PHOTOS`.
+    ``with_csv`` adds a description CSV (``file_name, emotion, subfolder, Gender, Ethnicity,
+    Age, ChildID``), as a CSV-carrying copy of the set might have."""
+    if not 1 <= n_children <= len(CAFE_CHILDREN):
+        raise ValueError(f"n_children={n_children}: 1 to {len(CAFE_CHILDREN)}")
     rows, paths = [], []
-    for child in range(1, n_children + 1):
-        gender = "F" if child % 2 else "M"
+    for i, (gender, ethnicity, number) in enumerate(CAFE_CHILDREN[:n_children]):
         for token in CAFE_TOKENS:
-            sub = token.replace("open", "").replace("closed", "").capitalize()
-            name = f"{child:03d}_{token}_{gender}.jpg"
-            paths.append(write_image(root / sub / name, seed_name=name))
-            rows.append([name, token, sub, "Female" if gender == "F" else "Male",
-                         "Asian" if child % 3 else "European American", 3 + child % 5,
-                         f"C{child:03d}"])
+            suffixes = [""] + ([CAFE_EXTRA_PHOTOS[(i, token)]] if (i, token) in CAFE_EXTRA_PHOTOS
+                               else [])
+            for suffix in suffixes:
+                sub = cafe_label(token).capitalize()
+                name = f"{token}_{gender}-{ethnicity}-{number:02d}{suffix}.jpg"
+                paths.append(write_image(root / sub / name, seed_name=name))
+                rows.append([name, token, sub, "Female" if gender == "F" else "Male",
+                             "Asian" if ethnicity == "AS" else "Other", 3 + i % 5,
+                             f"C{i + 1:03d}"])
     if with_csv:
         write_csv(root / csv_name,
                   ["file_name", "emotion", "subfolder", "Gender", "Ethnicity", "Age", "ChildID"],

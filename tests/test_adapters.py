@@ -1,6 +1,7 @@
 """Adapters on fake trees: labels, metadata, exclusions (with reasons), counts, errors."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -60,39 +61,186 @@ def test_missing_root_for_own_data(name, tmp_path) -> None:
 
 # --- CAFE ---------------------------------------------------------------------------------------
 
-def test_cafe_with_description_csv(tmp_path) -> None:
+#: The six names issue 10 quotes from the release, and what each must read as:
+#: (label, variant, mouth, gender, ethnicity, subject_id, photo_suffix).
+RELEASE_EXAMPLES = {
+    "angry_F-AA-01.jpg": ("angry", "closed", "closed", "female", "AA", "F-AA-01", "none"),
+    "angryopen_M-EA-06b.jpg": ("angry", "open", "open", "male", "EA", "M-EA-06", "b"),
+    "disgustwithtongue_F-LA-03.jpg": ("disgust", "tongue", "open", "female", "LA", "F-LA-03",
+                                      "none"),
+    "fearful_M-SA-12.jpg": ("fear", "closed", "closed", "male", "SA", "M-SA-12", "none"),
+    "neutral_F-PI-01.jpg": ("neutral", "closed", "closed", "female", "PI", "F-PI-01", "none"),
+    "surprise_M-AS-04.jpg": ("surprise", "closed", "closed", "male", "AS", "M-AS-04", "none"),
+    "neutral_F-LA-03-2.jpg": ("neutral", "closed", "closed", "female", "LA", "F-LA-03", "-2"),
+}
+RELEASE_COLUMNS = ["label", "variant", "mouth", "gender", "ethnicity", "subject_id",
+                   "photo_suffix"]
+
+
+def by_name(m):
+    return m.frame.set_index(m.frame["path"].map(lambda p: Path(p).name))
+
+
+def child_of(name: str) -> str:
+    """The child a release name belongs to, read here independently of the adapter."""
+    g, e, n = re.match(r"[a-z]+_([FM])-([A-Z]{2})-(\d+)", name).groups()
+    return f"{g}-{e}-{int(n):02d}"
+
+
+def test_cafe_release_names(tmp_path) -> None:
+    paths = fakes.cafe_tree(tmp_path, n_children=8)
+    bad = {"IMG_0001.jpg": "does not follow the release's naming",
+           "grumpy_F-AA-01.jpg": "unknown emotion token 'grumpy'",
+           "angry_F-XX-02.jpg": "unknown ethnicity code 'XX'",
+           "angry_X-AA-02.jpg": "gender 'X'",
+           "angry_F-AA-01_copy.jpg": "photo suffix '_copy'"}
+    fakes.write_images(tmp_path / "Misc", bad)
+    m = load("cafe", tmp_path)
+    assert m.meta["layout"] == "release file names"
+    # nothing wrongly excluded: every well-named file is used, only the bad five are not
+    assert sorted(m.frame["path"]) == sorted(map(str, paths))
+    r = reasons(m)
+    assert set(r) == set(bad)
+    for name, why in bad.items():
+        assert why in r[name] and "manifest=PATH" in r[name], r[name]
+    assert "angryopen_M-EA-06b.jpg" in r["IMG_0001.jpg"]            # the reason shows the pattern
+    assert m.n_found == n_images(tmp_path) == len(paths) + len(bad)
+    f = by_name(m)
+    for name, expected in RELEASE_EXAMPLES.items():
+        assert tuple(f.loc[name, RELEASE_COLUMNS]) == expected, name
+        assert f.loc[name, "age_group"] == "child"
+    assert (f["label"] == f.index.map(fakes.cafe_label)).all()
+    assert (f["subject_id"] == f.index.map(child_of)).all()
+    # children who share a number are different children
+    assert m.frame["subject_id"].nunique() == len(fakes.CAFE_CHILDREN) == 8
+    assert {"F-AA-01", "M-AA-01", "F-PI-01", "M-AS-04", "F-AS-04"} <= set(m.frame["subject_id"])
+
+
+def test_cafe_grouped_folds_never_put_a_child_on_both_sides(tmp_path) -> None:
+    """Folds grouped by subject_id: every photo of a child (all poses, suffixed photos too) on
+    one side; children who only share a number may be on different sides."""
+    from emo_lib.train import grouped_folds
+
+    fakes.cafe_tree(tmp_path, n_children=8)
+    m = load("cafe", tmp_path)
+    names = m.frame["path"].map(lambda p: Path(p).name)
+    children = names.map(child_of).to_numpy()
+    numbers = names.str.extract(r"-(\d+)")[0].to_numpy()
+    assert len(set(numbers)) < len(set(children))     # numbers are shared across children
+    split_by_number = False
+    for train, test in grouped_folds(m.frame["label"], m.frame["subject_id"], k=4, seed=0):
+        assert not set(children[train]) & set(children[test])
+        split_by_number |= bool(set(numbers[train]) & set(numbers[test]))
+    assert split_by_number    # ids are not the number alone: "01" children land apart
+
+
+def test_cafe_variant_filter(tmp_path) -> None:
+    paths = fakes.cafe_tree(tmp_path, n_children=3)
+    closed = load("cafe", tmp_path, variant="closed")
+    assert set(closed.frame["variant"]) == {"closed"} and set(closed.frame["mouth"]) == {"closed"}
+    expected_closed = [p for p in paths if "open" not in p.name and "tongue" not in p.name]
+    assert sorted(closed.frame["path"]) == sorted(map(str, expected_closed))
+    r = reasons(closed)
+    assert r["angryopen_M-EA-06b.jpg"] == "variant filter: variant open, kept only ['closed']"
+    assert r["disgustwithtongue_F-AA-01.jpg"].startswith("variant filter: variant tongue")
+    assert closed.n_found == len(paths) and closed.meta["variant_filter"] == ("closed",)
+    no_tongue = load("cafe", tmp_path, variant=["closed", "open"])
+    assert len(no_tongue) == len(paths) - 3 and "tongue" not in set(no_tongue.frame["variant"])
+    for wrong in ("wide", ["closed", "shut"], []):
+        with pytest.raises(ValueError, match=r"variant=.*choose from \['closed', 'open', "
+                                             r"'tongue', 'unknown'\]"):
+            load("cafe", tmp_path, variant=wrong)
+
+
+def test_cafe_variant_counts_beside_table1(tmp_path) -> None:
+    from emo_lib import paper
+    from emo_lib.data import make_manifest
+
     fakes.cafe_tree(tmp_path, n_children=3)
     m = load("cafe", tmp_path)
+    table1 = paper.table_from_paper("noh2023.table1_cafe_counts").loc["total"]
+    t = cafe.variant_counts(m, paper_total=table1)
+    assert list(t.index) == ["paper", "closed", "open", "tongue", "all variants"]
+    assert list(t.columns) == [*m.classes, "total"]
+    # 3 children x one photo per emotion and pose; child 2 has a second angryopen, child 3 a
+    # second neutral (closed); only disgust has the tongue pose
+    assert t.loc["closed"].tolist() == [3, 3, 3, 3, 4, 3, 3, 22]
+    assert t.loc["open"].tolist() == [4, 3, 3, 3, 3, 3, 3, 22]
+    assert t.loc["tongue"].tolist() == [0, 3, 0, 0, 0, 0, 0, 3]
+    assert t.loc["all variants", "total"] == len(m) == 47
+    assert t.loc["paper"].tolist() == [112, 109, 84, 123, 126, 57, 57, 668]
+    assert cafe.variant_source(m.frame) == "variant"
+    # a set that records only the mouth (the synthetic preset; tongue counts as open), and one
+    # with neither
+    frame = m.frame.drop(columns=["variant"])
+    only_mouth = make_manifest(frame, name="x", classes=m.classes)
+    assert cafe.variant_source(only_mouth.frame) == "mouth"
+    assert cafe.variant_counts(only_mouth).loc["open"].tolist() == [4, 6, 3, 3, 3, 3, 3, 25]
+    bare = make_manifest(frame.drop(columns=["mouth"]), name="x", classes=m.classes)
+    t = cafe.variant_counts(bare)
+    assert list(t.index) == ["not recorded", "all variants"]
+    assert t.loc["not recorded", "total"] == 47
+
+
+def test_cafe_with_description_csv(tmp_path) -> None:
+    fakes.cafe_tree(tmp_path, n_children=3, with_csv=True)
+    m = load("cafe", tmp_path)
     assert m.classes == ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
-    assert len(m) == 30 and m.exclusions.empty and m.n_found == n_images(tmp_path)
-    f = m.frame.set_index(m.frame["path"].map(lambda p: Path(p).name))
-    row = f.loc["002_angryopen_M.jpg"]
-    assert (row.label, row.mouth, row.gender, row.age_group) == ("angry", "open", "male", "child")
-    assert (row.subject_id, row.ethnicity, row.age) == ("C002", "Asian", "5")
-    assert f.loc["001_fearful_F.jpg", "mouth"] == "unknown"
-    assert m.counts("gender").loc["total", "total"] == 30
+    assert len(m) == 47 and m.exclusions.empty and m.n_found == n_images(tmp_path)
+    f = by_name(m)
+    row = f.loc["angryopen_M-EA-06.jpg"]
+    assert (row.label, row.mouth, row.variant, row.gender, row.age_group) == \
+        ("angry", "open", "open", "male", "child")
+    assert (row.subject_id, row.ethnicity, row.age) == ("C002", "Other", "4")   # the CSV's
+    # the CSV's plain token says nothing about the mouth: the release name does
+    assert tuple(f.loc["fearful_F-AA-01.jpg", ["mouth", "variant"]]) == ("closed", "closed")
+    assert f.loc["disgustwithtongue_F-LA-03.jpg", "variant"] == "tongue"
+    assert f.loc["neutral_F-LA-03-2.jpg", "photo_suffix"] == "-2"
+    assert m.counts("gender").loc["total", "total"] == 47
     assert m.meta["layout"] == "description csv"
 
 
+def test_cafe_csv_without_child_ids_takes_them_from_release_names(tmp_path) -> None:
+    paths = fakes.cafe_tree(tmp_path, n_children=8)
+    fakes.write_csv(tmp_path / "list.csv", ["file_name", "emotion"],
+                    [[p.name, p.name.split("_")[0]] for p in paths])
+    m = load("cafe", tmp_path)
+    assert m.meta["layout"] == "description csv" and len(m) == len(paths)
+    f = by_name(m)
+    assert (f["subject_id"] == f.index.map(child_of)).all()
+    for name, expected in RELEASE_EXAMPLES.items():
+        assert tuple(f.loc[name, RELEASE_COLUMNS]) == expected, name
+
+
 def test_cafe_csv_problems_are_exclusions(tmp_path) -> None:
-    fakes.cafe_tree(tmp_path, n_children=2, with_csv=False)
+    fakes.cafe_tree(tmp_path, n_children=2)
     fakes.write_image(tmp_path / "Extra" / "unlisted.jpg")
-    rows = [[p.name, p.stem.split("_")[1], p.parent.name, "F"]
+    rows = [[p.name, p.name.split("_")[0], p.parent.name, "F"]
             for p in sorted(tmp_path.rglob("*.jpg")) if p.name != "unlisted.jpg"]
     rows[0][1] = "grumpy"                                   # unknown emotion token
-    rows.append(["999_sad_F.jpg", "sad", "Sad", "F"])       # listed, not on disk
+    rows.append(["sad_F-AA-09.jpg", "sad", "Sad", "F"])     # listed, not on disk
     fakes.write_csv(tmp_path / "meta.csv", ["File_Name", "Emotion", "SubFolder", "Sex"], rows)
     m = load("cafe", tmp_path)
     r = reasons(m)
     assert "unknown emotion 'grumpy'" in r[rows[0][0]]
     assert r["unlisted.jpg"] == "not listed in meta.csv"
-    assert "no such file" in r["999_sad_F.jpg"]
-    assert len(m) == 19 and m.n_found == n_images(tmp_path) + 1   # + the missing listed row
-    assert set(m.frame["gender"]) == {"female"}
+    assert "no such file" in r["sad_F-AA-09.jpg"]
+    assert len(m) == 30 and m.n_found == n_images(tmp_path) + 1   # + the missing listed row
+    assert set(m.frame["gender"]) == {"female"}                    # the CSV's, not the names'
 
 
-def test_cafe_from_file_names_and_undeterminable_labels(tmp_path) -> None:
-    fakes.cafe_tree(tmp_path, n_children=2, with_csv=False)
+#: The older token naming (no child code), still read when no file is named like the release.
+LEGACY_TOKENS = ("angryopen", "angryclosed", "disgust", "fearful", "happyopen", "happyclosed",
+                 "neutralopen", "neutralclosed", "sad", "surprise")
+
+
+def legacy_tree(root: Path, n_children: int) -> list[Path]:
+    return [fakes.write_image(root / f"{child:03d}_{token}_{'F' if child % 2 else 'M'}.jpg")
+            for child in range(1, n_children + 1) for token in LEGACY_TOKENS]
+
+
+def test_cafe_from_token_names_and_undeterminable_labels(tmp_path) -> None:
+    legacy_tree(tmp_path, n_children=2)
     fakes.write_images(tmp_path / "misc", ["003_F.jpg", "004_happy_sad_M.jpg",
                                            "005_angry_open_F.jpg"])
     m = load("cafe", tmp_path)
@@ -100,45 +248,72 @@ def test_cafe_from_file_names_and_undeterminable_labels(tmp_path) -> None:
     assert r["003_F.jpg"].startswith("label not determined: no emotion token")
     assert "conflicting" in r["004_happy_sad_M.jpg"]
     row = m.frame[m.frame["path"].str.endswith("005_angry_open_F.jpg")].iloc[0]
-    assert (row.label, row.mouth, row.gender, row.subject_id) == ("angry", "open", "female",
-                                                                   "005")
+    assert (row.label, row.mouth, row.variant, row.gender, row.subject_id) == \
+        ("angry", "open", "open", "female", "005")
+    assert by_name(m).loc["001_fearful_F.jpg", "variant"] == "unknown"
     assert len(m) == 21 and m.n_found == n_images(tmp_path)
     assert m.meta["layout"] == "file names"
 
 
 def test_cafe_label_from_folder_when_name_has_none(tmp_path) -> None:
     fakes.write_images(tmp_path / "Disgust", ["a1.jpg"])
-    fakes.cafe_tree(tmp_path / "rest", n_children=1, with_csv=False)
+    legacy_tree(tmp_path / "rest", n_children=1)
     m = load("cafe", tmp_path)
-    assert m.frame.set_index("label").loc["disgust", "path"].tolist().__len__() == 2
+    assert (m.frame["label"] == "disgust").sum() == 2
 
 
 def test_cafe_manifest_override(tmp_path) -> None:
-    fakes.cafe_tree(tmp_path / "data", n_children=1)
+    fakes.cafe_tree(tmp_path / "data", n_children=2)
     chosen = sorted((tmp_path / "data").rglob("*.jpg"))[:4]
-    rows = [[p.relative_to(tmp_path / "data").as_posix(), p.stem.split("_")[1], "girl"]
+    rows = [[p.relative_to(tmp_path / "data").as_posix(), fakes.cafe_label(p), "girl"]
             for p in chosen]
     csv = fakes.write_csv(tmp_path / "paper_subset.csv", ["path", "label", "gender"], rows)
     m = load("cafe", tmp_path / "data", manifest=csv)
     assert len(m) == 4 and m.exclusions.empty
     assert set(m.frame["gender"]) == {"female"} and set(m.frame["age_group"]) == {"child"}
-    assert "mouth" in m.frame.columns
+    assert m.meta["missing_classes"] == ["disgust", "fear", "happy", "neutral", "sad",
+                                         "surprise"]                # the 4 chosen are angry
+    f = by_name(m)
+    # child ids and poses the CSV did not give come from the release names
+    assert (f["subject_id"] == f.index.map(child_of)).all()
+    assert f.loc["angryopen_M-EA-06.jpg", "variant"] == "open"
+    assert f.loc["angry_F-AA-01.jpg", "mouth"] == "closed"
+    only_open = load("cafe", tmp_path / "data", manifest=csv, variant="open")
+    assert set(only_open.frame["variant"]) == {"open"} and only_open.n_found == 4
 
 
-def test_cafe_missing_class_is_an_error_naming_root(tmp_path) -> None:
-    fakes.cafe_tree(tmp_path, n_children=1, with_csv=False)
-    for p in tmp_path.rglob("*surprise*"):
+def test_cafe_missing_class_is_an_error_unless_allowed(tmp_path) -> None:
+    fakes.cafe_tree(tmp_path, n_children=1)
+    for p in tmp_path.rglob("surprise*"):
         p.unlink()
-    with pytest.raises(ManifestError, match=f"{tmp_path}.*surprise"):
+    with pytest.raises(ManifestError, match=f"{tmp_path}.*'surprise'.*allow_missing_classes"):
         load("cafe", tmp_path)
+    m = load("cafe", tmp_path, allow_missing_classes=True)
+    assert m.meta["missing_classes"] == ["surprise"] and len(m.classes) == 7
+    assert "surprise" not in set(m.frame["label"]) and len(m) == 13
 
 
 def test_cafe_token_parser() -> None:
-    assert cafe.parse_token("AngryOpen") == ("angry", {"mouth": "open"})
-    assert cafe.parse_token("neutral_closed") == ("neutral", {"mouth": "closed"})
-    assert cafe.parse_token("fearful") == ("fear", {"mouth": "unknown"})
-    assert cafe.parse_token("Happy (open mouth)") == ("happy", {"mouth": "open"})
+    assert cafe.parse_token("AngryOpen") == ("angry", {"mouth": "open", "variant": "open"})
+    assert cafe.parse_token("neutral_closed") == ("neutral", {"mouth": "closed",
+                                                              "variant": "closed"})
+    assert cafe.parse_token("fearful") == ("fear", {"mouth": "unknown", "variant": "unknown"})
+    assert cafe.parse_token("Happy (open mouth)") == ("happy", {"mouth": "open",
+                                                                "variant": "open"})
+    assert cafe.parse_token("disgustwithtongue") == ("disgust", {"mouth": "open",
+                                                                 "variant": "tongue"})
     assert cafe.parse_token("opendoor") is None and cafe.parse_token("") is None
+
+
+def test_cafe_release_name_parser() -> None:
+    values, reason = cafe.parse_release_name("happyopen_F-as-4.JPG")
+    assert reason is None
+    assert (values["subject_id"], values["ethnicity"], values["variant"]) == ("F-AS-04", "AS",
+                                                                              "open")
+    values, reason = cafe.parse_release_name("angry_F-AA-19b.jpg")
+    assert (values["subject_id"], values["photo_suffix"]) == ("F-AA-19", "b")
+    assert cafe.parse_release_name("001_angryopen_F.jpg")[0] is None
+    assert cafe.is_release_named("x/angry_M-EA-06.jpg") and not cafe.is_release_named("001_F.jpg")
 
 
 # --- NIMH-ChEFS ---------------------------------------------------------------------------------
@@ -183,6 +358,27 @@ def test_nimh_name_pattern_reading() -> None:
     values, reason = nimh_chefs.parse_name(Path("/r/F12AA_5000.jpg"), Path("/r"),
                                            nimh_chefs.GAZE_CODES)
     assert reason is None and (values["label"], values["gaze"]) == ("angry", "averted")
+
+
+def test_nimh_partial_set_needs_the_option_and_names_missing_classes(tmp_path) -> None:
+    fakes.nimh_tree(tmp_path)
+    for p in list(tmp_path.glob("*.jpg")):
+        if p.stem[3] in "FS":                     # M10FS_..., F12SA_...: fear and sad gone
+            p.unlink()
+    with pytest.raises(ManifestError, match=r"class\(es\) \['fear', 'sad'\].*"
+                                            r"allow_missing_classes=True"):
+        load("nimh_chefs", tmp_path)
+    m = load("nimh_chefs", tmp_path, allow_missing_classes=True)
+    assert m.classes == nimh_chefs.CLASSES                        # still the paper's five
+    assert m.meta["missing_classes"] == ["fear", "sad"]
+    assert len(m) == 18 and m.exclusions.empty                   # 3 subjects x 3 x 2 gazes
+    assert m.counts("gender").loc["total"].to_dict() == {"angry": 6, "happy": 6, "neutral": 6,
+                                                          "total": 18}
+    full = tmp_path / "full"
+    fakes.nimh_tree(full)
+    assert load("nimh_chefs", full, allow_missing_classes=True).meta["missing_classes"] == []
+    with pytest.raises(ValueError, match="allow_missing_classes='yes'"):
+        load("nimh_chefs", full, allow_missing_classes="yes")
 
 
 # --- bad files, duplicates, counts (every adapter shares this path) ------------------------------
@@ -314,9 +510,9 @@ def test_csv_duplicate_row_and_missing_columns(tmp_path) -> None:
 
 
 def test_cafe_description_csv_in_a_windows_code_page(tmp_path) -> None:
-    fakes.cafe_tree(tmp_path, n_children=3)
+    fakes.cafe_tree(tmp_path, n_children=8, with_csv=True)
     csv = tmp_path / "CAFE_description.csv"
-    text = csv.read_text().replace("European American", "Latiné")
+    text = csv.read_text().replace("Other", "Latiné")
     csv.write_bytes(text.encode("cp1252"))          # a spreadsheet export, not UTF-8
     m = load("cafe", tmp_path)
-    assert len(m) == 30 and set(m.frame["ethnicity"]) == {"Asian", "Latiné"}
+    assert len(m) == 124 and set(m.frame["ethnicity"]) == {"Asian", "Latiné"}

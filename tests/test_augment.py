@@ -125,7 +125,7 @@ def test_stretch_changes_content_not_size():
 
 
 def test_unknown_name():
-    with pytest.raises(KeyError, match="unknown transform"):
+    with pytest.raises(ValueError, match="is not one of the choices"):
         make_transform("sharpen", 32)
     with pytest.raises(TypeError):
         augment.validate_names("blur")

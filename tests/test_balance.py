@@ -48,7 +48,7 @@ def test_transforms_only_from_T_and_roughly_uniform():
     plain = balanced_items(LABELS, 20, [], seed=1)  # plain random over-sampling
     assert len(plain) == len(items[:len(LABELS)]) + 8 + 15 + 19
     assert all(t is None for _, t in plain)
-    with pytest.raises(KeyError, match="unknown transform"):
+    with pytest.raises(ValueError, match="not among the choices"):
         balanced_items(LABELS, 20, ["sharpen"], seed=0)
     with pytest.raises(ValueError, match="n_min"):
         balanced_items(LABELS, 0, T, seed=0)
@@ -94,7 +94,7 @@ def test_simple_augmentation_items():
     assert len(items) == 2 * len(LABELS)
     assert items[len(LABELS):] == [(i, "rotation") for i in range(len(LABELS))]
     assert simple_augmentation_items(LABELS, None) == [(i, None) for i in range(len(LABELS))]
-    with pytest.raises(KeyError):
+    with pytest.raises(ValueError):
         simple_augmentation_items(LABELS, "sharpen")
 
 

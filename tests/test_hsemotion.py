@@ -28,7 +28,7 @@ from emo_lib.models import load_model
 from emo_lib.models.base import TorchClassifier
 from emo_lib.models.hsemotion import (
     HSEMOTION_MODELS, HSEmotionError, HSEmotionNotFound, PAPER_MODEL_NOTE, Stub,
-    UnverifiedModelError, git_blob_id, load_hsemotion, read_blob_table,
+    UnverifiedModelError, git_blob_id, load_hsemotion, read_blob_table, upstream_path,
 )
 
 SIZE = 48  # network input side for the tiny model (upstream uses 224/260)
@@ -264,21 +264,142 @@ def test_eight_classes_drop_contempt_and_reorder(files: dict[str, Any]) -> None:
 
 def test_missing_file_says_where_and_how(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(HSEmotionNotFound) as err:
-        load_hsemotion("enet_b0_7", cache_dir=tmp_path)
+        load_hsemotion("enet_b0_7", cache_dir=tmp_path, download=False)
     msg = str(err.value)
-    assert str(tmp_path / "enet_b0_7.pt") in msg and "pip install hsemotion" in msg
-    assert "models/affectnet_emotions/enet_b0_7.pt" in msg
+    assert str(tmp_path / "enet_b0_7.pt") in msg and "downloads are off" in msg
+    assert "models/affectnet_emotions/enet_b0_7.pt" in msg and "pip install" not in msg
+    assert "HSEmotionRecognizer(model_name='enet_b0_7')" in msg
     assert list(tmp_path.iterdir()) == []  # nothing downloaded or created
     monkeypatch.setenv("HSEMOTION_CACHE", str(tmp_path / "nowhere"))
-    with pytest.raises(FileNotFoundError, match="HSEMOTION_CACHE"):
+    monkeypatch.setenv("EMO_OFFLINE", "1")
+    with pytest.raises(FileNotFoundError, match="HSEMOTION_CACHE") as err:
         load_hsemotion("enet_b2_7")
+    assert "EMO_OFFLINE" in str(err.value)
+    with pytest.raises(HSEmotionNotFound, match="never downloaded to"):
+        load_hsemotion("enet_b0_7", path=tmp_path / "elsewhere.pt", download=True)
 
 
 def test_unsupported_and_unknown_names() -> None:
-    with pytest.raises(ValueError, match="Keras"):
-        load_hsemotion("mobilenet_7")
+    assert "mobilenet_7" in HSEMOTION_MODELS  # the paper's Keras model is supported now
+    with pytest.raises(ValueError, match="MobileFaceNet"):
+        load_hsemotion("mbf_va_mtl")
     with pytest.raises(ValueError, match="enet_b0_7"):
         load_hsemotion("enet_b9_3")
+
+
+# --- download (a loopback server stands in for GitHub) --------------------------------------
+
+class _Server:
+    """A loopback HTTP server serving ``files`` (name -> bytes) and counting requests."""
+
+    def __init__(self, files: dict[str, bytes]):
+        import http.server
+        import threading
+
+        self.files, self.requests, self.closed = files, [], False
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                name = self.path.split("?")[0].lstrip("/")
+                outer.requests.append(name)
+                data = outer.files.get(name)
+                if data is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/{{file}}?raw=true"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.closed = True
+
+
+@pytest.fixture
+def server(files: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[_Server]:
+    import emo_lib.models.hsemotion as hs
+
+    srv = _Server({"enet_b0_7.pt": files["f7"].read_bytes()})
+    monkeypatch.setattr(hs, "DOWNLOAD_URL", srv.url)
+    monkeypatch.delenv("EMO_OFFLINE", raising=False)
+    yield srv
+    srv.close()
+
+
+def test_download_into_the_cache_then_load(files: dict[str, Any], server: _Server,
+                                           tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    clf = load_hsemotion("enet_b0_7", cache_dir=cache, blob_table=files["table"],
+                         input_size=SIZE)
+    assert server.requests == ["enet_b0_7.pt"]
+    assert clf.info["path"] == str(cache / "enet_b0_7.pt") and clf.info["verified"] is True
+    assert (cache / "enet_b0_7.pt").read_bytes() == files["f7"].read_bytes()
+    assert sorted(p.name for p in cache.iterdir()) == ["enet_b0_7.pt"]  # no temp file left
+    np.testing.assert_allclose(clf.predict_proba(images()),
+                               reference(files["m7"], 7).predict_proba(images()), atol=1e-6)
+    load_hsemotion("enet_b0_7", cache_dir=cache, blob_table=files["table"], input_size=SIZE)
+    assert server.requests == ["enet_b0_7.pt"]  # cached: not fetched again
+
+
+def test_download_goes_to_hsemotion_cache(files: dict[str, Any], server: _Server,
+                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                          ) -> None:
+    monkeypatch.setenv("HSEMOTION_CACHE", str(tmp_path / "env_cache"))
+    clf = load_hsemotion("enet_b0_7", blob_table=files["table"], input_size=SIZE)
+    assert clf.info["path"] == str(tmp_path / "env_cache" / "enet_b0_7.pt")
+
+
+def test_downloaded_bytes_that_are_not_the_pinned_file_are_dropped(
+        files: dict[str, Any], server: _Server, tmp_path: Path) -> None:
+    server.files["enet_b0_7.pt"] = files["f8"].read_bytes()  # another model's file
+    cache = tmp_path / "cache"
+    with pytest.raises(UnverifiedModelError, match="enet_b0_8_best.pt"):
+        load_hsemotion("enet_b0_7", cache_dir=cache, blob_table=files["table"])
+    assert list(cache.iterdir()) == []
+
+
+def test_offline_or_refused_download_says_where_to_put_the_file(
+        files: dict[str, Any], server: _Server, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import emo_lib.models.hsemotion as hs
+
+    monkeypatch.setenv("EMO_OFFLINE", "1")
+    with pytest.raises(HSEmotionNotFound, match="downloads are off"):
+        load_hsemotion("enet_b0_7", cache_dir=tmp_path, blob_table=files["table"])
+    assert server.requests == []
+    monkeypatch.delenv("EMO_OFFLINE")
+    server.close()  # the address no longer answers: as good as offline
+    monkeypatch.setattr(hs, "DOWNLOAD_TIMEOUT", 5.0)
+    with pytest.raises(HSEmotionNotFound) as err:
+        load_hsemotion("enet_b0_7", cache_dir=tmp_path / "c", blob_table=files["table"])
+    msg = str(err.value)
+    assert "failed (URLError" in msg and f"put it at {tmp_path / 'c' / 'enet_b0_7.pt'}" in msg
+    assert not (tmp_path / "c" / "enet_b0_7.pt").exists()
+
+
+def test_download_from_a_file_url(files: dict[str, Any], tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import emo_lib.models.hsemotion as hs
+
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "enet_b0_7.pt").write_bytes(files["f7"].read_bytes())
+    monkeypatch.setattr(hs, "DOWNLOAD_URL", mirror.as_uri() + "/{file}")
+    clf = load_hsemotion("enet_b0_7", cache_dir=tmp_path / "cache", blob_table=files["table"],
+                         input_size=SIZE, download=True)
+    assert clf.info["verified"] is True
 
 
 def test_weights_that_fit_no_architecture(files: dict[str, Any]) -> None:
@@ -294,7 +415,9 @@ def test_git_blob_id_and_shipped_table(tmp_path: Path) -> None:
     table = read_blob_table()
     assert table["models/affectnet_emotions/enet_b0_7.pt"] == \
         "47b748b42622ae1489a389588e9526d44ab01009"
-    assert all(f"models/affectnet_emotions/{n}.pt" in table for n in HSEMOTION_MODELS)
+    assert all(upstream_path(n) in table for n in HSEMOTION_MODELS)
+    assert table["models/affectnet_emotions/mobilenet_7.h5"] == \
+        "3a3d5bb84506960a3ace7586b42b010623bae099"
 
 
 def test_real_b0_layout_without_architecture_in_file(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from PIL import Image
 
 from emo_lib.data import images as im_mod
 from emo_lib.data.images import (
-    ImageReadError, check_image, check_images, inspect_image, load_images, read_image,
+    ImageReadError, check_images, inspect_image, load_images, read_image,
 )
 
 try:  # tests/ may or may not be a package
@@ -26,7 +26,7 @@ def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_good_file_reads_and_resizes(tmp_path: Path) -> None:
     p = fakes.write_image(tmp_path / "ok.png", side=24)
-    assert check_image(p) is None
+    assert inspect_image(p).reason is None
     a = read_image(p)
     assert a.dtype == np.uint8 and a.shape == (24, 24, 3)
     np.testing.assert_array_equal(a, fakes.noise("ok.png"))
@@ -35,26 +35,26 @@ def test_good_file_reads_and_resizes(tmp_path: Path) -> None:
 
 def test_truncated_jpeg(tmp_path: Path) -> None:
     p = fakes.truncated_jpeg(tmp_path / "cut.jpg")
-    assert "truncated" in check_image(p)
+    assert "truncated" in inspect_image(p).reason
     with pytest.raises(ImageReadError, match="cut.jpg.*truncated"):
         read_image(p)
 
 
 def test_corrupt_jpeg(tmp_path: Path) -> None:
     p = fakes.corrupt_jpeg(tmp_path / "bad.jpg")
-    reason = check_image(p)
+    reason = inspect_image(p).reason
     assert reason is not None and ("not an image" in reason or "corrupt" in reason)
 
 
 def test_zero_byte_file(tmp_path: Path) -> None:
     p = tmp_path / "empty.jpg"
     p.write_bytes(b"")
-    assert check_image(p) == "empty file (0 bytes)"
+    assert inspect_image(p).reason == "empty file (0 bytes)"
 
 
 def test_non_image_with_image_extension(tmp_path: Path) -> None:
     p = fakes.html_as_jpeg(tmp_path / "page.jpg")
-    assert check_image(p).startswith("not an image")
+    assert inspect_image(p).reason.startswith("not an image")
     with pytest.raises(ImageReadError, match="page.jpg"):
         read_image(p)
 
@@ -119,7 +119,7 @@ def test_exif_rotated_photo_is_turned_upright(tmp_path: Path) -> None:
     exif = im.getexif()
     exif[0x0112] = 6                           # "rotate 90 clockwise to display"
     im.save(p, exif=exif, quality=95)
-    assert check_image(p) is None              # rotated, never excluded
+    assert inspect_image(p).reason is None              # rotated, never excluded
     a = read_image(p)
     assert a.shape == (32, 16, 3)
     assert a[:12].mean() < 30 and a[-12:].mean() > 225   # left half went to the top
@@ -127,17 +127,17 @@ def test_exif_rotated_photo_is_turned_upright(tmp_path: Path) -> None:
 
 def test_decompression_bomb_header(tmp_path: Path) -> None:
     p = fakes.huge_png_header(tmp_path / "bomb.png")   # claims 100000 x 100000 pixels
-    reason = check_image(p)
+    reason = inspect_image(p).reason
     assert reason.startswith("image too large") and "max_pixels" in reason
 
 
 def test_pixel_limit_parameter(tmp_path: Path) -> None:
     p = fakes.huge_png_header(tmp_path / "big.png", 5000, 4000)
     assert "5000 x 4000 = 20,000,000 pixels exceeds max_pixels=1,000,000" in \
-        check_image(p, max_pixels=1_000_000)
+        inspect_image(p, max_pixels=1_000_000).reason
     small = fakes.write_image(tmp_path / "small.png", side=24)
-    assert check_image(small, max_pixels=24 * 24) is None
-    assert "exceeds max_pixels=100" in check_image(small, max_pixels=100)
+    assert inspect_image(small, max_pixels=24 * 24).reason is None
+    assert "exceeds max_pixels=100" in inspect_image(small, max_pixels=100).reason
 
 
 def test_unreadable_file(tmp_path: Path) -> None:
@@ -151,7 +151,7 @@ def test_unreadable_file(tmp_path: Path) -> None:
                         "chmod 000 does not stop reading")
         except PermissionError:
             pass
-        assert check_image(p) == "cannot read file: permission denied"
+        assert inspect_image(p).reason == "cannot read file: permission denied"
     finally:
         os.chmod(p, 0o644)
 
@@ -168,7 +168,7 @@ def test_permission_denied_reason_without_chmod(tmp_path: Path,
         return real(self)
 
     monkeypatch.setattr(Path, "read_bytes", deny)
-    assert check_image(p) == "cannot read file: permission denied"
+    assert inspect_image(p).reason == "cannot read file: permission denied"
     with pytest.raises(ImageReadError, match="locked.jpg: cannot read file"):
         read_image(p)
 

@@ -71,16 +71,6 @@ def test_accuracy_table_no_groups_and_bad_input(caplog):
         accuracy_table(y_true, y_pred, None, ci="exact")
 
 
-def test_bootstrap_interval_is_seeded():
-    y_true, y_pred, group = _toy()
-    a = accuracy_table(y_true, y_pred, {"g": group}, ci="bootstrap", seed=3)
-    b = accuracy_table(y_true, y_pred, {"g": group}, ci="bootstrap", seed=3)
-    pd.testing.assert_frame_equal(a, b)
-    ok = a["n"] > 0
-    assert (a.loc[ok, "ci_low"] <= a.loc[ok, "accuracy"]).all()
-    assert (a.loc[ok, "accuracy"] <= a.loc[ok, "ci_high"]).all()
-
-
 def test_compare_groups_fisher_and_shared_classes():
     rng = np.random.default_rng(0)
     rows = []
@@ -108,11 +98,41 @@ def test_compare_groups_keeps_other_group_columns():
     y_pred = ["sad", "x", "sad", "sad", "sad", "sad", "x", "x"]
     groups = {"dataset": ["c"] * 4 + ["n"] * 4, "gender": ["male", "female"] * 4}
     t = accuracy_table(y_true, y_pred, groups)
-    c = compare_groups(t, "gender", "male", "female")
+    c = compare_groups(t, "gender", "male", "female", control_features=["dataset"])
     assert c[["dataset", "class"]].values.tolist() == [
         ["c", "sad"], ["c", OVERALL_SHARED], ["n", "sad"], ["n", OVERALL_SHARED]]
     with pytest.raises(ValueError, match="not found"):
-        compare_groups(t, "gender", "male", "other")
+        compare_groups(t, "gender", "male", "other", control_features=["dataset"])
+    # an unnamed group column is an error, never pooled or cross-joined silently
+    with pytest.raises(ValueError, match=r"control_features=\['dataset'\]"):
+        compare_groups(t, "gender", "male", "female")
+
+
+def test_compare_groups_survives_merge_and_csv_round_trip(tmp_path):
+    """Group columns are explicit arguments, so a table that went through a merge, a copy or a
+    CSV file compares exactly as the original (no hidden state on the frame)."""
+    rng = np.random.default_rng(1)
+    n = 240
+    groups = {"dataset": np.repeat(["c", "n", "m"], n // 3),
+              "gender": np.tile(["male", "female"], n // 2)}
+    y_true = rng.choice(["sad", "happy"], n)
+    y_pred = np.where(rng.random(n) < 0.7, y_true, "x")
+    t = accuracy_table(y_true, y_pred, groups)
+    expected = compare_groups(t, "gender", "male", "female", control_features=["dataset"])
+    assert len(expected) == 9   # 3 data sets x (2 classes + pooled row)
+    t.to_csv(tmp_path / "t.csv", index=False)
+    round_trip = pd.read_csv(tmp_path / "t.csv")
+    merged = t.merge(pd.DataFrame({"dataset": ["c", "n", "m"], "site": [1, 2, 3]}),
+                     on="dataset").drop(columns="site")
+    for other in (round_trip, merged, t.copy()):
+        got = compare_groups(other, "gender", "male", "female", control_features=["dataset"])
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+        with pytest.raises(ValueError, match="control_features"):
+            compare_groups(other, "gender", "male", "female")
+    # a control column left in the table with several groups per value is caught as well
+    doubled = pd.concat([t, t.assign(dataset="c")], ignore_index=True)
+    with pytest.raises(ValueError, match="several rows"):
+        compare_groups(doubled, "gender", "male", "female", control_features=["dataset"])
 
 
 def test_align_predictions_superset_restrict_and_missing():

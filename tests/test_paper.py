@@ -22,7 +22,7 @@ def test_book_copy_matches_shared_file():
 def test_dotted_lookup_and_error():
     assert paper.paper_value("jeong2021.focal_loss.gamma") == 2.0
     assert paper.paper_value("noh2023.table1_cafe_counts.total.total") == 668
-    with pytest.raises(KeyError, match="no 'nope' under noh2023.table1_cafe_counts"):
+    with pytest.raises(ValueError, match="no .nope. under noh2023.table1_cafe_counts"):
         paper.paper_value("noh2023.table1_cafe_counts.nope")
 
 
@@ -59,3 +59,12 @@ def test_missing_file_is_a_clear_error(tmp_path):
     bad.write_text("noh2023: {}\n")
     with pytest.raises(ValueError, match="jeong2021"):
         paper.load_paper_values(bad)
+
+
+def test_headlines_come_from_paper_values():
+    h = paper.headlines()
+    assert h["noh_cafe_overall"] == paper.paper_value("noh2023.fig3_accuracy_pretrained.cafe.overall")
+    t4 = paper.paper_value("jeong2021.table4_efficientnet_b0_focal")
+    assert h["jeong_proposed_gain"] == pytest.approx((t4["proposed"][1] - t4["baseline"][1])
+                                                     / t4["baseline"][1])
+    assert h["jeong_accuracy_change"] == pytest.approx(-0.005)   # not "unchanged accuracy"

@@ -12,7 +12,7 @@ from PIL import Image
 from emo_lib import runner
 from emo_lib.data import EMOTIONS_7
 from emo_lib.data.synthetic import render_face, sample_face
-from fakes import cafe_tree, class_folder_tree, nimh_tree
+from fakes import cafe_label, cafe_tree, class_folder_tree, nimh_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 NIMH_LETTERS = {"A": "angry", "F": "fear", "H": "happy", "N": "neutral", "S": "sad"}
@@ -47,8 +47,7 @@ def test_paper_profile_names_missing_variables(monkeypatch, capsys, tmp_path):
 def test_paper_profile_data_pages_on_fake_trees(tmp_path, monkeypatch, capsys):
     cafe = cafe_tree(tmp_path / "cafe", n_children=2)
     for i, p in enumerate(cafe):
-        token = p.name.split("_")[1].replace("open", "").replace("closed", "")
-        _facify(p, token if token in EMOTIONS_7 else "neutral", i)
+        _facify(p, cafe_label(p), i)
     nimh = nimh_tree(tmp_path / "nimh", subjects=("M10", "F12"))
     for i, p in enumerate(nimh):
         _facify(p, NIMH_LETTERS[re.match(r"[MF]\d+(\w)", p.stem).group(1)], 100 + i)
@@ -77,20 +76,26 @@ def test_paper_profile_data_pages_on_fake_trees(tmp_path, monkeypatch, capsys):
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::FutureWarning")
 def test_paper_profile_noh2023_pages_with_test_made_hsemotion_weights(tmp_path, monkeypatch, capsys):
-    """Paper 1's five pages with the paper profile (hsemotion:enet_b0_7, real-data adapters, the
-    face detector) on fake trees and an HSEmotion-style legacy file the test writes. Its blob id
-    is not the pinned one, so the run must say so: it is loaded only with trust_unverified."""
+    """Paper 1's five pages with the paper profile (hsemotion:mobilenet_7, the paper's Keras
+    model, real-data adapters, the face detector) on fake trees and a MobileNet-v1 Keras file of
+    the same shape the test writes with Keras 3. Its blob id is not the pinned one, so the run
+    must say so: it is loaded only with trust_unverified."""
+    import os
+
     import torch
-    from test_hsemotion import save_legacy, tiny_model
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+    from test_keras_h5 import mobilenet_emotion_model, randomize
 
     cafe = cafe_tree(tmp_path / "cafe", n_children=4)
     for i, p in enumerate(cafe):
-        token = p.name.split("_")[1].replace("open", "").replace("closed", "")
-        _facify(p, token if token in EMOTIONS_7 else "neutral", i)
+        _facify(p, cafe_label(p), i)
     nimh = nimh_tree(tmp_path / "nimh", subjects=("M10", "F12"))
     for i, p in enumerate(nimh):
         _facify(p, NIMH_LETTERS[re.match(r"[MF]\d+(\w)", p.stem).group(1)], 100 + i)
-    weights = save_legacy(tiny_model(7, seed=3), tmp_path / "enet_b0_7.pt")
+    keras.utils.set_random_seed(3)
+    weights = tmp_path / "mobilenet_7.h5"
+    randomize(mobilenet_emotion_model(224), 3).save(weights)
     monkeypatch.setenv("CAFE_ROOT", str(tmp_path / "cafe"))
     monkeypatch.setenv("NIMH_CHEFS_ROOT", str(tmp_path / "nimh"))
     monkeypatch.setenv("SE30K8_ROOT", str(tmp_path))   # not used by these pages
@@ -117,5 +122,5 @@ def test_paper_profile_noh2023_pages_with_test_made_hsemotion_weights(tmp_path, 
     for page in pages:
         record = json.loads((book / "results" / page / "results.json").read_text())
         assert not record["synthetic"], page
-        assert record["params"]["model"] == "hsemotion:enet_b0_7"
+        assert record["params"]["model"] == "hsemotion:mobilenet_7"
         assert record["device"].startswith("cpu")   # cuda asked for, not available: recorded

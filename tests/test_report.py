@@ -1,10 +1,25 @@
-"""The provenance banner and the results record."""
+"""What a page shows through ``Run``: the banner, tables and figures formatted for reading, the
+parameters table, the provenance line and download links; and the results record."""
+import hashlib
 import json
+import math
+import re
+import subprocess
+from pathlib import Path
 
+import matplotlib
+import numpy as np
 import pandas as pd
+import pytest
 
-from emo_lib.data import make_manifest
-from emo_lib.report import Run, provenance_text
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from emo_lib import pagestyle  # noqa: E402
+from emo_lib.data import make_manifest  # noqa: E402
+from emo_lib.report import (Run, downloads_line, parameters_table, provenance_line,  # noqa: E402
+                            provenance_text)
+from emo_lib.storage import REPO_ROOT  # noqa: E402
 
 
 def _manifest(synthetic: bool):
@@ -14,19 +29,61 @@ def _manifest(synthetic: bool):
                          synthetic=synthetic, root="/data/cafe")
 
 
+@pytest.fixture(autouse=True)
+def _keep_rcparams():
+    """Run applies the project's figure style globally; each test starts from the default."""
+    with matplotlib.rc_context():
+        yield
+    plt.close("all")
+
+
+@pytest.fixture
+def shown(monkeypatch):
+    """Everything Run displays, in order: (kind, payload)."""
+    import IPython.display
+
+    items: list = []
+
+    def display(obj, raw=False, **_):
+        if raw:
+            items.append(("bundle", obj))
+        elif isinstance(obj, IPython.display.Markdown):
+            items.append(("markdown", obj.data))
+        elif isinstance(obj, IPython.display.Image):
+            items.append(("image", obj))
+        else:
+            items.append(("other", obj))
+
+    monkeypatch.setattr(IPython.display, "display", display)
+    return items
+
+
+@pytest.fixture
+def results(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMO_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("EMO_BOOK_ROOT", str(tmp_path))
+    return tmp_path / "results"
+
+
+def _html(items, kind="bundle"):
+    return [obj["text/html"] for k, obj in items if k == kind]
+
+
+# --------------------------------------------------------------------------- banner, record
+
 def test_synthetic_banner_says_so_and_never_claims_the_paper():
     text = provenance_text([_manifest(True)], "cpu")
     assert "synthetic data, not the papers' data" in text and ":class: warning" in text
     assert "never as a reproduction" in text
 
 
-def test_real_banner_names_the_root():
+def test_real_banner_names_the_data_but_not_the_local_folder():
     text = provenance_text([_manifest(False)], "cuda")
-    assert "Built from the real data" in text and "/data/cafe" in text and "cuda" in text
+    assert "Built from the real data" in text and "**cafe**" in text and "cuda" in text
+    assert "/data/cafe" not in text
 
 
-def test_run_records_results(tmp_path, monkeypatch):
-    monkeypatch.setenv("EMO_RESULTS", str(tmp_path))
+def test_run_records_results(results, shown):
     run = Run("nb", params={"seed": 1, "device": "cpu"})
     run.banner(_manifest(True))
     run.glue("answer", 42)
@@ -34,19 +91,277 @@ def test_run_records_results(tmp_path, monkeypatch):
     record = json.loads(run.finish().read_text())
     assert record["synthetic"] and record["values"] == {"answer": 42}
     assert record["params"]["seed"] == 1 and record["device"].startswith("cpu")
-    assert (tmp_path / "nb" / "t.csv").exists()
+    assert record["datasets"][0]["root"] == "/data/cafe"  # the record keeps the folder
+    assert record["files"] == ["t.csv", "results.json"]
+    assert (results / "nb" / "t.csv").exists()
 
 
-def test_run_records_every_declared_parameter(tmp_path, monkeypatch):
+def _write_notebook(root: Path, source: str) -> None:
     import nbformat
-    (tmp_path / "notebooks").mkdir()
+    (root / "notebooks").mkdir(exist_ok=True)
     nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell("seed = 3\nsize = 32  # pixels")
+    cell = nbformat.v4.new_code_cell(source)
     cell.metadata["tags"] = ["parameters"]
     nb.cells = [cell]
     nb.metadata["kernelspec"] = {"name": "emo-lib", "display_name": "emo-lib", "language": "python"}
-    nbformat.write(nb, tmp_path / "notebooks" / "nb.ipynb")
-    monkeypatch.setenv("EMO_BOOK_ROOT", str(tmp_path))
-    monkeypatch.setenv("EMO_RESULTS", str(tmp_path / "results"))
+    nbformat.write(nb, root / "notebooks" / "nb.ipynb")
+
+
+def test_run_records_every_declared_parameter(tmp_path, results, shown):
+    _write_notebook(tmp_path, "seed = 3\nsize = 32  # pixels")
     run = Run.from_parameters("nb", {"seed": 7, "size": 32, "other": 1})
     assert run.params == {"seed": 7, "size": 32}
+    record = json.loads(run.finish().read_text())
+    assert record["defaults"] == {"seed": "3", "size": "32"}
+
+
+# --------------------------------------------------------------------------- parameters table
+
+def test_parameters_table_marks_what_differs_from_the_default():
+    table = parameters_table(
+        {"dataset": "synthetic:cafe_like", "root": "", "scale": 0.05, "models": ["b0"],
+         "patience": None, "seed": 0},
+        {"dataset": '"synthetic:cafe_like"', "root": '""', "scale": "0.02",
+         "models": '["b0", "b1"]', "patience": "None", "seed": "0"})
+    assert table.to_dict("list") == {
+        "parameter": ["dataset", "root", "scale", "models", "patience", "seed"],
+        "value": ["synthetic:cafe_like", '""', "0.05", "['b0']", "None", "0"],
+        "default": ["synthetic:cafe_like", '""', "0.02", "['b0', 'b1']", "None", "0"],
+        "changed": ["", "", "yes", "yes", "", ""]}
+
+
+def test_parameters_table_shows_no_local_folder():
+    table = parameters_table({"cafe_root": "/home/me/data/CAFE"}, {"cafe_root": '""'})
+    assert table.loc[0, "value"] == "…/CAFE" and table.loc[0, "changed"] == "yes"
+
+
+def test_from_parameters_shows_the_parameters_of_this_run(tmp_path, results, shown):
+    _write_notebook(tmp_path, "seed = 3\nsize = 32  # pixels\nname = 'a'")
+    Run.from_parameters("nb", {"seed": 7, "size": 32, "name": "a"})
+    [html] = _html(shown)
+    assert "<details" in html and "Parameters of this run" in html
+    assert "1 changed from the notebook's defaults (seed)" in html
+    rows = re.findall(r"<tr>(.*?)</tr>", html, re.S)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", r, re.S) for r in rows[1:]]
+    assert [[c.strip() for c in row] for row in cells] == [
+        ["seed", "7", "3", "yes"], ["size", "32", "32", ""], ["name", "a", "a", ""]]
+    Run.from_parameters("nb", {"seed": 3, "size": 32, "name": "a"}, display=False)
+    assert len(shown) == 1
+
+
+# --------------------------------------------------------------------------- tables
+
+def test_table_shows_no_integer_index_and_no_empty_header_rows(results, shown):
+    run = Run("nb", params={"device": "cpu"})
+    run.table(pd.DataFrame({"class": ["angry", "fear"], "n": [112, 84]}), "plain")
+    indexed = pd.DataFrame({"dataset": ["CAFE", "CAFE"], "class": ["angry", "fear"],
+                            "accuracy": [0.4554, 0.2381]}).set_index(["dataset", "class"])
+    indexed.columns.name = "metric"
+    run.table(indexed, "indexed")
+    plain, multi = _html(shown)
+    for html in (plain, multi):
+        head = re.search(r"<thead>(.*?)</thead>", html, re.S).group(1)
+        assert head.count("<tr>") == 1, "an extra header row (index or column-axis name)"
+        assert "<th" not in re.search(r"<tbody>(.*?)</tbody>", html, re.S).group(1), \
+            "an index column"
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", plain) == ["class", "n"]
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", multi) == ["dataset", "class", "accuracy"]
+    assert re.findall(r"<td[^>]*>([^<]*)</td>", plain) == ["angry", "112", "fear", "84"]
+
+
+def test_table_keeps_long_text_whole_and_escaped(results, shown):
+    claim = "EfficientNet-B0 beats VGG-16 and ResNet-50 " * 6 + "(p < 0.05 & more)"
+    Run("nb", params={"device": "cpu"}).table(pd.DataFrame({"claim": [claim]}), "claims")
+    [html] = _html(shown)
+    assert claim.replace("&", "&amp;").replace("<", "&lt;") in html and "..." not in html
+
+
+def test_table_rounds_on_the_page_and_keeps_full_precision_in_the_csv(results, shown):
+    frame = pd.DataFrame({"accuracy": [0.45544, 0.5], "p_value": [0.00001, 0.38321],
+                          "n": [112, 84]}, index=pd.Index(["angry", "fear"], name="class"))
+    Run("nb", params={"device": "cpu"}).table(frame, "t")
+    [html] = _html(shown)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", html)
+    assert cells == ["angry", "0.455", "&lt; 0.001", "112", "fear", "0.500", "0.383", "84"]
+    back = pd.read_csv(results / "nb" / "t.csv", index_col=0)
+    assert back.loc["angry", "accuracy"] == 0.45544 and back.loc["angry", "p_value"] == 1e-5
+
+
+def test_table_is_not_shown_twice(results, shown):
+    from IPython.core.formatters import DisplayFormatter
+
+    frame = Run("nb", params={"device": "cpu"}).table(pd.DataFrame({"a": [1, 2]}), "t")
+    assert len(shown) == 1
+    assert DisplayFormatter().format(frame) == ({}, {}), "a cell ending in run.table shows it again"
+    assert isinstance(frame, pd.DataFrame) and frame["a"].sum() == 3
+    derived = frame.assign(b=1)
+    assert type(derived) is pd.DataFrame and DisplayFormatter().format(derived)[0]
+
+
+@pytest.mark.parametrize("name,is_p", [
+    ("p", True), ("p_value", True), ("P-value", True), ("McNemar p-value", True),
+    ("fisher_p", True), ("exact p value", True), (("test", "p"), True), ("p (two-sided)", False),
+    ("pred", False), ("paper", False), ("top_k", False), ("group", False), ("ap", False)])
+def test_p_value_columns_are_recognised_by_name(name, is_p):
+    assert pagestyle.is_p_value_column(name) is is_p
+
+
+@pytest.mark.parametrize("p,text", [(0.0, "< 0.001"), (0.000999, "< 0.001"), (0.001, "0.001"),
+                                    (0.012345, "0.0123"), (0.38321, "0.383"), (1.0, "1"),
+                                    (float("nan"), "–")])
+def test_p_values_read_as_the_papers_print_them(p, text):
+    assert pagestyle.format_p_value(p) == text
+
+
+@pytest.mark.parametrize("x,integral,text", [
+    (0.45544, False, "0.455"), (1.0, False, "1.000"), (224.0, True, "224"),
+    (0.0001, False, "0.0001"), (-0.0001, False, "-0.0001"), (-0.0004, False, "-0.0004"),
+    (-1e-9, False, "-1e-09"), (np.float32(0.25), False, "0.250"), (np.int64(7), False, "7"),
+    (float("nan"), False, "–"), (None, False, "–"), (True, False, "True"),
+    (-0.0, False, "0.000"), (float("inf"), False, "∞")])
+def test_numbers_to_three_decimals_never_rounding_a_value_to_zero(x, integral, text):
+    assert pagestyle.format_number(x, 3, integral) == text
+
+
+def test_whole_numbers_show_as_integers_by_column_or_row():
+    settings = pd.DataFrame({"paper": [224.0, 10.0, 0.0001], "this run": [32.0, np.nan, 0.001],
+                             "difference": [-192.0, np.nan, 0.0009]},
+                            index=["image size", "patience", "learning rate"])
+    cells = pagestyle.formatted_cells(pagestyle.display_frame(settings), precision=4)
+    assert cells.values.tolist() == [["image size", "224", "32", "-192"],
+                                     ["patience", "10", "–", "–"],
+                                     ["learning rate", "0.0001", "0.0010", "0.0009"]]
+    accuracies = pd.DataFrame({"paper": [1.0, 0.553], "this run": [1.0, 0.455]})
+    assert pagestyle.formatted_cells(accuracies).values.tolist() == [
+        ["1.000", "1.000"], ["0.553", "0.455"]]
+    counts = pd.DataFrame({"n": [3.0, np.nan, 5.0]})
+    assert pagestyle.formatted_cells(counts)["n"].tolist() == ["3", "–", "5"]
+
+
+# --------------------------------------------------------------------------- figures
+
+def _rendered_points(fig, png: Path, shown_width: int):
+    """Each text's size in points as the page shows it: the PNG (saved at FIGURE_DPI) is
+    drawn ``shown_width`` CSS pixels wide, and 1 pt = 96/72 CSS pixels."""
+    from PIL import Image
+
+    with Image.open(png) as im:
+        css_px_per_image_px = shown_width / im.width
+    return [t.get_fontsize() * pagestyle.FIGURE_DPI / 72 * css_px_per_image_px * 72 / 96
+            for t in pagestyle._texts(fig)]
+
+
+@pytest.mark.parametrize("size,legend_pt", [((15.1, 4.0), 6), ((6.0, 3.0), 10), ((10.8, 3.6), 7)])
+def test_figure_text_is_at_least_9_points_at_page_width(results, shown, size, legend_pt):
+    run = Run("nb", params={"device": "cpu"})
+    fig, axes = plt.subplots(1, 2, figsize=size)
+    for ax in axes:
+        ax.bar(range(8), np.arange(8), label="counts")
+        ax.set(xlabel="class (most to least frequent)", ylabel="training items", title="t")
+        ax.legend(fontsize=legend_pt)
+        ax.tick_params(labelsize=6)
+    path = run.figure(fig, "f")
+    [(kind, image)] = shown
+    width = image.metadata["width"] if image.metadata else image.width
+    assert width <= pagestyle.CONTENT_COLUMN_PX
+    assert image.data == path.read_bytes(), "the page shows the saved file itself"
+    sizes = _rendered_points(fig, path, width)
+    assert sizes and min(sizes) >= 9 - 1e-6, min(sizes)
+
+
+def test_a_narrowed_figure_is_laid_out_again(results, shown):
+    """A figure laid out by tight_layout at 11 inches, narrowed to the column: its panels'
+    labels must not run into each other."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11, 4))
+    axes = fig.subplots(1, 2)
+    for ax in axes:
+        ax.bar(range(8), np.arange(8))
+        ax.set(ylabel="number of correct answers", xlabel="class")
+    fig.tight_layout()
+    Run("nb", params={"device": "cpu"}).figure(fig, "f")
+    left, right = (ax.get_tightbbox() for ax in axes)
+    assert left.x1 <= right.x0, "the right panel's label overlaps the left panel"
+
+
+def test_small_figures_are_not_enlarged(results, shown):
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1])
+    path = Run("nb", params={"device": "cpu"}).figure(fig, "small")
+    from PIL import Image
+    with Image.open(path) as im:
+        assert math.isclose(im.width / pagestyle.FIGURE_DPI, 4, rel_tol=0.15)
+    assert tuple(fig.get_size_inches()) == (4, 3)
+
+
+def test_run_applies_the_project_style(results):
+    matplotlib.rcParams["font.size"] = 5
+    Run("nb", params={"device": "cpu"})
+    assert matplotlib.rcParams["font.size"] == pagestyle.FIGURE_STYLE["font.size"]
+    assert matplotlib.rcParams["savefig.dpi"] == pagestyle.FIGURE_DPI
+
+
+def test_figure_and_finish_return_paths_that_do_not_display(results, shown, capsys):
+    from IPython.core.formatters import DisplayFormatter
+
+    run = Run("nb", params={"device": "cpu"})
+    fig, ax = plt.subplots()
+    figure_path = run.figure(fig, "f")
+    record_path = run.finish()
+    assert capsys.readouterr().out == "", "finish prints nothing (no absolute path)"
+    for path in (figure_path, record_path):
+        assert path.exists() and isinstance(path, Path)
+        assert DisplayFormatter().format(path) == ({}, {})
+    [text] = [obj for kind, obj in shown if kind == "markdown"]
+    assert str(results) not in text and "PosixPath" not in text and "/tmp" not in text
+
+
+# --------------------------------------------------------------------------- provenance
+
+def test_finish_ends_the_page_with_provenance_and_downloads(results, shown, monkeypatch):
+    monkeypatch.setenv("EMO_PROFILE", "smoke")
+    run = Run("nb", params={"device": "cpu", "seed": 5})
+    run.table(pd.DataFrame({"a": [1]}), "t", display=False)
+    fig, ax = plt.subplots()
+    run.figure(fig, "f", display=False)
+    record = json.loads(run.finish().read_text())
+    prov = record["provenance"]
+    lock = hashlib.sha256((REPO_ROOT / "requirements-lock.txt").read_bytes()).hexdigest()[:12]
+    assert prov["lock_sha256"] == lock
+    assert prov["profile"] == "smoke" and prov["seed"] == 5
+    assert prov["device"].startswith("cpu") and prov["seconds"] >= 0
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", prov["date"])
+    git = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "--short=12", "HEAD"],
+                         capture_output=True, text=True)
+    if git.returncode == 0:
+        assert prov["commit"] == git.stdout.strip() and prov["dirty"] in (True, False)
+    [(kind, text)] = shown
+    assert kind == "markdown"
+    assert f"lock file `{lock}`" in text and "profile `smoke`" in text and "seed 5" in text
+    assert prov["date"] in text and "device cpu" in text
+    assert ("{download}`t.csv </results/nb/t.csv>` · {download}`f.png </results/nb/f.png>` · "
+            "{download}`results.json </results/nb/results.json>`") in text
+
+
+def test_profile_is_none_when_the_runner_sets_none(results, shown, monkeypatch):
+    monkeypatch.delenv("EMO_PROFILE", raising=False)
+    record = json.loads(Run("nb", params={"device": "cpu"}).finish().read_text())
+    assert record["provenance"]["profile"] == "none" and record["provenance"]["seed"] is None
+
+
+def test_provenance_line_says_when_the_tree_was_dirty():
+    prov = {"commit": "abc123", "dirty": True, "lock_sha256": "0123456789ab", "profile": "paper",
+            "device": "cuda (H100)", "seed": 0, "date": "2026-01-05 10:32 UTC", "seconds": 84.4}
+    assert provenance_line(prov) == (
+        "**Provenance:** commit `abc123` with uncommitted changes · lock file `0123456789ab` · "
+        "profile `paper` · device cuda (H100) · seed 0 · 2026-01-05 10:32 UTC · 84 s")
+    assert "commit unknown" in provenance_line(prov | {"dirty": None})
+
+
+def test_downloads_link_relative_to_the_book_root(tmp_path):
+    inside = tmp_path / "results" / "nb" / "a.csv"
+    elsewhere = tmp_path.parent / "x.png"
+    assert downloads_line([inside, elsewhere], tmp_path) == (
+        "**Result files:** {download}`a.csv </results/nb/a.csv>` · `x.png`")
+    assert downloads_line([], tmp_path) == ""

@@ -120,7 +120,7 @@ def test_new_generator_retrains_and_retrain_is_deterministic(env: dict[str, Any]
         b = standin.load_standin(**TINY)
         assert b.info["cache"] == "trained"
         assert b.info["cache_path"] != env["first"].info["cache_path"]
-        assert len(standin.cached_entries()) == 2
+        assert len(list(standin.standin_cache().root.glob("standin-*.json"))) == 2
         c = standin.load_standin(**TINY, retrain=True)  # same seed, same weights
         assert c.info["cache"] == "trained" and c.info["cache_path"] == b.info["cache_path"]
         _same_weights(b.module, c.module)
@@ -152,3 +152,23 @@ def test_real_preset_when_available(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     model = standin.load_standin(**TINY)
     assert model.info["recipe"]["dataset"] == "synthetic:adult_pretrain"
     assert model.predict_proba(_images()).shape == (4, 7)
+
+
+def test_training_images_are_the_face_crops_the_pages_evaluate(tmp_path: Path) -> None:
+    # a synthetic-style manifest (generator landmarks): the stand-in trains on the crops that
+    # prepare_faces makes, not on the whole photograph resized
+    from emo_lib.data.manifest import LANDMARK_COLUMNS
+    from emo_lib.faces import prepare_faces
+
+    manifest = fake_adults(tmp_path, 7, 48, seed=3)
+    lm = [12, 18, 36, 18, 24, 26, 15, 34, 33, 34]    # eyes, nose, mouth corners in a 48 px photo
+    frame = manifest.frame.assign(**dict(zip(LANDMARK_COLUMNS, lm)))
+    synthetic = make_manifest(frame, name="synthetic:adult_pretrain", synthetic=True, root=tmp_path,
+                              meta={"generator_version": "fake-1", "landmarks": "generator"})
+    images, kept = standin.training_images(synthetic, 32)
+    np.testing.assert_array_equal(images, prepare_faces(synthetic, 32, progress=False).images)
+    assert len(kept) == 7 and images.shape == (7, 32, 32, 3)
+    whole, _ = standin.training_images(manifest, 32)        # no generator landmarks: resized
+    assert not np.array_equal(whole, images)
+    assert standin.recipe_for(synthetic, size=32, epochs=1, n=7, seed=0)["faces"] == \
+        standin.FACE_STEP and standin.RECIPE_VERSION == 3

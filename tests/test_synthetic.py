@@ -208,18 +208,20 @@ def test_manifest_schema(cafe):
     assert set(frame["dataset"]) == {"cafe_like"}
     meta = cafe.meta
     assert meta["generator_version"] == GENERATOR_VERSION and meta["preset"] == "cafe_like"
-    assert meta["aligned"] is True and meta["options"]["size"] == SIZE
+    assert meta["landmarks"] == "generator" and meta["options"]["size"] == SIZE
+    photo = presets_mod.photo_side(SIZE)
+    assert meta["photo_size"] == photo == round(1.5 * SIZE)
     assert "expression" in meta["constants"] and "population" in meta["constants"]
     again = make_manifest(frame, name=cafe.name, classes=cafe.classes)
     assert len(again) == len(cafe)
     lm = frame[list(LANDMARK_COLUMNS)].to_numpy()
-    assert ((lm >= 0) & (lm <= SIZE - 1)).all()
+    assert ((lm >= 0) & (lm <= photo - 1)).all()
     assert (frame["left_eye_x"] < frame["right_eye_x"]).all()
     assert (frame[["left_eye_y", "right_eye_y"]].max(axis=1) < frame["nose_y"]).all()
     assert (frame["nose_y"] < frame[["mouth_left_y", "mouth_right_y"]].min(axis=1)).all()
     from PIL import Image
     with Image.open(frame["path"].iloc[0]) as im:
-        assert im.size == (SIZE, SIZE) and im.mode == "RGB"
+        assert im.size == (photo, photo) and im.mode == "RGB"
 
 
 def test_same_seed_same_bytes_other_seed_other_images(tmp_path):
@@ -320,3 +322,79 @@ def test_book_page_lists_the_code_constants():
         assert float(rows[name][0]) == child and float(rows[name][1]) == adult, name
     for label, count in se30k8_counts(1.0).items():
         assert f"{label} {count:,}" in page.replace("\n", " "), label
+
+
+# ---- framing and proportions (issue 10) ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def crops(cafe, nimh, adults):
+    from emo_lib.faces import prepare_faces
+
+    return {m.name: prepare_faces(m, SIZE, progress=False) for m in (cafe, nimh, adults)}
+
+
+def test_presets_go_through_the_face_crop(crops, cafe):
+    """Every synthetic image is cropped (nothing excluded) around the drawn landmarks: the
+    crop's eyes are level and sit where the MTCNN-like box puts them."""
+    from emo_lib import faces
+
+    fs = crops["synthetic:cafe_like"]
+    assert len(fs) == len(cafe) and fs.manifest.exclusions.empty
+    assert fs.images.shape == (len(cafe), SIZE, SIZE, 3)
+    lm = fs.landmarks
+    np.testing.assert_allclose(lm[:, 0, 1], lm[:, 1, 1], atol=1e-3)   # eyes level
+    # the crop side is 1.4 x the longer side of the box rule, measured on the crop's own
+    # landmarks (to within the whole-pixel rounding of a ~30-px crop in a 48-px photo)
+    iod = lm[:, 1, 0] - lm[:, 0, 0]
+    em = (lm[:, 3, 1] + lm[:, 4, 1]) / 2 - lm[:, 0, 1]
+    box = np.maximum(faces.MTCNN_BOX_WIDTH_PER_IOD * iod, faces.MTCNN_BOX_HEIGHT_PER_EYE_MOUTH * em)
+    np.testing.assert_allclose(1.4 * box, SIZE, rtol=0.04)
+    tall = faces.MTCNN_BOX_HEIGHT_PER_EYE_MOUTH * em > faces.MTCNN_BOX_WIDTH_PER_IOD * iod
+    assert tall.mean() > 0.9
+    # and it is centred 0.277 eye_to_mouth below the eye line
+    np.testing.assert_allclose(lm[:, 0, 1] + faces.MTCNN_BOX_CENTRE_BELOW_EYES * em, SIZE / 2,
+                               atol=0.04 * SIZE)
+    assert fs.manifest.meta["faces"]["landmarks"] == "generator"
+
+
+def test_adults_are_proportioned_like_real_photographs(crops):
+    """Issue 10: synthetic adults' crop proportions within 0.02 of 389 real adult photos."""
+    from emo_lib.data.synthetic.reference import ADULT_TOLERANCE, REAL_ADULT_CROP
+    from emo_lib.faces import landmark_proportions
+
+    adult = landmark_proportions(crops["synthetic:adult_pretrain"]).loc["all"]
+    for key in ("interocular", "mouth_width", "eye_to_mouth"):
+        assert abs(adult[key] - REAL_ADULT_CROP[key]) <= ADULT_TOLERANCE, (key, adult[key])
+    assert abs(adult["eye_to_mouth_ratio"] - REAL_ADULT_CROP["eye_to_mouth_ratio"]) < 0.05
+
+
+def test_children_follow_the_cited_growth_figures(crops):
+    """Children's eye-to-mouth and mouth width per interocular distance follow
+    reference.child_landmark_ratios (Farkas 1992, Ferrario 1998) within 5 %; adolescents sit
+    between children and adults."""
+    from emo_lib.data.synthetic.reference import child_landmark_ratios
+    from emo_lib.faces import landmark_proportions
+
+    want = child_landmark_ratios()
+    child = landmark_proportions(crops["synthetic:cafe_like"]).loc["all"]
+    adult = landmark_proportions(crops["synthetic:adult_pretrain"]).loc["all"]
+    teen = landmark_proportions(crops["synthetic:nimh_like"]).loc["all"]
+    assert child["eye_to_mouth_ratio"] == pytest.approx(want["eye_to_mouth_ratio"], rel=0.05)
+    assert child["mouth_width"] / child["interocular"] == pytest.approx(
+        want["mouth_per_interocular"], rel=0.05)
+    # not a caricature: the child's lower face is shorter, but not by a third
+    assert 0.9 < child["eye_to_mouth_ratio"] / adult["eye_to_mouth_ratio"] < 0.99
+    assert child["eye_to_mouth_ratio"] < teen["eye_to_mouth_ratio"] < adult["eye_to_mouth_ratio"]
+
+
+def test_reference_growth_ratios_follow_from_the_cited_figures():
+    """The derived child/adult ratios, recomputed by hand from the studies' percentages."""
+    from emo_lib.data.synthetic import reference as ref
+
+    assert ref.CHILD_GROWTH["interocular"] == pytest.approx((0.933 * 0.35 + 0.881) / 1.35, abs=1e-3)
+    assert ref.CHILD_GROWTH["eye_to_mouth"] == pytest.approx(
+        (2 / (1 + 0.155) + 1 / (1 + 0.20)) / 3, abs=1e-3)
+    assert ref.CHILD_GROWTH["mouth_width"] == pytest.approx(1 / 1.20, abs=1e-3)
+    ratios = ref.child_landmark_ratios()
+    assert ratios["eye_to_mouth_ratio"] == pytest.approx(1.11 * 0.855 / 0.894, rel=1e-3)

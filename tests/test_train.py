@@ -7,15 +7,14 @@ import torch
 import torch.nn as nn
 from sklearn.metrics import f1_score
 
-from emo_lib import train as train_mod
 from emo_lib.balance import balanced_items
 from emo_lib.losses import make_loss
 from emo_lib.models.base import TorchClassifier
 from emo_lib.models.zoo import build_backbone
 from emo_lib.train import (
     ArrayDataset, FitConfig, cross_validate, evaluate, fit, grouped_folds, stratified_folds,
-    summarize,
 )
+from emo_lib.train import crossval as crossval_mod
 
 CLASSES = ("dark", "bright")
 
@@ -80,7 +79,7 @@ def test_array_dataset_rejects_bad_input():
         ArrayDataset(x, y[:3])
     with pytest.raises(IndexError, match="outside"):
         ArrayDataset(x, y, [(4, None)])
-    with pytest.raises(KeyError, match="unknown transform"):
+    with pytest.raises(ValueError, match="not among the choices"):
         ArrayDataset(x, y, [(0, "sharpen")])
 
 
@@ -156,14 +155,34 @@ def test_fit_efficientnet_b0_small_and_a_lone_last_batch():
     assert result.best_epoch == 1 and np.isfinite(result.history["train_loss"]).all()
 
 
+class RecordingDataset(ArrayDataset):
+    """An ArrayDataset that remembers which items the loader asked for."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.asked: list[int] = []
+
+    def __getitem__(self, k):
+        self.asked.append(int(k))
+        return super().__getitem__(k)
+
+
 def test_sampler_replaces_shuffling():
     from emo_lib.balance import class_balanced_sampler
 
     x, y = toy_data(16)
-    model = tiny_model()
-    result = fit(model, ArrayDataset(x, y), config=FitConfig(epochs=1, batch_size=8),
-                 sampler=class_balanced_sampler(y, seed=0), progress=False)
-    assert len(result.history) == 1
+    y = np.array([0] * 14 + [1] * 2)   # class 1 is rare
+    plain = RecordingDataset(x, y)
+    fit(tiny_model(), plain, config=FitConfig(epochs=1, batch_size=8), progress=False)
+    assert sorted(plain.asked) == list(range(16))          # shuffling: every item once
+    drawn = RecordingDataset(x, y)
+    fit(tiny_model(), drawn, config=FitConfig(epochs=3, batch_size=8),
+        sampler=class_balanced_sampler(y, seed=0), progress=False)
+    # the sampler decides: drawn with replacement, the 2 rare items about half the time
+    assert len(drawn.asked) == 3 * 16
+    rare = np.isin(drawn.asked, [14, 15]).mean()
+    assert 0.3 < rare < 0.7, rare
+    assert len(set(drawn.asked)) < 16 or rare > 2 / 16
 
 
 # ----------------------------------------------------------------------------- evaluate
@@ -244,13 +263,13 @@ def test_cross_validate_rows_reproducible_and_test_fold_unseen(monkeypatch):
     x, y = toy_data(36)
     folds = stratified_folds(y, 3, seed=0)
     seen = []
-    real_fit = train_mod.fit
+    real_fit = crossval_mod.fit
 
     def spy(model, train, val=None, **kw):
         seen.append(({i for i, _ in train.items}, {i for i, _ in val.items}))
         return real_fit(model, train, val, **kw)
 
-    monkeypatch.setattr(train_mod, "fit", spy)
+    monkeypatch.setattr(crossval_mod, "fit", spy)
     kwargs = dict(make_train_items=lambda yy: balanced_items(yy, 12, ["cutout"], seed=0),
                   loss_factory=lambda counts: make_loss("weighted_cross_entropy", counts),
                   config=FitConfig(epochs=1, lr=0.01, batch_size=8), seed=1, progress=False)
@@ -266,6 +285,3 @@ def test_cross_validate_rows_reproducible_and_test_fold_unseen(monkeypatch):
     assert (df["n_train_items"] == 24).all() and (df["n_val"] == 2).all()
     again = cross_validate(lambda: tiny_model(), x, y, folds, **kwargs)
     pd.testing.assert_frame_equal(df.drop(columns="seconds"), again.drop(columns="seconds"))
-    summary = summarize(df)
-    assert list(summary.index) == ["mean", "std"] and "fold" not in summary.columns
-    assert summary.loc["mean", "accuracy"] == pytest.approx(df["accuracy"].mean())

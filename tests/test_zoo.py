@@ -76,5 +76,5 @@ def test_pretrained_from_local_file(tmp_path):
 def test_bad_arguments():
     with pytest.raises(ValueError, match="at least 2 classes"):
         build_backbone("resnet50", classes=["happy"])
-    with pytest.raises(KeyError, match="unknown backbone"):
+    with pytest.raises(ValueError, match="unknown backbone"):
         build_backbone("alexnet", classes=CLASSES)

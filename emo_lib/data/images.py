@@ -2,7 +2,7 @@
 
 Real data sets carry surprises: a truncated JPEG from an interrupted copy, a zero-byte file, an
 HTML error page saved as ``.jpg``, CMYK JPEGs, 16-bit PNGs, transparent PNGs, phone photos whose
-orientation lives in EXIF, and now and then a decompression bomb. :func:`check_image` names the
+orientation lives in EXIF, and now and then a decompression bomb. :func:`inspect_image` names the
 problem as a short reason (the adapters log it as an exclusion and carry on); :func:`read_image`
 turns everything readable into the same uint8 RGB array:
 
@@ -13,12 +13,15 @@ turns everything readable into the same uint8 RGB array:
   background a printed face sheet has; dropping the alpha channel would instead reveal whatever
   colour the transparent pixels happen to store.
 - Images with more than ``max_pixels`` pixels are refused before they are decoded.
+
+:func:`load_images` decodes a whole data set once into the uint8 image cache (a memory-mapped
+``.npy`` keyed by the files' content and the size) that training, and every worker process,
+reads from.
 """
 from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +33,8 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm.auto import tqdm
 
+from ..cache import DiskCache, npy_file_of, open_npy
+
 #: File name extensions treated as images when scanning a data set (case-insensitive).
 IMAGE_EXTENSIONS: frozenset[str] = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
@@ -39,7 +44,7 @@ DEFAULT_MAX_PIXELS: int = 64_000_000
 #: Background that transparent pixels are composited on.
 ALPHA_BACKGROUND: tuple[int, int, int] = (255, 255, 255)
 
-_CHECK_VERSION = 1  # bump when check_image's verdicts change; invalidates the check cache
+_CHECK_VERSION = 1  # bump when inspect_image's verdicts change; invalidates the check cache
 
 
 class ImageReadError(ValueError):
@@ -170,11 +175,6 @@ def inspect_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Ima
     return ImageCheck(str(path), None, sha1, width, height)
 
 
-def check_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> str | None:
-    """None if ``path`` reads as an image, else the reason it cannot be used (one line)."""
-    return inspect_image(path, max_pixels).reason
-
-
 def open_rgb(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS,
              draft: int | None = None) -> Image.Image:
     """``path`` as an upright 8-bit RGB PIL image (see the module notes); ``draft`` lets a
@@ -194,7 +194,7 @@ def read_image(path: str | Path, size: int | None = None, *,
 
     Raises:
         ImageReadError: naming the file and why it cannot be read (its ``reason`` is what
-            :func:`check_image` returns).
+            :func:`inspect_image` returns).
     """
     rgb = open_rgb(path, max_pixels=max_pixels, draft=size)
     if size is not None and rgb.size != (size, size):
@@ -202,17 +202,91 @@ def read_image(path: str | Path, size: int | None = None, *,
     return np.asarray(rgb, dtype=np.uint8)
 
 
+#: Bump when read_image's pixels change (decoding, resizing): it keys the uint8 image cache.
+DECODE_VERSION = 1
+
+
 def load_images(paths: Sequence[str | Path], size: int, *, progress: bool = False,
-                max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
-    """Read every path into one (N, size, size, 3) uint8 array.
+                max_pixels: int = DEFAULT_MAX_PIXELS, cache: bool | DiskCache = True,
+                content_key: str | None = None, workers: int | None = None) -> np.ndarray:
+    """Read every path into one (N, size, size, 3) uint8 array, decoding each file once.
+
+    With ``cache`` (default True: the ``images_u8`` :class:`~emo_lib.cache.DiskCache`; or a
+    DiskCache) the array is the uint8 image cache: a ``.npy`` file keyed by the files' content
+    (``content_key``, e.g. the synthetic generator's key, else the sha1 of every file), the
+    size and the decoder version, written once (atomically: decoded into a temporary file that
+    is renamed into place) and returned memory-mapped copy-on-write, so the next load, and every
+    worker process, reads pixels from disk without decoding anything or holding the whole set in
+    memory. ``cache=False``: decoded into memory (nothing written). Decoding runs in
+    ``workers`` threads (PIL releases the GIL); the pixels are :func:`read_image`'s either way.
 
     Raises :class:`ImageReadError` on the first unreadable file (check data sets with the
     adapters, which exclude such files, before loading them here).
     """
-    out = np.empty((len(paths), size, size, 3), dtype=np.uint8)
-    for i, p in enumerate(tqdm(paths, desc="read images", disable=not progress)):
-        out[i] = read_image(p, size, max_pixels=max_pixels)
-    return out
+    paths = [str(p) for p in paths]
+    if cache is False or cache is None:
+        out = np.empty((len(paths), size, size, 3), dtype=np.uint8)
+        _decode_into(out, paths, size, max_pixels, progress, workers)
+        return out
+    store = image_cache() if cache is True else cache
+    path = store.path(image_cache_key(paths, size, content_key=content_key,
+                                      max_pixels=max_pixels) + ".u8.npy")
+    cached = store.read(path, lambda p: _open_cached(p, (len(paths), size, size, 3)))
+    if cached is not None:
+        return cached
+
+    def writer(tmp: Path) -> None:
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8,
+                                        shape=(len(paths), size, size, 3))
+        _decode_into(out, paths, size, max_pixels, progress, workers)
+        out.flush()
+        del out
+    store.write(path, writer)
+    return _open_cached(path, (len(paths), size, size, 3))
+
+
+def image_cache() -> DiskCache:
+    """The uint8 image cache (``$EMO_CACHE/images_u8``)."""
+    return DiskCache("images_u8", version=DECODE_VERSION)
+
+
+def image_cache_key(paths: Sequence[str | Path], size: int, *, content_key: str | None = None,
+                    max_pixels: int = DEFAULT_MAX_PIXELS) -> str:
+    """The uint8 cache key of these files at this size: their content (``content_key``, or
+    every file's sha1 in order), the count, the size, the decode guard and version."""
+    content = content_key if content_key is not None else \
+        hashlib.sha256("\n".join(file_sha1(p) for p in paths).encode()).hexdigest()
+    return image_cache().key({"content": content, "n": len(paths), "size": int(size),
+                              "max_pixels": int(max_pixels)}, length=40)
+
+
+def cached_image_key(images: np.ndarray) -> str | None:
+    """The cache key ``images`` was loaded under, when it is a whole uint8-cache file (as
+    :func:`load_images` returns it), else None: a cheap content id for the array."""
+    path = npy_file_of(images)
+    if path is None or not path.name.endswith(".u8.npy"):
+        return None
+    return path.name[: -len(".u8.npy")]
+
+
+def _open_cached(path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    arr = open_npy(path)
+    if arr.shape != shape or arr.dtype != np.uint8:
+        raise ValueError(f"holds {arr.dtype} {arr.shape}, expected uint8 {shape}")
+    return arr
+
+
+def _decode_into(out: np.ndarray, paths: Sequence[str], size: int, max_pixels: int,
+                 progress: bool, workers: int | None) -> None:
+    workers = workers or min(8, os.cpu_count() or 1)
+
+    def read(i: int) -> None:
+        out[i] = read_image(paths[i], size, max_pixels=max_pixels)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for _ in tqdm(pool.map(read, range(len(paths))), total=len(paths), desc="read images",
+                      disable=not progress):
+            pass
 
 
 def file_sha1(path: str | Path) -> str:
@@ -228,21 +302,20 @@ class CheckCache:
     """A per-file memo of :func:`inspect_image`, keyed by (path, size, mtime, max_pixels).
 
     Re-checking tens of thousands of files on every build costs minutes; a file that has not
-    changed (same size and modification time) keeps its verdict. Stored as one JSON file,
-    written atomically.
+    changed (same size and modification time) keeps its verdict. One JSON entry of the
+    ``image_checks`` :class:`~emo_lib.cache.DiskCache` per data-set root (atomic writes; a
+    damaged entry is reported and rebuilt, never trusted).
     """
 
-    def __init__(self, file: Path | None) -> None:
-        self.file = file
+    def __init__(self, root_key: str | None) -> None:
+        self.store = DiskCache("image_checks", version=_CHECK_VERSION)
+        self.file = None if root_key is None else \
+            self.store.path(self.store.key(root_key, length=16) + ".json")
         self.entries: dict[str, list] = {}
         self.dirty = False
-        if file is not None and file.exists():
-            try:
-                loaded = json.loads(file.read_text())
-                if loaded.get("version") == _CHECK_VERSION:
-                    self.entries = loaded.get("entries", {})
-            except (OSError, ValueError):
-                self.entries = {}  # a damaged cache is rebuilt, never trusted
+        if self.file is not None:
+            loaded = self.store.read_json(self.file)
+            self.entries = (loaded or {}).get("entries", {})
 
     @staticmethod
     def _stamp(path: str, max_pixels: int) -> list | None:
@@ -271,10 +344,7 @@ class CheckCache:
     def save(self) -> None:
         if self.file is None or not self.dirty:
             return
-        from ..storage import atomic_path
-
-        with atomic_path(self.file) as tmp:
-            tmp.write_text(json.dumps({"version": _CHECK_VERSION, "entries": self.entries}))
+        self.store.write_json(self.file, {"entries": self.entries})
         self.dirty = False
 
 
@@ -285,12 +355,7 @@ def check_images(paths: Iterable[str | Path], *, max_pixels: int = DEFAULT_MAX_P
     decoding) and memoised on disk under ``cache_dir("image_checks")`` when ``cache_key``
     (e.g. the data-set root) is given."""
     paths = [str(p) for p in paths]
-    cache = CheckCache(None)
-    if cache_key is not None:
-        from ..storage import cache_dir
-
-        key = hashlib.sha1(cache_key.encode()).hexdigest()[:16]
-        cache = CheckCache(cache_dir("image_checks") / f"{key}.json")
+    cache = CheckCache(cache_key)
     results: list[ImageCheck | None] = [cache.get(p, max_pixels) for p in paths]
     todo = [i for i, r in enumerate(results) if r is None]
     workers = workers or min(8, os.cpu_count() or 1)

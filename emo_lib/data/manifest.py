@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 #: Canonical expression names, in the order the papers and HSEmotion use (contempt last: only
@@ -49,6 +50,27 @@ class ManifestError(ValueError):
 def canonical_label(token: str) -> str | None:
     """Return the canonical expression name for ``token`` (any case), or None if unknown."""
     return LABEL_ALIASES.get(str(token).strip().lower())
+
+
+def class_indices(labels: Sequence[Any] | np.ndarray, classes: Sequence[str], *,
+                  of: str = "the classes") -> np.ndarray:
+    """Labels (class names, or integer indices already) as int64 indices into ``classes``.
+
+    The one label encoder of the project (training, LIME, fine-tuning all use it). Raises
+    ValueError naming the labels that are not in ``classes`` (``of`` says whose classes they
+    are, e.g. "the model's outputs") or indices outside ``[0, len(classes))``.
+    """
+    y = np.asarray(labels)
+    if y.dtype.kind in "iu":
+        if len(y) and (y.min() < 0 or y.max() >= len(classes)):
+            raise ValueError(f"label indices must lie in [0, {len(classes)}) for {of} "
+                             f"{list(classes)}, got [{y.min()}, {y.max()}]")
+        return y.astype(np.int64)
+    lookup = {c: i for i, c in enumerate(classes)}
+    unknown = sorted({str(v) for v in y.ravel() if v not in lookup})
+    if unknown:
+        raise ValueError(f"labels {unknown} are not among {of} {list(classes)}")
+    return np.fromiter((lookup[v] for v in y.ravel()), dtype=np.int64, count=y.size)
 
 
 def empty_exclusions() -> pd.DataFrame:
@@ -94,25 +116,12 @@ class Manifest:
         order = [c for c in self.classes if c in table.columns] + (["total"] if margins else [])
         return table.reindex(columns=order, fill_value=0)
 
-    def subset(self, mask: Any, name: str | None = None) -> "Manifest":
-        """Rows where ``mask`` holds (a boolean Series or a query string); exclusions kept."""
-        frame = self.frame.query(mask) if isinstance(mask, str) else self.frame[mask]
-        return Manifest(
-            frame=frame.reset_index(drop=True), exclusions=self.exclusions, classes=self.classes,
-            name=name or self.name, root=self.root, synthetic=self.synthetic, meta=dict(self.meta),
-        )
-
     def fingerprint(self) -> str:
         """A short hash of paths and labels: keys caches derived from this manifest."""
         h = hashlib.sha256()
         for p, lab in zip(self.frame["path"].astype(str), self.frame["label"].astype(str)):
             h.update(f"{p}\t{lab}\n".encode())
         return h.hexdigest()[:16]
-
-    def describe(self) -> str:
-        kind = "synthetic (generated, not the real data set)" if self.synthetic else "real files"
-        return (f"{self.name}: {len(self.frame)} images used, {len(self.exclusions)} excluded, "
-                f"{len(self.classes)} classes; {kind}; root {self.root}")
 
 
 def _rows(index: Iterable[int]) -> str:

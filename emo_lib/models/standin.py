@@ -3,20 +3,19 @@
 Paper 1 evaluates HSEmotion's AffectNet model, whose weights cannot ship and may not be on the
 reader's machine. The stand-in keeps the shape of that experiment without them: a torchvision
 MobileNetV3-Small (random initialisation, nothing downloaded) trained from scratch on the
-synthetic ``adult_pretrain`` preset, 85/15 stratified split, Adam at lr 1e-3 (from scratch, so
-ten times the paper's fine-tuning rate), horizontal flips, BatchNorm momentum 0.1. Its numbers
-are the stand-in's, never HSEmotion's.
+synthetic ``adult_pretrain`` preset, cropped by :func:`emo_lib.faces.prepare_faces` exactly as
+the evaluated sets are (generator landmarks, MTCNN-shaped box, margin 0.2), 85/15 stratified
+split, Adam at lr 1e-3 (from scratch, so ten times the paper's fine-tuning rate), horizontal
+flips, BatchNorm momentum 0.1. Its numbers are the stand-in's, never HSEmotion's.
 
-Training takes minutes on a CPU, so the weights are cached under
-``emo_lib.storage.cache_dir("models", "standin")``, keyed by every option that changes them (and
+Training takes minutes on a CPU, so the weights are cached (:func:`standin_cache`,
+``$EMO_CACHE/models/standin``), keyed by every option that changes them (and
 by the generator's version and data key), as ``<key>.pt`` (state dict) plus
 ``<key>.json`` (recipe, held-out adult accuracy, per-class accuracy, history, seconds), both
 written atomically, the JSON last: an entry without its JSON is ignored and rebuilt.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 from pathlib import Path
@@ -28,9 +27,10 @@ import torchvision
 import torchvision.transforms.v2 as transforms
 from sklearn.model_selection import train_test_split
 
-from .. import storage
+from ..cache import DiskCache
 from ..data.images import load_images
-from ..data.manifest import EMOTIONS_7, Manifest
+from ..faces import prepare_faces
+from ..data.manifest import EMOTIONS_7, Manifest, class_indices
 from ..data.registry import load_dataset
 from ..device import describe_device, resolve_device
 from . import register_model
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 DATASET = "synthetic:adult_pretrain"
 #: Bump when the recipe below changes: it is part of the cache key.
-RECIPE_VERSION = 2
+RECIPE_VERSION = 3
 LR = 1e-3
 TRAIN_BATCH = 64
 #: torchvision's MobileNetV3 uses BatchNorm momentum 0.01 (tuned for long ImageNet runs); over
@@ -53,6 +53,11 @@ ARCH = "torchvision.models.mobilenet_v3_small(weights=None)"
 #: Faces are near-symmetric, so a mirrored face keeps its label; it lifts held-out accuracy
 #: at the defaults from 62 % to 69 % (8 epochs, measured) and delays overfitting.
 AUGMENTATION = "random horizontal flip (p=0.5), a fresh draw each epoch"
+#: How the training photographs become network inputs. The pages evaluate face crops
+#: (``prepare_faces``), so the stand-in is trained on the same crops; before recipe 3 it saw the
+#: whole 1.5x photograph resized, a framing it was never evaluated on.
+FACE_STEP = ("emo_lib.faces.prepare_faces(manifest, size): generator landmarks, MTCNN-shaped "
+             "box, margin 0.2 (manifests whose meta says landmarks='generator'; others resized)")
 
 
 def _generator_version(manifest: Manifest) -> str:
@@ -73,12 +78,8 @@ def _build_module(seed: int) -> torch.nn.Module:
 
 
 def _labels(manifest: Manifest) -> np.ndarray:
-    lookup = {c: i for i, c in enumerate(EMOTIONS_7)}
-    bad = sorted(set(manifest.frame["label"]) - set(lookup))
-    if bad:
-        raise ValueError(f"{manifest.name}: labels {bad} are outside the stand-in's 7 classes "
-                         f"{list(EMOTIONS_7)}")
-    return manifest.frame["label"].map(lookup).to_numpy(np.int64)
+    return class_indices(manifest.frame["label"], EMOTIONS_7,
+                         of=f"{manifest.name}: the stand-in's 7 classes")
 
 
 def _split(y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -100,14 +101,19 @@ def recipe_for(manifest: Manifest, *, size: int, epochs: int, n: int, seed: int)
         "split": f"stratified {1 - HELDOUT_FRACTION:.0%}/{HELDOUT_FRACTION:.0%} "
                  "(sklearn train_test_split, random_state=seed)",
         "selection": "weights of the epoch with the lowest held-out loss (emo_lib.train.fit)",
-        "classes": list(EMOTIONS_7),
+        "classes": list(EMOTIONS_7), "faces": FACE_STEP,
     }
 
 
+def standin_cache() -> DiskCache:
+    """Where stand-in weights are kept (``$EMO_CACHE/models/standin``)."""
+    return DiskCache("models/standin", version=RECIPE_VERSION)
+
+
 def cache_key(recipe: dict[str, Any]) -> str:
-    blob = json.dumps(recipe, sort_keys=True).encode()
-    return f"standin-s{recipe['size']}-e{recipe['epochs']}-n{recipe['n']}-seed{recipe['seed']}-" \
-           + hashlib.sha256(blob).hexdigest()[:12]
+    """A readable prefix (size, epochs, n, seed) and the hash of the whole recipe."""
+    return (f"standin-s{recipe['size']}-e{recipe['epochs']}-n{recipe['n']}-seed{recipe['seed']}-"
+            + standin_cache().key(recipe, length=12))
 
 
 def _classifier(module: torch.nn.Module, size: int, device: torch.device, batch_size: int,
@@ -116,13 +122,24 @@ def _classifier(module: torch.nn.Module, size: int, device: torch.device, batch_
                            batch_size=batch_size, info=info)
 
 
+def training_images(manifest: Manifest, size: int, progress: bool = False
+                    ) -> tuple[np.ndarray, Manifest]:
+    """The network inputs of ``manifest`` at ``size``: face crops of :func:`prepare_faces` when
+    the manifest carries generator landmarks (the synthetic presets), else the images resized.
+    Returns (images, the manifest of the rows kept, excluded faces in its exclusions)."""
+    if manifest.meta.get("landmarks") == "generator":
+        faces = prepare_faces(manifest, size, progress=progress)
+        return faces.images, faces.manifest
+    return load_images(manifest.frame["path"].tolist(), size), manifest
+
+
 def _train(manifest: Manifest, recipe: dict[str, Any], device: torch.device, batch_size: int,
            progress: bool) -> tuple[TorchClassifier, dict[str, Any]]:
     from ..train import ArrayDataset, FitConfig, evaluate, fit  # heavy: only when training
 
     start = time.perf_counter()
     size, seed = recipe["size"], recipe["seed"]
-    images = load_images(manifest.frame["path"].tolist(), size)
+    images, manifest = training_images(manifest, size, progress)
     y = _labels(manifest)
     train_idx, held_idx = _split(y, seed)
     model = _classifier(_build_module(seed), size, device, batch_size, {})
@@ -142,7 +159,7 @@ def _train(manifest: Manifest, recipe: dict[str, Any], device: torch.device, bat
         "recipe": recipe,
         "heldout_accuracy": scores["accuracy"], "heldout_macro_f1": scores["macro_f1"],
         "per_class_accuracy": per_class, "manifest_fingerprint": manifest.fingerprint(),
-        "n_train": int(len(train_idx)),
+        "n_train": int(len(train_idx)), "n_excluded": int(len(manifest.exclusions)),
         "n_heldout": int(len(held_idx)), "best_epoch": int(result.best_epoch),
         "history": result.history.to_dict(orient="records"),
         "seconds": time.perf_counter() - start, "trained_on": describe_device(device),
@@ -173,19 +190,15 @@ def load_standin(*, size: int = 64, epochs: int = 8, n: int = 3500, seed: int = 
     manifest = load_dataset(DATASET, n=n, size=size, seed=seed, progress=progress)
     recipe = recipe_for(manifest, size=size, epochs=epochs, n=n, seed=seed)
     key = cache_key(recipe)
-    folder = storage.cache_dir("models", "standin")
-    weights, meta = folder / f"{key}.pt", folder / f"{key}.json"
+    store = standin_cache()
+    weights, meta = store.path(f"{key}.pt"), store.path(f"{key}.json")
 
-    if not retrain and weights.is_file() and meta.is_file():
-        try:
-            report = storage.read_json(meta)
-            module = _build_module(seed)
-            module.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
-        except Exception as err:  # a damaged entry is rebuilt, not fatal
-            log.warning("stand-in cache %s unreadable (%s: %s); training again", weights,
-                        type(err).__name__, err)
-        else:
-            module.eval()
+    if not retrain:
+        # The JSON report is written last, so its presence marks a complete entry; a damaged
+        # file of either kind is reported by the cache and the stand-in trained again.
+        report = store.read_json(meta)
+        module = None if report is None else store.read(weights, lambda p: _load_module(p, seed))
+        if module is not None:
             info = {**report, "cache": "hit", "cache_path": str(weights)}
             return _classifier(module, size, dev, batch_size, info)
 
@@ -193,16 +206,16 @@ def load_standin(*, size: int = 64, epochs: int = 8, n: int = 3500, seed: int = 
     model, report = _train(manifest, recipe, dev, batch_size, progress)
     meta.unlink(missing_ok=True)  # never pair new weights with an old report
     state = {k: v.detach().cpu() for k, v in model.module.state_dict().items()}
-    with storage.atomic_path(weights) as tmp:
-        torch.save(state, tmp)
-    storage.write_json(meta, report)  # last: its presence marks a complete entry
-    model.info = {**storage.read_json(meta), "cache": "trained", "cache_path": str(weights)}
+    store.write(weights, lambda tmp: torch.save(state, tmp))
+    store.write_json(meta, report)  # last: its presence marks a complete entry
+    model.info = {**report, "cache": "trained", "cache_path": str(weights)}
     return model
 
 
-def cached_entries() -> list[Path]:
-    """The stand-in recipes cached on this machine (their JSON files)."""
-    return sorted(storage.cache_dir("models", "standin").glob("standin-*.json"))
+def _load_module(path: Path, seed: int) -> torch.nn.Module:
+    module = _build_module(seed)
+    module.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return module.eval()
 
 
 @register_model("standin")
@@ -210,5 +223,5 @@ def _standin(**options: Any) -> TorchClassifier:
     return load_standin(**options)
 
 
-__all__ = ["DATASET", "LR", "RECIPE_VERSION", "cache_key", "cached_entries", "load_standin",
-           "recipe_for"]
+__all__ = ["DATASET", "FACE_STEP", "LR", "RECIPE_VERSION", "cache_key", "load_standin",
+           "recipe_for", "standin_cache", "training_images"]

@@ -184,7 +184,7 @@ def build_backbone(arch: str, *, classes: Sequence[str], pretrained: bool = Fals
     results cache keyed by it never mixes two initialisations.
     """
     if arch not in BACKBONE_NAMES:
-        raise KeyError(f"unknown backbone {arch!r}; choose from {BACKBONE_NAMES}")
+        raise ValueError(f"unknown backbone {arch!r}; choose from {list(BACKBONE_NAMES)}")
     weights = _resolve_weights(arch, weights, pretrained, weights_path)
     if pretraining is not None and weights != "synthetic_faces":
         raise ValueError(f"{arch}: pretraining options apply to weights='synthetic_faces', "
@@ -274,7 +274,7 @@ def count_backbone(arch: str, n_classes: int, input_size: int) -> dict[str, floa
     EfficientNet-B5 at 456 px or VGG-16 takes a fraction of a second instead of seconds (the
     counts are the same)."""
     if arch not in BACKBONE_NAMES:
-        raise KeyError(f"unknown backbone {arch!r}; choose from {BACKBONE_NAMES}")
+        raise ValueError(f"unknown backbone {arch!r}; choose from {list(BACKBONE_NAMES)}")
     with torch.device("meta"):
         module = torchvision.models.get_model(arch, weights=None)
         replace_head(module, arch, n_classes)

@@ -40,12 +40,12 @@ device = "cpu"  # cpu / cuda / auto
 import pandas as pd
 
 from emo_lib import paper
-from emo_lib import jeong2021 as ex
+from emo_lib import jeong2021 as jg
 from emo_lib.report import Run, show_markdown
 from emo_lib.train import FitConfig
 
 run = Run.from_parameters("jeong2021_augmentation_sweep", globals())
-se, images, labels = ex.load_se30k8(se30k8_dataset, se30k8_root, se30k8_options, scale=scale,
+se, images, labels = jg.load_se30k8(se30k8_dataset, se30k8_root, se30k8_options, scale=scale,
                                     image_size=image_size, seed=seed)
 run.banner(se)
 config = FitConfig(epochs=epochs, lr=lr, batch_size=batch_size)
@@ -59,26 +59,26 @@ run.table(paper.compare(
     {"image size": 224, "folds": p["folds"], "epochs": p["epochs"],
      "batch size": p["batch_size"], "learning rate": p["learning_rate"],
      "transforms (rows)": len(paper.paper_value("jeong2021.table3_focal")) - 1,
-     "models": len(ex.PAPER_MODELS), "losses": len(ex.SWEEP_TABLES)},
+     "models": len(jg.PAPER_MODELS), "losses": len(jg.SWEEP_TABLES)},
     {"image size": image_size, "folds": folds, "epochs": epochs, "batch size": batch_size,
      "learning rate": lr, "transforms (rows)": len(transforms), "models": len(models),
      "losses": len(losses)}), "settings", precision=4)
-weights = "; ".join(f"{m}: {ex.weights_source(m, pretrained)}" for m in models)
+weights = "; ".join(f"{m}: {jg.weights_source(m, pretrained)}" for m in models)
 show_markdown(f"Initial weights: {weights} (`random`: trained from scratch, "
               "not the paper's ImageNet transfer learning).")
 
 # %%
-sweep = ex.run_sweep(images, labels, se.classes, transforms, models, losses, folds=folds,
+sweep = jg.run_sweep(images, labels, se.classes, transforms, models, losses, folds=folds,
                      config=config, seed=seed, device=str(run.device), pretrained=pretrained,
                      progress=progress)
 run.table(sweep.drop(columns="confusion"), "sweep_folds", display=False)
 run.glue("sweep_cells", int(len(sweep) // folds))
 run.glue("sweep_cached_share", float(sweep["from_cache"].mean()))
 run.glue("sweep_train_minutes", float(sweep.loc[~sweep["from_cache"], "seconds"].sum() / 60))
-collapse = ex.prediction_collapse(sweep, ["transform", "model", "loss"], se.classes)
+collapse = jg.prediction_collapse(sweep, ["transform", "model", "loss"], se.classes)
 run.table(collapse, "prediction_collapse", display=False)
-if ex.collapse_note(collapse):
-    show_markdown(ex.collapse_note(collapse))
+if jg.collapse_note(collapse):
+    show_markdown(jg.collapse_note(collapse))
 
 # %% [markdown]
 # {glue:text}`sweep_cells` cells (transform x model x loss) were cross-validated; a share of
@@ -89,8 +89,8 @@ if ex.collapse_note(collapse):
 # ## Macro F1 per transform
 
 # %%
-run.figure(ex.sweep_figure(sweep, "macro_f1"), "sweep_macro_f1")
-run.figure(ex.sweep_figure(sweep, "accuracy"), "sweep_accuracy");
+run.figure(jg.sweep_figure(sweep, "macro_f1"), "sweep_macro_f1")
+run.figure(jg.sweep_figure(sweep, "accuracy"), "sweep_accuracy");
 
 # %% [markdown]
 # ## Tables 2 and 3 against the paper
@@ -104,7 +104,7 @@ for loss, table, title in (("cross_entropy", "table2", "Table 2: cross entropy")
                            ("focal", "table3", "Table 3: focal loss")):
     if loss in losses:
         show_markdown(f"**{title}**")
-        run.table(ex.paper_table(sweep, table), ex.SWEEP_TABLES[loss])
+        run.table(jg.paper_table(sweep, table), jg.SWEEP_TABLES[loss])
 
 # %% [markdown]
 # ## The transforms the method keeps
@@ -113,9 +113,9 @@ for loss, table, title in (("cross_entropy", "table2", "Table 2: cross entropy")
 # table ties at the cut:
 
 # %%
-paper_top, paper_ties = ex.select_top_transforms(ex.paper_sweep("focal"), k=top_k)
+paper_top, paper_ties = jg.select_top_transforms(jg.paper_sweep("focal"), k=top_k)
 show_markdown("\n".join(f"- {n}" for n in paper.paper_notes("jeong2021", "tie")))
-paper_f1 = ex.paper_sweep("focal").query("model == 'efficientnet_b0'").set_index("transform")
+paper_f1 = jg.paper_sweep("focal").query("model == 'efficientnet_b0'").set_index("transform")
 show_markdown(
     f"From the paper's Table 3, the top {top_k} (ties broken by the catalogue order) are "
     f"{', '.join(paper_top)}; tied at the cut ({paper_f1.loc[paper_top[-1], 'macro_f1']:.3f}): "
@@ -124,9 +124,9 @@ show_markdown(
 
 # %%
 if "efficientnet_b0" in models and "focal" in losses and transforms:
-    run_top, run_ties = ex.select_top_transforms(sweep, k=top_k)
-    f1 = ex.fold_means(ex.select(sweep, model="efficientnet_b0", loss="focal"),
-                       ["transform"])["macro_f1"].drop(ex.NO_AUGMENTATION)
+    run_top, run_ties = jg.select_top_transforms(sweep, k=top_k)
+    f1 = jg.fold_means(jg.select(sweep, model="efficientnet_b0", loss="focal"),
+                       ["transform"])["macro_f1"].drop(jg.NO_AUGMENTATION)
     ranking = pd.DataFrame({"this run F1": f1, "paper F1": paper_f1["macro_f1"].reindex(f1.index),
                             "kept (this run)": f1.index.isin(run_top),
                             "kept (paper)": f1.index.isin(paper.paper_value(
@@ -150,13 +150,12 @@ else:
 # tables (a claim its own numbers do not fully carry is worth knowing).
 
 # %%
-mine = ex.claim_verdicts(sweep=sweep).loc[["b0_beats_others", "focal_beats_ce"]]
-own = ex.claim_verdicts(**ex.paper_results()).loc[mine.index]
-verdicts = mine.assign(**{"paper's own numbers": own["verdict"],
-                          "evidence (paper's own numbers)": own["evidence"]})
+mine = jg.claim_verdicts(sweep=sweep).loc[["b0_beats_others", "focal_beats_ce"]]
+own = jg.claim_verdicts(**jg.paper_results()).loc[mine.index]
+verdicts = jg.with_paper_verdicts(mine, own)
 run.table(verdicts, "claims")
+show_markdown(jg.claim_lines(verdicts))
 for key, row in verdicts.iterrows():
-    show_markdown(f"- **{row['claim']}** This run: *{row['verdict']}*: {row['evidence']}")
     run.glue(f"claim_{key}", row["verdict"])
 
 # %%

@@ -42,15 +42,15 @@ import pandas as pd
 import seaborn as sns
 
 from emo_lib import balance, paper
-from emo_lib import jeong2021 as ex
+from emo_lib import jeong2021 as jg
 from emo_lib.report import Run, show_markdown
 from emo_lib.train import FitConfig
 
 run = Run.from_parameters("jeong2021_balanced_augmentation", globals())
-se, images, labels = ex.load_se30k8(se30k8_dataset, se30k8_root, se30k8_options, scale=scale,
+se, images, labels = jg.load_se30k8(se30k8_dataset, se30k8_root, se30k8_options, scale=scale,
                                     image_size=image_size, seed=seed)
 run.banner(se)
-n_min_used = ex.effective_n_min(n_min, scale, se.synthetic)
+n_min_used = jg.effective_n_min(n_min, scale, se.synthetic)
 config = FitConfig(epochs=epochs, lr=lr, batch_size=batch_size, patience=patience)
 baseline_config = FitConfig(epochs=sweep_epochs, lr=lr, batch_size=batch_size)
 run.glue("n_min_used", n_min_used);
@@ -71,14 +71,14 @@ run.table(paper.compare(
     {"image size": image_size, "N_min": n_min_used, "folds": folds, "max epochs": epochs,
      "early stopping patience": patience, "batch size": batch_size, "learning rate": lr}),
     "settings", precision=4)
-weights = f"efficientnet_b0: {ex.weights_source('efficientnet_b0', pretrained)}"
+weights = f"efficientnet_b0: {jg.weights_source('efficientnet_b0', pretrained)}"
 show_markdown(f"Initial weights: {weights} (`random`: trained from scratch, "
               "not the paper's ImageNet transfer learning).")
 show_markdown("The paper's baseline row equals its Table 3 cell (no augmentation, "
               "EfficientNet-B0, focal loss), so here the baseline is trained with the sweep's "
               f"settings (`sweep_epochs` = {sweep_epochs}, no early stopping) and shared "
               "with that page through the results cache. When those differ from this table's settings a row "
-              f"`{ex.BASELINE_TABLE4}` adds the baseline trained like the other rows.")
+              f"`{jg.BASELINE_TABLE4}` adds the baseline trained like the other rows.")
 
 # %% [markdown]
 # ## What Algorithm 1 does to the class counts
@@ -88,7 +88,7 @@ show_markdown("The paper's baseline row equals its Table 3 cell (no augmentation
 
 # %%
 items = balance.balanced_items(labels, n_min_used, selected_transforms, seed)
-by_frequency = ex.classes_by_frequency(labels, se.classes)
+by_frequency = jg.classes_by_frequency(labels, se.classes)
 counts = balance.item_counts(items, labels).rename(index=dict(enumerate(se.classes)))
 counts = counts.reindex(by_frequency)
 fig, ax = plt.subplots(figsize=(7, 3.4))
@@ -100,16 +100,16 @@ run.figure(fig, "balanced_counts")
 run.table(counts, "balanced_counts");
 
 # %%
-balanced = ex.run_balanced(images, labels, se.classes, methods, n_min=n_min_used,
+balanced = jg.run_balanced(images, labels, se.classes, methods, n_min=n_min_used,
                            selected_transforms=selected_transforms, config=config,
                            baseline_config=baseline_config, folds=folds, seed=seed,
                            device=str(run.device), pretrained=pretrained, progress=progress)
 run.table(balanced.drop(columns="confusion"), "balanced_folds", display=False)
 run.glue("balanced_cached_share", float(balanced["from_cache"].mean()))
-collapse = ex.prediction_collapse(balanced, ["method"], se.classes)
+collapse = jg.prediction_collapse(balanced, ["method"], se.classes)
 run.table(collapse, "prediction_collapse", display=False)
-if ex.collapse_note(collapse):
-    show_markdown(ex.collapse_note(collapse))
+if jg.collapse_note(collapse):
+    show_markdown(jg.collapse_note(collapse))
 
 # %% [markdown]
 # A share of {glue:text}`balanced_cached_share:.2f` of the folds came from the results cache
@@ -130,22 +130,22 @@ run.figure(fig, "table4_methods");
 # ## Table 4 against the paper
 
 # %%
-run.table(ex.paper_table(balanced, "table4"), "table4_efficientnet_b0_focal");
+run.table(jg.paper_table(balanced, "table4"), "table4_efficientnet_b0_focal");
 
 # %%
 if {"baseline", "proposed"} <= set(balanced["method"]):
-    f1_gain = ex.relative_gain(ex.select(balanced, method="baseline"),
-                               ex.select(balanced, method="proposed"))
-    acc_gain = ex.relative_gain(ex.select(balanced, method="baseline"),
-                                ex.select(balanced, method="proposed"), "accuracy")
+    f1_gain = jg.relative_gain(jg.select(balanced, method="baseline"),
+                               jg.select(balanced, method="proposed"))
+    acc_gain = jg.relative_gain(jg.select(balanced, method="baseline"),
+                                jg.select(balanced, method="proposed"), "accuracy")
     t4 = paper.paper_value("jeong2021.table4_efficientnet_b0_focal")
     run.table(paper.compare(
-        {"relative F1 gain": ex.paper_gain("proposed"),
+        {"relative F1 gain": jg.paper_gain("proposed"),
          "accuracy change": t4["proposed"][0] - t4["baseline"][0]},
         {"relative F1 gain": f1_gain["gain"],
          "accuracy change": acc_gain["other"] - acc_gain["base"]}), "proposed_vs_baseline")
     run.glue("f1_gain", f1_gain["gain"])
-    run.glue("paper_f1_gain", ex.paper_gain("proposed"))
+    run.glue("paper_f1_gain", jg.paper_gain("proposed"))
     run.glue("folds_gained", f"{f1_gain['folds_gained']} of {f1_gain['folds']}")
 else:
     show_markdown("This run's `methods` lack the baseline or the proposed method: no gain.")
@@ -162,7 +162,7 @@ else:
 # helps; the rare classes are on the right.
 
 # %%
-per_class = ex.fold_means(balanced, ["method"])[[f"f1_{c}" for c in by_frequency]]
+per_class = jg.fold_means(balanced, ["method"])[[f"f1_{c}" for c in by_frequency]]
 per_class.columns = by_frequency
 run.table(per_class.T, "per_class_f1")
 fig, ax = plt.subplots(figsize=(9, 3.6))
@@ -174,8 +174,8 @@ run.figure(fig, "per_class_f1");
 # %%
 shown = [m for m in ("baseline", "proposed") if m in set(balanced["method"])]
 if shown:
-    matrices = {m: ex.confusion_sum(balanced, method=m) for m in shown}
-    run.figure(ex.confusion_figure(matrices, se.classes, order=by_frequency),
+    matrices = {m: jg.confusion_sum(balanced, method=m) for m in shown}
+    run.figure(jg.confusion_figure(matrices, se.classes, order=by_frequency),
                "confusion_baseline_proposed")
     for m, cm in matrices.items():
         run.table(pd.DataFrame(cm, index=se.classes, columns=se.classes), f"confusion_{m}",
@@ -188,12 +188,12 @@ if shown:
 # ## The paper's claim
 
 # %%
-mine = ex.claim_verdicts(balanced=balanced).loc[["proposed_gain_b0"]]
-own = ex.claim_verdicts(**ex.paper_results()).loc[mine.index]
-verdicts = mine.assign(**{"paper's own numbers": own["verdict"]})
+mine = jg.claim_verdicts(balanced=balanced).loc[["proposed_gain_b0"]]
+own = jg.claim_verdicts(**jg.paper_results()).loc[mine.index]
+verdicts = jg.with_paper_verdicts(mine, own)
 run.table(verdicts, "claims")
+show_markdown(jg.claim_lines(verdicts))
 for key, row in verdicts.iterrows():
-    show_markdown(f"- **{row['claim']}** This run: *{row['verdict']}*: {row['evidence']}")
     run.glue(f"claim_{key}", row["verdict"])
 
 # %%

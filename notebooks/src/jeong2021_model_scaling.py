@@ -40,15 +40,15 @@ device = "cpu"  # cpu / cuda / auto
 
 # %%
 from emo_lib import paper
-from emo_lib import jeong2021 as ex
+from emo_lib import jeong2021 as jg
 from emo_lib.report import Run, show_markdown
 from emo_lib.train import FitConfig
 
 run = Run.from_parameters("jeong2021_model_scaling", globals())
-se, images, labels = ex.load_se30k8(se30k8_dataset, se30k8_root, se30k8_options, scale=scale,
+se, images, labels = jg.load_se30k8(se30k8_dataset, se30k8_root, se30k8_options, scale=scale,
                                     image_size=image_size, seed=seed)
 run.banner(se)
-n_min_used = ex.effective_n_min(n_min, scale, se.synthetic)
+n_min_used = jg.effective_n_min(n_min, scale, se.synthetic)
 config = FitConfig(epochs=epochs, lr=lr, batch_size=batch_size, patience=patience)
 baseline_config = FitConfig(epochs=sweep_epochs, lr=lr, batch_size=batch_size)
 run.glue("n_min_used", n_min_used);
@@ -68,7 +68,7 @@ run.glue("n_min_used", n_min_used);
 # EfficientNet paper used 260 px, hence B2's larger FLOPs).
 
 # %%
-sizes = ex.model_sizes([*size_models, *models, *reference_models], len(se.classes), image_size)
+sizes = jg.model_sizes([*size_models, *models, *reference_models], len(se.classes), image_size)
 run.table(sizes, "model_sizes")
 refs = sizes.dropna(subset=["paper_params_m"])
 run.table(paper.compare(
@@ -77,23 +77,23 @@ run.table(paper.compare(
     {**{f"{m} params (M)": r["params_m_imagenet"] for m, r in refs.iterrows()},
      **{f"{m} FLOPs (B)": r["flops_b_imagenet"] for m, r in refs.iterrows()}},
     relative=True), "sizes_vs_paper_reference")
-weights = "; ".join(f"{m}: {ex.weights_source(m, pretrained)}"
+weights = "; ".join(f"{m}: {jg.weights_source(m, pretrained)}"
                     for m in dict.fromkeys([*models, *reference_models]))
 show_markdown(f"Initial weights: {weights} (`random`: trained from scratch, "
               "not the paper's ImageNet transfer learning).")
 
 # %%
-scaling = ex.run_scaling(images, labels, se.classes, models, reference_models,
+scaling = jg.run_scaling(images, labels, se.classes, models, reference_models,
                          n_min=n_min_used, selected_transforms=selected_transforms,
                          config=config, baseline_config=baseline_config, folds=folds, seed=seed,
                          device=str(run.device), pretrained=pretrained, progress=progress)
 run.table(scaling.drop(columns="confusion"), "scaling_folds", display=False)
 run.glue("scaling_cached_share", float(scaling["from_cache"].mean()))
-table = ex.paper_table(scaling, "fig5", sizes=sizes[["params_m", "flops_b"]])
-collapse = ex.prediction_collapse(scaling, ["model", "method"], se.classes)
+table = jg.paper_table(scaling, "fig5", sizes=sizes[["params_m", "flops_b"]])
+collapse = jg.prediction_collapse(scaling, ["model", "method"], se.classes)
 run.table(collapse, "prediction_collapse", display=False)
-if ex.collapse_note(collapse):
-    show_markdown(ex.collapse_note(collapse))
+if jg.collapse_note(collapse):
+    show_markdown(jg.collapse_note(collapse))
 
 # %% [markdown]
 # A share of {glue:text}`scaling_cached_share:.2f` of the folds came from the results cache.
@@ -105,8 +105,8 @@ if ex.collapse_note(collapse):
 # this run's counts (8-class head, this run's input size).
 
 # %%
-run.figure(ex.scaling_figure(table, "params_m"), "fig5_params")
-run.figure(ex.scaling_figure(table, "flops_b"), "fig5_flops");
+run.figure(jg.scaling_figure(table, "params_m"), "fig5_params")
+run.figure(jg.scaling_figure(table, "flops_b"), "fig5_flops");
 
 # %% [markdown]
 # ## Against the paper
@@ -116,10 +116,10 @@ run.table(table, "fig5_scaling")
 end = paper.paper_value("jeong2021.fig5_scaling")
 last = str(sizes.loc[list(models), "params_m"].idxmax())
 row = table.loc[(last, "proposed")]
-run.table(paper.compare(dict(zip(ex.METRICS, end["efficientnet_b5"])),
-                        {m: row[m] for m in ex.METRICS},
+run.table(paper.compare(dict(zip(jg.METRICS, end["efficientnet_b5"])),
+                        {m: row[m] for m in jg.METRICS},
                         labels=("paper: efficientnet_b5", f"this run: {last}")), "endpoint")
-trend = ex.scaling_trend(table)
+trend = jg.scaling_trend(table)
 run.glue("largest_model", last)
 run.glue("trend_rho", trend["rho"])
 run.glue("trend_monotone", "yes" if trend["monotone"] else "no")
@@ -134,12 +134,12 @@ run.glue("trend_models", ", ".join(trend["models"]));
 # ## The paper's claims
 
 # %%
-mine = ex.claim_verdicts(scaling=scaling).loc[["proposed_gain_b0", "gain_b5"]]
-own = ex.claim_verdicts(**ex.paper_results()).loc[mine.index]
-verdicts = mine.assign(**{"paper's own numbers": own["verdict"]})
+mine = jg.claim_verdicts(scaling=scaling).loc[["proposed_gain_b0", "gain_b5"]]
+own = jg.claim_verdicts(**jg.paper_results()).loc[mine.index]
+verdicts = jg.with_paper_verdicts(mine, own)
 run.table(verdicts, "claims")
+show_markdown(jg.claim_lines(verdicts))
 for key, row in verdicts.iterrows():
-    show_markdown(f"- **{row['claim']}** This run: *{row['verdict']}*: {row['evidence']}")
     run.glue(f"claim_{key}", row["verdict"])
 
 # %%

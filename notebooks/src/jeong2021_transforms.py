@@ -26,11 +26,11 @@ seed = 0
 
 # %%
 from emo_lib import augment, paper
-from emo_lib import jeong2021 as ex
+from emo_lib import jeong2021 as jg
 from emo_lib.report import Run, show_markdown
 
 run = Run.from_parameters("jeong2021_transforms", globals())
-se, images, labels = ex.load_se30k8(se30k8_dataset, se30k8_root, se30k8_options, scale=scale,
+se, images, labels = jg.load_se30k8(se30k8_dataset, se30k8_root, se30k8_options, scale=scale,
                                     image_size=image_size, seed=seed)
 run.banner(se)
 

@@ -17,10 +17,12 @@
 # %% tags=["parameters"]
 gallery_size = 96  # pixels per face in the galleries
 seed = 0  # identity / expression seed
+proportions_size = 64  # face-crop side of the presets measured for proportions (as paper 1's pages)
+adult_n = 3500  # adult_pretrain images measured (the stand-in model's training set)
 
 # %%
 from emo_lib.data import EMOTIONS_8
-from emo_lib.data.synthetic import gallery_figure, mechanism_table
+from emo_lib.data.synthetic import gallery_figure, mechanism_table, proportions_table
 from emo_lib.report import Run, show_markdown
 
 run = Run.from_parameters("synthetic_gallery", globals())
@@ -55,4 +57,17 @@ run.figure(fig, "gallery_sampled")
 
 # %%
 run.table(mechanism_table(), "mechanisms")
+
+# %% [markdown]
+# ## Framing and proportions
+#
+# The presets' face crops measured with `emo_lib.faces.landmark_proportions` (eye to eye, mouth
+# corner to corner, eye line to mouth line, as fractions of the crop side; the ratio is
+# eye-to-mouth over eye-to-eye), beside real adult photographs cropped by the same pipeline and
+# the children the growth studies describe (see {ref}`synthetic-faces`). The face box follows
+# the eye-to-mouth distance, so that column is nearly the same for everyone; age shows in the
+# eye distance, the mouth width and their ratios.
+
+# %%
+run.table(proportions_table(size=proportions_size, seed=seed, adult_n=adult_n), "proportions")
 run.finish()

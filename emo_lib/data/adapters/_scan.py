@@ -273,7 +273,8 @@ def read_manifest_csv(csv_path: Path, *, base_dirs: Sequence[Path], defaults: Ma
 
 
 def finish(collected: Collected, *, name: str, root: Path, classes: Sequence[str] | None,
-           fixed_classes: bool = False, defaults: Mapping[str, str] | None = None,
+           fixed_classes: bool = False, allow_missing_classes: bool = False,
+           missing_hint: str = "", defaults: Mapping[str, str] | None = None,
            meta: Mapping[str, Any] | None = None, source: str | None = None,
            check: bool = True, max_pixels: int = DEFAULT_MAX_PIXELS, cache: bool = True,
            progress: bool = False) -> Manifest:
@@ -282,12 +283,17 @@ def finish(collected: Collected, *, name: str, root: Path, classes: Sequence[str
     Args:
         classes: label set in model order (None: canonical emotions present).
         fixed_classes: every class must have an image (the paper's class set); an empty one is
-            an error naming the root and the counts found.
-        check: run :func:`~emo_lib.data.images.check_image` on every file (and hash it for
+            an error naming the root, the empty classes, the counts found and ``missing_hint``
+            (how the adapter lets a user run anyway).
+        allow_missing_classes: with ``fixed_classes``, an empty class is not an error: the
+            classes stay the paper's set and ``meta["missing_classes"]`` names the empty ones.
+        check: run :func:`~emo_lib.data.images.inspect_image` on every file (and hash it for
             duplicates). Leave on; off only for trusted, already-checked trees.
     Raises:
-        ManifestError: no usable image, or an empty fixed class.
+        ManifestError: no usable image, or an empty fixed class (unless allowed).
     """
+    if not isinstance(allow_missing_classes, bool):
+        raise ValueError(f"allow_missing_classes={allow_missing_classes!r}: use True or False")
     excluded = list(collected.excluded)
     rows = sorted(collected.rows, key=lambda r: r["path"])
     kept: list[dict[str, Any]] = []
@@ -323,15 +329,19 @@ def finish(collected: Collected, *, name: str, root: Path, classes: Sequence[str
     frame["dataset"] = name
     front = [c for c in REQUIRED_COLUMNS if c in frame.columns]
     frame = frame[front + [c for c in frame.columns if c not in front]]
+    missing: list[str] = []
     if fixed_classes and classes is not None:
         counts = frame["label"].value_counts()
-        empty = [c for c in classes if counts.get(c, 0) == 0]
-        if empty:
+        missing = [c for c in classes if counts.get(c, 0) == 0]
+        if missing and not allow_missing_classes:
             raise ManifestError(
-                f"data set {name!r} at {root}: no usable image for class(es) {empty}; found "
+                f"data set {name!r} at {root}: no usable image for class(es) {missing}; found "
                 f"{ {c: int(counts.get(c, 0)) for c in classes} } and {len(exclusions)} "
-                "excluded file(s) (see the exclusion reasons); is this the complete data set?")
+                "excluded file(s) (see the exclusion reasons); is this the complete data set?"
+                + (f" To run on part of the set, {missing_hint}." if missing_hint else ""))
     info = {"n_found": n_found, "n_used": len(frame), "n_excluded": len(exclusions),
             "checked": bool(check), "max_pixels": max_pixels, **(meta or {})}
+    if fixed_classes:
+        info["missing_classes"] = missing
     return make_manifest(frame, name=name, classes=classes, exclusions=exclusions, root=root,
                          meta=info, source=source)

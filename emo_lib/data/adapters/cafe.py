@@ -1,23 +1,39 @@
 """CAFE, the Child Affective Facial Expression set (LoBue & Thrasher 2015): children aged 2-8.
 
-How labels are found, in order of trust:
+This module reads a CAFE tree into a Manifest and counts its pose variants; it does not detect
+faces or train anything. How labels are found, in order of trust:
 
 1. ``manifest=PATH``: a user CSV (``path,label[,gender,subject_id,...]``) overrides everything;
    relative paths are looked up under the data root, then beside the CSV.
-2. The release's description CSV (the Databrary release ships one; columns seen in the wild
-   include ``file_name``, ``emotion``, ``subfolder``): found anywhere under the root, or given
-   as ``metadata=PATH``. Emotion tokens such as ``angryopen`` / ``neutralclosed`` give the class
-   and a ``mouth`` column; gender, age, ethnicity and child-id columns are read when present
+2. A description CSV (columns such as ``file_name``, ``emotion``, ``subfolder``): found anywhere
+   under the root, or given as ``metadata=PATH``. Emotion tokens such as ``angryopen`` give the
+   class and the pose variant; gender, age, ethnicity and child-id columns are read when present
    (names matched loosely: ``Gender``, ``sex``, ``Child ID``...).
-3. Without a CSV: tokens of the file name (``001_angryopen_F.jpg``), then of its folders. A file
-   whose label cannot be determined (no emotion token, or two that disagree) is an exclusion
-   with the reason; it is never guessed.
+3. Without a CSV, the release's file names (:data:`RELEASE_EXAMPLE`): ``angry_F-AA-01.jpg``,
+   ``angryopen_M-EA-06b.jpg``, ``disgustwithtongue_F-LA-03.jpg`` are *emotion token* (``open``
+   for an open mouth, ``withtongue`` for the disgust pose with the tongue out, nothing for a
+   closed mouth), ``_``, gender ``F``/``M``, ethnicity code, the child's number and an optional
+   suffix for a further photo of the same pose (``19b``, ``10-2``). As soon as one file is named
+   this way the whole tree is read by this rule, and a file whose name does not follow it is an
+   exclusion naming the pattern. A tree with no such name is read by the older token rule
+   (``001_angryopen_F.jpg``, else a folder such as ``Angry/``).
+
+Columns beyond the Manifest's: ``mouth`` (``closed``/``open``/``unknown``), ``variant``
+(:data:`VARIANTS`), and from release names ``ethnicity`` (the code as written: the release's
+documentation, which would give the codes' meanings, was not available to this project, so
+no name is invented) and ``photo_suffix`` (``none``, or the suffix as written: ``b``, ``-2``).
+A child is ``subject_id`` = gender + ethnicity + number (``F-AA-01``), never the number alone:
+children of different gender or ethnicity share numbers. Missing metadata in a CSV (no child id,
+no mouth) is filled from a release file name when the file has one. A label is never guessed:
+an undeterminable file is an exclusion with the reason.
 """
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
 
 from ..images import DEFAULT_MAX_PIXELS
 from ..manifest import EMOTIONS_7, Manifest, ManifestError, canonical_label
@@ -35,8 +51,30 @@ INFO = DatasetInfo(
             "licensed to authorised Databrary researchers, who sign its access agreement"),
 )
 
-_TOKEN = re.compile(r"^(?P<emo>[a-z]+?)(?P<mouth>open|closed)?$")
+#: Pose variants (the ``variant`` column), read from the token after the emotion: ``closed``
+#: (no token in a release name, e.g. ``angry_F-AA-01``; or ``closed``), ``open`` (``open``),
+#: ``tongue`` (``withtongue``: the disgust pose with the tongue out, so the mouth is open) and
+#: ``unknown`` (a CSV emotion with no pose token and no mouth column).
+VARIANTS: tuple[str, ...] = ("closed", "open", "tongue", "unknown")
+MOUTH_OF_VARIANT: dict[str, str] = {"closed": "closed", "open": "open", "tongue": "open",
+                                    "unknown": "unknown"}
+_POSE_TOKENS = {"open": "open", "closed": "closed", "withtongue": "tongue", "tongue": "tongue"}
+_TOKEN = re.compile(r"^(?P<emo>[a-z]+?)(?P<pose>open|closed|withtongue|tongue)?$")
 _MOUTH = {"open": "open", "o": "open", "closed": "closed", "close": "closed", "c": "closed"}
+
+#: Ethnicity codes in the release's file names. Their meanings are not given here: the
+#: release's own documentation was not available to this project, and a name is not guessed.
+ETHNICITY_CODES: tuple[str, ...] = ("AA", "AS", "EA", "LA", "PI", "SA")
+RELEASE_EXAMPLE = ("<emotion>[open|withtongue]_<F|M>-<" + "|".join(ETHNICITY_CODES)
+                   + ">-<number>[suffix], e.g. angryopen_M-EA-06b.jpg")
+#: Loose split of a release name; each part is then checked, so a reason can name the bad one.
+_RELEASE_NAME = re.compile(
+    r"^(?P<token>[^_]+)_(?P<gender>[^-_]+)-(?P<ethnicity>[^-_]+)-(?P<number>\d+)(?P<suffix>.*)$")
+#: A stem that carries a child code (``_F-AA-01``) marks the tree as named like the release.
+_CHILD_CODE = re.compile(r"_[a-z]-[a-z]{2}-\d", re.IGNORECASE)
+#: A further photo of the same pose: one letter (``19b``) or ``-<n>`` (``10-2``).
+_PHOTO_SUFFIX = re.compile(r"^(?:[a-z]|-\d+)?$", re.IGNORECASE)
+_LABEL_HINT = "pass manifest=PATH to label such files"
 
 FILE_COLUMNS = ("filename", "file", "filepath", "path", "image", "imagename", "imagefile",
                 "img", "stimulus", "photo", "name")
@@ -53,10 +91,13 @@ MOUTH_COLUMNS = ("mouth", "mouthstate", "mouthopen")
 
 
 def parse_token(token: str) -> tuple[str, dict[str, str]] | None:
-    """``"angryopen"`` -> ``("angry", {"mouth": "open"})``; None if not an emotion token.
+    """``"angryopen"`` -> ``("angry", {"mouth": "open", "variant": "open"})``; None if not an
+    emotion token.
 
     Case, spaces and punctuation are ignored, as is the word "mouth": ``"Angry (open mouth)"``
-    and ``"angry_open"`` read like ``"angryopen"``.
+    and ``"angry_open"`` read like ``"angryopen"``; ``"disgustwithtongue"`` is variant
+    ``tongue`` with an open mouth. A token without a pose says nothing about the mouth
+    (``unknown``); only the release's file names mean "closed" by leaving it out.
     """
     m = _TOKEN.match(re.sub(r"[^a-z]|mouth", "", str(token).lower()))
     if not m:
@@ -64,7 +105,62 @@ def parse_token(token: str) -> tuple[str, dict[str, str]] | None:
     label = canonical_label(m["emo"])
     if label is None:
         return None
-    return label, {"mouth": m["mouth"] or "unknown"}
+    variant = _POSE_TOKENS.get(m["pose"] or "", "unknown")
+    return label, {"mouth": MOUTH_OF_VARIANT[variant], "variant": variant}
+
+
+def parse_release_name(name: str) -> tuple[dict[str, str] | None, str | None]:
+    """(row values, None) or (None, exclusion reason) for a file named like the release.
+
+    ``"angryopen_M-EA-06b.jpg"`` -> label ``angry``, variant and mouth ``open``, gender
+    ``male``, ethnicity ``EA``, subject_id ``M-EA-06``, photo_suffix ``b``. The child's number
+    is written with at least two digits, so ``F-AA-1`` and ``F-AA-01`` are one child.
+    """
+    m = _RELEASE_NAME.match(Path(name).stem)
+    if m is None:
+        return None, f"file name {name!r} does not follow the release's naming {RELEASE_EXAMPLE}"
+    token = m["token"]
+    parsed = parse_token(token) if token.isalpha() else None
+    if parsed is None:
+        return None, (f"unknown emotion token {token!r} in {name!r} (expected angry, disgust, "
+                      "fearful, happy, neutral, sad or surprise, followed by 'open' or "
+                      "'withtongue' for those poses)")
+    gender = m["gender"].upper()
+    if gender not in ("F", "M"):
+        return None, f"gender {m['gender']!r} in {name!r} is not F or M ({RELEASE_EXAMPLE})"
+    ethnicity = m["ethnicity"].upper()
+    if ethnicity not in ETHNICITY_CODES:
+        return None, (f"unknown ethnicity code {m['ethnicity']!r} in {name!r} (the release "
+                      f"uses {', '.join(ETHNICITY_CODES)})")
+    suffix = m["suffix"]
+    if not _PHOTO_SUFFIX.match(suffix):
+        return None, (f"photo suffix {suffix!r} in {name!r} is neither a letter ('19b') nor "
+                      "'-<n>' ('10-2')")
+    label, extras = parsed
+    variant = "closed" if extras["variant"] == "unknown" else extras["variant"]
+    return {"label": label, "variant": variant, "mouth": MOUTH_OF_VARIANT[variant],
+            "gender": "female" if gender == "F" else "male", "ethnicity": ethnicity,
+            "subject_id": f"{gender}-{ethnicity}-{int(m['number']):02d}",
+            "photo_suffix": suffix.lower() or "none"}, None
+
+
+def is_release_named(path: Path | str) -> bool:
+    """True when a file's name carries a child code like the release's (``_F-AA-01``)."""
+    return bool(_CHILD_CODE.search(Path(path).stem))
+
+
+_FILLED_FROM_NAME = ("gender", "subject_id", "ethnicity", "mouth", "variant", "photo_suffix")
+
+
+def _fill_from_release_name(values: dict[str, Any], path: Path | str) -> None:
+    """Metadata a CSV left empty or ``unknown``, from the file's release name (if it has one).
+    The label is never taken from the name here: the CSV's label stands."""
+    fields, _ = parse_release_name(Path(path).name)
+    if fields is None:
+        return
+    for key in _FILLED_FROM_NAME:
+        if str(values.get(key) or "").strip().lower() in ("", "unknown"):
+            values[key] = fields[key]
 
 
 def _tokens(text: str) -> list[str]:
@@ -74,7 +170,8 @@ def _tokens(text: str) -> list[str]:
 
 
 def parse_name(text: str) -> tuple[list[tuple[str, str]], list[str]]:
-    """Emotion (label, mouth) pairs and gender values found among the tokens of ``text``."""
+    """Emotion (label, variant) pairs and gender values among the tokens of ``text`` (the
+    older token rule, for trees not named like the release)."""
     toks = _tokens(text)
     emotions, genders = [], []
     for i, tok in enumerate(toks):
@@ -84,17 +181,28 @@ def parse_name(text: str) -> tuple[list[tuple[str, str]], list[str]]:
             parsed = parse_token(tok + nxt)
         if parsed is not None:
             label, extra = parsed
-            if extra["mouth"] == "unknown" and nxt in ("open", "closed"):
-                extra["mouth"] = nxt
-            emotions.append((label, extra["mouth"]))
+            variant = extra["variant"]
+            if variant == "unknown" and nxt in ("open", "closed"):
+                variant = nxt
+            emotions.append((label, variant))
         elif tok in ("m", "f", "male", "female", "boy", "girl"):
             genders.append(norm_gender(tok) or "unknown")
     return emotions, genders
 
 
 def _subject_from_name(stem: str) -> str:
+    # Older token names carry only a number; release names never come here.
     digits = [t for t in re.split(r"[^0-9A-Za-z]+", stem) if t.isdigit()]
     return digits[0] if digits else "unknown"
+
+
+def _from_release_names(files: list[Path], out: Collected) -> None:
+    for p in files:
+        values, reason = parse_release_name(p.name)
+        if values is None:
+            out.exclude(p, f"{reason}; {_LABEL_HINT}")
+        else:
+            out.add(p, **values)
 
 
 def _from_file_names(root: Path, files: list[Path], out: Collected) -> None:
@@ -111,15 +219,15 @@ def _from_file_names(root: Path, files: list[Path], out: Collected) -> None:
         labels = sorted({lab for lab, _ in emotions})
         if not labels:
             out.exclude(p, f"label not determined: no emotion token in file name {p.name!r} or "
-                           "its folders (expected e.g. 'angryopen'); pass manifest=PATH to "
-                           "label such files")
+                           f"its folders (expected e.g. 'angryopen'); {_LABEL_HINT}")
             continue
         if len(labels) > 1:
             out.exclude(p, f"label not determined: {where} {p.name!r} holds conflicting "
                            f"emotion tokens {labels}")
             continue
-        mouths = sorted({m for _, m in emotions} - {"unknown"})
-        out.add(p, label=labels[0], mouth=mouths[0] if len(mouths) == 1 else "unknown",
+        variants = sorted({v for _, v in emotions} - {"unknown"})
+        variant = variants[0] if len(variants) == 1 else "unknown"
+        out.add(p, label=labels[0], variant=variant, mouth=MOUTH_OF_VARIANT[variant],
                 gender=genders[0] if len(set(genders)) == 1 else "unknown",
                 subject_id=_subject_from_name(p.stem))
 
@@ -191,38 +299,80 @@ def _from_metadata(root: Path, csv: Path, files: list[Path], out: Collected) -> 
         parsed = parse_token(token)
         if parsed is None:
             out.exclude(hit, f"{ref}: unknown emotion {token!r} (expected e.g. 'angry', "
-                             "'angryopen', 'neutralclosed')")
+                             "'angryopen', 'disgustwithtongue')")
             continue
         label, extra = parsed
-        values: dict[str, Any] = {"label": label, "mouth": extra["mouth"]}
-        if cols["mouth"]:
-            values["mouth"] = _MOUTH.get(row[cols["mouth"]].strip().lower(), values["mouth"])
+        values: dict[str, Any] = {"label": label, **extra}
+        mouth = _MOUTH.get(row[cols["mouth"]].strip().lower()) if cols["mouth"] else None
+        if mouth is not None:
+            values["mouth"] = mouth
+            if values["variant"] == "unknown":
+                values["variant"] = mouth
         values["gender"] = (norm_gender(row[cols["gender"]]) or "unknown") if cols["gender"] \
             else "unknown"
         if cols["age"]:
             values["age"] = row[cols["age"]].strip()
         if cols["ethnicity"]:
             values["ethnicity"] = row[cols["ethnicity"]].strip()
-        subject = row[cols["subject"]].strip() if cols["subject"] else ""
-        values["subject_id"] = subject or _subject_from_name(hit.stem)
+        values["subject_id"] = (row[cols["subject"]].strip() if cols["subject"] else "") \
+            or "unknown"
+        _fill_from_release_name(values, hit)
+        if values["subject_id"] == "unknown":
+            values["subject_id"] = _subject_from_name(hit.stem)
         out.add(hit, **values)
     for p in files:
         if p not in used:
             out.exclude(p, f"not listed in {csv.name}")
 
 
+def _check_variants(variant: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    if variant is None:
+        return None
+    wanted = (variant,) if isinstance(variant, str) else tuple(variant)
+    if not wanted or any(v not in VARIANTS for v in wanted):
+        raise ValueError(f"variant={variant!r}: choose from {list(VARIANTS)} (one name or a "
+                         "list), or None to keep every variant")
+    return wanted
+
+
+def _filter_variants(out: Collected, wanted: tuple[str, ...] | None) -> None:
+    """Rows outside ``wanted`` become exclusions ("variant filter: ...")."""
+    if wanted is None:
+        return
+    kept = []
+    for row in out.rows:
+        variant = str(row.get("variant") or "unknown")
+        if variant in wanted:
+            kept.append(row)
+        else:
+            out.exclude(row["path"], f"variant filter: variant {variant}, kept only "
+                                     f"{list(wanted)}")
+    out.rows = kept
+
+
 @register_dataset("cafe", INFO)
 def load_cafe(root: Path, *, manifest: str | Path | None = None,
-              metadata: str | Path | bool | None = None, check: bool = True,
-              max_pixels: int = DEFAULT_MAX_PIXELS, cache: bool = True,
+              metadata: str | Path | bool | None = None,
+              variant: str | Sequence[str] | None = None, allow_missing_classes: bool = False,
+              check: bool = True, max_pixels: int = DEFAULT_MAX_PIXELS, cache: bool = True,
               progress: bool = True) -> Manifest:
-    """CAFE as a Manifest (7 classes, ``age_group`` child, ``mouth`` open/closed/unknown).
+    """CAFE as a Manifest (7 classes, ``age_group`` child, ``mouth`` and ``variant`` columns).
 
     Args:
         manifest: a user CSV that overrides the release's labels and file list.
-        metadata: the release's description CSV; None finds it under ``root``; False ignores
-            any CSV and reads labels from file names.
+        metadata: a description CSV; None finds one under ``root``; False ignores any CSV and
+            reads labels from file names.
+        variant: keep only these pose variants (one of :data:`VARIANTS` or a list, e.g.
+            ``"closed"`` or ``["closed", "open"]``); the others become exclusions with reason
+            "variant filter ...". None (default) keeps every variant.
+        allow_missing_classes: run on part of the set: a class with no image is recorded in
+            ``meta["missing_classes"]`` instead of stopping the run. A ``manifest`` list may
+            always leave classes out (they are recorded the same way).
+    Raises:
+        ValueError: an unknown ``variant``.
+        ManifestError: no usable image, or (by default) a class with none.
     """
+    wanted = _check_variants(variant)
     root = Path(root)
     defaults = {"age_group": "child"}
     common = dict(check=check, max_pixels=max_pixels, cache=cache, progress=progress)
@@ -230,11 +380,18 @@ def load_cafe(root: Path, *, manifest: str | Path | None = None,
         csv = Path(manifest).expanduser()
         collected, _, meta = read_manifest_csv(
             csv, base_dirs=[root, csv.parent], defaults=defaults, label_parser=parse_token)
-        return finish(collected, name="cafe", root=root, classes=None, defaults=defaults,
-                      meta=meta, source=str(csv), **common)
+        for row in collected.rows:
+            _fill_from_release_name(row, row["path"])
+        _filter_variants(collected, wanted)
+        chosen = finish(collected, name="cafe", root=root, classes=None, defaults=defaults,
+                        meta={**meta, "variant_filter": wanted}, source=str(csv), **common)
+        # A user's list may leave classes out on purpose: recorded, not refused.
+        present = set(chosen.frame["label"])
+        chosen.meta["missing_classes"] = [c for c in EMOTIONS_7 if c not in present]
+        return chosen
     files, others = list_image_files(root)
     out = Collected()
-    meta: dict[str, Any] = {"other_files": others}
+    meta: dict[str, Any] = {"other_files": others, "variant_filter": wanted}
     csv_path: Path | None = None
     if isinstance(metadata, (str, Path)):
         csv_path = Path(metadata).expanduser()
@@ -247,9 +404,53 @@ def load_cafe(root: Path, *, manifest: str | Path | None = None,
     if csv_path is not None:
         _from_metadata(root, csv_path, files, out)
         meta.update(layout="description csv", source_csv=str(csv_path))
+    elif any(is_release_named(p) for p in files):
+        _from_release_names(files, out)
+        meta["layout"] = "release file names"
     else:
         _from_file_names(root, files, out)
         meta["layout"] = "file names"
+    _filter_variants(out, wanted)
     return finish(out, name="cafe", root=root, classes=EMOTIONS_7, fixed_classes=True,
+                  allow_missing_classes=allow_missing_classes,
+                  missing_hint="pass allow_missing_classes=True to run on part of the set",
                   defaults=defaults, meta=meta, source=str(csv_path) if csv_path else None,
                   **common)
+
+
+# --- pose variants on the data page ---------------------------------------------------------
+
+def variant_source(frame: pd.DataFrame) -> str:
+    """Where a CAFE-like frame's pose variants come from: ``"variant"`` (this adapter),
+    ``"mouth"`` (a set that records only open/closed, like the synthetic preset) or ``"none"``."""
+    if "variant" in frame.columns:
+        return "variant"
+    return "mouth" if "mouth" in frame.columns else "none"
+
+
+def variant_counts(manifest: Manifest,
+                   paper_total: Mapping[str, Any] | pd.Series | None = None) -> pd.DataFrame:
+    """Images per pose variant (rows, :data:`VARIANTS` order, then ``all variants``) and class
+    (columns: ``manifest.classes``, then ``total``).
+
+    Variants come from the ``variant`` column, else ``mouth`` (its values are variant names),
+    else every image is ``not recorded`` (see :func:`variant_source`). ``paper_total`` (the
+    paper's per-class totals, e.g. Table 1's total row) becomes a first row ``paper``.
+    """
+    frame = manifest.frame
+    source = variant_source(frame)
+    values = (frame[source].astype(str) if source != "none"
+              else pd.Series("not recorded", index=frame.index))
+    table = pd.crosstab(values.rename("variant"), frame["label"])
+    table = table.reindex(columns=list(manifest.classes), fill_value=0)
+    known = [v for v in VARIANTS if v in table.index]
+    table = table.reindex(known + sorted(set(table.index) - set(known)))
+    table.loc["all variants"] = table.sum()
+    table["total"] = table.sum(axis=1)
+    table = table.astype("Int64")
+    if paper_total is not None:
+        paper = pd.Series(paper_total).reindex(table.columns).astype("Int64")
+        table = pd.concat([paper.to_frame("paper").T, table])
+    table.index.name, table.columns.name = "variant", None
+    return table
+

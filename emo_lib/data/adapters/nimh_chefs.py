@@ -14,6 +14,10 @@ A name without a gaze letter (``M10H_1.jpg``) takes its gaze from a parent folde
 ``direct``/``averted`` (any case, e.g. ``Averted gaze``) if there is one, else ``unknown``.
 Names that do not follow the pattern, and unknown letters, are exclusions with the reason.
 Both gazes are kept by default (the paper used all 534 images).
+
+A set without some of the five expressions stops the run with an error naming them; with
+``allow_missing_classes=True`` it runs, the classes stay the five of the paper and
+``meta["missing_classes"]`` names the empty ones (the data page lists them).
 """
 from __future__ import annotations
 
@@ -83,7 +87,8 @@ def parse_name(path: Path, root: Path, gaze_codes: Mapping[str, str]
 
 @register_dataset("nimh_chefs", INFO)
 def load_nimh_chefs(root: Path, *, gaze: str | None = None,
-                    gaze_codes: Mapping[str, str] | None = None, check: bool = True,
+                    gaze_codes: Mapping[str, str] | None = None,
+                    allow_missing_classes: bool = False, check: bool = True,
                     max_pixels: int = DEFAULT_MAX_PIXELS, cache: bool = True,
                     progress: bool = True) -> Manifest:
     """NIMH-ChEFS as a Manifest (5 classes, ``age_group`` adolescent, ``gaze`` column).
@@ -92,6 +97,9 @@ def load_nimh_chefs(root: Path, *, gaze: str | None = None,
         gaze: keep only ``"direct"`` or ``"averted"`` images (others become exclusions with
             reason "gaze filter ..."); None keeps both, as the paper did.
         gaze_codes: gaze letter -> ``"direct"``/``"averted"``; replaces :data:`GAZE_CODES`.
+        allow_missing_classes: run on part of the set: an expression with no image is named
+            in ``meta["missing_classes"]`` instead of stopping the run (default: a
+            ManifestError naming the missing classes and this option).
     """
     if gaze not in (None, *GAZES):
         raise ValueError(f"gaze={gaze!r}: use 'direct', 'averted' or None (both)")
@@ -113,5 +121,7 @@ def load_nimh_chefs(root: Path, *, gaze: str | None = None,
     meta = {"layout": "file names", "other_files": others, "gaze_filter": gaze,
             "gaze_codes": codes}
     return finish(out, name="nimh_chefs", root=root, classes=CLASSES, fixed_classes=True,
+                  allow_missing_classes=allow_missing_classes,
+                  missing_hint="pass allow_missing_classes=True to run on part of the set",
                   defaults={"age_group": "adolescent"}, meta=meta, check=check,
                   max_pixels=max_pixels, cache=cache, progress=progress)

@@ -5,26 +5,29 @@ and gender acting through named, documented mechanisms (see ``book/synthetic_fac
 Presets mirror the papers' counts; results on them measure the mechanisms, never the papers'
 data.
 
-    load_preset("cafe_like", seed=0, size=96)      # Manifest, cached on disk
+    load_preset("cafe_like", seed=0, size=96)      # Manifest of 144-px photos, cached on disk
     spec, expr = sample_face("happy", "child", "female", seed=3)
-    image, landmarks = render_face(spec, 96)
+    image, landmarks = render_face(spec, 144)      # the photograph and its five landmarks
+    crop, crop_landmarks = face_crop(spec, 96)     # the 96-px face crop emo_lib.faces makes
 """
 from .expressions import (
     AU_DESCRIPTIONS, AU_NAMES, EXPRESSION_BY_AGE, NEIGHBOURS, PROTOTYPES, Expression,
     ExpressionStyle, prototype_aus, sample_expression,
 )
 from .face import FaceSpec, Identity, Pose, Scene, render_face
-from .gallery import gallery_array, gallery_figure, mechanism_table
+from .gallery import face_crop, gallery_array, gallery_figure, mechanism_table, proportions_table
 from .population import maturity, sample_face, sample_identity, sample_photo
 from .presets import (
-    GENERATOR_VERSION, PRESETS, adult_counts, cafe_counts, constants, load_preset, nimh_counts,
-    preset_counts, preset_names, se30k8_counts,
+    GENERATOR_VERSION, PHOTO_PER_CROP, PRESETS, adult_counts, cafe_counts, constants, load_preset,
+    nimh_counts, photo_side, preset_counts, preset_names, se30k8_counts,
 )
 
 __all__ = [
     "AU_DESCRIPTIONS", "AU_NAMES", "EXPRESSION_BY_AGE", "NEIGHBOURS", "PROTOTYPES", "Expression",
     "ExpressionStyle", "prototype_aus", "sample_expression", "FaceSpec", "Identity", "Pose",
-    "Scene", "render_face", "gallery_array", "gallery_figure", "mechanism_table", "maturity", "sample_face", "sample_identity", "sample_photo",
-    "GENERATOR_VERSION", "PRESETS", "adult_counts", "cafe_counts", "constants", "load_preset",
-    "nimh_counts", "preset_counts", "preset_names", "se30k8_counts",
+    "Scene", "render_face", "face_crop", "gallery_array", "gallery_figure", "mechanism_table",
+    "proportions_table",
+    "maturity", "sample_face", "sample_identity", "sample_photo",
+    "GENERATOR_VERSION", "PHOTO_PER_CROP", "PRESETS", "adult_counts", "cafe_counts", "constants",
+    "load_preset", "nimh_counts", "photo_side", "preset_counts", "preset_names", "se30k8_counts",
 ]

@@ -211,8 +211,3 @@ def expression_constants() -> dict[str, object]:
         "open_lips": OPEN_LIPS, "open_jaw": OPEN_JAW, "closed_au10_factor": CLOSED_AU10_FACTOR,
     }
 
-
-def activation(aus: Mapping[str, tuple[float, float]], au: str) -> tuple[float, float]:
-    """(right, left) activation of ``au`` (0 when absent)."""
-    v = aus.get(au)
-    return (0.0, 0.0) if v is None else _pair(v)

@@ -41,10 +41,10 @@ class Identity:
     age: float
     age_group: str
     gender: str
-    face_half_width: float = 0.60   # a, in frame units
-    face_aspect: float = 1.32       # b / a (face half-height over half-width)
+    face_half_width: float = 0.42   # a, in frame units
+    face_aspect: float = 1.49       # b / a (face half-height over half-width)
     jaw: float = 0.6                # 0 round chin .. 1 square jaw
-    center_y: float = -0.08         # face centre, frame units
+    center_y: float = -0.10         # face centre, frame units (the face crop's centre near 0)
     eye_line: float = 0.0           # eye centres below the face centre, fraction of b
     eye_spacing: float = 0.40       # half the distance between eye centres
     eye_size: float = 0.19          # eye half-width
@@ -52,10 +52,10 @@ class Identity:
     iris: float = 0.50              # iris radius, fraction of eye half-width
     brow_thickness: float = 0.07
     brow_gap: float = 0.26          # brow above the eye centre
-    nose_length: float = 0.38       # eye line to nose tip, fraction of b
+    nose_length: float = 0.396      # eye line to nose tip, fraction of b
     nose_width: float = 0.22
-    mouth_gap: float = 0.20         # nose tip to mouth line, fraction of b
-    mouth_width: float = 0.30       # mouth half-width
+    mouth_gap: float = 0.204        # nose tip to mouth line, fraction of b
+    mouth_width: float = 0.341      # mouth half-width
     lip_thickness: float = 0.06
     wrinkle: float = 1.0            # 0..1: how visible furrows and wrinkles are
     skin_tone: float = 0.3          # 0 light .. 1 dark

@@ -1,4 +1,5 @@
-"""Galleries of synthetic faces and the table of age mechanisms, for the book's pages."""
+"""Galleries of synthetic faces (as the models see them: face crops) and the table of age
+mechanisms, for the book's pages."""
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -9,17 +10,29 @@ import pandas as pd
 from ..manifest import EMOTIONS_8
 from .expressions import AU_DESCRIPTIONS, EXPRESSION_BY_AGE, INTENSITY_MIN
 from .face import render_face
+from .face import FaceSpec
 from .population import AGE_GEOMETRY, AGE_RANGES, maturity, sample_face
+from .presets import photo_side
 
 #: Gallery columns: one identity per age group x gender.
 GALLERY_GROUPS: tuple[tuple[str, str], ...] = tuple(
     (age, gender) for age in ("child", "adolescent", "adult") for gender in ("female", "male"))
 
 
+def face_crop(spec: FaceSpec, size: int, margin: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+    """Draw ``spec`` as a photograph for crops of ``size`` and crop its face as
+    ``emo_lib.faces.prepare_faces`` crops a preset's images: (crop, landmarks in the crop)."""
+    from ...faces import align_face, face_from_landmarks   # lazy: faces imports data
+
+    image, landmarks = render_face(spec, photo_side(size))
+    return align_face(image, face_from_landmarks(landmarks), size, margin)
+
+
 def gallery_array(labels: Sequence[str] = EMOTIONS_8, size: int = 96, seed: int = 0,
                   prototype: bool = True,
                   groups: Sequence[tuple[str, str]] = GALLERY_GROUPS) -> np.ndarray:
-    """Faces as one uint8 array of shape (len(labels), len(groups), size, size, 3).
+    """Face crops (:func:`face_crop`) as one uint8 array of shape
+    (len(labels), len(groups), size, size, 3).
 
     Column ``j`` shows one identity (``groups[j]``, seed ``seed * 100 + j``) in every
     expression; ``prototype=True`` draws each expression's noiseless prototype at intensity 1,
@@ -30,7 +43,7 @@ def gallery_array(labels: Sequence[str] = EMOTIONS_8, size: int = 96, seed: int 
         for i, label in enumerate(labels):
             spec, _ = sample_face(label, age_group, gender, seed=seed * 100 + j,
                                   intensity=1.0 if prototype else None)
-            out[i, j] = render_face(spec, size)[0]
+            out[i, j] = face_crop(spec, size)[0]
     return out
 
 
@@ -104,5 +117,49 @@ def mechanism_table() -> pd.DataFrame:
     return table[[*groups, "meaning"]]
 
 
-__all__ = ["GALLERY_GROUPS", "gallery_array", "gallery_figure", "mechanism_table",
-           "AU_DESCRIPTIONS"]
+#: Which preset shows each age group in :func:`proportions_table` (as the papers' pages use them).
+PROPORTION_PRESETS: tuple[tuple[str, str], ...] = (
+    ("synthetic adults", "adult_pretrain"), ("synthetic adolescents", "nimh_like"),
+    ("synthetic children", "cafe_like"))
+
+
+def proportions_table(size: int = 64, seed: int = 0, adult_n: int = 3500,
+                      progress: bool = False) -> pd.DataFrame:
+    """The presets' face crops measured (``emo_lib.faces.landmark_proportions``) beside the
+    reference figures (:mod:`.reference`).
+
+    Rows: synthetic adults, adolescents and children (each preset at ``size`` with ``seed``,
+    ``adult_pretrain`` with ``adult_n`` images), then real adults (389 photographs) and the
+    children the growth studies describe (5.5 years; their crop fractions follow from the
+    cited ratios and the box rule, which fixes eye-to-mouth at 1 / (1.4 x box height factor)).
+    Columns: ``n``, the four proportions, ``source``.
+    """
+    from ...faces import MTCNN_BOX_HEIGHT_PER_EYE_MOUTH, landmark_proportions, prepare_faces
+    from .presets import load_preset
+    from .reference import (
+        CHILD_GROWTH_SOURCE, REAL_ADULT_CROP, REAL_ADULT_CROP_SOURCE, child_landmark_ratios,
+    )
+
+    rows = {}
+    for group, preset in PROPORTION_PRESETS:
+        options = {"n": adult_n} if preset == "adult_pretrain" else {}
+        manifest = load_preset(preset, size=size, seed=seed, progress=progress, **options)
+        measured = landmark_proportions(prepare_faces(manifest, size, progress=progress))
+        rows[group] = {**measured.loc["all"].to_dict(),
+                                       "source": f"synthetic:{preset}, {size}-px crops"}
+    rows["real adults"] = {"n": 389, **REAL_ADULT_CROP, "source": REAL_ADULT_CROP_SOURCE}
+    child = child_landmark_ratios()
+    eye_to_mouth = 1.0 / (1.4 * MTCNN_BOX_HEIGHT_PER_EYE_MOUTH)
+    interocular = eye_to_mouth / child["eye_to_mouth_ratio"]
+    rows["children, growth studies (5.5 years)"] = {
+        "n": float("nan"), "interocular": interocular,
+        "mouth_width": interocular * child["mouth_per_interocular"],
+        "eye_to_mouth": eye_to_mouth, "eye_to_mouth_ratio": child["eye_to_mouth_ratio"],
+        "source": CHILD_GROWTH_SOURCE}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "faces"
+    return table
+
+
+__all__ = ["GALLERY_GROUPS", "PROPORTION_PRESETS", "face_crop", "gallery_array",
+           "gallery_figure", "mechanism_table", "proportions_table", "AU_DESCRIPTIONS"]

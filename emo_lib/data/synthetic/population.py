@@ -1,7 +1,9 @@
 """Sampling who is photographed (age, gender, identity) and how (pose, light, background).
 
 Age acts through *maturity*, 0 at age 2 and 1 from age 18 on: every face proportion in
-``AGE_GEOMETRY`` moves from its child value to its adult value with maturity. Gender acts only
+``AGE_GEOMETRY`` moves from its child value to its adult value with maturity. The landmark
+proportions come from :mod:`.reference` (real photographs for adults, growth studies for
+children). Gender acts only
 through appearance (jaw, brows, hair), scaled by maturity as sexual dimorphism is in life;
 expressions do not depend on gender.
 """
@@ -27,20 +29,34 @@ MATURITY_AGES = (2.0, 18.0)
 #: while children (0-0.5) stay far from them.
 MATURITY_EXPONENT = 0.7
 
-#: Face proportions (child value at maturity 0, adult value at maturity 1). Children have a
-#: rounder face, larger eyes and irises set lower on the head (a larger forehead), a smaller
-#: nose and mouth, and smooth skin that shows fewer furrows.
+#: Face proportions (child value at maturity 0, adult value at maturity 1).
+#:
+#: The landmark geometry (eye spacing, eye line to nose tip to mouth, mouth width, chin) is set
+#: from :mod:`.reference`: adults so that the crops of ``emo_lib.faces`` frame them as 389 real
+#: adult photographs are framed (eye-to-mouth / interocular 1.11, mouth width / interocular
+#: 0.86, mouth to chin 0.77 interocular), children (at 5.5 years, maturity 0.345) by the growth
+#: figures of farkas1992orbital and ferrario1998growth (interocular 89.4 %, eye-to-mouth 85.5 %,
+#: mouth width and lower face 83.3 % of adult: eye-to-mouth / interocular 1.06, mouth width /
+#: interocular 0.80). Interocular is 0.8 face half-widths at every age (``EYE_SPACING_RANGE``).
+#: These are neutral-face values, set so that the presets' faces, expressions included (which
+#: on average widen the mouth by about 1 % and shorten eye-to-mouth by about 1 %), measure the
+#: targets on their crops (tests/test_synthetic.py checks it). Each child value at
+#: maturity 0 is the extrapolation through the 5.5-year value: v0 = (v5.5 - 0.345 v1) / 0.655.
+#: Beyond the landmarks children keep the drawing's other mechanisms: larger eyes and irises,
+#: a slightly rounder face with the eyes a little lower in it, a smaller nose, smooth skin that
+#: shows fewer furrows. Adolescents (10-17, maturity 0.62-1) follow the same interpolation,
+#: close to adults, as the studies find the face mature at 13-15.
 AGE_GEOMETRY: dict[str, tuple[float, float]] = {
-    "face_aspect": (1.08, 1.32),       # face half-height / half-width: rounder child face
-    "face_half_width": (0.64, 0.60),   # frame units
-    "eye_line": (0.18, 0.00),          # eyes below the face centre, fraction of half-height
+    "face_aspect": (1.414, 1.49),      # face half-height / half-width (eye line to chin: 1.49)
+    "face_half_width": (0.44, 0.42),   # frame units: the photo shows the head and shoulders
+    "eye_line": (0.029, 0.00),         # eyes below the face centre, fraction of half-height
     "eye_size": (0.235, 0.19),         # eye half-width / face half-width
     "eye_open": (0.50, 0.40),          # lid opening / eye half-width
     "iris": (0.58, 0.50),              # iris radius / eye half-width
-    "nose_length": (0.27, 0.38),       # eye line to nose tip / face half-height
+    "nose_length": (0.356, 0.396),     # eye line to nose tip / face half-height
     "nose_width": (0.16, 0.22),        # / face half-width
-    "mouth_gap": (0.17, 0.20),         # nose tip to mouth / face half-height
-    "mouth_width": (0.23, 0.30),       # mouth half-width / face half-width
+    "mouth_gap": (0.239, 0.204),       # nose tip to mouth / face half-height
+    "mouth_width": (0.304, 0.341),     # mouth half-width / face half-width
     "lip_thickness": (0.050, 0.060),   # / face half-width
     "wrinkle": (0.30, 1.00),           # visibility of furrows (glabella, nose, nasolabial...)
     "jaw": (0.35, 0.55),               # squareness of the jaw (adult female value; see GENDER)

@@ -7,8 +7,6 @@ subject, extras), then one drawing per row. Every random choice is keyed by
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import shutil
@@ -21,7 +19,8 @@ import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
 
-from ...storage import atomic_path, cache_dir, write_json
+from ...cache import DiskCache
+from ...storage import atomic_path, write_json
 from ..manifest import EMOTIONS_7, EMOTIONS_8, LANDMARK_COLUMNS, Manifest, make_manifest
 from .expressions import expression_constants, sample_expression
 from .face import SUPERSAMPLE, FaceSpec, render_face
@@ -33,7 +32,18 @@ log = logging.getLogger(__name__)
 
 #: Bump whenever drawing, sampling or plans change: it keys the cache, so old images are
 #: never served for new code.
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
+
+#: Photographs are drawn this many times larger than the face crop they are drawn for: the
+#: face crop of ``emo_lib.faces`` (MTCNN-like box from the landmarks, margin 0.2) spans about
+#: 0.68 of the photo, so ``prepare_faces(manifest, size)`` crops at native resolution and the
+#: photo has background, hair and shoulders around the crop, as a real portrait does.
+PHOTO_PER_CROP = 1.5
+
+
+def photo_side(size: int) -> int:
+    """Side in pixels of the photographs drawn for face crops of side ``size``."""
+    return int(round(size * PHOTO_PER_CROP))
 
 PRESETS: tuple[str, ...] = ("adult_pretrain", "cafe_like", "nimh_like", "se30k8_like")
 
@@ -297,7 +307,7 @@ def constants() -> dict[str, Any]:
     """Every mechanism constant of the generator (recorded in each manifest's meta)."""
     return {
         "generator_version": GENERATOR_VERSION,
-        "supersample": SUPERSAMPLE,
+        "supersample": SUPERSAMPLE, "photo_per_crop": PHOTO_PER_CROP,
         "expression": expression_constants(),
         "population": population_constants(),
         "presets": {
@@ -316,18 +326,31 @@ def _meta(name: str, opts: dict[str, Any], key: str) -> dict[str, Any]:
               "adult_pretrain": "noh2023.vggface2_distribution.male (balanced classes)",
               "se30k8_like": "jeong2021.dataset (images, imbalance_ratio; geometric profile)"}
     return {"generator": "emo_lib.data.synthetic", "generator_version": GENERATOR_VERSION,
-            "preset": name, "options": dict(opts), "aligned": True, "cache_key": key,
+            "preset": name, "options": dict(opts), "photo_size": photo_side(opts["size"]),
+            "landmarks": "generator", "aligned": False, "cache_key": key,
             "counts_source": f"paper_values.yaml: {source[name]}", "constants": constants()}
 
 
+def synthetic_cache(root: str | Path | None = None) -> DiskCache:
+    """Where drawn presets are kept (``$EMO_CACHE/synthetic``, or ``root``), versioned by
+    ``GENERATOR_VERSION``.
+
+    Only the key and the folder come from :class:`~emo_lib.cache.DiskCache`: an entry here is a
+    folder of thousands of PNGs plus its manifest, drawn into a hidden partial folder and renamed
+    into place whole (:func:`load_preset`); DiskCache's atomic write renames one file, and
+    writing each PNG atomically would still let a reader see half a set."""
+    return DiskCache("synthetic", version=int(GENERATOR_VERSION),
+                     root=Path(root).expanduser() if root not in (None, "") else None)
+
+
 def cache_key(name: str, opts: dict[str, Any]) -> str:
-    blob = json.dumps({"preset": name, "version": GENERATOR_VERSION, **opts}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+    """The folder key of preset ``name`` drawn with ``opts`` (and this generator version)."""
+    return synthetic_cache().key({"preset": name, **opts}, length=12)
 
 
 def _generate(name: str, opts: dict[str, Any], folder: Path, progress: bool) -> pd.DataFrame:
     """Draw every image of the plan into ``folder/images``; return the frame (relative paths)."""
-    seed, size = opts["seed"], opts["size"]
+    seed, size = opts["seed"], photo_side(opts["size"])
     plan = _plan(name, seed, opts["scale"], opts.get("n"))
     (folder / "images").mkdir(parents=True, exist_ok=True)
     # identities and backgrounds per subject: the same person in every picture of them
@@ -404,10 +427,13 @@ def load_preset(name: str, root: str | Path | None = None, *, seed: int = 0, siz
 
     Args:
         name: one of :func:`preset_names`.
-        root: cache folder (default ``emo_lib.storage.cache_dir("synthetic")``); the preset lives
-            in ``root/<name>-<key>``, the key hashing preset, options and GENERATOR_VERSION.
+        root: cache folder (default :func:`synthetic_cache`: ``$EMO_CACHE/synthetic``); the
+            preset lives in ``root/<name>-<key>``, the key hashing preset, options and GENERATOR_VERSION.
         seed: every random choice derives from it: same options, byte-identical PNGs.
-        size: side of the square images, pixels.
+        size: side, in pixels, of the face crops the photographs are drawn for: each photo is
+            ``photo_side(size)`` (1.5 x) pixels square, its face box is made from the drawn
+            landmarks, and ``emo_lib.faces.prepare_faces(manifest, size)`` crops it at native
+            resolution, as it crops real photographs.
         scale: multiplies every count (cafe_like/nimh_like cells at least 1, se30k8_like
             classes at least ``MIN_CLASS_COUNT``, adult_pretrain ``round(n * scale)``).
         n: adult_pretrain's number of images (default 3500).
@@ -427,7 +453,7 @@ def load_preset(name: str, root: str | Path | None = None, *, seed: int = 0, siz
         raise ValueError(f"option n applies to adult_pretrain only; use scale for {name}")
     opts = _options(name, seed, size, scale, n)
     key = cache_key(name, opts)
-    base = (Path(root).expanduser() if root not in (None, "") else cache_dir("synthetic")).resolve()
+    base = synthetic_cache(root).root.resolve()
     stem = f"{name}-{key}"
     folder = base / stem
     frame = _read_cached(folder) if folder.is_dir() else None

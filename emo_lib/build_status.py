@@ -1,0 +1,52 @@
+"""The build-status page's table: every page of the book with what the last build did to it
+(executed / up to date / failed / skipped), when the execution it shows ran, and how long it
+took, read from the runner's build record (``results/build_status.json``)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .storage import results_root
+
+BUILD_RECORD = "build_status.json"
+STATUS_COLUMNS: tuple[str, ...] = ("page", "status", "seconds", "executed at", "note")
+
+
+def read_build_record(root: str | Path | None = None) -> dict[str, Any] | None:
+    """The runner's record of the last build in ``root`` (default: this build's results), or
+    None when no build has written one."""
+    path = Path(root or results_root()) / BUILD_RECORD
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def status_table(record: dict[str, Any]) -> pd.DataFrame:
+    """One row per page in book order: status, seconds of the execution it shows, when that
+    ran, and the runner's note or error ("pending" is the page still executing: this one)."""
+    entries = record.get("notebooks", {})
+    order = record.get("order") or list(entries)
+    rows = []
+    for page in order:
+        e = entries.get(page, {})
+        status = e.get("status", "pending")
+        rows.append({"page": page,
+                     "status": "executing (this page)" if status == "pending" else status,
+                     "seconds": e.get("seconds"), "executed at": e.get("executed_at") or "",
+                     "note": e.get("error") or e.get("note") or ""})
+    return pd.DataFrame(rows, columns=list(STATUS_COLUMNS))
+
+
+def build_summary(record: dict[str, Any]) -> dict[str, Any]:
+    """Counts per status, total seconds of the executions shown, profile and git state."""
+    table = status_table(record)
+    git = record.get("git") or {}
+    counts = table["status"].value_counts().to_dict()
+    return {"profile": record.get("profile", "unknown"), "started": record.get("started"),
+            "commit": (git.get("commit") or "unknown")[:12], "dirty": git.get("dirty"),
+            "counts": counts, "seconds": float(pd.to_numeric(table["seconds"]).fillna(0).sum())}
+
+
+__all__ = ["BUILD_RECORD", "STATUS_COLUMNS", "build_summary", "read_build_record",
+           "status_table"]

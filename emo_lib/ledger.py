@@ -1,0 +1,161 @@
+"""The claims ledger: every claim of both papers, gathered from each page's ``claims.csv``, with
+the paper's evidence and the verdict the same rule gives on the paper's own numbers, this run's
+evidence and verdict, the data it ran on, and the page it comes from.
+
+A page that failed or was not executed shows as such (one row saying so), never silently
+missing. What each claim means and how it is tested lives with its paper
+(``emo_lib.noh2023.claims``, ``emo_lib.jeong2021.claims``); this module only reads result files.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from .runner.notebooks import AGGREGATE_PAGES
+from .verdicts import NOT_TESTABLE, PAPER_VERDICT, VERDICTS
+
+#: Which paper a page belongs to, by its name's prefix.
+PAPERS: dict[str, str] = {"noh2023": "Noh & Lim 2023", "jeong2021": "Jeong & Kim 2021"}
+PAPER_EVIDENCE = f"evidence ({PAPER_VERDICT})"
+LEDGER_COLUMNS: tuple[str, ...] = (
+    "paper", "page", "claim_id", "claim", "paper's evidence", "verdict on the paper's numbers",
+    "this run's evidence", "verdict", "data", "page status")
+#: Page statuses (the runner's build record uses the first three).
+EXECUTED, UP_TO_DATE, FAILED, NOT_EXECUTED = "executed", "up to date", "failed", "not executed"
+
+
+@dataclass
+class PageResult:
+    """What one page left in its results folder."""
+
+    name: str
+    status: str
+    claims: pd.DataFrame | None
+    record: dict[str, Any] | None
+
+    @property
+    def paper(self) -> str | None:
+        return next((title for key, title in PAPERS.items() if self.name.startswith(key)), None)
+
+    @property
+    def data(self) -> str:
+        """"synthetic, cpu (2 threads)" or "real (CAFE, NIMH-ChEFS), cuda ..." from results.json."""
+        if not self.record:
+            return "unknown"
+        kind = "synthetic" if self.record.get("synthetic") else "real"
+        return f"{kind}, {self.record.get('device', 'unknown device')}"
+
+
+def read_page(name: str, results_root: Path, status: str | None = None) -> PageResult:
+    """A page's results (``<results_root>/<name>/results.json`` and ``claims.csv``); the status
+    comes from the build record when given, else from whether results.json exists."""
+    folder = Path(results_root) / name
+    record_file, claims_file = folder / "results.json", folder / "claims.csv"
+    record = json.loads(record_file.read_text()) if record_file.exists() else None
+    claims = None
+    if claims_file.exists():
+        claims = pd.read_csv(claims_file, index_col=0, keep_default_na=False)
+        unknown = sorted(set(claims["verdict"]) - set(VERDICTS))
+        if unknown:
+            raise ValueError(f"{claims_file}: verdicts {unknown} are not in the vocabulary "
+                             f"{list(VERDICTS)}; rebuild that page")
+    if status is None:
+        status = EXECUTED if record is not None else NOT_EXECUTED
+    return PageResult(name, status, claims, record)
+
+
+def build_ledger(pages: Sequence[PageResult]) -> pd.DataFrame:
+    """One row per claim of every paper page, in book order; a paper page that failed or was
+    not executed gets one row saying so (its claims are unknown, not absent)."""
+    rows: list[dict[str, Any]] = []
+    for page in pages:
+        if page.paper is None:
+            continue
+        if page.status in (FAILED, NOT_EXECUTED) or (page.claims is None and page.record is None):
+            rows.append({"paper": page.paper, "page": page.name, "claim_id": "",
+                         "claim": f"(this page {page.status}: its claims are not known in "
+                                  "this build)",
+                         "paper's evidence": "", "verdict on the paper's numbers": "",
+                         "this run's evidence": "", "verdict": NOT_TESTABLE, "data": "",
+                         "page status": page.status})
+            continue
+        if page.claims is None:
+            continue  # an executed page without claims (a data or method page)
+        for claim_id, c in page.claims.iterrows():
+            rows.append({"paper": page.paper, "page": page.name, "claim_id": claim_id,
+                         "claim": c["claim"], "paper's evidence": c.get(PAPER_EVIDENCE, ""),
+                         "verdict on the paper's numbers": c.get(PAPER_VERDICT, ""),
+                         "this run's evidence": c["evidence"], "verdict": c["verdict"],
+                         "data": page.data, "page status": page.status})
+    return pd.DataFrame(rows, columns=list(LEDGER_COLUMNS))
+
+
+def ledger_counts(ledger: pd.DataFrame) -> dict[str, int]:
+    """Claims per verdict (every vocabulary word, zeros included), the total, the claims of
+    pages that did not run, and the claims whose verdict matches the paper's own numbers'."""
+    claims = ledger[ledger["claim_id"] != ""]
+    counts = {v: int((claims["verdict"] == v).sum()) for v in VERDICTS}
+    counts["total"] = int(len(claims))
+    counts["pages_missing"] = int((ledger["claim_id"] == "").sum())
+    counts["agree_with_paper_rule"] = int(
+        (claims["verdict"] == claims["verdict on the paper's numbers"]).sum())
+    return counts
+
+
+def ledger_markdown(ledger: pd.DataFrame, columns: Sequence[str] = (
+        "claim", "paper's evidence", "verdict on the paper's numbers", "this run's evidence",
+        "verdict", "data", "page")) -> str:
+    """The ledger as a MyST table (one per paper), each page a link to it (``{doc}``, relative
+    to the executed notebooks' folder)."""
+    def cell(value: Any) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    parts = []
+    for paper, rows in ledger.groupby("paper", sort=False):
+        lines = [f"**{paper}**", "", "| " + " | ".join(columns) + " |",
+                 "|" + "---|" * len(columns)]
+        for _, r in rows.iterrows():
+            values = [f"{{doc}}`{r['page']}`" if c == "page" else
+                      (f"*{r[c]}*" if c in ("verdict", "verdict on the paper's numbers")
+                       and r[c] else cell(r[c])) for c in columns]
+            lines.append("| " + " | ".join(values) + " |")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def page_statuses(notebooks: Sequence[str], results_root: Path,
+                  build_record: Mapping[str, Any] | None = None) -> dict[str, str | None]:
+    """Each page's status from the runner's build record (``{"notebooks": {name: {"status":
+    ...}}}``) when there is one, else None (``read_page`` then looks at results.json)."""
+    entries = (build_record or {}).get("notebooks", {})
+    return {nb: (entries.get(nb) or {}).get("status") for nb in notebooks}
+
+
+def book_ledger(results_root: str | Path | None = None,
+                build_record: str | Path | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The ledger of this build: every page of the book (in ``_toc.yml`` order) read from
+    ``results_root`` (default: this build's), with the runner's build record
+    (``<results_root>/build_status.json``) for the pages' statuses when it exists."""
+    from .build_status import read_build_record
+    from .runner import book_notebooks
+    from .storage import results_root as default_root
+
+    root = Path(results_root) if results_root else default_root()
+    record = json.loads(Path(build_record).read_text()) if build_record \
+        else read_build_record(root)
+    names = [n for n in book_notebooks() if n not in AGGREGATE_PAGES]
+    statuses = page_statuses(names, root, record)
+    table = build_ledger([read_page(n, root, statuses[n]) for n in names])
+    return table, ledger_counts(table)
+
+
+__all__ = [
+    "AGGREGATE_PAGES", "EXECUTED", "FAILED", "LEDGER_COLUMNS", "NOT_EXECUTED", "PAPERS",
+    "PageResult", "book_ledger",
+    "UP_TO_DATE", "build_ledger", "ledger_counts", "ledger_markdown", "page_statuses",
+    "read_page",
+]

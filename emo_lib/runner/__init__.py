@@ -1,0 +1,35 @@
+"""``emo-book``: execute the parameterized notebooks with papermill and build the Jupyter Book.
+
+One concern per module:
+
+- :mod:`.paths`: the book root and its folders; :mod:`.errors`: exceptions and argument checks;
+- :mod:`.notebooks`: the book's notebooks, their declared parameters and types;
+- :mod:`.profiles`: profiles and ``-p [NOTEBOOK.]KEY=VALUE`` overrides, as read;
+- :mod:`.parameters`: merging and validating them (every problem at once);
+- :mod:`.options`: executor settings for the training units (environment variables);
+- :mod:`.incremental`: a notebook's inputs, their key, the up-to-date rule;
+- :mod:`.execute`: one papermill execution and its executed copy;
+- :mod:`.record`: ``results/build_status.json``; :mod:`.builder`: ``emo-book build``;
+- :mod:`.cli`: the command line (``emo-book = "emo_lib.runner:main"``).
+"""
+from .builder import build, build_book, summary
+from .cli import main, make_parser
+from .errors import ProfileError, RunnerError, ValidationError
+from .execute import Outcome, ensure_kernel, execute
+from .incremental import staleness
+from .notebooks import book_notebooks, declared_parameters, notebook_path, type_mismatch
+from .options import EXECUTORS, ExecutorOptions, executor_options
+from .parameters import merged_parameters, redundant_entries, resolve_parameters
+from .paths import (
+    EXECUTED, KERNEL_NAME, book_root, executed_dir, notebooks_dir, profiles_dir, runs_dir,
+)
+from .profiles import Override, Profile, load_profile, parse_overrides
+
+__all__ = [
+    "build", "build_book", "summary", "main", "make_parser", "ProfileError", "RunnerError",
+    "ValidationError", "Outcome", "ensure_kernel", "execute", "staleness", "book_notebooks",
+    "declared_parameters", "notebook_path", "type_mismatch", "EXECUTORS", "ExecutorOptions",
+    "executor_options", "merged_parameters", "redundant_entries", "resolve_parameters",
+    "EXECUTED", "KERNEL_NAME", "book_root", "executed_dir", "notebooks_dir", "profiles_dir",
+    "runs_dir", "Override", "Profile", "load_profile", "parse_overrides",
+]

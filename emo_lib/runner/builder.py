@@ -1,0 +1,164 @@
+"""``emo-book build``: validate, execute what is out of date, record, build the book.
+
+A notebook is executed when ``--force`` names it (or names nothing), or when its executed copy
+is not up to date (:func:`.incremental.staleness`: never executed, its last run failed, an input
+changed, or its results.json is missing); otherwise its copy is kept untouched, so Sphinx, which
+is incremental too, does not re-read the page. The aggregate pages (ledger, build status, runs)
+execute last, after the pages they gather; the build-status page in every build. Pages left out by ``--only`` keep their copy (or
+get a placeholder saying they were not executed). Parsing the command line is :mod:`.cli`.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from .errors import ValidationError, choices_text
+from .execute import Outcome, ensure_kernel, execute, write_placeholder
+from .incremental import InputsOf, key_of, recorded, staleness
+from .notebooks import EVERY_BUILD, book_notebooks, execution_order, notebook_path
+from .options import ExecutorOptions, executor_options
+from .parameters import resolve_parameters
+from .paths import book_root, executed_dir
+from .profiles import Override, load_profile
+from ..provenance import git_state
+from .record import BuildRecord
+
+
+def check_names(given: Sequence[str] | None, notebooks: Sequence[str], flag: str) -> list[str]:
+    """Problems for names that are not notebooks of the book."""
+    return [f"{flag} {name}: not a notebook of the book; notebooks: {choices_text(notebooks)}"
+            for name in given or () if name not in notebooks]
+
+
+def build(profile_spec: str | Path = "smoke", *, only: Sequence[str] | None = None,
+          force: Sequence[str] | None = None, overrides: Sequence[Override] = (),
+          executor: ExecutorOptions | None = None, book: bool = True,
+          allow_warnings: bool = False, progress: bool = True, verbose: bool = False) -> int:
+    """Execute the book's notebooks that are out of date, then build the book.
+
+    Args:
+        only: execute only these notebooks (the others keep their copies).
+        force: re-execute these notebooks even if up to date; an empty list: all of them.
+        executor: settings passed to the kernels (``EMO_EXECUTOR``...); default inline.
+
+    Returns:
+        0 when every executed notebook and the book build succeeded, else non-zero.
+
+    Raises:
+        ValidationError: bad names, parameters or missing data, before anything runs.
+    """
+    profile = load_profile(profile_spec)
+    notebooks = book_notebooks()
+    problems = check_names(only, notebooks, "--only") + check_names(force, notebooks, "--force")
+    selected = list(only) if only else notebooks
+    problems += [f"--force {name}: not executed with --only {' '.join(only or ())}"
+                 for name in force or () if name in notebooks and name not in selected]
+    if problems:
+        raise ValidationError("build cannot start:", problems)
+    forced = set(selected if force is not None and not force else force or ())
+    params = resolve_parameters(profile, notebooks, overrides, check_data=selected)
+    if executor is None:
+        executor = executor_options(profile.executor)
+    kernel = ensure_kernel(profile.kernel)
+    print(f"profile {profile.name} ({profile.path}): {len(selected)} of {len(notebooks)} "
+          f"notebooks, kernel {kernel}, executor {executor.describe()}", flush=True)
+
+    inputs_of = InputsOf(kernel=kernel, profile=profile.name)
+    git = git_state(book_root())
+    record = BuildRecord(profile=profile.name, kernel=kernel, executor=executor, git=git,
+                         notebooks=notebooks)
+    env = {"EMO_PROFILE": profile.name} | executor.environment()
+    outcomes: list[Outcome] = []
+    t0 = time.perf_counter()
+    for i, name in enumerate(execution_order(notebooks), 1):
+        output = executed_dir() / f"{name}.ipynb"
+        step = f"[{i}/{len(notebooks)}] {name}"
+        if name not in selected:
+            outcome = _skipped(name, output)
+        else:
+            inputs = inputs_of(name, notebook_path(name), params[name])
+            reason = "forced" if name in forced else (
+                "shows this build" if name in EVERY_BUILD else staleness(name, output, inputs))
+            if reason is None:
+                outcome = _up_to_date(name, output)
+            else:
+                print(f"{step}: executing ({reason}; elapsed {time.perf_counter() - t0:.0f} s)",
+                      flush=True)
+                outcome = execute(name, output, params[name], kernel=kernel, env=env,
+                                  record={"key": key_of(inputs), "inputs": inputs,
+                                          "profile": profile.name, "git": git},
+                                  progress=progress, verbose=verbose)
+                outcome.note = f"reason: {reason}"
+        print(f"{step}: {outcome.status}" + (f" in {outcome.seconds:.1f} s"
+                                              if outcome.status in ("executed", "failed") else "")
+              + (f" -- {outcome.error}" if outcome.error else ""), flush=True)
+        outcomes.append(outcome)
+        record.update(outcome)
+    record.finish()
+    print("\n" + summary(outcomes), flush=True)
+
+    code = 0
+    if book:
+        code = build_book(warnings_as_errors=not allow_warnings)
+        index = book_root() / "_build" / "html" / "index.html"
+        if code == 0:
+            print(f"\nbook built: {index}")
+        else:
+            print(f"\njupyter-book build failed (exit {code})", file=sys.stderr)
+    failed = [o.notebook for o in outcomes if o.status == "failed"]
+    if failed:
+        print(f"\n{len(failed)} notebook(s) failed: " + ", ".join(failed), file=sys.stderr)
+        return 1
+    return code
+
+
+def _up_to_date(name: str, output: Path) -> Outcome:
+    done = recorded(output) or {}
+    return Outcome(name, "up to date", done.get("seconds"), output,
+                   note=f"executed {done.get('executed_at')}")
+
+
+def _skipped(name: str, output: Path) -> Outcome:
+    """Left out by --only: keep the copy, or write a placeholder where there is none."""
+    if not output.exists():
+        write_placeholder(name, output, why="it was built with `emo-book build --only ...`")
+        return Outcome(name, "skipped", None, output, note="placeholder written")
+    done = recorded(output) or {}
+    if done.get("status") == "not executed":
+        return Outcome(name, "skipped", None, output, note="placeholder kept")
+    if not done:
+        return Outcome(name, "skipped", None, output, note="copy kept (no build record)")
+    return Outcome(name, "skipped", done.get("seconds"), output,
+                   note=f"copy kept: {done.get('status')}, executed {done.get('executed_at')}")
+
+
+def summary(outcomes: list[Outcome]) -> str:
+    """The table printed at the end of a build: page, status, seconds, note or error."""
+    rows = [("notebook", "status", "seconds", "note")]
+    for o in outcomes:
+        seconds = "" if o.seconds is None else f"{o.seconds:.1f}"
+        rows.append((o.notebook, o.status, seconds, o.error or o.note))
+    ran = [o for o in outcomes if o.status in ("executed", "failed")]
+    counts = {s: sum(o.status == s for o in outcomes)
+              for s in ("executed", "up to date", "failed", "skipped")}
+    rows.append(("total", ", ".join(f"{n} {s}" for s, n in counts.items() if n),
+                 f"{sum(o.seconds or 0 for o in ran):.1f}", "executing in this build"))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    table = "\n".join(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]}"
+                      for r in rows)
+    return table + ("\n(seconds: the execution each page shows; an up-to-date page keeps an "
+                    "earlier build's)" if counts["up to date"] or counts["skipped"] else "")
+
+
+def build_book(warnings_as_errors: bool = True) -> int:
+    """``jupyter-book build .`` with Sphinx warnings as errors; returns its exit code. Sphinx
+    re-reads only pages whose files changed since the last build (``_build/.doctrees``)."""
+    exe = Path(sys.executable).parent / "jupyter-book"
+    cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(book_root())]
+    if warnings_as_errors:
+        cmd.append("-W")
+    print("$ " + " ".join(cmd), flush=True)
+    return subprocess.call(cmd, cwd=book_root())

@@ -1,0 +1,236 @@
+"""The ``emo-book`` command line: argument parsing and the ``run``, ``list``, ``check`` commands.
+
+    emo-book build [--profile smoke|paper|FILE] [--only NAME ...] [--force [NAME ...]]
+                   [-p [NOTEBOOK.]KEY=VALUE ...] [--executor inline|local|slurm] [--jobs N] ...
+    emo-book run NOTEBOOK [-p [NOTEBOOK.]KEY=VALUE ...] [--profile P] [--out DIR]
+    emo-book list
+    emo-book check [--profile P] [-p [NOTEBOOK.]KEY=VALUE ...]
+
+Every problem found before anything runs is printed at once, as plain text, with exit code 2.
+The build itself is :mod:`.builder`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import dataclasses
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from .builder import build, summary
+from .errors import RunnerError, ValidationError
+from .execute import render_html, ensure_kernel, execute
+from .notebooks import book_notebooks, declared_parameters, notebook_path
+from .options import EXECUTORS, executor_options
+from .parameters import resolve_parameters
+from .paths import book_root, executed_dir, runs_dir
+from .profiles import Profile, load_profile, parse_overrides
+from ..provenance import git_state
+
+
+def _executor_flags(args: argparse.Namespace) -> dict:
+    return {"kind": args.executor, "jobs": args.jobs, "partition": args.partition,
+            "gpus_per_job": args.gpus_per_job, "array_parallelism": args.array_parallelism}
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    profile = load_profile(args.profile)
+    executor = executor_options(profile.executor, **_executor_flags(args))
+    return build(args.profile, only=args.only, force=args.force,
+                 overrides=parse_overrides(args.param), executor=executor,
+                 book=not args.no_book, allow_warnings=args.allow_warnings,
+                 progress=not args.quiet, verbose=args.verbose)
+
+
+def _profile_for(name: str, spec: str | None) -> Profile:
+    """The profile's settings for one notebook (its ``defaults:`` that the notebook declares and
+    its own entry), or an empty profile."""
+    if spec is None:
+        return Profile(name="none", path=Path("<no profile>"))
+    profile = load_profile(spec)
+    declared = declared_parameters(name)
+    return dataclasses.replace(
+        profile, defaults={k: v for k, v in profile.defaults.items() if k in declared},
+        notebooks={name: profile.notebooks.get(name, {})})
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    name = Path(args.notebook).stem
+    notebook_path(name)  # an unknown name fails here, naming the notebooks
+    overrides = parse_overrides(args.param)
+    wrong = [f"{o.source}: emo-book run {name} sets only {name}'s parameters"
+             for o in overrides if o.notebook not in (None, name)]
+    if wrong:
+        raise ValidationError(f"run {name} cannot start:", wrong)
+    profile = _profile_for(name, args.profile)
+    params = resolve_parameters(profile, [name], overrides, context=name)[name]
+    executor = executor_options(profile.executor, **_executor_flags(args))
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out_dir = Path(args.out) if args.out else runs_dir() / f"{name}-{stamp}"
+    if out_dir.resolve() == executed_dir().resolve():
+        raise RunnerError("emo-book run never writes into the book's executed/ folder; "
+                          "choose another --out")
+    kernel = ensure_kernel(profile.kernel)
+    shown = ", ".join(f"{k}={v}" for k, v in params.items()) or "the notebook's defaults"
+    print(f"running {name} with {shown} -> {out_dir}", flush=True)
+    env = {"EMO_RESULTS": str(out_dir / "results"),
+           "EMO_PROFILE": args.profile and profile.name} | executor.environment()
+    outcome = execute(name, out_dir / f"{name}.ipynb", params, kernel=kernel, env=env,
+                      record={"profile": args.profile and profile.name, "parameters": params,
+                              "git": git_state(book_root())},
+                      progress=not args.quiet, verbose=args.verbose)
+    print(summary([outcome]))
+    html = render_html(outcome.output) if outcome.output and outcome.output.exists() else None
+    if outcome.status != "executed":
+        print(f"{name} failed: {outcome.error}" + (f" (rendered: {html})" if html else ""),
+              file=sys.stderr)
+        return 1
+    print(f"executed notebook: {outcome.output}\nas HTML: {html}\n"
+          f"results: {out_dir / 'results' / name}\n(the book's Runs page sets it beside the "
+          "book's run at the next `emo-book build`)")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    for name in book_notebooks():
+        print(name)
+        for key, spec in declared_parameters(name).items():
+            helptext = f"  # {spec['help']}" if spec["help"] else ""
+            print(f"    {key}: {spec['type']} = {spec['default']}{helptext}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    profile = load_profile(args.profile)
+    executor_options(profile.executor)
+    resolve_parameters(profile, book_notebooks(), parse_overrides(args.param))
+    print(f"profile {profile.name}: ok (every notebook, parameter, type and data set found)")
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """How many training units each page needs, how many are done, and the GPU hours of the
+    rest (:mod:`emo_lib.jeong2021.plan`), before anything runs; data sets need not be present."""
+    from ..jeong2021.plan import PAGES, plan_pages
+    from .notebooks import literal
+
+    profile = load_profile(args.profile)
+    notebooks = book_notebooks()
+    params = resolve_parameters(profile, notebooks, parse_overrides(args.param), check_data=[])
+    full = {nb: {k: literal(v["default"]) for k, v in declared_parameters(nb).items()}
+            | params[nb] for nb in notebooks if nb in PAGES}
+    rates = json.loads(Path(args.rates).read_text()) if args.rates else None
+    executor = args.executor or executor_options(profile.executor).kind
+    table, totals = plan_pages(full, executor=executor, rate=args.gpu_rate, rates=rates)
+    print(f"profile {profile.name}: training units per page (a unit = one fold of one cell)")
+    print(table.drop(columns=["basis", "data"]).to_string(index=False))
+    for row in table.itertuples():
+        print(f"  {row.page}: {row.data}; GPU hours {row.basis}")
+    print("total: " + ", ".join(f"{k} {v}" for k, v in totals.items()))
+    others = [nb for nb in notebooks if nb not in PAGES]
+    print(f"no training units: {', '.join(others)}")
+    return 0
+
+
+_P_HELP = ("KEY=VALUE sets KEY in every notebook that declares it; NOTEBOOK.KEY=VALUE in one "
+           "notebook; VALUE is YAML (3, 1e-4, [a, b], {k: v}, true, null); repeatable")
+
+
+def _add_executor_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("training units (read by the training code; default: the "
+                             "profile's executor section, else inline)")
+    g.add_argument("--executor", metavar="|".join(EXECUTORS), default=None,
+                   help="where training units run")
+    g.add_argument("--jobs", type=int, default=None, metavar="N", help="local: processes")
+    g.add_argument("--partition", default=None, help="slurm: partition")
+    g.add_argument("--gpus-per-job", type=int, default=None, metavar="G",
+                   help="slurm: GPUs per array task")
+    g.add_argument("--array-parallelism", type=int, default=None, metavar="A",
+                   help="slurm: array tasks running at once")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="emo-book", description="Execute the parameterized notebooks with papermill and "
+        "build the Jupyter Book.")
+    sub = p.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="execute the notebooks that are out of date, build the book")
+    b.add_argument("--profile", default="smoke", help="smoke | paper | path to a YAML profile")
+    b.add_argument("--only", nargs="+", metavar="NAME", help="execute only these notebooks")
+    b.add_argument("--force", nargs="*", metavar="NAME", default=None,
+                   help="re-execute these notebooks (no NAME: all) even if up to date")
+    b.add_argument("-p", "--param", action="append", metavar="[NOTEBOOK.]KEY=VALUE",
+                   help=_P_HELP)
+    b.add_argument("--no-book", action="store_true", help="execute, but skip jupyter-book")
+    b.add_argument("--allow-warnings", action="store_true", help="do not treat Sphinx warnings "
+                   "as errors")
+    b.add_argument("--quiet", action="store_true", help="no per-cell progress bars")
+    b.add_argument("--verbose", action="store_true",
+                   help="stream each notebook's own output (its progress bars) to the console")
+    _add_executor_flags(b)
+    b.set_defaults(func=cmd_build)
+    r = sub.add_parser("run", help="re-execute one notebook with other parameters")
+    r.add_argument("notebook")
+    r.add_argument("-p", "--param", action="append", metavar="[NOTEBOOK.]KEY=VALUE",
+                   help=_P_HELP.replace("every notebook that declares it; NOTEBOOK.KEY=VALUE "
+                                        "in one notebook", "the notebook (NOTEBOOK. optional)"))
+    r.add_argument("--profile", default=None, help="start from this profile's parameters")
+    r.add_argument("--out", default=None, help="output folder (default runs/<name>-<time>)")
+    r.add_argument("--quiet", action="store_true")
+    r.add_argument("--verbose", action="store_true")
+    _add_executor_flags(r)
+    r.set_defaults(func=cmd_run)
+    ls = sub.add_parser("list", help="notebooks with their parameters, types and defaults")
+    ls.set_defaults(func=cmd_list)
+    c = sub.add_parser("check", help="validate a profile without running anything")
+    c.add_argument("--profile", default="smoke")
+    c.add_argument("-p", "--param", action="append", metavar="[NOTEBOOK.]KEY=VALUE",
+                   help=_P_HELP)
+    c.set_defaults(func=cmd_check)
+    pl = sub.add_parser("plan", help="training units per page, done, and GPU hours to go")
+    pl.add_argument("--profile", default="smoke")
+    pl.add_argument("-p", "--param", action="append", metavar="[NOTEBOOK.]KEY=VALUE",
+                    help=_P_HELP)
+    pl.add_argument("--executor", metavar="|".join(EXECUTORS), default=None,
+                    help="where the units would run (slurm: cuda workers); default: the "
+                    "profile's executor, else inline")
+    pl.add_argument("--gpu-rate", type=float, default=None, metavar="IMG_PER_S",
+                    help="EfficientNet-B0 training images/s at 224 px on the target GPU "
+                    "(benchmarks/gpu_check.sh prints it); default: measured units, else an "
+                    "assumption the output states")
+    pl.add_argument("--rates", default=None, metavar="JSON", help="{model: {size: img/s}} "
+                    "from benchmarks/train_throughput.py --rates-json (gpu_check.sh writes it)")
+    pl.set_defaults(func=cmd_plan)
+    return p
+
+
+def modernize(argv: Sequence[str]) -> list[str]:
+    """Rewrite the old ``emo-book run NB -p KEY VALUE`` as ``-p KEY=VALUE`` (with a warning)."""
+    argv = list(argv)
+    if not argv or argv[0] != "run":
+        return argv
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        flag = argv[i]
+        if flag in ("-p", "--param") and i + 2 < len(argv) and "=" not in argv[i + 1] \
+                and not argv[i + 1].startswith("-"):
+            out += [flag, f"{argv[i + 1]}={argv[i + 2]}"]
+            print(f"emo-book: -p {argv[i + 1]} {argv[i + 2]} is deprecated; write "
+                  f"-p {argv[i + 1]}={argv[i + 2]}", file=sys.stderr)
+            i += 3
+        else:
+            out.append(flag)
+            i += 1
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(modernize(sys.argv[1:] if argv is None else argv))
+    try:
+        return args.func(args)
+    except RunnerError as err:
+        print(f"emo-book: {err}", file=sys.stderr)
+        return 2

@@ -1,0 +1,177 @@
+"""Executing one notebook with papermill: the kernel, its environment, the executed copy.
+
+The copy is written atomically (the previous copy stays until the new one is complete) and
+carries, in ``metadata["emo_book"]``, what produced it: status, seconds, when, the profile, the
+git state, the incremental-build key and inputs (see :mod:`.incremental`). Papermill's
+``injected-parameters`` cell and the notebook's ``parameters`` cell are tagged ``remove-cell``,
+so the rendered page shows the run's parameters the way ``Run`` displays them, not as code.
+Deciding what to execute is :mod:`.builder`.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from .incremental import METADATA_KEY
+from .notebooks import notebook_path
+from .paths import KERNEL_NAME, notebooks_dir
+
+#: Cells hidden from the rendered page (Jupyter Book's tag for "not shown at all").
+HIDDEN_CELLS = ("injected-parameters", "parameters")
+REMOVE_TAG = "remove-cell"
+
+
+def ensure_kernel(name: str = KERNEL_NAME) -> str:
+    """Register a Jupyter kernel for this interpreter (the venv) under ``name`` if missing, so
+    papermill never depends on whatever kernel the machine happens to have."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    specs = KernelSpecManager().find_kernel_specs()
+    if name not in specs:
+        from ipykernel.kernelspec import install
+
+        install(kernel_name=name, display_name=f"Python ({name})", prefix=sys.prefix)
+    return name
+
+
+@contextmanager
+def environment(changes: Mapping[str, str | None]) -> Iterator[None]:
+    """Set (str) or remove (None) environment variables for the block; the kernel papermill
+    starts inherits them. Restored afterwards."""
+    before = {k: os.environ.get(k) for k in changes}
+    try:
+        for k, v in changes.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@dataclass
+class Outcome:
+    """What became of one notebook in one build or run."""
+
+    notebook: str
+    status: str            # executed | up to date | failed | skipped
+    seconds: float | None  # execution time of the copy the book shows (None: never executed)
+    output: Path | None
+    error: str = ""
+    note: str = ""         # why it was executed, or when the copy shown was executed
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def hide_parameter_cells(nb: Any) -> None:
+    """Tag papermill's injected-parameters cell and the parameters cell ``remove-cell``."""
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if any(t in tags for t in HIDDEN_CELLS) and REMOVE_TAG not in tags:
+            cell.metadata["tags"] = [*tags, REMOVE_TAG]
+
+
+def _finish_copy(partial: Path, output: Path, record: dict[str, Any]) -> None:
+    """Tag, stamp and move the papermill output onto ``output`` (atomic rename)."""
+    import nbformat
+
+    nb = nbformat.read(partial, as_version=4)
+    hide_parameter_cells(nb)
+    nb.metadata[METADATA_KEY] = record
+    nbformat.write(nb, partial)
+    os.replace(partial, output)
+
+
+def execute(name: str, output: Path, parameters: dict[str, Any], *, kernel: str = KERNEL_NAME,
+            env: Mapping[str, str | None] | None = None, record: dict[str, Any] | None = None,
+            progress: bool = True, verbose: bool = False) -> Outcome:
+    """Run one notebook with papermill into ``output``.
+
+    Args:
+        env: environment variables for the kernel (None removes one), e.g. ``EMO_PROFILE``.
+        record: what to store in the copy's ``metadata["emo_book"]`` besides status, seconds,
+            when and error (the key and inputs, the profile, the git state).
+
+    A failure is reported with its cell and error; the failed copy is kept (it shows where it
+    stopped) and recorded as failed, so the next build runs it again.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.parent / ".partial" / output.name
+    partial.parent.mkdir(exist_ok=True)
+    record = dict(record or {})
+    t0 = time.perf_counter()
+    status, error = "ok", ""
+    try:
+        with environment(env or {}):
+            papermill.execute_notebook(
+                str(notebook_path(name)), str(partial), parameters=parameters,
+                kernel_name=kernel, progress_bar=progress, log_output=verbose,
+                cwd=str(notebooks_dir()))
+    except PapermillExecutionError as err:
+        status = "failed"
+        error = (f"cell {err.cell_index} (execution count {err.exec_count}): "
+                 f"{err.ename}: {err.evalue}")
+    except Exception as err:  # kernel died, bad notebook...: report, keep the others going
+        status, error = "failed", f"{type(err).__name__}: {err}"
+    seconds = time.perf_counter() - t0
+    record |= {"status": status, "seconds": round(seconds, 2), "executed_at": now_iso(),
+               "error": error}
+    if partial.exists():
+        _finish_copy(partial, output, record)
+    return Outcome(name, "executed" if status == "ok" else "failed", seconds, output, error)
+
+
+def write_placeholder(name: str, output: Path, *, why: str) -> None:
+    """A copy of the source, marked as not executed (a page skipped by ``--only``)."""
+    import nbformat
+
+    nb = nbformat.read(notebook_path(name), as_version=4)
+    note = nbformat.v4.new_markdown_cell(f"```{{note}}\nThis notebook was not executed in this "
+                                         f"build ({why}): no results are shown.\n```")
+    nb.cells.insert(1 if nb.cells and nb.cells[0].cell_type == "markdown" else 0, note)
+    hide_parameter_cells(nb)
+    nb.metadata[METADATA_KEY] = {"status": "not executed", "executed_at": None, "seconds": None}
+    output.parent.mkdir(parents=True, exist_ok=True)
+    from ..storage import atomic_path
+
+    with atomic_path(output) as tmp:
+        nbformat.write(nb, tmp)
+
+
+def render_html(executed: Path) -> Path:
+    """The executed notebook as one self-contained HTML file beside it (``<name>.html``), for a
+    reader's run: cells tagged ``remove-cell`` are left out and ``remove-input``/``hide-input``
+    cells show only their outputs, as in the book. (MyST roles in its markdown, such as
+    ``{download}``, show as text: only the book renders them.)"""
+    import nbformat
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    from ..storage import atomic_path
+
+    nb = nbformat.read(executed, as_version=4)
+    tags = TagRemovePreprocessor(remove_cell_tags={"remove-cell"},
+                                 remove_input_tags={"remove-input", "hide-input"})
+    exporter = HTMLExporter(template_name="lab", embed_images=True)
+    exporter.register_preprocessor(tags, enabled=True)
+    body, _ = exporter.from_notebook_node(nb)
+    out = executed.with_suffix(".html")
+    with atomic_path(out) as tmp:
+        tmp.write_text(body, encoding="utf-8")
+    return out

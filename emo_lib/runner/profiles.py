@@ -1,0 +1,166 @@
+"""Profiles (``profiles/<name>.yml``) and ``-p [NOTEBOOK.]KEY=VALUE`` overrides, as read.
+
+A profile holds only what differs from the notebooks' own defaults::
+
+    name: paper
+    description: ...
+    defaults:          # for every notebook that declares the parameter
+      device: cuda
+    notebooks:         # for one notebook
+      noh2023_lime_age: {num_samples: 1000}
+    kernel: emo-lib    # optional
+    executor:          # optional; read by the training units (see options.py)
+      kind: slurm
+      partition: gpu
+
+``${VAR}`` in a value is read from the environment when the profile is loaded. This module reads
+and parses; merging with the notebooks' declarations and validating is :mod:`.parameters`.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import yaml
+
+from .errors import ProfileError, choices_text
+from .paths import KERNEL_NAME, profiles_dir
+
+_ENV = re.compile(r"\$\{(\w+)\}")
+_TOP_KEYS = ("name", "description", "defaults", "notebooks", "kernel", "executor")
+_OVERRIDE = re.compile(r"(?:([A-Za-z_][\w\-]*)\.)?([A-Za-z_]\w*)=(.*)", re.S)
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML as people write numbers: ``1e-4`` is a float (YAML 1.1 reads it as text)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."))
+
+
+def read_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+
+
+@dataclass
+class Profile:
+    name: str
+    path: Path
+    description: str = ""
+    defaults: dict[str, Any] = field(default_factory=dict)
+    notebooks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    kernel: str = KERNEL_NAME
+    executor: dict[str, Any] = field(default_factory=dict)
+    #: (notebook or None for ``defaults``, key) of values that read ``${VAR}``: their value
+    #: depends on the environment, so they are never "the same as the default".
+    from_environment: set[tuple[str | None, str]] = field(default_factory=set)
+
+
+def _expand(value: Any) -> Any:
+    if isinstance(value, str):
+        return _ENV.sub(lambda m: os.environ.get(m.group(1), ""), value)
+    if isinstance(value, list):
+        return [_expand(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _expand(v) for k, v in value.items()}
+    return value
+
+
+def _reads_environment(value: Any) -> bool:
+    if isinstance(value, str):
+        return bool(_ENV.search(value))
+    if isinstance(value, list):
+        return any(_reads_environment(v) for v in value)
+    if isinstance(value, dict):
+        return any(_reads_environment(v) for v in value.values())
+    return False
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ProfileError(f"{where} must be a mapping of names to values, not {value}")
+    return value
+
+
+def load_profile(spec: str | Path) -> Profile:
+    """``smoke``/``paper``/any name in ``profiles/``, or a path to a YAML file."""
+    path = Path(spec)
+    if not path.suffix:
+        path = profiles_dir() / f"{spec}.yml"
+    if not path.exists():
+        known = sorted(p.stem for p in profiles_dir().glob("*.yml"))
+        raise ProfileError(f"no profile {spec} (looked for {path}); known: {choices_text(known)}, "
+                           "or pass a path to a YAML file")
+    try:
+        data = read_yaml(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ProfileError(f"{path} is not valid YAML: {err}") from None
+    data = _mapping(data, str(path))
+    unknown = sorted(set(data) - set(_TOP_KEYS))
+    if unknown:
+        raise ProfileError(f"{path}: unknown key(s) {choices_text(unknown)}; allowed: "
+                           f"{choices_text(_TOP_KEYS)}")
+    defaults = _mapping(data.get("defaults"), f"{path}: defaults")
+    notebooks = {nb: _mapping(v, f"{path}: notebooks: {nb}")
+                 for nb, v in _mapping(data.get("notebooks"), f"{path}: notebooks").items()}
+    executor = data.get("executor") or {}
+    if isinstance(executor, str):   # `executor: slurm` is short for `executor: {kind: slurm}`
+        executor = {"kind": executor}
+    executor = _mapping(executor, f"{path}: executor")
+    from_env = {(None, k) for k, v in defaults.items() if _reads_environment(v)}
+    from_env |= {(nb, k) for nb, given in notebooks.items() for k, v in given.items()
+                 if _reads_environment(v)}
+    return Profile(name=str(data.get("name", path.stem)), path=path,
+                   description=data.get("description", ""),
+                   defaults=_expand(defaults),
+                   notebooks={nb: _expand(v) for nb, v in notebooks.items()},
+                   kernel=data.get("kernel", KERNEL_NAME),
+                   executor=_expand(executor), from_environment=from_env)
+
+
+@dataclass(frozen=True)
+class Override:
+    """One ``-p [NOTEBOOK.]KEY=VALUE``: ``notebook`` is None when it applies to every notebook
+    that declares ``key``."""
+
+    notebook: str | None
+    key: str
+    value: Any
+    text: str
+
+    @property
+    def source(self) -> str:
+        return f"-p {self.text}"
+
+
+def parse_override(item: str) -> Override:
+    """``"[NOTEBOOK.]KEY=VALUE"`` -> :class:`Override`; VALUE is read as YAML (``3``, ``1e-4``,
+    ``[a, b]``, ``{k: v}``, ``true``, ``null``); an empty VALUE is the empty text."""
+    m = _OVERRIDE.fullmatch(item.strip())
+    if not m:
+        raise ProfileError(f"bad -p {item}: write KEY=VALUE (every notebook that declares KEY) "
+                           "or NOTEBOOK.KEY=VALUE (one notebook)")
+    notebook, key, text = m.groups()
+    if text.strip() == "":
+        value: Any = ""
+    else:
+        try:
+            value = read_yaml(text)
+        except yaml.YAMLError as err:
+            first = str(err).splitlines()[0]
+            raise ProfileError(f"bad -p {item}: the value {text} is not valid YAML ({first}); "
+                               "quote text that holds YAML punctuation") from None
+    return Override(notebook, key, value, item.strip())
+
+
+def parse_overrides(items: Sequence[str] | None) -> list[Override]:
+    """Every ``-p`` item, in order (a later one wins over an earlier one for the same target)."""
+    return [parse_override(item) for item in items or ()]

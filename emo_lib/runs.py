@@ -1,0 +1,126 @@
+"""Re-executed runs side by side: every ``emo-book run`` a reader made (``runs/<page>-<time>/``)
+set against the book's own run of that page and, for claims, the paper's.
+
+For each run: the parameters that differ from the book's run, and its glued values and claim
+verdicts beside the book's (and the verdict the same rule gives on the paper's own numbers).
+Runs are the reader's: this module only reads them, never moves or overwrites them.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import pandas as pd
+
+from .verdicts import PAPER_VERDICT
+
+BOOK = "book"
+
+
+@dataclass
+class RunRecord:
+    """One execution of one page: where it lives, its results.json and claims.csv."""
+
+    label: str              # "book" or the run folder's name
+    notebook: str
+    folder: Path
+    record: dict[str, Any]
+    claims: pd.DataFrame | None
+    html: Path | None       # the run rendered as HTML, when the runner made one
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.record.get("params", {}))
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return dict(self.record.get("values", {}))
+
+
+def _read(label: str, notebook: str, results: Path, folder: Path) -> RunRecord | None:
+    record_file = results / notebook / "results.json"
+    if not record_file.exists():
+        return None
+    claims_file = results / notebook / "claims.csv"
+    claims = pd.read_csv(claims_file, index_col=0, keep_default_na=False) \
+        if claims_file.exists() else None
+    html = folder / f"{notebook}.html"
+    return RunRecord(label, notebook, folder, json.loads(record_file.read_text()), claims,
+                     html if html.exists() else None)
+
+
+def find_runs(runs_root: Path) -> list[RunRecord]:
+    """Every run under ``runs_root`` (``<page>-<time>/results/<page>/results.json``), oldest
+    first; folders without results (a run that failed before writing any) are skipped."""
+    found = []
+    for folder in sorted(Path(runs_root).glob("*")):
+        results = folder / "results"
+        if not results.is_dir():
+            continue
+        for page in sorted(p.name for p in results.iterdir() if p.is_dir()):
+            run = _read(folder.name, page, results, folder)
+            if run is not None:
+                found.append(run)
+    return found
+
+
+def book_run(notebook: str, results_root: Path) -> RunRecord | None:
+    """The book's own run of ``notebook`` (``results/<notebook>``), if it was executed."""
+    return _read(BOOK, notebook, Path(results_root), Path(results_root) / notebook)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return a == b
+
+
+def parameter_table(book: RunRecord | None, runs: Sequence[RunRecord]) -> pd.DataFrame:
+    """Rows: every parameter that differs between the book's run and any run (a run's changed
+    seed, model or sample count); columns: the book's value, then each run's."""
+    columns = ([book] if book else []) + list(runs)
+    names = sorted({k for r in columns for k in r.params})
+    changed = [k for k in names
+               if len({json.dumps(r.params.get(k), sort_keys=True, default=str)
+                       for r in columns}) > 1]
+    return pd.DataFrame({r.label: [r.params.get(k, "") for k in changed] for r in columns},
+                        index=pd.Index(changed, name="parameter"))
+
+
+def value_table(book: RunRecord | None, runs: Sequence[RunRecord]) -> pd.DataFrame:
+    """Rows: every glued value and every claim's verdict; columns: the paper (its own numbers'
+    verdict, for claims), the book's run, each run, and for numbers each run's difference from
+    the book."""
+    columns = ([book] if book else []) + list(runs)
+    keys = list(dict.fromkeys(k for r in columns for k in r.values))
+    data: dict[str, list[Any]] = {}
+    claim_ids = list(dict.fromkeys(i for r in columns if r.claims is not None
+                                   for i in r.claims.index))
+    paper_col = []
+    for cid in claim_ids:
+        verdicts = [r.claims.loc[cid, PAPER_VERDICT] for r in columns
+                    if r.claims is not None and cid in r.claims.index
+                    and PAPER_VERDICT in r.claims.columns]
+        paper_col.append(verdicts[0] if verdicts else "")
+    rows = [f"verdict: {c}" for c in claim_ids] + keys
+    data["paper"] = paper_col + [""] * len(keys)
+    for r in columns:
+        verdicts = [r.claims.loc[c, "verdict"] if r.claims is not None and c in r.claims.index
+                    else "" for c in claim_ids]
+        data[r.label] = verdicts + [r.values.get(k, "") for k in keys]
+        if book is not None and r is not book:
+            diffs = []
+            for k in keys:
+                a, b = r.values.get(k), book.values.get(k)
+                numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                              for x in (a, b))
+                diffs.append(a - b if numeric and not _same(a, b) else
+                             (0 if numeric else ""))
+            data[f"{r.label} - book"] = [""] * len(claim_ids) + diffs
+    return pd.DataFrame(data, index=pd.Index(rows, name="value"))
+
+
+__all__ = ["BOOK", "RunRecord", "book_run", "find_runs", "parameter_table", "value_table"]

@@ -1,0 +1,514 @@
+"""Executors: computing the training units a page asks for (:mod:`.units`), with submitit.
+
+``run_units(units, executor=...)`` reads every unit already done and computes the missing ones:
+
+* ``inline`` (the default): one after another in this process (a notebook's kernel), as before;
+* ``local``: ``jobs`` worker processes on this machine (``submitit.LocalExecutor``); each worker
+  takes the next unit nobody has claimed (a claim is a file created with ``O_EXCL``), so cells
+  and folds spread over the workers whatever their cost, and each worker's torch uses
+  ``cores // jobs`` threads so the workers do not oversubscribe the cores; a worker stops when
+  the process that started it is gone;
+* ``slurm``: one SLURM job-array task per unit (``submitit.SlurmExecutor``; needs ``srun``),
+  with GPUs per job, partition, array parallelism, time, CPUs and memory from
+  :class:`ExecutorSettings` (the profile, the command line or the environment).
+
+Every executor waits with a tqdm bar (units done, with running and failed counts). A unit that
+raises is recorded (its recipe, the error, the traceback, its log file) and the others go on;
+at the end :class:`UnitsFailed` lists each failed unit with its recipe and log path. Results are
+only ever read from the cache, so re-running computes exactly the units still missing, and an
+interrupted run (even killed) resumes where it stopped. Workers receive plain-JSON recipes
+(pickled by submitit as lists and dicts, never models or arrays) and memory-map their arrays.
+
+Settings come from arguments or from the environment the runner exports to every notebook
+kernel: ``EMO_EXECUTOR`` (inline|local|slurm), ``EMO_JOBS``, ``EMO_SLURM_PARTITION``,
+``EMO_GPUS_PER_JOB``, ``EMO_ARRAY_PARALLELISM``, and ``EMO_SLURM_TIMEOUT_MIN``,
+``EMO_SLURM_CPUS_PER_TASK``, ``EMO_SLURM_MEM_GB``.
+
+What it does not do: decide which units a page needs (``emo_lib.jeong2021.cells``), or train
+(the unit kinds do).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shlex
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..cache import DiskCache
+from ..storage import cache_dir, write_json
+from .units import (
+    Unit, compute, is_done, pid_alive, read_result, share_array, unit_store,
+)
+
+EXECUTORS: tuple[str, ...] = ("inline", "local", "slurm")
+
+#: Environment variable of each setting (the runner exports them to notebook kernels).
+ENVIRONMENT: dict[str, str] = {
+    "kind": "EMO_EXECUTOR", "jobs": "EMO_JOBS", "partition": "EMO_SLURM_PARTITION",
+    "gpus_per_job": "EMO_GPUS_PER_JOB", "array_parallelism": "EMO_ARRAY_PARALLELISM",
+    "timeout_min": "EMO_SLURM_TIMEOUT_MIN", "cpus_per_task": "EMO_SLURM_CPUS_PER_TASK",
+    "mem_gb": "EMO_SLURM_MEM_GB",
+}
+
+#: A local worker may run this long (submitit's default, 2 minutes, would kill real folds).
+LOCAL_TIMEOUT_MIN = 7 * 24 * 60
+#: A SLURM task's default time limit (one fold of the paper's largest cells fits in a day).
+SLURM_TIMEOUT_MIN = 24 * 60
+
+
+@dataclass(frozen=True)
+class ExecutorSettings:
+    """Where units run (see the module docstring).
+
+    Args:
+        kind: ``inline``, ``local`` or ``slurm``.
+        jobs: local worker processes (default: the usable CPU cores).
+        partition, gpus_per_job, array_parallelism, timeout_min, cpus_per_task, mem_gb: SLURM
+            settings (``timeout_min`` also bounds a local worker).
+        folder: where submissions, logs and failure records go (default
+            ``$EMO_CACHE/units/runs/<time>-<pid>``; on a cluster it must be shared).
+        poll_s: seconds between progress checks.
+    """
+
+    kind: str = "inline"
+    jobs: int | None = None
+    partition: str | None = None
+    gpus_per_job: int | None = None
+    array_parallelism: int | None = None
+    timeout_min: int | None = None
+    cpus_per_task: int | None = None
+    mem_gb: float | None = None
+    folder: str | None = None
+    poll_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in EXECUTORS:
+            raise ValueError(f"unknown executor {self.kind!r}; choose from {list(EXECUTORS)}")
+        for name in ("jobs", "gpus_per_job", "array_parallelism", "timeout_min",
+                     "cpus_per_task"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value < (0 if name == "gpus_per_job" else 1)):
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None,
+                 **overrides: Any) -> "ExecutorSettings":
+        """Settings from ``EMO_*`` environment variables, then ``overrides`` that are not None
+        (ValueError naming the variable whose value is not a number)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name, var in ENVIRONMENT.items():
+            raw = environ.get(var, "").strip()
+            if not raw:
+                continue
+            if name in ("kind", "partition"):
+                values[name] = raw
+                continue
+            try:
+                values[name] = float(raw) if name == "mem_gb" else int(raw)
+            except ValueError:
+                raise ValueError(f"environment variable {var}={raw!r} is not a number") from None
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def resolve_executor(executor: str | ExecutorSettings | None = None) -> ExecutorSettings:
+    """None: from the environment (default inline); a name: that executor with the
+    environment's other settings; settings: as given."""
+    if isinstance(executor, ExecutorSettings):
+        return executor
+    return ExecutorSettings.from_env(kind=executor)
+
+
+@dataclass
+class UnitFailure:
+    """A unit that raised (or whose worker died): its recipe, the error and where to look."""
+
+    unit: Unit
+    error: str
+    log: Path | None = None
+    record: Path | None = None
+
+    def __str__(self) -> str:
+        where = f"; log: {self.log}" if self.log and self.log != self.record else ""
+        rec = f"; recipe and traceback: {self.record}" if self.record else ""
+        return (f"unit {self.unit.label or self.unit.kind} (fold {self.unit.fold}, "
+                f"key {self.unit.key[:12]}): {self.error}{rec}{where}\n"
+                f"    recipe: {json.dumps(dict(self.unit.spec), sort_keys=True)[:600]}")
+
+
+class UnitsFailed(RuntimeError):
+    """Some units failed; every other unit was computed and saved. Re-running computes only
+    the failed and missing ones."""
+
+    def __init__(self, failures: Sequence[UnitFailure], n_units: int) -> None:
+        self.failures = list(failures)
+        lines = "\n".join(f"  - {f}" for f in self.failures)
+        super().__init__(f"{len(self.failures)} of {n_units} training unit(s) failed (the "
+                         f"others were computed and saved; re-running computes only what is "
+                         f"missing):\n{lines}")
+
+
+@dataclass
+class UnitsRun:
+    """What :func:`run_units` did: ``records`` per unit id (present or computed; a failed unit
+    has none), the ids ``computed`` in this run, ``failures``, and wall ``seconds``."""
+
+    records: dict[str, dict[str, Any]]
+    computed: list[str] = field(default_factory=list)
+    failures: list[UnitFailure] = field(default_factory=list)
+    seconds: float = 0.0
+    executor: str = "inline"
+
+    def raise_failures(self) -> None:
+        if self.failures:
+            raise UnitsFailed(self.failures, len(self.records) + len(self.failures))
+
+
+def _log_folder(settings: ExecutorSettings) -> Path:
+    if settings.folder:
+        path = Path(settings.folder)
+    else:
+        path = cache_dir("units", "runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _tag(unit: Unit) -> str:
+    return f"{unit.key[:24]}-fold{int(unit.fold)}"
+
+
+def _failure_path(log_dir: Path, unit: Unit) -> Path:
+    return log_dir / "failures" / f"{_tag(unit)}.json"
+
+
+def _record_failure(log_dir: Path, unit: Unit, err: BaseException, log: str | None) -> Path:
+    path = _failure_path(log_dir, unit)
+    write_json(path, {"unit": unit.to_json(), "error": f"{type(err).__name__}: {err}",
+                      "traceback": traceback.format_exc(), "log": log, "pid": os.getpid()})
+    return path
+
+
+def _read_failure(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+# ------------------------------------------------------------------------------ the worker
+
+def work(recipes: list[dict[str, Any]], store_root: str, log_dir: str, *,
+         claims: str | None = None, threads: int | None = None,
+         driver_pid: int | None = None) -> dict[str, str]:
+    """Compute the units ``recipes`` describe (plain JSON) into the store at ``store_root``;
+    what runs in a worker process. Each unit is skipped when done, or (with ``claims``, a
+    folder) when another worker claimed it; a unit that raises is recorded under
+    ``log_dir/failures`` and the next one goes on. Stops early when ``driver_pid`` is gone.
+    Returns {unit id: present | claimed elsewhere | computed | failed}."""
+    import torch
+
+    if threads:
+        torch.set_num_threads(int(threads))
+    store = unit_store(store_root)
+    assert store is not None
+    log = _own_log()
+    status: dict[str, str] = {}
+    for recipe in recipes:
+        unit = Unit.from_json(recipe)
+        if driver_pid is not None and not pid_alive(driver_pid):
+            print(f"driver process {driver_pid} is gone: stopping", file=sys.stderr, flush=True)
+            break
+        if is_done(store, unit.key, unit.fold):
+            status[unit.id] = "present"
+            continue
+        if claims is not None and not _claim(Path(claims), unit, log):
+            status[unit.id] = "claimed elsewhere"
+            continue
+        print(f"unit {unit.id} ({unit.label}): start", file=sys.stderr, flush=True)
+        try:
+            compute(unit, store)
+            status[unit.id] = "computed"
+        except Exception as err:  # recorded with its traceback; the next unit goes on
+            traceback.print_exc()
+            _record_failure(Path(log_dir), unit, err, log)
+            status[unit.id] = "failed"
+        print(f"unit {unit.id}: {status[unit.id]}", file=sys.stderr, flush=True)
+    return status
+
+
+def _own_log() -> str | None:
+    """This worker's stderr file, when it runs under submitit."""
+    try:
+        import submitit
+
+        return str(submitit.JobEnvironment().paths.stderr)
+    except Exception:  # not under submitit (a test calling work() directly)
+        return None
+
+
+def _claim(folder: Path, unit: Unit, log: str | None) -> bool:
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(folder / _tag(unit), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as f:
+        f.write(log or "")
+    return True
+
+
+# ------------------------------------------------------------------------------ the driver
+
+def run_units(units: Sequence[Unit], *, executor: str | ExecutorSettings | None = None,
+              cache: bool | str | Path | DiskCache | None = True,
+              arrays: Mapping[str, np.ndarray] | None = None,
+              progress: bool = True) -> UnitsRun:
+    """Read the units already done, compute the missing ones with ``executor`` (see the module
+    docstring), wait, and return a :class:`UnitsRun` (failures are listed there, not raised:
+    call ``raise_failures()``).
+
+    ``arrays``: the in-memory inputs (``images``, ``labels``) the units were built from; the
+    inline executor passes them to each unit, the others write them once to ``.npy`` files
+    (unless ``images`` is already a whole-file memmap, such as the uint8 image cache) and put
+    the paths into each recipe's ``inputs``. ``cache=None``/False: nothing is stored (inline
+    only)."""
+    settings = resolve_executor(executor)
+    start = time.perf_counter()
+    store = unit_store(cache)
+    unique: dict[str, Unit] = {}
+    for unit in units:
+        unique.setdefault(unit.id, unit)
+    records: dict[str, dict[str, Any]] = {}
+    missing: list[Unit] = []
+    for uid, unit in unique.items():
+        record = None if store is None else read_result(store, unit.key, unit.fold)
+        if record is None:
+            missing.append(unit)
+        else:
+            records[uid] = record
+    run = UnitsRun(records=records, executor=settings.kind)
+    if missing:
+        if store is None and settings.kind != "inline":
+            raise ValueError(f"the {settings.kind} executor returns results through the cache; "
+                             "cache=False works with executor='inline' only")
+        if settings.kind == "inline":
+            _run_inline(missing, store, settings, arrays, progress, run)
+        else:
+            missing = _with_input_files(missing, arrays)
+            _run_submitit(missing, store, settings, progress, run)  # type: ignore[arg-type]
+    run.seconds = time.perf_counter() - start
+    return run
+
+
+def _run_inline(missing: list[Unit], store: DiskCache | None, settings: ExecutorSettings,
+                arrays: Mapping[str, np.ndarray] | None, progress: bool, run: UnitsRun) -> None:
+    log_dir: Path | None = None
+    bar = tqdm(missing, desc="units", disable=not progress)
+    for unit in bar:
+        try:
+            run.records[unit.id] = compute(unit, store, arrays=arrays, progress=progress)
+            run.computed.append(unit.id)
+        except Exception as err:  # recorded; the other units go on
+            log_dir = log_dir or _log_folder(settings)
+            path = _record_failure(log_dir, unit, err, None)
+            run.failures.append(UnitFailure(unit, f"{type(err).__name__}: {err}", path, path))
+        bar.set_postfix(failed=len(run.failures))
+
+
+def _with_input_files(units: list[Unit], arrays: Mapping[str, np.ndarray] | None) -> list[Unit]:
+    """Units whose ``inputs`` name files for every array (written once, by content)."""
+    if not arrays:
+        return units
+    paths = {name: str(share_array(np.asarray(a) if not isinstance(a, np.ndarray) else a))
+             for name, a in arrays.items()}
+    return [dataclasses.replace(u, inputs={**u.inputs, **paths}) for u in units]
+
+
+def _submitit_executor(settings: ExecutorSettings, folder: Path) -> Any:
+    import submitit
+
+    if settings.kind == "local":
+        ex = submitit.LocalExecutor(folder=folder / "%j")
+        ex.update_parameters(timeout_min=settings.timeout_min or LOCAL_TIMEOUT_MIN)
+        return ex
+    ex = submitit.SlurmExecutor(folder=folder / "%j")   # raises when srun is missing
+    params: dict[str, Any] = {"time": settings.timeout_min or SLURM_TIMEOUT_MIN,
+                              "job_name": "emo-units"}
+    if settings.partition:
+        params["partition"] = settings.partition
+    if settings.gpus_per_job:
+        params["gpus_per_node"] = settings.gpus_per_job
+    if settings.cpus_per_task:
+        params["cpus_per_task"] = settings.cpus_per_task
+    if settings.mem_gb:
+        params["mem"] = f"{int(settings.mem_gb * 1024)}MB"
+    if settings.array_parallelism:
+        params["array_parallelism"] = settings.array_parallelism
+    threads = settings.cpus_per_task or 1
+    # the workers read and write the same cache as this process (it must be shared)
+    params["setup"] = [f"export EMO_CACHE={shlex.quote(str(cache_dir()))}",
+                       f"export OMP_NUM_THREADS={threads}",
+                       f"export MKL_NUM_THREADS={threads}"]
+    ex.update_parameters(**params)
+    return ex
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def submit(missing: Sequence[Unit], store: DiskCache, settings: ExecutorSettings,
+           log_dir: Path) -> list[Any]:
+    """Hand ``missing`` to submitit (local workers or a SLURM array); the jobs."""
+    import submitit
+
+    recipes = [u.to_json() for u in missing]
+    ex = _submitit_executor(settings, log_dir)
+    root = str(store.root)
+    if settings.kind == "slurm":
+        with ex.batch():   # one array task per unit
+            jobs = [ex.submit(work, [r], root, str(log_dir), threads=settings.cpus_per_task)
+                    for r in recipes]
+        return jobs
+    n_workers = max(1, min(settings.jobs or usable_cores(), len(recipes)))
+    threads = max(1, usable_cores() // n_workers)
+    n_gpus = _cuda_devices()
+    jobs = []
+    with submitit.helpers.clean_env(), _environment(OMP_NUM_THREADS=str(threads),
+                                                    MKL_NUM_THREADS=str(threads)):
+        for j in range(n_workers):
+            if n_gpus:   # LocalExecutor hides every GPU unless asked; one per worker, in turn
+                ex.update_parameters(gpus_per_node=1, visible_gpus=(j % n_gpus,))
+            jobs.append(ex.submit(work, recipes, root, str(log_dir),
+                                  claims=str(log_dir / "claims"), threads=threads,
+                                  driver_pid=os.getpid()))
+    return jobs
+
+
+def _cuda_devices() -> int:
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+class _environment:
+    """Set environment variables for the block (workers inherit them), then restore."""
+
+    def __init__(self, **values: str) -> None:
+        self.values = values
+        self.before: dict[str, str | None] = {}
+
+    def __enter__(self) -> None:
+        for k, v in self.values.items():
+            self.before[k] = os.environ.get(k)
+            os.environ[k] = v
+
+    def __exit__(self, *exc: Any) -> None:
+        for k, v in self.before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _run_submitit(missing: list[Unit], store: DiskCache, settings: ExecutorSettings,
+                  progress: bool, run: UnitsRun) -> None:
+    log_dir = _log_folder(settings)
+    jobs = submit(missing, store, settings, log_dir)
+    try:
+        _wait(missing, store, jobs, settings, log_dir, progress)
+    except BaseException:   # interrupted: stop the workers (results so far stay on disk)
+        for job in jobs:
+            try:
+                job.cancel(check=False)
+            except Exception:
+                pass
+        raise
+    _collect(missing, store, jobs, settings, log_dir, run)
+
+
+def _wait(missing: list[Unit], store: DiskCache, jobs: list[Any], settings: ExecutorSettings,
+          log_dir: Path, progress: bool) -> None:
+    bar = tqdm(total=len(missing), desc=f"units ({settings.kind})", disable=not progress)
+    failures = log_dir / "failures"
+    shown = None
+    while True:
+        finished = all(job.done() for job in jobs)
+        done = sum(is_done(store, u.key, u.fold) for u in missing)
+        failed = sum((failures / f"{_tag(u)}.json").is_file() for u in missing)
+        if settings.kind == "local":
+            started = len(list((log_dir / "claims").glob("*")))
+        else:
+            started = sum(job.state == "RUNNING" for job in jobs) + done + failed
+        counts = (done, max(0, started - done - failed), failed)
+        if counts != shown:   # redraw on change only (logs stay short)
+            bar.n = done
+            bar.set_postfix(running=counts[1], failed=failed, refresh=False)
+            bar.refresh()
+            shown = counts
+        if finished:
+            break
+        time.sleep(settings.poll_s)
+    bar.close()
+
+
+def _collect(missing: list[Unit], store: DiskCache, jobs: list[Any], settings: ExecutorSettings,
+             log_dir: Path, run: UnitsRun) -> None:
+    for i, unit in enumerate(missing):
+        record = read_result(store, unit.key, unit.fold)
+        if record is not None:
+            run.records[unit.id] = record
+            run.computed.append(unit.id)
+            continue
+        failure = _read_failure(_failure_path(log_dir, unit))
+        if failure is not None:
+            log = failure.get("log")
+            run.failures.append(UnitFailure(unit, failure.get("error", "failed"),
+                                            Path(log) if log else None,
+                                            _failure_path(log_dir, unit)))
+            continue
+        job = jobs[i] if settings.kind == "slurm" else _claimant(jobs, log_dir, unit)
+        run.failures.append(UnitFailure(unit, _job_error(job), _job_log(job)))
+
+
+def _claimant(jobs: list[Any], log_dir: Path, unit: Unit) -> Any:
+    claim = log_dir / "claims" / _tag(unit)
+    if claim.is_file():
+        log = claim.read_text().strip()
+        for job in jobs:
+            if log and str(job.paths.stderr) == log:
+                return job
+    return None
+
+
+def _job_error(job: Any) -> str:
+    if job is None:
+        return "not computed: every worker ended before reaching it"
+    try:
+        err = job.exception()
+    except Exception as exc:   # e.g. the worker was killed before writing its result
+        return f"its worker ended without a result ({type(exc).__name__}: {exc})"
+    return (f"its worker failed: {err}" if err is not None
+            else "its worker ended without computing it")
+
+
+def _job_log(job: Any) -> Path | None:
+    return None if job is None else Path(job.paths.stderr)
+
+
+__all__ = ["ENVIRONMENT", "EXECUTORS", "ExecutorSettings", "UnitFailure", "UnitsFailed",
+           "UnitsRun", "resolve_executor", "run_units", "submit", "usable_cores", "work"]

@@ -1,0 +1,298 @@
+"""Incremental builds: a page is executed again exactly when one of its inputs changed (source,
+parameters, emo_lib, lock file, data), its last run failed or its results are gone; ``--force``
+overrides; the build record says what happened. The fast tests replace papermill with a fake
+that writes what a real execution writes; the slow one runs the real kernel."""
+import json
+import re
+import os
+
+import nbformat
+import pytest
+
+from emo_lib import runner
+from emo_lib.runner import builder as build_module
+from emo_lib.runner import incremental
+from emo_lib.runner.execute import hide_parameter_cells
+from tinybook import make_book
+
+
+class FakePapermill:
+    """Stands in for ``execute``: records calls, writes an executed copy and results.json."""
+
+    def __init__(self, fail=()):
+        self.calls, self.envs, self.fail = [], [], set(fail)
+
+    def __call__(self, name, output, parameters, *, kernel, env, record, progress, verbose):
+        self.calls.append(name)
+        self.envs.append(dict(env))
+        status = "failed" if name in self.fail else "ok"
+        nb = nbformat.read(runner.notebook_path(name), as_version=4)
+        nb.metadata["emo_book"] = dict(record) | {"status": status, "seconds": 1.5,
+                                                  "executed_at": "t", "error": ""}
+        output.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, output)
+        if status == "ok":
+            out = runner.paths.results_base() / name
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "results.json").write_text("{}")
+        return runner.Outcome(name, "executed" if status == "ok" else "failed", 1.5, output,
+                              "cell 2: ValueError: boom" if status == "failed" else "")
+
+
+@pytest.fixture
+def book(tmp_path, monkeypatch):
+    root = make_book(tmp_path / "book", monkeypatch)
+    fake = FakePapermill()
+    monkeypatch.setattr(build_module, "execute", fake)
+    monkeypatch.setattr(build_module, "ensure_kernel", lambda name: name)
+    return root, fake
+
+
+def build(fake, *args):
+    fake.calls.clear()
+    code = runner.main(["build", "--profile", "p", "--no-book", "--quiet", *args])
+    return code, list(fake.calls)
+
+
+def _edit_source(path, text):
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[-1].source += text
+    nbformat.write(nb, path)
+
+
+def test_second_build_executes_nothing_and_edits_reexecute_only_their_page(book, capsys):
+    root, fake = book
+    assert build(fake) == (0, ["alpha", "beta"])
+    assert build(fake) == (0, [])
+    out = capsys.readouterr().out
+    assert "alpha: up to date" in out and "beta: up to date" in out
+    before = (root / "executed" / "alpha.ipynb").stat().st_mtime_ns
+    assert build(fake) == (0, [])
+    assert (root / "executed" / "alpha.ipynb").stat().st_mtime_ns == before  # untouched
+    _edit_source(root / "notebooks" / "alpha.ipynb", "\nprint('edited')")
+    assert build(fake) == (0, ["alpha"])
+    assert "alpha: executing (changed: notebook;" in capsys.readouterr().out
+    # a new modification time with the same cells is not a change (jupytext regenerates files)
+    os.utime(root / "notebooks" / "beta.ipynb")
+    assert build(fake) == (0, [])
+
+
+def test_each_input_triggers_reexecution(book, monkeypatch):
+    root, fake = book
+    assert build(fake)[1] == ["alpha", "beta"]
+    assert build(fake, "-p", "alpha.x=8")[1] == ["alpha"]          # parameters
+    assert build(fake, "-p", "alpha.x=8")[1] == []
+    assert build(fake)[1] == ["alpha"]                              # back to the profile's
+    (root / "requirements-lock.txt").write_text("numpy==2\n")      # lock file
+    assert build(fake)[1] == ["alpha", "beta"]
+    monkeypatch.setattr(incremental, "code_digest", lambda: "other code")   # emo_lib
+    assert build(fake)[1] == ["alpha", "beta"]
+    assert build(fake)[1] == []
+    (runner.paths.results_base() / "beta" / "results.json").unlink()        # results gone
+    assert build(fake)[1] == ["beta"]
+    other = root / "profiles" / "q.yml"                                     # profile name
+    other.write_text((root / "profiles" / "p.yml").read_text().replace("name: p", "name: q"))
+    fake.calls.clear()
+    assert runner.main(["build", "--profile", "q", "--no-book", "--quiet"]) == 0
+    assert fake.calls == ["alpha", "beta"]
+
+
+def test_real_data_fingerprint_triggers_reexecution(book, monkeypatch):
+    root, fake = book
+    data = root.parent / "images"
+    (data / "happy").mkdir(parents=True)
+    (data / "happy" / "a.png").write_bytes(b"1")
+    monkeypatch.setenv("EMO_TEST_ROOT", str(data))
+    args = ("-p", "alpha.cafe_dataset=folder")
+    assert build(fake, *args)[1] == ["alpha", "beta"]
+    assert build(fake, *args)[1] == []
+    (data / "happy" / "b.png").write_bytes(b"2")
+    assert build(fake, *args)[1] == ["alpha"]
+    inputs = json.loads((root / "executed" / "alpha.ipynb").read_text())["metadata"]["emo_book"]
+    (fp,) = inputs["inputs"]["data"]
+    assert fp["dataset"] == "folder" and fp["files"] == 2 and fp["root"] == str(data)
+
+
+def test_failed_pages_run_again_and_force_reexecutes(book, capsys):
+    root, fake = book
+    fake.fail = {"beta"}
+    assert build(fake) == (1, ["alpha", "beta"])
+    assert build(fake) == (1, ["beta"])                 # a failed page is never up to date
+    fake.fail = set()
+    assert build(fake) == (0, ["beta"])
+    assert build(fake, "--force") == (0, ["alpha", "beta"])
+    assert build(fake, "--force", "beta") == (0, ["beta"])
+    assert build(fake, "--force", "gamma")[0] == 2
+    assert "--force gamma: not a notebook of the book" in capsys.readouterr().err
+    assert build(fake, "--only", "alpha", "--force", "beta") == (2, [])
+    assert "--force beta: not executed with --only alpha" in capsys.readouterr().err
+
+
+def test_only_skips_and_writes_placeholders(book, capsys):
+    root, fake = book
+    assert build(fake, "--only", "beta") == (0, ["beta"])
+    placeholder = json.loads((root / "executed" / "alpha.ipynb").read_text())
+    assert placeholder["metadata"]["emo_book"]["status"] == "not executed"
+    assert re.search(r"^alpha +skipped +placeholder written", capsys.readouterr().out, re.M)
+    assert build(fake, "--only", "beta") == (0, [])
+    assert build(fake) == (0, ["alpha"])   # a placeholder is not an executed copy
+
+
+def test_kernel_environment_and_build_record(book, capsys):
+    root, fake = book
+    assert build(fake, "--executor", "local", "--jobs", "3")[0] == 0
+    assert fake.envs[0] == {"EMO_PROFILE": "p", "EMO_EXECUTOR": "local", "EMO_JOBS": "3",
+                            "EMO_SLURM_PARTITION": None, "EMO_GPUS_PER_JOB": None,
+                            "EMO_ARRAY_PARALLELISM": None}
+    # executor settings are not inputs: switching executor re-executes nothing
+    assert build(fake, "--executor", "inline")[1] == []
+    record = json.loads((runner.paths.results_base() / "build_status.json").read_text())
+    assert record["profile"] == "p" and record["executor"]["kind"] == "inline"
+    assert record["git"] == {"commit": None, "dirty": None}   # tmp folder: not a repository
+    assert record["finished"] is not None and record["order"] == ["alpha", "beta"]
+    alpha = record["notebooks"]["alpha"]
+    copy = json.loads((root / "executed" / "alpha.ipynb").read_text())["metadata"]["emo_book"]
+    assert alpha["status"] == "up to date" and alpha["seconds"] == 1.5
+    assert alpha["key"] == copy["key"] == incremental.key_of(copy["inputs"])
+    assert alpha["profile"] == "p"
+    summary = capsys.readouterr().out.split("\nnotebook", 1)[1]
+    assert "total" in summary and "2 up to date" in summary
+
+
+def test_git_state_of_a_repository(tmp_path):
+    import subprocess
+
+    from emo_lib.provenance import git_state
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "f.txt").write_text("1")
+    git("add", "f.txt")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "x")
+    head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"],
+                          capture_output=True, text=True).stdout.strip()
+    assert git_state(tmp_path) == {"commit": head, "dirty": False}
+    (tmp_path / ".gitignore").write_text("results/\n")
+    git("add", ".gitignore")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "y")
+    head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"],
+                          capture_output=True, text=True).stdout.strip()
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "x.json").write_text("{}")
+    assert git_state(tmp_path)["dirty"] is False           # build products are ignored
+    (tmp_path / "new_source.py").write_text("u")
+    assert git_state(tmp_path)["dirty"] is True            # a file the build used, uncommitted
+    (tmp_path / "new_source.py").unlink()
+    (tmp_path / "f.txt").write_text("2")
+    assert git_state(tmp_path) == {"commit": head, "dirty": True}
+
+
+def test_notebook_digest_ignores_outputs_and_counts_tags(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+    path = tmp_path / "n.ipynb"
+    nbformat.write(nb, path)
+    base = incremental.notebook_digest(path)
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", text="1")]
+    nb.cells[0].execution_count = 3
+    nb.metadata["anything"] = 1
+    nbformat.write(nb, path)
+    assert incremental.notebook_digest(path) == base
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    nbformat.write(nb, path)
+    assert incremental.notebook_digest(path) != base
+
+
+def test_code_digest_covers_package_data(tmp_path):
+    pkg = tmp_path / "pkg"
+    (pkg / "__pycache__").mkdir(parents=True)
+    (pkg / "a.py").write_text("x = 1")
+    (pkg / "table.txt").write_text("v1")
+    base = incremental.code_digest(pkg)
+    (pkg / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"junk")
+    assert incremental.code_digest(pkg) == base
+    (pkg / "table.txt").write_text("v2")
+    assert incremental.code_digest(pkg) != base
+
+
+def test_parameter_cells_are_hidden():
+    nb = nbformat.v4.new_notebook()
+    cells = [nbformat.v4.new_code_cell(s) for s in ("a = 1", "a = 2", "print(a)")]
+    cells[0].metadata["tags"] = ["parameters"]
+    cells[1].metadata["tags"] = ["injected-parameters"]
+    nb.cells = cells
+    hide_parameter_cells(nb)
+    hide_parameter_cells(nb)   # idempotent
+    assert [c.metadata.get("tags", []) for c in nb.cells] == [
+        ["parameters", "remove-cell"], ["injected-parameters", "remove-cell"], []]
+
+
+@pytest.mark.slow
+def test_real_build_twice_then_edit_then_force(tmp_path, monkeypatch, capsys):
+    """With papermill and the kernel: the second build executes nothing; editing alpha's
+    source re-executes only alpha; --force re-executes both."""
+    root = make_book(tmp_path / "book", monkeypatch)
+    nb = nbformat.read(root / "notebooks" / "beta.ipynb", as_version=4)
+    nb.cells[1].source = "y = 3\nx = 0"    # beta succeeds
+    nbformat.write(nb, root / "notebooks" / "beta.ipynb")
+
+    def run(*args):
+        code = runner.main(["build", "--profile", "p", "--no-book", "--quiet", *args])
+        out = capsys.readouterr().out
+        return code, [n for n in ("alpha", "beta") if f"] {n}: executed in" in out]
+
+    assert run() == (0, ["alpha", "beta"])
+    assert run() == (0, [])
+    _edit_source(root / "notebooks" / "alpha.ipynb", "\nprint('edited')")
+    assert run() == (0, ["alpha"])
+    assert run("--force") == (0, ["alpha", "beta"])
+    copy = nbformat.read(root / "executed" / "alpha.ipynb", as_version=4)
+    assert "remove-cell" in copy.cells[1].metadata["tags"]      # the parameters cell
+    assert copy.metadata["emo_book"]["status"] == "ok"
+
+
+def test_aggregate_pages_run_last_and_read_the_others_results(tmp_path, monkeypatch):
+    from emo_lib.runner import incremental
+    from emo_lib.runner.notebooks import execution_order
+
+    order = execution_order(["intro_x", "claims_ledger", "noh2023_a", "build_status", "runs"])
+    assert order == ["intro_x", "noh2023_a", "claims_ledger", "build_status", "runs"]
+    monkeypatch.setenv("EMO_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("EMO_BOOK_ROOT", str(tmp_path))
+    page = tmp_path / "results" / "noh2023_a"
+    page.mkdir(parents=True)
+    (page / "claims.csv").write_text("claim_id,claim,verdict,evidence\n")
+    first = incremental.results_digest()
+    (page / "figure.png").write_bytes(b"x")                  # not a file the ledger reads
+    assert incremental.results_digest() == first
+    (page / "claims.csv").write_text("claim_id,claim,verdict,evidence\nx,c,supported,e\n")
+    assert incremental.results_digest() != first
+    second = incremental.results_digest()
+    own = tmp_path / "results" / "claims_ledger"
+    own.mkdir()
+    (own / "results.json").write_text("{}")                   # its own results do not count
+    assert incremental.results_digest() == second
+    run = tmp_path / "runs" / "noh2023_a-1" / "results" / "noh2023_a"
+    run.mkdir(parents=True)
+    (run / "results.json").write_text("{}")                   # a reader's new run does
+    assert incremental.results_digest() != second
+
+
+def test_render_html_leaves_out_removed_cells(tmp_path):
+    import nbformat
+
+    from emo_lib.runner.execute import render_html
+
+    nb = nbformat.v4.new_notebook()
+    hidden = nbformat.v4.new_code_cell("secret_setup = 1")
+    hidden.metadata["tags"] = ["remove-cell"]
+    shown = nbformat.v4.new_code_cell("print('visible')")
+    shown.outputs = [nbformat.v4.new_output("stream", name="stdout", text="visible output\n")]
+    nb.cells = [nbformat.v4.new_markdown_cell("# A run"), hidden, shown]
+    path = tmp_path / "page.ipynb"
+    nbformat.write(nb, path)
+    html = render_html(path).read_text()
+    assert "visible output" in html and "A run" in html
+    assert "secret_setup" not in html

@@ -1,0 +1,78 @@
+"""The claims ledger reads every page's claims.csv; a page that did not run shows as such."""
+import json
+
+import pandas as pd
+import pytest
+
+from emo_lib import ledger
+from emo_lib.verdicts import CONTRADICTED, NOT_TESTABLE, SUPPORTED, claims_table, with_paper_verdicts
+
+
+def _page(root, name, rows, synthetic=True):
+    folder = root / name
+    folder.mkdir(parents=True)
+    mine = claims_table([{"claim": c, "verdict": v, "evidence": f"run {c}"} for c, v, _ in rows],
+                        [f"id{i}" for i in range(len(rows))])
+    own = claims_table([{"claim": c, "verdict": p, "evidence": f"paper {c}"} for c, _, p in rows],
+                       [f"id{i}" for i in range(len(rows))])
+    with_paper_verdicts(mine, own).to_csv(folder / "claims.csv")
+    (folder / "results.json").write_text(json.dumps({"synthetic": synthetic,
+                                                     "device": "cpu (2 threads)"}))
+
+
+def test_ledger_lists_every_claim_and_every_missing_page(tmp_path):
+    _page(tmp_path, "noh2023_age_accuracy", [("a", SUPPORTED, SUPPORTED),
+                                             ("b", CONTRADICTED, SUPPORTED)])
+    _page(tmp_path, "jeong2021_balanced_augmentation", [("c", NOT_TESTABLE, SUPPORTED)],
+          synthetic=False)
+    (tmp_path / "datasets_noh2023").mkdir()
+    (tmp_path / "datasets_noh2023" / "results.json").write_text("{}")
+    names = ["datasets_noh2023", "noh2023_age_accuracy", "noh2023_lime_age",
+             "jeong2021_balanced_augmentation"]
+    status = ledger.page_statuses(names, tmp_path, {"notebooks": {
+        "noh2023_lime_age": {"status": ledger.FAILED}}})
+    pages = [ledger.read_page(n, tmp_path, status[n]) for n in names]
+    table = ledger.build_ledger(pages)
+    assert table["page"].tolist() == ["noh2023_age_accuracy", "noh2023_age_accuracy",
+                                      "noh2023_lime_age", "jeong2021_balanced_augmentation"]
+    missing = table[table["page"] == "noh2023_lime_age"].iloc[0]
+    assert missing["page status"] == "failed" and "not known" in missing["claim"]
+    first = table.iloc[0]
+    assert first["paper's evidence"] == "paper a" and first["this run's evidence"] == "run a"
+    assert first["data"] == "synthetic, cpu (2 threads)"
+    assert table.iloc[3]["data"].startswith("real")
+    counts = ledger.ledger_counts(table)
+    assert counts["total"] == 3 and counts[SUPPORTED] == 1 and counts[CONTRADICTED] == 1
+    assert counts["pages_missing"] == 1 and counts["agree_with_paper_rule"] == 1
+    md = ledger.ledger_markdown(table)
+    assert "{doc}`noh2023_age_accuracy`" in md and "**Jeong & Kim 2021**" in md
+    assert md.count("\n| ") == 4 + 2  # two header rows + four claim rows
+
+
+def test_unknown_verdict_in_a_claims_file_is_an_error(tmp_path):
+    folder = tmp_path / "noh2023_x"
+    folder.mkdir()
+    pd.DataFrame({"claim": ["a"], "verdict": ["not supported"], "evidence": ["e"]},
+                 index=pd.Index(["id"], name="claim_id")).to_csv(folder / "claims.csv")
+    with pytest.raises(ValueError, match="rebuild that page"):
+        ledger.read_page("noh2023_x", tmp_path)
+    assert ledger.read_page("noh2023_none", tmp_path).status == ledger.NOT_EXECUTED
+
+
+def test_build_status_table_from_the_runners_record(tmp_path):
+    from emo_lib import build_status
+
+    assert build_status.read_build_record(tmp_path) is None
+    record = {"profile": "smoke", "git": {"commit": "a" * 40, "dirty": False},
+              "order": ["p1", "p2", "build_status"],
+              "notebooks": {"p1": {"status": "executed", "seconds": 3.5, "executed_at": "t1"},
+                            "p2": {"status": "failed", "seconds": 1.0, "error": "boom"},
+                            "build_status": {"status": "pending"}}}
+    (tmp_path / build_status.BUILD_RECORD).write_text(json.dumps(record))
+    table = build_status.status_table(build_status.read_build_record(tmp_path))
+    assert table["page"].tolist() == ["p1", "p2", "build_status"]
+    assert table["status"].tolist() == ["executed", "failed", "executing (this page)"]
+    assert table.loc[1, "note"] == "boom"
+    summary = build_status.build_summary(record)
+    assert summary["seconds"] == 4.5 and summary["commit"] == "a" * 12
+    assert summary["counts"] == {"executed": 1, "failed": 1, "executing (this page)": 1}

@@ -1,0 +1,438 @@
+"""Every Noh & Lim claim rule on small frames built to fall on each side of it, and the
+functions the LIME and training pages chain together (run_lime -> map_regions ->
+map_stability; paired_changes -> stage_table / training_comparison -> training_claims)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from emo_lib import noh2023 as nh
+from emo_lib import paper
+from emo_lib.data.manifest import EXCLUSION_COLUMNS, Manifest
+from emo_lib.explain import REGIONS
+from emo_lib.faces import FaceSet
+from emo_lib.metrics import accuracy_table
+from emo_lib.models.base import TorchClassifier
+from emo_lib.verdicts import (
+    CONTRADICTED, INCONCLUSIVE, NOT_TESTABLE, PARTLY_SUPPORTED, SUPPORTED,
+)
+
+SIDE = 32
+CLASSES = ("angry", "happy", "sad")
+
+
+# ------------------------------------------------------------------ additional training
+
+
+def _changes(rows: dict[str, tuple[float, float, float]]) -> pd.DataFrame:
+    """A paired_changes-shaped table: class -> (before, after, McNemar p)."""
+    return pd.DataFrame([{"class": c, "n": 50, "before": b, "after": a, "change": a - b,
+                          "fixed": 0, "broken": 0, "p_value": p}
+                         for c, (b, a, p) in rows.items()]).set_index("class")
+
+
+CAFE_UP = {"angry": (0.5, 0.95, 1e-4), "neutral": (0.45, 0.9, 1e-4), "sad": (0.5, 0.9, 1e-3),
+           "happy": (0.9, 0.92, 0.6), "overall": (0.67, 0.92, 1e-9)}
+NIMH_DOWN = {"angry": (0.83, 0.2, 1e-6), "sad": (0.8, 0.6, 0.01), "fear": (0.89, 0.93, 0.4),
+             "overall": (0.86, 0.7, 1e-4)}
+
+
+def _gain(gain_paper: float, gain_held: float, cluster_mean: float, p: float) -> dict:
+    return {"gain_paper": gain_paper, "gain_held_out": gain_held,
+            "share_observed": gain_held / gain_paper, "share": 0.5, "excess": cluster_mean,
+            "cluster_mean": cluster_mean, "p_value": p, "n_images": 100, "n_clusters": 20}
+
+
+def test_training_claims_supported_when_every_rule_holds():
+    v = nh.training_claims(_changes(CAFE_UP), _gain(0.25, 0.2, 0.075, 1e-3),
+                           _changes(NIMH_DOWN))
+    assert list(v.index) == ["cafe_gain", "cafe_named_gains", "gain_survives", "nimh_falls",
+                             "nimh_angry_sad_drop"]
+    assert (v["verdict"] == SUPPORTED).all(), v
+    # the share that survives subject-disjoint evaluation is stated: 0.20 / 0.25 = 80 %
+    assert "80% survives" in v.loc["gain_survives", "evidence"]
+    assert "At least 50% of the gain" in v.loc["gain_survives", "claim"]
+    # the named classes come from the paper's figures, not from this run
+    assert "angry, neutral, sad" in v.loc["cafe_named_gains", "claim"]
+    assert "angry, sad" in v.loc["nimh_angry_sad_drop", "claim"]
+
+
+def test_training_claims_other_side_of_each_rule():
+    weak = {c: (b, a, 0.3) for c, (b, a, _) in CAFE_UP.items()}          # right way, n.s.
+    reverse = {c: (a, b, 1e-4) for c, (b, a, _) in NIMH_DOWN.items()}     # NIMH-ChEFS rises
+    v = nh.training_claims(_changes(weak), None, _changes(reverse))
+    assert v.loc["gain_survives", "verdict"] == NOT_TESTABLE             # no held-out run
+    assert v.loc["cafe_gain", "verdict"] == INCONCLUSIVE
+    assert v.loc["cafe_named_gains", "verdict"] == INCONCLUSIVE
+    assert v.loc["nimh_falls", "verdict"] == CONTRADICTED
+    assert v.loc["nimh_angry_sad_drop", "verdict"] == CONTRADICTED
+    partly = dict(CAFE_UP, sad=(0.5, 0.55, 0.4))                          # sad: n.s.
+    v = nh.training_claims(_changes(partly), _gain(0.25, 0.05, -0.075, 0.01),
+                           _changes(NIMH_DOWN))
+    assert v.loc["cafe_named_gains", "verdict"] == PARTLY_SUPPORTED
+    assert v.loc["gain_survives", "verdict"] == CONTRADICTED             # well below half
+    v = nh.training_claims(_changes(CAFE_UP), _gain(0.25, 0.14, 0.015, 0.4), _changes(NIMH_DOWN))
+    assert v.loc["gain_survives", "verdict"] == INCONCLUSIVE             # above half, n.s.
+    v = nh.training_claims(_changes(CAFE_UP), _gain(-0.01, 0.0, 0.005, 0.5), _changes(NIMH_DOWN))
+    assert v.loc["gain_survives", "verdict"] == NOT_TESTABLE             # no gain to survive
+    mixed = dict(CAFE_UP, sad=(0.5, 0.4, 0.01))                           # sad falls, significantly
+    v = nh.training_claims(_changes(mixed), None, _changes(NIMH_DOWN))
+    assert v.loc["cafe_named_gains", "verdict"] == INCONCLUSIVE          # supported + contradicted
+
+
+def test_stage_table_and_training_comparison():
+    preds = pd.DataFrame({"label": ["angry"] * 4 + ["sad"] * 4,
+                          "pred": ["angry", "sad", "sad", "sad", "sad", "angry", "angry", "sad"],
+                          "tuned": ["angry"] * 4 + ["sad"] * 4})
+    table = nh.stage_table(preds, {"before": "pred", "after": "tuned"})
+    got = table.set_index(["stage", "class"])["accuracy"]
+    assert got[("before", "angry")] == 0.25 and got[("before", "sad")] == 0.5
+    assert got[("after", "overall")] == 1.0 and set(table["stage"]) == {"before", "after"}
+    changes = {"after (paper protocol)": nh.paired_changes(preds, "pred", "tuned")}
+    comp = nh.training_comparison(changes, "fig5")
+    fig5 = paper.paper_value("noh2023.fig5_cafe_after_additional_training")
+    assert comp.loc["angry", "paper before"] == fig5["before"]["angry"]
+    assert comp.loc["angry", "run before"] == 0.25
+    assert comp.loc["angry", "after (paper protocol) difference"] == \
+        pytest.approx(1.0 - fig5["after"]["angry"])
+    assert np.isnan(comp.loc["disgust", "paper after"])   # only in the paper's figure
+    # Fig. 5's text gives no "before" for disgust: Fig. 3's value of the same model stands in
+    fig3 = paper.paper_value("noh2023.fig3_accuracy_pretrained.cafe")
+    assert comp.loc["disgust", "paper before"] == fig3["disgust"]
+    with pytest.raises(ValueError, match="fig9"):
+        nh.training_comparison(changes, "fig9")
+
+
+def test_training_rules_on_the_papers_own_numbers():
+    own = nh.training_claims(nh.paper_changes("fig5"), None, nh.paper_changes("fig6"))
+    # large changes survive even the least favourable pairing of the paper's margins
+    assert own.loc["cafe_gain", "verdict"] == SUPPORTED
+    assert own.loc["cafe_named_gains", "verdict"] == SUPPORTED
+    assert own.loc["nimh_falls", "verdict"] == SUPPORTED
+    assert own.loc["nimh_angry_sad_drop", "verdict"] == SUPPORTED
+    assert own.loc["gain_survives", "verdict"] == NOT_TESTABLE
+    assert "derived" in own.loc["nimh_falls", "evidence"]
+
+
+def test_gain_share_test_against_hand_counts():
+    # 4 children x 5 images, all wrong before; the paper protocol fixes all 20; held out fixes
+    # 3, 3, 2, 2 of each child's 5 -> D per child = k/5 - share x 1: +0.1, +0.1, -0.1, -0.1
+    rows = []
+    fixed = [3, 3, 2, 2]
+    for child, k in enumerate(fixed):
+        for i in range(5):
+            rows.append({"subject_id": f"c{child}", "label": "sad", "pred": "angry",
+                         "paper_protocol": "sad", "subject_cv": "sad" if i < k else "angry"})
+    preds = pd.DataFrame(rows)
+    g = nh.gain_share_test(preds, "pred", "paper_protocol", "subject_cv")
+    assert g["gain_paper"] == 1.0 and g["gain_held_out"] == pytest.approx(0.5)
+    assert g["share_observed"] == pytest.approx(0.5) and g["n_clusters"] == 4
+    means = np.array(fixed) / 5 - 0.5                       # per child: held-out - 0.5 x 1
+    assert g["cluster_mean"] == pytest.approx(means.mean())
+    from scipy import stats
+    assert g["p_value"] == pytest.approx(stats.ttest_1samp(means, 0).pvalue)
+    assert g["cluster_mean"] == pytest.approx(0.0) and g["p_value"] == pytest.approx(1.0)
+    g40 = nh.gain_share_test(preds, "pred", "paper_protocol", "subject_cv", share=0.4)
+    assert g40["cluster_mean"] == pytest.approx(0.1)             # [0.2, 0.2, 0, 0]
+    assert g40["p_value"] == pytest.approx(stats.ttest_1samp([0.2, 0.2, 0, 0], 0).pvalue)
+    with pytest.raises(ValueError, match="share"):
+        nh.gain_share_test(preds, "pred", "paper_protocol", "subject_cv", share=1.5)
+
+
+# ------------------------------------------------------------------ gap tests
+
+
+def test_gap_tests_put_the_papers_gap_beside_and_need_control_features():
+    paper_acc = nh.paper_accuracy_table("gender")
+    gaps = nh.gap_tests(paper_acc, "gender", "male", "female", paper_acc,
+                        control_features=["dataset"])
+    fear = gaps[(gaps["dataset"] == nh.CAFE) & (gaps["class"] == "fear")].iloc[0]
+    assert fear["difference"] == pytest.approx(11 / 22 - 45 / 62)
+    assert fear["paper difference"] == pytest.approx(fear["difference"])
+    assert 0.05 < fear["p_value"] < 0.2   # the paper's fear gap is not significant
+    with pytest.raises(ValueError, match="control_features"):
+        nh.gap_tests(paper_acc, "gender", "male", "female")
+
+
+def _gender_acc(cells: dict[str, dict[str, tuple[tuple[int, int], tuple[int, int]]]]
+                ) -> pd.DataFrame:
+    """An accuracy table by data set and gender: {ds: {class: ((male k, n), (female k, n))}}."""
+    y_true, y_pred, ds, gender = [], [], [], []
+    for name, classes in cells.items():
+        for c, ((km, nm), (kf, nf)) in classes.items():
+            for g, k, n in (("male", km, nm), ("female", kf, nf)):
+                y_true += [c] * n
+                y_pred += [c] * k + ["x"] * (n - k)
+                ds += [name] * n
+                gender += [g] * n
+    return accuracy_table(y_true, y_pred, pd.DataFrame({"dataset": ds, "gender": gender}),
+                          classes=sorted({c for v in cells.values() for c in v}))
+
+
+def test_gender_claims_each_side_of_each_rule():
+    # large, equal groups: gaps of 0 are shown within 0.2; CAFE fear -0.45 is beyond -0.2
+    same = {c: ((300, 400), (300, 400)) for c in ("angry", "sad")}
+    clear = _gender_acc({nh.CAFE: {**same, "fear": ((100, 400), (280, 400))}})
+    v = nh.gender_claims(clear)
+    assert v.loc["cafe_small_gaps", "verdict"] == SUPPORTED
+    assert v.loc["cafe_fear_exception", "verdict"] == SUPPORTED
+    assert v.loc["cafe_overall_gender", "verdict"] == CONTRADICTED   # -0.15 overall, beyond 0.1
+    # tiny groups: nothing can be shown either way
+    tiny = _gender_acc({nh.CAFE: {"angry": ((2, 4), (2, 4)), "fear": ((1, 4), (3, 4))}})
+    v = nh.gender_claims(tiny)
+    assert set(v["verdict"]) == {INCONCLUSIVE}, v
+    # the other side: a 0.5 gap in angry contradicts "within 0.2"; fear's gap within 0.2 on
+    # large groups contradicts "fear is the exception"; overall equal within 0.1
+    wrong = _gender_acc({nh.CAFE: {"angry": ((350, 400), (150, 400)),
+                                   "fear": ((300, 400), (300, 400)),
+                                   "sad": ((150, 400), (350, 400))}})
+    v = nh.gender_claims(wrong)
+    assert v.loc["cafe_small_gaps", "verdict"] == CONTRADICTED
+    assert v.loc["cafe_fear_exception", "verdict"] == CONTRADICTED
+    assert v.loc["cafe_overall_gender", "verdict"] == SUPPORTED
+
+
+# ------------------------------------------------------------------ LIME claims
+
+
+def _shares(rng: np.random.Generator, conc: list[float]) -> dict[str, float]:
+    return dict(zip(REGIONS, rng.dirichlet(conc)))
+
+
+def _per_image(rng, shift_gender: bool, n: int = 15, conc: float = 1.0) -> pd.DataFrame:
+    rows = []
+    for ds in (nh.CAFE, nh.NIMH):
+        for c in ("angry", "sad"):
+            for g in nh.GENDERS:
+                for _ in range(n):
+                    base = [8, 2, 2, 2, 2] if (shift_gender and ds == nh.CAFE and g == "male") \
+                        else [2, 2, 2, 2, 8]
+                    rows.append({"dataset": ds, "gender": g, "class": c, "path": "x",
+                                 **_shares(rng, [conc * b for b in base])})
+    return pd.DataFrame(rows)
+
+
+def test_lime_gender_claims_each_side():
+    rng = np.random.default_rng(0)
+    # the same distribution, 15 images a cell, noisy shares: no difference found, but not
+    # shown to be within 0.05 either -> inconclusive, never supported
+    same, distances, equiv = nh.lime_gender_claims(_per_image(rng, False), n_perm=200,
+                                                   margin=0.05)
+    assert (same["verdict"] == INCONCLUSIVE).all(), same
+    assert set(distances["comparison"]) == {"male vs female", f"{nh.CAFE} vs {nh.NIMH}"}
+    assert set(equiv.index.get_level_values("region")) == set(REGIONS)
+    # the same distribution, many images and tight shares: every region within 0.05
+    tight, _, equiv = nh.lime_gender_claims(_per_image(rng, False, n=80, conc=20.0), n_perm=200,
+                                            margin=0.05)
+    assert (tight["verdict"] == SUPPORTED).all(), tight
+    assert equiv["equivalent"].all()
+    shifted, _, _ = nh.lime_gender_claims(_per_image(rng, True), n_perm=200, margin=0.05)
+    assert shifted.loc["cafe_no_gender_difference", "verdict"] == CONTRADICTED
+    assert shifted.loc["nimh_chefs_no_gender_difference", "verdict"] == INCONCLUSIVE
+
+
+def test_region_equivalence_by_hand():
+    # one stratum, region shares known: male eyes 0.2, 0.4; female 0.1, 0.3 -> difference 0.1,
+    # se = sqrt(0.02 / 2 + 0.02 / 2) = 0.1414, Welch df = 2
+    rows = []
+    for g, eyes in (("male", [0.2, 0.4]), ("female", [0.1, 0.3])):
+        for e in eyes:
+            rows.append({"class": "sad", "gender": g, "eyes_brows": e, "glabella_nose": 0.0,
+                         "mouth": 0.0, "face_rest": 1 - e, "outside": 0.0})
+    eq = nh.region_equivalence(pd.DataFrame(rows), "gender", "male", "female", 0.5)
+    row = eq.loc["eyes_brows"]
+    assert row["difference"] == pytest.approx(0.1) and row["se"] == pytest.approx(0.02 ** 0.5)
+    assert row["df"] == pytest.approx(2.0)
+    from scipy import stats
+    t = stats.t.ppf(0.95, 2)
+    assert row["ci_low"] == pytest.approx(0.1 - t * 0.02 ** 0.5)
+    assert eq.loc["mouth", "tost_p"] != eq.loc["mouth", "tost_p"]   # no spread: NaN
+    assert not eq.loc["mouth", "equivalent"]
+
+
+def test_enrichment_test_by_hand():
+    per_image = pd.DataFrame({"mouth": [0.5, 0.3, 0.1], "area_mouth": [0.1, 0.1, 0.1]})
+    t = nh.enrichment_test(per_image, ["mouth"])
+    assert t["share"] == pytest.approx(0.3) and t["enrichment"] == pytest.approx(3.0)
+    from scipy import stats
+    assert t["p_value"] == pytest.approx(stats.ttest_1samp([0.4, 0.2, 0.0], 0).pvalue)
+    with pytest.raises(ValueError, match="choose"):
+        nh.enrichment_test(per_image, ["nose"])
+
+
+AREAS = {"eyes_brows": 0.05, "glabella_nose": 0.03, "mouth": 0.03, "face_rest": 0.19,
+         "outside": 0.70}
+
+
+def _age_frames(rng, rest_cafe: float, rest_nimh: float, neutral_mouth: float = 0.2,
+                nose_cafe: float = 1.0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(maps, per_image) with a known share on the rest of the face per data set; the named
+    regions share the remainder (less 0.05 outside), neutral's mouth scaled by
+    ``neutral_mouth``, CAFE's glabella/nose by ``nose_cafe``."""
+    rows = []
+    for ds, rest in ((nh.CAFE, rest_cafe), (nh.NIMH, rest_nimh)):
+        for c in ("angry", "neutral", "sad"):
+            for _ in range(12):
+                r = float(np.clip(rest + rng.normal(0, 0.03), 0, 0.95))
+                named = (1 - r - 0.05) / 3
+                mouth = named * (neutral_mouth if c == "neutral" else 1.0)
+                nose = named * (nose_cafe if ds == nh.CAFE else 1.0)
+                eyes = 1 - r - 0.05 - mouth - nose
+                rows.append({"dataset": ds, "class": c, "gender": "male", "path": "x",
+                             "eyes_brows": eyes, "glabella_nose": nose, "mouth": mouth,
+                             "face_rest": r, "outside": 0.05,
+                             **{f"area_{k}": v for k, v in AREAS.items()}})
+    per_image = pd.DataFrame(rows)
+    maps = per_image.drop(columns=["gender", "path"]).groupby(["dataset", "class"],
+                                                              as_index=False).mean()
+    for k in AREAS:
+        maps[f"enrichment_{k}"] = maps[k] / maps[f"area_{k}"]
+    return maps, per_image
+
+
+def test_lime_age_claims_each_side():
+    rng = np.random.default_rng(1)
+    # CAFE more on the rest of the face, little on the nose; NIMH-ChEFS on the named regions
+    maps, img = _age_frames(rng, 0.7, 0.2, nose_cafe=0.2)
+    spread = nh.lime_age_claims(maps, img, n_perm=200)
+    assert list(spread.index) == ["cafe_spread", "cafe_little_nose", "nimh_upper_face",
+                                  "nimh_mouth_except_neutral"]
+    assert (spread["verdict"] == SUPPORTED).all(), spread
+    # the reverse: CAFE more concentrated than NIMH-ChEFS; CAFE's nose enriched
+    maps, img = _age_frames(rng, 0.2, 0.7, nose_cafe=1.0)
+    reverse = nh.lime_age_claims(maps, img, n_perm=200)
+    assert reverse.loc["cafe_spread", "verdict"] == CONTRADICTED
+    assert reverse.loc["cafe_little_nose", "verdict"] == CONTRADICTED
+    assert reverse.loc["nimh_upper_face", "verdict"] == CONTRADICTED
+    # neutral's mouth as large as the others': that part contradicts, the rest supports
+    maps, img = _age_frames(rng, 0.7, 0.2, neutral_mouth=1.6)
+    mixed = nh.lime_age_claims(maps, img, n_perm=200)
+    assert mixed.loc["nimh_mouth_except_neutral", "verdict"] == INCONCLUSIVE
+    tie_maps, tie_img = _age_frames(rng, 0.45, 0.45)
+    tie = nh.lime_age_claims(tie_maps, tie_img, n_perm=200)
+    assert tie.loc["cafe_spread", "verdict"] == INCONCLUSIVE
+
+
+# ------------------------------------------------------------------ run_lime -> regions
+
+
+@pytest.fixture()
+def model() -> TorchClassifier:
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 4, 3, stride=2), nn.ReLU(), nn.AdaptiveAvgPool2d(2),
+                        nn.Flatten(), nn.Linear(16, len(CLASSES)))
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(4.0)
+    return TorchClassifier(net.eval(), CLASSES, input_size=SIDE)
+
+
+def _faces(name: str, n: int, seed: int) -> FaceSet:
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:SIDE, 0:SIDE]
+    images = np.stack([np.clip(np.stack([128 + 90 * np.sin((xx + 3 * k) / (3 + c))
+                                         * np.cos(yy / (4 + k % 3)) for c in range(3)], -1)
+                               + rng.normal(0, 6, (SIDE, SIDE, 3)), 0, 255).astype(np.uint8)
+                       for k in range(n)])
+    frame = pd.DataFrame({"path": [f"{name}{i}.png" for i in range(n)],
+                          "label": [CLASSES[i % 3] for i in range(n)],
+                          "gender": ["male", "female"] * (n // 2), "age_group": "child",
+                          "subject_id": [f"s{i}" for i in range(n)], "dataset": name})
+    manifest = Manifest(frame=frame, exclusions=pd.DataFrame(columns=list(EXCLUSION_COLUMNS)),
+                        classes=CLASSES, name=name)
+    # eyes at (10, 12) and (22, 12), nose (16, 18), mouth corners (12, 24) and (20, 24)
+    lm = np.tile(np.array([[10, 12], [22, 12], [16, 18], [12, 24], [20, 24]], np.float32),
+                 (n, 1, 1))
+    return FaceSet(images=images, landmarks=lm, manifest=manifest,
+                   scores=np.ones(n, np.float32), size=SIDE)
+
+
+def test_run_lime_map_regions_and_stability(model, tmp_path, monkeypatch):
+    monkeypatch.setenv("EMO_CACHE", str(tmp_path))
+    faces = {nh.CAFE: _faces("c", 12, 0), nh.NIMH: _faces("n", 12, 1)}
+    preds = nh.predict_all(model, faces)
+    preds["pred"] = preds["label"]          # every answer right: every image is eligible
+    preds["correct"] = True
+    lr = nh.run_lime(model, faces, preds, ["dataset"], ["angry", "sad"], images_per_class=2,
+                     num_samples=30, num_features=3, batch_size=64, seed=0,
+                     segmentation={"method": "slic", "n_segments": 30})
+    assert lr.segmentation == {"method": "slic", "n_segments": 30, "compactness": 10.0,
+                               "sigma": 0.0}
+    assert all(r.n_segments > 15 for r in lr.results)
+    assert len(lr.results) == 8 and set(lr.rows["label"]) == {"angry", "sad"}
+    assert lr.counts["n_used"].tolist() == [2, 2, 2, 2]
+    # each map averages its own two images' masks
+    key = (nh.CAFE, "angry")
+    used = lr.agg.used[key]
+    np.testing.assert_allclose(lr.agg.heatmaps[key],
+                               np.mean([lr.results[i].top_mask for i in used], axis=0))
+    maps = nh.map_regions(lr)
+    assert len(maps) == 4
+    np.testing.assert_allclose(maps[list(REGIONS)].sum(axis=1), 1.0)
+    for r in REGIONS:
+        np.testing.assert_allclose(maps[f"enrichment_{r}"], maps[r] / maps[f"area_{r}"])
+    summary = nh.region_summary(maps, ["dataset"])
+    first = maps.iloc[0]
+    assert summary.loc[(first["dataset"], first["class"]), "mouth"] == \
+        f"{first['mouth']:.3f} (x{first['enrichment_mouth']:.2f})"
+    per_image = nh.image_regions(lr)
+    assert len(per_image) == 8 and set(per_image["dataset"]) == {nh.CAFE, nh.NIMH}
+    np.testing.assert_allclose(per_image[list(REGIONS)].sum(axis=1), 1.0)
+    np.testing.assert_allclose(per_image[[f"area_{r}" for r in REGIONS]].sum(axis=1), 1.0)
+    on_face = nh.superpixels_on_face(lr)
+    assert (on_face["n_segments"] == [r.n_segments for r in lr.results]).all()
+    assert (on_face["n_on_face"] <= on_face["n_segments"]).all()
+    assert on_face["n_on_face"].gt(0).all()
+    same = nh.map_stability(model, lr, [5, 5], None, num_features=3, batch_size=64)
+    assert (same["mask_iou"] == 1.0).all() and (same["n_images"] == 2).all()
+    np.testing.assert_allclose(same["map_correlation"], 1.0)
+    assert (same[[f"{r}_sd" for r in REGIONS]] == 0).all().all()
+    other = nh.map_stability(model, lr, [0, 1, 2], 1, num_features=3, batch_size=64)
+    assert other["mask_iou"].between(0, 1).all() and (other["n_seeds"] == 3).all()
+    assert (other["n_images"] == 1).all()
+    # seed 0 is the run's own seed: its explanations are the run's (from the cache)
+    _, runs = nh.explain_with_seeds(model, lr, [0, 1], None, num_features=3, batch_size=64)
+    for a, b in zip(runs[0], lr.results):
+        np.testing.assert_array_equal(a.weights, b.weights)
+    assert any(not np.array_equal(a.weights, b.weights) for a, b in zip(runs[1], lr.results))
+    with pytest.raises(ValueError, match="two seeds"):
+        nh.map_stability(model, lr, [0], 1, num_features=3, batch_size=64)
+
+
+def test_age_claims_rule_on_constructed_tables():
+    def table(cafe: list[tuple[int, int]], nimh: list[tuple[int, int]]) -> pd.DataFrame:
+        y_true, y_pred, ds = [], [], []
+        for name, cells in ((nh.CAFE, cafe), (nh.NIMH, nimh)):
+            for cls, (k, n) in zip(("angry", "happy", "sad"), cells):
+                y_true += [cls] * n
+                y_pred += [cls] * k + ["x"] * (n - k)
+                ds += [name] * n
+        return accuracy_table(y_true, y_pred, {"dataset": ds}, classes=["angry", "happy", "sad"])
+
+    clear = nh.age_claims(table([(20, 60), (58, 60), (25, 60)], [(55, 60), (59, 60), (55, 60)]))
+    assert (clear["verdict"] == SUPPORTED).all(), clear
+    mixed = nh.age_claims(table([(20, 60), (58, 60), (57, 60)], [(55, 60), (59, 60), (55, 60)]))
+    assert mixed.loc["shared_gaps_large", "verdict"] == PARTLY_SUPPORTED
+    happy_big = nh.age_claims(table([(40, 60), (20, 60), (40, 60)],
+                                    [(55, 60), (59, 60), (55, 60)]))
+    assert happy_big.loc["happy_exception", "verdict"] == CONTRADICTED   # -0.65: beyond 0.2
+    happy_mid = nh.age_claims(table([(40, 60), (46, 60), (40, 60)],
+                                    [(55, 60), (59, 60), (55, 60)]))
+    assert happy_mid.loc["happy_exception", "verdict"] == INCONCLUSIVE   # -0.22: either side
+
+
+def test_paper_column_is_not_testable_where_the_paper_shows_pictures():
+    rng = np.random.default_rng(3)
+    maps, img = _age_frames(rng, 0.7, 0.2)
+    mine = nh.lime_age_claims(maps, img, n_perm=50)
+    own = nh.paper_not_testable(mine, "pictures")
+    both = nh.with_paper_verdicts(mine, own)
+    assert (both["paper's own numbers"] == NOT_TESTABLE).all()
+    assert list(both.index) == list(mine.index)
+    text = nh.rules_markdown(*nh.RULE_KINDS["lime_age"])
+    assert "pictures, not numbers" in text
+    for kind, rules in nh.RULE_KINDS.items():      # every rule a page prints exists
+        assert nh.rules_markdown(*rules, margin=0.1).startswith("**How the verdicts")
