@@ -159,20 +159,39 @@ def test_backbone_loads_the_pretrained_weights_with_a_new_head(env: dict[str, An
     assert proba.shape == (2, 8)
 
 
-def test_mobilenet_v3_small_is_the_standin(env: dict[str, Any]) -> None:
+def test_mobilenet_v3_small_trains_its_own_entry_on_whole_photographs(env: dict[str, Any]
+                                                                     ) -> None:
+    """Not the stand-in's weights (paper 1's, trained on face crops): its own recipe, its own
+    key, and the images it trains on are the manifest's whole images."""
     tiny = {"size": 32, "n": 70, "epochs": 1, "seed": 0}
-    weights, info = face_pretraining.pretrained_state("mobilenet_v3_small", tiny)
-    assert info["recipe"]["model"] == "standin" and "stand-in" in info["source"]
-    assert info["cache_key"] == standin.cache_key(info["recipe"])
-    reference = standin.load_standin(**tiny, progress=False)
-    assert reference.info["cache"] == "hit"  # one cache entry for both
-    _same(weights, {k: v.cpu() for k, v in reference.module.state_dict().items()})
+    seen: list[list[str]] = []
+    real = face_pretraining.load_images
+
+    def spy(paths: list[str], size: int, **kw: Any) -> np.ndarray:
+        seen.append(list(paths))
+        return real(paths, size, **kw)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(face_pretraining, "load_images", spy)
+        weights, info = face_pretraining.pretrained_state("mobilenet_v3_small", tiny)
+    assert info["recipe"]["arch"] == "mobilenet_v3_small" and info["cache"] == "trained"
+    assert info["cache_key"].startswith("mobilenet_v3_small-s32-e1-n70-seed0-")
+    assert seen and all(Path(p).name.startswith("adult_") for p in seen[0])  # whole images
+    with pytest.MonkeyPatch.context() as mp:   # found without training or drawing
+        mp.setattr(face_pretraining, "_drawn", lambda budget: True)
+        assert face_pretraining.cached_source("mobilenet_v3_small", tiny) == \
+            f"synthetic_faces:{info['cache_key']}"
+        assert face_pretraining.cached_source("mobilenet_v3_small", {**tiny, "epochs": 2}) \
+            is None
+        mp.setattr(face_pretraining, "_drawn", lambda budget: False)
+        assert face_pretraining.cached_source("mobilenet_v3_small", tiny) is None
     model = load_model("mobilenet_v3_small", classes=CLASSES8, input_size=32,
                        weights="synthetic_faces", pretraining=tiny)
     assert model.info["weights"] == f"synthetic_faces:{info['cache_key']}"
     state = model.module.state_dict()
     assert torch.equal(state["features.0.0.weight"].cpu(), weights["features.0.0.weight"])
     assert state["classifier.3.weight"].shape == (8, 1024)
+    assert face_pretraining.budget_for("mobilenet_v3_small")["epochs"] == 6
 
 
 def test_bad_options_name_the_choices() -> None:
