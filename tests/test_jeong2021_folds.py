@@ -13,7 +13,6 @@ from sklearn.metrics import f1_score
 from emo_lib import jeong2021 as jg
 from emo_lib.jeong2021 import cells as cells_mod
 from emo_lib.train import FitConfig
-from emo_lib.train.crossval import array_fingerprint
 from emo_lib.train.units import read_arrays, unit_store
 from emo_lib.verdicts import CONTRADICTED, INCONCLUSIVE, NOT_TESTABLE, SUPPORTED
 

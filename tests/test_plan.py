@@ -10,7 +10,7 @@ from emo_lib import runner
 from emo_lib.runner.notebooks import literal
 from emo_lib.jeong2021 import cells as cells_mod
 from emo_lib.jeong2021 import plan
-from emo_lib.train import FitConfig, UnitResult, unit_store
+from emo_lib.train import UnitResult, unit_store
 from emo_lib.train.units import write_result
 
 

@@ -12,11 +12,11 @@ read ``from emo_lib import jeong2021 as jg``.
 - :mod:`.claims`: every claim's comparisons, tests and verdict;
 - :mod:`.figures`: the figures.
 """
-from ..verdicts import claim_lines, rules_markdown, with_paper_verdicts
+from ..verdicts import claim_lines, format_p, rules_markdown, with_paper_verdicts
 from .cells import (
     WEIGHTS_CHOICES, Recipe, add_posthoc, balanced_cells, cell_units, describe_weights,
-    frozen_prefixes, initial_weights, loss_spec, method_cell, method_recipes, run_balanced, run_cells,
-    run_scaling, run_sweep, scaling_cells, sweep_cells, sweep_recipe, weights_source,
+    frozen_prefixes, initial_weights, loss_spec, method_cell, method_recipes, run_balanced,
+    run_cells, run_scaling, run_sweep, scaling_cells, sweep_cells, sweep_recipe, weights_source,
 )
 from .claims import (
     CLAIM_IDS, COMPARISON_COLUMNS, FOCAL_EXCEPTIONS, RULE_KINDS, claim_comparisons,
@@ -54,8 +54,9 @@ __all__ = [
     "claim_comparisons", "claim_lines", "claim_tests", "claim_verdicts",
     "classes_by_frequency", "collapse_note", "compare_cells", "confusion_figure",
     "confusion_sum", "content_key", "describe_weights", "effective_n_min", "fold_collapse",
-    "fold_figure", "fold_means", "fold_scores", "frozen_prefixes", "initial_weights",
-    "label_indices", "load_se30k8", "loss_spec", "majority_f1", "method_cell", "method_recipes", "model_label",
+    "fold_figure", "fold_means", "fold_scores", "format_p", "frozen_prefixes", "initial_weights",
+    "label_indices", "load_se30k8", "loss_spec", "majority_f1", "method_cell", "method_recipes",
+    "model_label",
     "model_sizes", "page_grid", "paper_gain", "paper_results", "paper_sweep", "paper_table",
     "paper_table4", "paper_verdicts", "posthoc_rows", "reference_input_size", "relative_gain",
     "rules_markdown", "run_balanced", "run_cells", "run_page", "run_scaling", "run_sweep",

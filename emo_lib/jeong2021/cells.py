@@ -233,15 +233,16 @@ def known_weights_source(model: str, weights: str | bool = "random",
 
 
 def describe_weights(models: Sequence[str], weights: str | bool,
-                     pretraining: Mapping[str, Any] | None = None) -> str:
-    """One sentence per distinct initialisation, for a page: what each model started from."""
+                     pretraining: Mapping[str, Any] | None = None, n_classes: int = 8) -> str:
+    """What each model started from, for a page (``n_classes``: the new head's outputs)."""
     parts = []
     for m in dict.fromkeys(models):
         source = weights_source(m, weights, pretraining)
         if source == "random":
             what = "random weights (trained from scratch, not the paper's transfer learning)"
         elif source.startswith("synthetic_faces:"):
-            info = _build_initial(m, initial_weights(weights, pretraining), classes=("a", "b"),
+            info = _build_initial(m, initial_weights(weights, pretraining),
+                                  classes=tuple(f"c{i}" for i in range(n_classes)),
                                   input_size=224, device="cpu").info
             what = info.get("initialisation", source)
         else:
@@ -562,9 +563,9 @@ def run_scaling(images: np.ndarray, labels: np.ndarray, classes: Sequence[str],
     return run_cells(cells, images, labels, classes, config=config, **common)
 
 
-__all__ = ["Recipe", "UNIT_KIND", "WEIGHTS_CHOICES", "add_posthoc", "balanced_cells", "cell_config", "cell_spec",
-           "cell_units", "describe_weights", "frozen_prefixes", "initial_weights",
-           "known_weights_source",
-           "loss_from_spec", "loss_spec", "method_cell", "method_recipes", "run_balanced", "run_cells",
-           "run_scaling", "run_sweep", "scaling_cells", "sweep_cells", "sweep_recipe",
-           "train_fold_unit", "unit_device", "weights_source"]
+__all__ = ["Recipe", "UNIT_KIND", "WEIGHTS_CHOICES", "add_posthoc", "balanced_cells",
+           "cell_config", "cell_spec", "cell_units", "describe_weights", "frozen_prefixes",
+           "initial_weights", "known_weights_source", "loss_from_spec", "loss_spec",
+           "method_cell", "method_recipes", "run_balanced", "run_cells", "run_scaling",
+           "run_sweep", "scaling_cells", "sweep_cells", "sweep_recipe", "train_fold_unit",
+           "unit_device", "weights_source"]

@@ -22,7 +22,7 @@ evidence gives the direction its means take.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -67,8 +67,8 @@ def _judge(claim_id: str, comparisons: Sequence[Comparison], alpha: float) -> pd
     p = np.array([c.test.p_value for c in comparisons], dtype=float)
     adjusted = holm(p) if len(p) else p
     return pd.DataFrame([{
-        "claim_id": claim_id, "comparison": c.label, "metric": None, "folds": c.folds, "excluded": c.excluded, "mean_a": c.mean_a,
-        "mean_b": c.mean_b, "difference": c.difference, "ci_low": c.test.ci_low,
+        "claim_id": claim_id, "comparison": c.label, "metric": None, "folds": c.folds,
+        "excluded": c.excluded, "mean_a": c.mean_a, "mean_b": c.mean_b, "difference": c.difference, "ci_low": c.test.ci_low,
         "ci_high": c.test.ci_high, "p": c.test.p_value, "p_holm": ph,
         "verdict": direction_verdict(c.difference, ph, alpha)}
         for c, ph in zip(comparisons, adjusted)], columns=list(COMPARISON_COLUMNS))

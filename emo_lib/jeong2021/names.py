@@ -51,6 +51,7 @@ def model_label(model: str) -> str:
     return MODEL_LABELS.get(model, model)
 
 
-__all__ = ["BASELINE_TABLE4", "MODEL_LABELS", "model_label", "EXTRA_METHODS", "METRICS", "NO_AUGMENTATION", "PAPER",
+__all__ = ["BASELINE_TABLE4", "EXTRA_METHODS", "METRICS", "MODEL_LABELS", "NO_AUGMENTATION",
+           "PAPER", "model_label",
            "PAPER_METHODS", "PAPER_MODELS", "PAPER_REFERENCE_MODEL", "POSTHOC_METHODS",
            "POSTHOC_SOURCES", "SWEEP_TABLES", "TRAINED_EXTRA_METHODS"]
