@@ -1,5 +1,17 @@
-"""Loss functions for the imbalance experiments: focal loss (Jeong & Kim 2021, eq. 1) and
-``make_loss(name)`` for the three losses the notebooks compare.
+"""Loss functions for the imbalance experiments and ``make_loss(name)``, which builds them:
+
+- ``cross_entropy``; ``focal`` (Jeong & Kim 2021, eq. 1); ``weighted_cross_entropy``
+  (inverse-frequency class weights);
+- ``logit_adjusted`` (Menon et al. 2021, "Long-tail learning via logit adjustment"): cross
+  entropy on ``logits + tau * log prior``; at test time the plain logits are used. Its post-hoc
+  form needs no training: :func:`posthoc_logit_adjustment` takes a trained baseline's logits
+  and predicts ``argmax(logits - tau * log prior)``;
+- ``class_balanced_focal`` (Cui et al. 2019, "Class-balanced loss based on effective number of
+  samples"): focal loss whose per-class weights are ``(1 - beta) / (1 - beta^n_c)``,
+  normalised to sum to the number of classes (:func:`class_balanced_weights`).
+
+Class counts and priors are those of the training items (after any over-sampling), in logit
+order. Not here: samplers and over-sampling (:mod:`emo_lib.balance`).
 
 A note on ``alpha``: in Lin et al.'s binary focal loss a scalar alpha weights positives by alpha
 and negatives by 1 - alpha. In the multi-class softmax form used here (and, as far as the text
@@ -9,7 +21,7 @@ changes little. A per-class vector is the form that actually reweights classes.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -20,7 +32,18 @@ import torch.nn.functional as F
 PAPER_ALPHA = 0.25
 PAPER_GAMMA = 2.0
 
-LOSS_NAMES: tuple[str, ...] = ("cross_entropy", "focal", "weighted_cross_entropy")
+#: Menon et al.'s default temperature (tau = 1 makes the adjusted loss Bayes-consistent for
+#: the balanced error).
+DEFAULT_TAU = 1.0
+#: Cui et al.'s beta for the effective number of samples; they try 0.9-0.9999 and the best
+#: value grows with the data set (0.999 suits classes of a few hundred to a few thousand).
+DEFAULT_BETA = 0.999
+
+LOSS_NAMES: tuple[str, ...] = ("cross_entropy", "focal", "weighted_cross_entropy",
+                               "logit_adjusted", "class_balanced_focal")
+#: The losses that need the training class counts.
+NEEDS_COUNTS: tuple[str, ...] = ("weighted_cross_entropy", "logit_adjusted",
+                                 "class_balanced_focal")
 
 
 class FocalLoss(nn.Module):
@@ -78,33 +101,142 @@ class FocalLoss(nn.Module):
         return f"alpha={alpha}, gamma={self.gamma}, reduction={self.reduction!r}"
 
 
-def inverse_frequency_weights(class_counts: Sequence[int]) -> np.ndarray:
-    """Per-class weights proportional to 1 / count, normalised to mean 1."""
+def _counts(class_counts: Sequence[int] | np.ndarray, what: str) -> np.ndarray:
     counts = np.asarray(class_counts, dtype=np.float64)
     if counts.ndim != 1 or len(counts) == 0:
         raise ValueError(f"class_counts must be a 1-D sequence of counts, got {class_counts!r}")
     if (counts <= 0).any():
         empty = np.flatnonzero(counts <= 0).tolist()
-        raise ValueError(f"class_counts has empty classes at positions {empty}: an inverse-"
-                         "frequency weight is undefined; drop those classes or use another loss")
-    w = 1.0 / counts
+        raise ValueError(f"class_counts has empty classes at positions {empty}: {what} is "
+                         "undefined; drop those classes or use another loss")
+    return counts
+
+
+def inverse_frequency_weights(class_counts: Sequence[int]) -> np.ndarray:
+    """Per-class weights proportional to 1 / count, normalised to mean 1."""
+    w = 1.0 / _counts(class_counts, "an inverse-frequency weight")
     return w / w.mean()
+
+
+def class_balanced_weights(class_counts: Sequence[int], beta: float = DEFAULT_BETA
+                           ) -> np.ndarray:
+    """Cui et al.'s class-balanced weights: ``(1 - beta) / (1 - beta^n_c)`` (one over the
+    effective number of samples), normalised to sum to the number of classes.
+
+    ``beta`` in [0, 1): 0 gives equal weights, beta -> 1 inverse-frequency weights.
+
+    >>> class_balanced_weights([1, 2], beta=0.5).round(4).tolist()  # 1/0.5, 1/0.75, normalised
+    [1.2, 0.8]
+    """
+    counts = _counts(class_counts, "a class-balanced weight")
+    if not 0.0 <= float(beta) < 1.0:
+        raise ValueError(f"beta must lie in [0, 1), got {beta!r}")
+    effective = -np.expm1(counts * np.log1p(beta - 1.0)) / (1.0 - beta) if beta > 0 \
+        else np.ones_like(counts)  # (1 - beta^n) / (1 - beta), accurate for beta near 1
+    w = 1.0 / effective
+    return w * len(w) / w.sum()
+
+
+def log_prior(class_counts: Sequence[int]) -> np.ndarray:
+    """log of the class frequencies ``n_c / sum(n)`` (the label prior logit adjustment uses)."""
+    counts = _counts(class_counts, "the log prior of an empty class (-inf)")
+    return np.log(counts / counts.sum())
+
+
+class LogitAdjustedLoss(nn.Module):
+    """Menon et al.'s logit-adjusted softmax cross entropy:
+    ``CE(logits + tau * log prior, target)``.
+
+    Training with it pushes the plain logits to score as if the classes were balanced, so
+    prediction uses ``argmax(logits)`` unchanged (no prior at test time).
+
+    Args:
+        class_counts: training samples per class, in logit order (the prior is their
+            frequencies).
+        tau: temperature; 0 gives plain cross entropy.
+    """
+
+    def __init__(self, class_counts: Sequence[int], tau: float = DEFAULT_TAU) -> None:
+        super().__init__()
+        if not np.isfinite(tau) or tau < 0:
+            raise ValueError(f"tau must be a finite number >= 0, got {tau!r}")
+        self.tau = float(tau)
+        self.register_buffer("log_prior",
+                             torch.as_tensor(log_prior(class_counts), dtype=torch.float32))
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        if logits.shape[1] != self.log_prior.numel():
+            raise ValueError(f"the prior has {self.log_prior.numel()} classes but the logits "
+                             f"have {logits.shape[1]}")
+        return F.cross_entropy(logits.float() + self.tau * self.log_prior, target.long())
+
+    def extra_repr(self) -> str:
+        return f"tau={self.tau}, classes={self.log_prior.numel()}"
+
+
+def adjust_logits(logits: np.ndarray, class_counts: Sequence[int], tau: float = DEFAULT_TAU
+                  ) -> np.ndarray:
+    """Post-hoc logit adjustment (Menon et al. 2021, eq. 3): ``logits - tau * log prior``,
+    for logits of a model trained with plain (or focal) loss on data with ``class_counts``."""
+    z = np.asarray(logits, dtype=np.float64)
+    prior = log_prior(class_counts)
+    if z.ndim != 2 or z.shape[1] != len(prior):
+        raise ValueError(f"logits must be (N, {len(prior)}) for {len(prior)} class counts, got "
+                         f"shape {z.shape}")
+    if not np.isfinite(tau) or tau < 0:
+        raise ValueError(f"tau must be a finite number >= 0, got {tau!r}")
+    return z - tau * prior
+
+
+def posthoc_logit_adjustment(logits: np.ndarray, class_counts: Sequence[int],
+                             tau: float = DEFAULT_TAU) -> np.ndarray:
+    """Class indices ``argmax(logits - tau * log prior)`` (no new training): the post-hoc
+    logit-adjustment row of Table 4 from a baseline's test-set logits and the class counts of
+    the training items that baseline saw.
+
+    Log-probabilities (``log softmax(logits)``) give the same predictions: they differ from the
+    logits by one constant per image, which no argmax sees."""
+    return adjust_logits(logits, class_counts, tau).argmax(axis=1)
+
+
+def loss_settings(name: str, *, alpha: float | None = PAPER_ALPHA, gamma: float = PAPER_GAMMA,
+                  tau: float = DEFAULT_TAU, beta: float = DEFAULT_BETA) -> dict[str, Any]:
+    """Plain-JSON description of ``make_loss(name, ...)``'s settings (for cache keys and
+    pages): the name and the hyper-parameters that loss uses."""
+    if name not in LOSS_NAMES:
+        raise ValueError(f"unknown loss {name!r}; choose one of {LOSS_NAMES}")
+    used = {"focal": {"alpha": alpha, "gamma": gamma}, "logit_adjusted": {"tau": tau},
+            "class_balanced_focal": {"beta": beta, "gamma": gamma}}.get(name, {})
+    return {"name": name, **used}
 
 
 def make_loss(name: str, class_counts: Sequence[int] | None = None, *,
               alpha: float | Sequence[float] | None = PAPER_ALPHA,
-              gamma: float = PAPER_GAMMA) -> nn.Module:
-    """A loss by name: ``"cross_entropy"``, ``"focal"`` (the paper's alpha 0.25, gamma 2 unless
-    given) or ``"weighted_cross_entropy"`` (inverse-frequency class weights, mean 1; needs
-    ``class_counts`` in logit order)."""
+              gamma: float = PAPER_GAMMA, tau: float = DEFAULT_TAU,
+              beta: float = DEFAULT_BETA) -> nn.Module:
+    """A loss by name (:data:`LOSS_NAMES`):
+
+    - ``"cross_entropy"``;
+    - ``"focal"``: the paper's alpha 0.25, gamma 2 unless given;
+    - ``"weighted_cross_entropy"``: inverse-frequency class weights, mean 1;
+    - ``"logit_adjusted"``: :class:`LogitAdjustedLoss` with temperature ``tau``;
+    - ``"class_balanced_focal"``: focal loss (``gamma``) with Cui et al.'s class weights
+      (``beta``) in place of alpha.
+
+    The last three need ``class_counts`` (training items per class, in logit order).
+    """
+    if name not in LOSS_NAMES:
+        raise ValueError(f"unknown loss {name!r}; choose one of {LOSS_NAMES}")
+    if name in NEEDS_COUNTS and class_counts is None:
+        raise ValueError(f"{name} needs class_counts (training samples per class, in logit "
+                         "order)")
     if name == "cross_entropy":
         return nn.CrossEntropyLoss()
     if name == "focal":
         return FocalLoss(alpha=alpha, gamma=gamma)
     if name == "weighted_cross_entropy":
-        if class_counts is None:
-            raise ValueError("weighted_cross_entropy needs class_counts (training samples per "
-                             "class, in logit order)")
         weights = torch.as_tensor(inverse_frequency_weights(class_counts), dtype=torch.float32)
         return nn.CrossEntropyLoss(weight=weights)
-    raise ValueError(f"unknown loss {name!r}; choose one of {LOSS_NAMES}")
+    if name == "logit_adjusted":
+        return LogitAdjustedLoss(class_counts, tau=tau)
+    return FocalLoss(alpha=class_balanced_weights(class_counts, beta).tolist(), gamma=gamma)

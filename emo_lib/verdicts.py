@@ -71,6 +71,18 @@ RULES: dict[str, str] = {
                       "on its numbers McNemar's test uses the pairing least favourable to a "
                       "change (the most images broken its accuracies allow), so a change "
                       "significant there is significant under any pairing."),
+    "collapse": ("a cross-validation fold is collapsed when more than 90 % of its test "
+                 "predictions fall on one class or its macro F1 is within 10 % of the "
+                 "majority-class F1; collapsed folds are shown but left out of every statistic "
+                 "and verdict."),
+    "folds": ("each comparison of two cells is a corrected paired t test (Nadeau & Bengio's "
+              "corrected resampled t) on the per-fold differences over the folds where neither "
+              "cell collapsed, two-sided; the p-values of one claim's comparisons are "
+              "Holm-corrected together, and a comparison with fewer than 2 such folds (or no "
+              "spread) is *not testable*."),
+    "paper_means": ("the paper reports one mean per cell and no fold scores: the tests cannot "
+                    "run on its numbers, so its column says *not testable* and its evidence "
+                    "gives the direction its means take."),
     "paper_pictures": ("the paper's own evidence for these claims is pictures, not numbers: "
                        "the rules cannot run on it (*not testable* in the paper's column)."),
 }

@@ -190,31 +190,27 @@ def test_balanced_baseline_with_sweep_settings_adds_a_row(cache, fits):
                                               "weighted_cross_entropy"]
     assert df.loc[df["method"] == "weighted_cross_entropy", "loss"].eq(
         "weighted_cross_entropy").all()
-    table = jg.balanced_vs_paper(df)
-    assert table.index.tolist() == ["baseline", jg.BASELINE_TABLE4, "weighted_cross_entropy"]
-    assert table.loc["baseline", ("macro_f1", "paper")] == \
+    table = jg.balanced_vs_paper(jg.with_collapse(df))
+    assert table["method"].tolist() == ["baseline", jg.BASELINE_TABLE4,
+                                        "weighted_cross_entropy"]
+    assert table.loc[0, "paper F1"] == \
         paper.paper_value("jeong2021.table4_efficientnet_b0_focal.baseline")[1]
-    assert np.isnan(table.loc["weighted_cross_entropy", ("macro_f1", "paper")])
-    diff = table[("macro_f1", "this run")] - table[("macro_f1", "paper")]
-    np.testing.assert_allclose(table[("macro_f1", "difference")], diff)
+    assert np.isnan(table.loc[2, "paper F1"])
+    assert table["learning folds"].str.endswith("of 2").all()
 
 
 # --------------------------------------------------------------------------- tables, claims
 
 
-def fake_results(cells, seed=0):
-    """Long results frame with given mean macro F1 / accuracy per cell, two folds each."""
+def fake_results(cells, folds=(-0.01, 0.01), n_test=100):
+    """Long results frame with given mean macro F1 / accuracy per cell, one row per offset in
+    ``folds`` (learning folds of ``n_test`` images)."""
     rows = []
     for cell, (acc, f1) in cells.items():
-        for fold, d in enumerate((-0.01, 0.01)):
-            rows.append({**dict(cell), "fold": fold, "accuracy": acc + d, "macro_f1": f1 + d})
+        for fold, d in enumerate(folds):
+            rows.append({**dict(cell), "fold": fold, "accuracy": acc + d, "macro_f1": f1 + d,
+                         "n_test": n_test, "collapsed": False})
     return pd.DataFrame(rows)
-
-
-def paper_as_results(loss_list=("cross_entropy", "focal")):
-    frames = [jg.paper_sweep(loss) for loss in loss_list]
-    df = pd.concat(frames, ignore_index=True)
-    return pd.concat([df.assign(fold=0), df.assign(fold=1)], ignore_index=True)
 
 
 def test_select_top_transforms_reports_the_papers_tie():
@@ -230,64 +226,32 @@ def test_select_top_transforms_reports_the_papers_tie():
     run = fake_results({(("transform", t), ("model", "m"), ("loss", "focal")): (0.5, f)
                         for t, f in [("blur", 0.3), ("cutout", 0.2), ("rotation", 0.25)]})
     assert jg.select_top_transforms(run, model="m", k=2) == (["blur", "rotation"], [])
+    # a collapsed fold does not count: blur's learning fold scores 0.29 + 0 -> still first
+    run.loc[(run["transform"] == "rotation") & (run["fold"] == 1), "collapsed"] = True
+    run.loc[(run["transform"] == "rotation") & (run["fold"] == 1), "macro_f1"] = 0.9
+    assert jg.select_top_transforms(run, model="m", k=2)[0] == ["blur", "rotation"]
     with pytest.raises(ValueError, match="no sweep results"):
         jg.select_top_transforms(run, model="vgg16")
 
 
 def test_sweep_vs_paper_layout():
-    run = fake_results({(("transform", t), ("model", "efficientnet_b0"), ("loss", "focal")):
-                        (0.5, 0.2) for t in [jg.NO_AUGMENTATION, "cutout"]})
-    table = jg.paper_table(run, "table3")
-    assert table.index.tolist() == [jg.NO_AUGMENTATION, "cutout"]
-    p = paper.paper_value("jeong2021.table3_focal.cutout.efficientnet_b0")
-    assert table.loc["cutout", ("efficientnet_b0", "macro_f1", "paper")] == p[1]
-    assert table.loc["cutout", ("efficientnet_b0", "accuracy", "this run")] == pytest.approx(0.5)
-    assert table.loc["cutout", ("efficientnet_b0", "macro_f1", "difference")] == \
-        pytest.approx(0.2 - p[1])
+    run = fake_results({(("transform", t), ("model", m), ("loss", "focal")): (0.5, 0.2)
+                        for t in [jg.NO_AUGMENTATION, "cutout"]
+                        for m in ["mobilenet_v3_small", "resnet50", "resnet18"]})
+    table = jg.paper_table(run, "table3", reference_model="mobilenet_v3_small")
+    assert table["transform"].tolist() == [jg.NO_AUGMENTATION] * 3 + ["cutout"] * 3
+    assert table["model"].tolist()[:3] == ["MobileNetV3-Small", "ResNet-50", "ResNet-18"]
+    cut = paper.paper_value("jeong2021.table3_focal.cutout")
+    # the paper's own model gets its own number; the model in B0's role gets B0's; others none
+    assert table.loc[3, "paper F1"] == cut["efficientnet_b0"][1]
+    assert table.loc[4, "paper F1"] == cut["resnet50"][1]
+    assert table.loc[4, "paper accuracy"] == cut["resnet50"][0]
+    assert np.isnan(table.loc[5, "paper F1"])
+    assert table.loc[3, "macro F1"] == pytest.approx(0.2)
+    assert table.loc[3, "accuracy"] == pytest.approx(0.5)
+    assert table.loc[3, "learning folds"] == "2 of 2"
     with pytest.raises(ValueError):
         jg.paper_table(run, "table2")
-
-
-def test_claims_on_the_papers_own_numbers_are_supported():
-    sweep = paper_as_results()
-    t4 = paper.paper_value("jeong2021.table4_efficientnet_b0_focal")
-    balanced = fake_results({(("method", m), ("model", "efficientnet_b0")): tuple(v)
-                             for m, v in t4.items()})
-    b5 = paper.paper_value("jeong2021.fig5_scaling.efficientnet_b5")
-    scaling = fake_results({(("method", "proposed"), ("model", "efficientnet_b5")): tuple(b5),
-                            (("method", "baseline"), ("model", "efficientnet_b0")):
-                            tuple(t4["baseline"])})
-    v = jg.claim_verdicts(sweep=sweep, balanced=balanced, scaling=scaling)
-    # the paper's own Table 3 has ResNet-50 at or above EfficientNet-B0 in F1 in four cells
-    assert v["verdict"].tolist() == ["supported", "supported", "partly supported",
-                                     "supported"], v["evidence"].tolist()
-    assert "accuracy: ahead in all" in v.loc["b0_beats_others", "evidence"]
-    assert "not ahead in 4 (blur/focal" in v.loc["b0_beats_others", "evidence"]
-    own = jg.claim_verdicts(**jg.paper_results())
-    pd.testing.assert_series_equal(own["verdict"], v["verdict"])
-    assert "+31%" in v.loc["proposed_gain_b0", "evidence"]   # (0.325 - 0.249) / 0.249
-    assert "+40%" in v.loc["gain_b5", "evidence"]
-    assert "random_flip, random_height" in v.loc["focal_beats_ce", "evidence"]
-    assert v.loc["gain_b5", "claim"].startswith("With EfficientNet-B5")
-
-
-def test_claims_can_fail_and_say_what_was_not_tested():
-    sweep = paper_as_results()
-    worse = sweep.copy()
-    mask = (worse["model"] == "efficientnet_b0") & (worse["transform"] == "cutout")
-    worse.loc[mask, ["accuracy", "macro_f1"]] = 0.0
-    balanced = fake_results({(("method", "baseline"), ("model", "efficientnet_b0")): (0.6, 0.3),
-                             (("method", "proposed"), ("model", "efficientnet_b0")): (0.6, 0.2)})
-    v = jg.claim_verdicts(sweep=worse, balanced=balanced)
-    assert v.loc["proposed_gain_b0", "verdict"] == "contradicted"
-    assert v.loc["b0_beats_others", "verdict"] == "contradicted"
-    assert "cutout/focal" in v.loc["b0_beats_others", "evidence"]
-    assert "accuracy: not ahead in 2" in v.loc["b0_beats_others", "evidence"]
-    assert v.loc["focal_beats_ce", "verdict"] == "contradicted"   # cutout: focal 0 < CE 0
-    assert v.loc["gain_b5", "verdict"] == "not testable"
-    only_b0 = sweep[sweep["model"] == "efficientnet_b0"]
-    assert jg.claim_verdicts(sweep=only_b0).loc["b0_beats_others", "verdict"] == "not testable"
-    assert (jg.claim_verdicts()["verdict"] == "not testable").all()
 
 
 def test_relative_gain_and_paper_gain():
@@ -301,9 +265,9 @@ def test_relative_gain_and_paper_gain():
 
 def test_confusion_and_scaling_tables(cache):
     x, y = toy()
-    df = jg.run_scaling(x, y, CLASSES, ["test_tiny_net"], reference_models=["test_tiny_net"],
-                        gain_reference=None, n_min=12, selected_transforms=["rotation"],
-                        **COMMON)
+    df = jg.with_collapse(jg.run_scaling(
+        x, y, CLASSES, ["test_tiny_net"], reference_models=["test_tiny_net"],
+        gain_reference=None, n_min=12, selected_transforms=["rotation"], **COMMON), CLASSES)
     cm = jg.confusion_sum(df, model="test_tiny_net", method="proposed")
     assert cm.shape == (3, 3) and cm.sum() == len(y)
     sizes = pd.DataFrame({"params_m": [0.1]}, index=pd.Index(["test_tiny_net"], name="model"))
@@ -311,6 +275,8 @@ def test_confusion_and_scaling_tables(cache):
     assert table.index.tolist() == [("test_tiny_net", "proposed"), ("test_tiny_net", "baseline")]
     assert table["paper_macro_f1"].isna().all()   # the paper has no such model
     assert table.loc[("test_tiny_net", "proposed"), "params_m"] == 0.1
+    shown = jg.scaling_display(table)
+    assert list(shown.columns[:3]) == ["model", "method", "learning folds"]
     fig = jg.scaling_figure(table.dropna(subset=["params_m"]))
     assert len(fig.axes) == 2
     assert len(jg.confusion_figure({"a": cm, "b": cm}, CLASSES).axes) == 2
@@ -318,7 +284,9 @@ def test_confusion_and_scaling_tables(cache):
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["fear", "happy", "sad"]
     assert jg.classes_by_frequency(np.array([2, 2, 1, 0, 2, 1]), CLASSES) == \
         ["fear", "sad", "happy"]
-    assert len(jg.sweep_figure(df.assign(transform=jg.NO_AUGMENTATION)).axes) == 1
+    fig = jg.fold_figure(df, ["model", "method"])
+    points = [c for ax in fig.axes for c in ax.collections]
+    assert sum(len(c.get_offsets()) for c in points) == len(df)   # every fold is drawn
 
 
 def test_model_sizes_small_and_reference(cache):
@@ -341,18 +309,6 @@ def test_load_se30k8_drops_empty_classes(caplog):
     assert "fear" in caplog.text
 
 
-def test_prediction_collapse_and_note():
-    one = [[3, 0, 0], [2, 0, 0], [1, 0, 0]]       # everything predicted as class 0
-    mixed = [[3, 0, 0], [0, 2, 0], [0, 1, 0]]
-    rows = pd.DataFrame({"method": ["a", "a", "b"], "confusion": [one, one, mixed]})
-    c = jg.prediction_collapse(rows, ["method"], CLASSES)
-    assert c["collapsed"].tolist() == [True, False]
-    assert c.loc[0, "top_class"] == "happy" and c.loc[1, "top_share"] == pytest.approx(0.5)
-    note = jg.collapse_note(c)
-    assert "1 of 2 cells" in note and "(happy) for every one of the test" in note
-    assert jg.collapse_note(c[~c["collapsed"]]) is None
-
-
 def test_scaling_trend():
     idx = pd.MultiIndex.from_tuples([("b0", "proposed"), ("b1", "proposed"), ("b2", "proposed"),
                                      ("r", "baseline")], names=["model", "method"])
@@ -363,20 +319,3 @@ def test_scaling_trend():
     assert t["rho"] == pytest.approx(0.5)
     flat = jg.scaling_trend(table.assign(macro_f1=0.1))
     assert np.isnan(flat["rho"]) and flat["monotone"]
-
-
-def test_claims_on_collapsed_cells_are_inconclusive():
-    one = [[3, 0, 0], [2, 0, 0], [1, 0, 0]]
-    mixed = [[3, 0, 0], [0, 2, 0], [0, 1, 1]]
-    cells = {(("method", m), ("model", "efficientnet_b0")): (0.5, 0.2)
-             for m in ("baseline", "proposed")}
-    collapsed = fake_results(cells).assign(confusion=[one] * 4)
-    v = jg.claim_verdicts(balanced=collapsed)
-    assert v.loc["proposed_gain_b0", "verdict"] == "inconclusive"
-    learned = fake_results(cells).assign(confusion=[one, one, mixed, mixed])
-    assert jg.claim_verdicts(balanced=learned).loc["proposed_gain_b0", "verdict"] == \
-        "contradicted"
-    sweep = fake_results({(("transform", t), ("model", "efficientnet_b0"), ("loss", loss)):
-                          (0.5, 0.2) for t in (jg.NO_AUGMENTATION, "cutout")
-                          for loss in ("focal", "cross_entropy")}).assign(confusion=[one] * 8)
-    assert jg.claim_verdicts(sweep=sweep).loc["focal_beats_ce", "verdict"] == "inconclusive"

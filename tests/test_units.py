@@ -84,7 +84,7 @@ def _frame(df):
 
 
 def test_recipes_are_plain_json_and_round_trip():
-    for method in jg.PAPER_METHODS + jg.EXTRA_METHODS:
+    for method in jg.PAPER_METHODS + jg.TRAINED_EXTRA_METHODS:   # post-hoc rows train nothing
         recipe, _ = jg.method_cell(method, n_min=8, selected_transforms=["rotation"])
         spec = recipe.to_spec()
         assert json.loads(json.dumps(spec)) == spec
@@ -212,7 +212,7 @@ def test_data_fingerprint_of_the_image_cache_is_its_key(tmp_path, cache):
 def test_a_failing_unit_is_reported_and_the_others_go_on(cache, monkeypatch):
     x, y = toy()
     cells = [_cells()[0], {**_cells()[0], "model": "no_such_net"}]
-    monkeypatch.setattr(cells_mod, "weights_source", lambda model, pretrained: "random")
+    monkeypatch.setattr(cells_mod, "weights_source", lambda model, *args, **kwargs: "random")
     with pytest.raises(UnitsFailed) as err:
         jg.run_cells(cells, x, y, CLASSES, folds=2, config=CONFIG, seed=0, progress=False)
     failures = err.value.failures
@@ -376,7 +376,7 @@ def test_local_two_processes_equal_inline(tmp_path, one_thread, monkeypatch):
 @pytest.mark.slow
 def test_local_failing_unit_is_reported_with_its_log(tmp_path, monkeypatch):
     monkeypatch.setenv("EMO_CACHE", str(tmp_path / "c"))
-    monkeypatch.setattr(cells_mod, "weights_source", lambda model, pretrained: "random")
+    monkeypatch.setattr(cells_mod, "weights_source", lambda model, *args, **kwargs: "random")
     x, y = toy()
     cells = [{"transform": "no_augmentation", "model": m, "loss": "focal",
               "recipe": jg.sweep_recipe("no_augmentation")}

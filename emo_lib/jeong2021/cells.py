@@ -5,18 +5,24 @@ augmentation, EfficientNet-B0, focal" is Table 4's baseline; Table 4's "proposed
 B0 point) is trained once when their settings agree, and a page's units can be computed by any
 executor (:mod:`emo_lib.train.executors`: inline, local processes, SLURM arrays).
 
-A unit's recipe is plain JSON (model name, input size and initial weights, classes, training
-items, loss, device, data id, folds, FitConfig, seed...); :func:`train_fold_unit` rebuilds the
-model, items, loss and sampler from it in whatever process computes it. The cells of each page
+A unit's recipe is plain JSON (model name, input size and initial weights with their
+pretraining budget, classes, training items, loss, device, data id, folds, FitConfig with the
+frozen blocks, seed...); :func:`train_fold_unit` rebuilds the model, items, loss and sampler
+from it in whatever process computes it. The cells of each page
 are pure functions of its parameters (:func:`sweep_cells`, :func:`balanced_cells`,
 :func:`scaling_cells`), so ``emo-book plan`` counts exactly the units the page asks for.
 
 Results are long frames, one row per (cell, fold): the cell's labels, ``model``, ``loss``,
-``fold``, ``accuracy``, ``macro_f1``, ``f1_<class>``..., ``confusion``, ``from_cache``. The
-paper-shaped tables built from them are :mod:`.tables`.
+``fold``, ``accuracy``, ``macro_f1``, ``f1_<class>``..., ``confusion``, ``n_test``,
+``unit_key`` (where the fold's test logits are kept), ``from_cache``. Table 4's post-hoc rows
+(logit adjustment of a trained cell's stored logits, no training) are added by
+:func:`run_balanced` (:mod:`.posthoc`). The per-fold collapse rule and the statistics across
+folds are :mod:`.foldstats`; the paper-shaped tables, :mod:`.tables`.
 """
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Mapping, Sequence
@@ -29,14 +35,22 @@ import torch
 from ..augment import TRANSFORMS, validate_names
 from ..balance import balanced_items, class_balanced_sampler, simple_augmentation_items
 from ..device import resolve_device
-from ..losses import LOSS_NAMES, PAPER_ALPHA, PAPER_GAMMA, make_loss
+from ..losses import LOSS_NAMES, loss_settings, make_loss
 from ..train import FitConfig, stratified_folds
 from ..train.crossval import (
     config_from_spec, cv_cache_spec, data_fingerprint, folds_fingerprint, train_fold,
 )
 from ..train.executors import ExecutorSettings, resolve_executor, run_units
 from ..train.units import Unit, UnitResult, open_array, row_of
-from .names import BASELINE_TABLE4, EXTRA_METHODS, NO_AUGMENTATION, PAPER_METHODS
+from .names import (
+    BASELINE_TABLE4, EXTRA_METHODS, NO_AUGMENTATION, PAPER_METHODS, POSTHOC_METHODS,
+    POSTHOC_SOURCES,
+)
+
+#: Initial weights a page can ask for (``weights`` parameter): see
+#: :mod:`emo_lib.models.zoo` (``"imagenet"`` is the paper's; ``"synthetic_faces"`` the smoke
+#: default's offline stand-in for it).
+WEIGHTS_CHOICES: tuple[str, ...] = ("random", "imagenet", "synthetic_faces")
 
 
 @dataclass(frozen=True)
@@ -121,18 +135,36 @@ def method_cell(method: str, *, n_min: int, selected_transforms: Sequence[str],
         return Recipe(), "weighted_cross_entropy"
     if method == "class_balanced_sampling":
         return Recipe(sampler="class_balanced"), loss
+    if method == "class_balanced_focal":
+        return Recipe(), "class_balanced_focal"
+    if method == "logit_adjusted_loss":
+        return Recipe(), "logit_adjusted"
+    if method == "baseline_cross_entropy":
+        return Recipe(), "cross_entropy"
     raise ValueError(f"unknown method {method!r}; choose from "
-                     f"{list(PAPER_METHODS + EXTRA_METHODS + (BASELINE_TABLE4,))}")
+                     f"{list(PAPER_METHODS + EXTRA_METHODS + (BASELINE_TABLE4,))} "
+                     f"(post-hoc rows {list(POSTHOC_METHODS)} are computed, not trained)")
+
+
+def method_recipes(methods: Sequence[str], *, n_min: int, selected_transforms: Sequence[str]
+                   ) -> dict[str, dict[str, Any]]:
+    """Each Table 4 method's training-items recipe (:meth:`Recipe.to_spec`); a post-hoc method
+    has its source cell's (for ``fold_scores.csv``'s augmentation column)."""
+    out = {}
+    for m in dict.fromkeys(methods):
+        source = POSTHOC_SOURCES.get(m, m)
+        recipe, _ = method_cell(source, n_min=n_min, selected_transforms=selected_transforms)
+        out[m] = recipe.to_spec()
+    return out
 
 
 def loss_spec(name: str) -> dict[str, Any]:
     """Plain-JSON description of a loss (part of the cache key): its name and every setting
-    :func:`emo_lib.losses.make_loss` takes besides the class counts."""
+    :func:`emo_lib.losses.make_loss` takes besides the class counts (the defaults: the
+    paper's focal alpha and gamma, Menon et al.'s tau, Cui et al.'s beta)."""
     if name not in LOSS_NAMES:
         raise ValueError(f"unknown loss {name!r}; choose one of {LOSS_NAMES}")
-    if name == "focal":
-        return {"name": name, "alpha": PAPER_ALPHA, "gamma": PAPER_GAMMA}
-    return {"name": name}
+    return loss_settings(name)
 
 
 def loss_from_spec(spec: Mapping[str, Any], class_counts: np.ndarray) -> Any:
@@ -141,17 +173,110 @@ def loss_from_spec(spec: Mapping[str, Any], class_counts: np.ndarray) -> Any:
     return make_loss(spec["name"], class_counts, **settings)
 
 
+def initial_weights(weights: str | bool, pretraining: Mapping[str, Any] | None = None
+                    ) -> dict[str, Any]:
+    """A page's ``weights`` parameter (and the ``pretraining`` budget of ``synthetic_faces``)
+    as the plain-JSON request a unit's recipe stores. ``True``/``False`` (an older
+    ``pretrained`` flag) mean ``"imagenet"``/``"random"``."""
+    if isinstance(weights, bool):
+        weights = "imagenet" if weights else "random"
+    if weights not in WEIGHTS_CHOICES:
+        raise ValueError(f"unknown weights {weights!r}; choose one of {WEIGHTS_CHOICES}")
+    if weights != "synthetic_faces":
+        if pretraining:
+            raise ValueError(f"a pretraining budget applies to weights='synthetic_faces', not "
+                             f"{weights!r}; got pretraining={dict(pretraining)!r}")
+        return {"weights": weights}
+    return {"weights": weights, "pretraining": dict(pretraining or {})}
+
+
+def weights_source(model: str, weights: str | bool = "random",
+                   pretraining: Mapping[str, Any] | None = None) -> str:
+    """Where ``model``'s initial weights come from, exactly: ``"random"``, the ImageNet weights
+    that were actually loaded (a run whose ImageNet weights could not be had is ``"random"``,
+    never keyed as a transfer-learning run), or ``"synthetic_faces:<cache key>"`` (the key
+    hashes the whole pretraining recipe; the first call pretrains, once per machine)."""
+    request = initial_weights(weights, pretraining)
+    return _weights_source(model, json.dumps(request, sort_keys=True))
+
+
 @lru_cache(maxsize=None)
-def weights_source(model: str, pretrained: bool) -> str:
-    """Where ``model``'s initial weights come from: ``"random"`` or the ImageNet weights that
-    were actually loaded (building it once to find out, so a run whose weights could not be
-    had is never keyed as a transfer-learning run)."""
-    if not pretrained:
+def _weights_source(model: str, request_json: str) -> str:
+    request = json.loads(request_json)
+    if request["weights"] == "random":
         return "random"
+    built = _build_initial(model, request, classes=("a", "b"), input_size=224, device="cpu")
+    return str(built.info.get("weights")) if built.info.get("pretrained") else "random"
+
+
+def _build_initial(model: str, request: Mapping[str, Any], **options: Any) -> Any:
     from ..models import load_model
 
-    built = load_model(model, classes=("a", "b"), pretrained=True)
-    return str(built.info.get("weights")) if built.info.get("pretrained") else "random"
+    if request["weights"] == "synthetic_faces":
+        return load_model(model, weights="synthetic_faces",
+                          pretraining=request.get("pretraining") or None, **options)
+    # random / ImageNet through ``pretrained``, which every registered network takes
+    return load_model(model, pretrained=request["weights"] == "imagenet", **options)
+
+
+def known_weights_source(model: str, weights: str | bool = "random",
+                         pretraining: Mapping[str, Any] | None = None) -> str | None:
+    """:func:`weights_source` without pretraining anything: None when the synthetic-face
+    pretraining of ``model`` is not cached yet (``emo-book plan`` then identifies units by
+    their settings)."""
+    request = initial_weights(weights, pretraining)
+    if request["weights"] != "synthetic_faces":
+        return weights_source(model, weights, pretraining)
+    from ..models.face_pretraining import cached_source
+
+    return cached_source(model, request.get("pretraining") or None)
+
+
+def describe_weights(models: Sequence[str], weights: str | bool,
+                     pretraining: Mapping[str, Any] | None = None, n_classes: int = 8) -> str:
+    """What each model started from, for a page (``n_classes``: the new head's outputs)."""
+    parts = []
+    for m in dict.fromkeys(models):
+        source = weights_source(m, weights, pretraining)
+        if source == "random":
+            what = "random weights (trained from scratch, not the paper's transfer learning)"
+        elif source.startswith("synthetic_faces:"):
+            info = _build_initial(m, initial_weights(weights, pretraining),
+                                  classes=tuple(f"c{i}" for i in range(n_classes)),
+                                  input_size=224, device="cpu").info
+            what = info.get("initialisation", source)
+        else:
+            what = f"ImageNet weights ({source})"
+        parts.append(f"`{m}`: {what}")
+    return "; ".join(parts)
+
+
+def frozen_prefixes(model: str, finetune_blocks: int | None) -> tuple[str, ...]:
+    """The parameter prefixes to freeze so that only the last ``finetune_blocks`` feature
+    blocks of ``model`` (and its head) are trained (None: nothing frozen, the paper's full
+    fine-tuning). Blocks as :func:`emo_lib.models.zoo.feature_blocks` counts them; a model
+    outside the zoo (the tests' small nets) has nothing to freeze."""
+    if finetune_blocks is None:
+        return ()
+    from ..models.zoo import BACKBONE_NAMES, feature_blocks, freeze_prefixes
+
+    if isinstance(finetune_blocks, bool) or not isinstance(finetune_blocks, int) \
+            or finetune_blocks < 0:
+        raise ValueError(f"finetune_blocks must be None (train everything) or an integer >= "
+                         f"0, got {finetune_blocks!r}")
+    if model not in BACKBONE_NAMES:
+        return ()
+    n_blocks = len(feature_blocks(model))
+    return freeze_prefixes(model, max(0, n_blocks - finetune_blocks))
+
+
+def cell_config(cell: Mapping[str, Any], config: FitConfig, finetune_blocks: int | None
+                ) -> FitConfig:
+    """The FitConfig a cell trains with: its own (``cell["config"]``) or ``config``, with the
+    early blocks of its model frozen (:func:`frozen_prefixes`); part of every unit's key."""
+    cfg = cell.get("config") or config
+    freeze = frozen_prefixes(cell["model"], finetune_blocks)
+    return dataclasses.replace(cfg, freeze=freeze) if freeze else cfg
 
 
 def unit_device(device: str, executor: ExecutorSettings) -> str:
@@ -165,29 +290,36 @@ def unit_device(device: str, executor: ExecutorSettings) -> str:
 
 
 def cell_spec(cell: Mapping[str, Any], classes: Sequence[str], image_size: int, device: str,
-              pretrained: bool) -> dict[str, Any]:
-    """What a cell trains, in plain JSON (part of each of its units' keys)."""
+              weights: str | bool = "random", pretraining: Mapping[str, Any] | None = None
+              ) -> dict[str, Any]:
+    """What a cell trains, in plain JSON (part of each of its units' keys): the model with its
+    initial weights (``weights``: the exact source; ``init``: how to rebuild them, the
+    synthetic-face pretraining budget included), classes, recipe, loss, device."""
     model = cell["model"]
     return {"model": {"name": model, "input_size": int(image_size),
-                      "weights": weights_source(model, bool(pretrained))},
+                      "weights": weights_source(model, weights, pretraining),
+                      "init": initial_weights(weights, pretraining)},
             "classes": list(classes), "recipe": cell["recipe"].to_spec(),
             "loss": loss_spec(cell["loss"]), "device": device}
 
 
 def cell_units(cells: Sequence[Mapping[str, Any]], labels: np.ndarray, classes: Sequence[str], *,
                data_id: str, image_size: int, folds: int = 5, config: FitConfig = FitConfig(),
-               seed: int = 0, device: str = "cpu", pretrained: bool = False,
+               seed: int = 0, device: str = "cpu", weights: str | bool = "random",
+               pretraining: Mapping[str, Any] | None = None, finetune_blocks: int | None = None,
                val_fraction: float = 0.1) -> list[list[Unit]]:
     """The training units of each cell (one per fold), a pure function of the arguments: the
     same cells, labels and settings give the same unit keys in a page and in ``emo-book plan``.
-    ``device``: as the recipe records it (:func:`unit_device`)."""
+    ``device``: as the recipe records it (:func:`unit_device`); ``weights``, ``pretraining``:
+    the models' initial weights (:func:`initial_weights`); ``finetune_blocks``: how many of
+    each model's last feature blocks are trained (None: all; :func:`cell_config`)."""
     y = np.asarray(labels)
     split = stratified_folds(y, folds, seed)
     scheme = {"scheme": "stratified", "k": int(folds), "seed": int(seed)}
     out = []
     for cell in cells:
-        cfg = cell.get("config") or config
-        full = cv_cache_spec(cell_spec(cell, classes, image_size, device, pretrained),
+        cfg = cell_config(cell, config, finetune_blocks)
+        full = cv_cache_spec(cell_spec(cell, classes, image_size, device, weights, pretraining),
                              data_id=data_id, folds=split, config=cfg, seed=seed,
                              val_fraction=val_fraction)
         label = " / ".join(str(v) for k, v in cell.items() if k not in ("recipe", "config"))
@@ -207,8 +339,6 @@ def train_fold_unit(unit: Unit, *, arrays: Mapping[str, np.ndarray] | None = Non
     fingerprint, rebuild the model (checking its initial weights), the training items, the
     loss and the sampler, and train fold ``unit.fold`` exactly as
     :func:`emo_lib.train.cross_validate` does."""
-    from ..models import load_model
-
     spec, cell = unit.spec, unit.spec["spec"]
     arrays = dict(arrays or {})
     images = arrays["images"] if "images" in arrays else open_array(unit.inputs["images"])
@@ -226,17 +356,20 @@ def train_fold_unit(unit: Unit, *, arrays: Mapping[str, np.ndarray] | None = Non
         raise ValueError("the unit's recipe trains on cuda, but this worker has no GPU (give "
                          "SLURM jobs --gpus, or run with device cpu)")
     weights = cell["model"]["weights"]
+    request = cell["model"].get("init") or {
+        "weights": "random" if weights == "random" else "imagenet"}
     classes = tuple(cell["classes"])
 
     def build() -> Any:
-        model = load_model(cell["model"]["name"], classes=classes,
-                           input_size=int(cell["model"]["input_size"]), device=cell["device"],
-                           pretrained=weights != "random")
+        model = _build_initial(cell["model"]["name"], request, classes=classes,
+                               input_size=int(cell["model"]["input_size"]),
+                               device=cell["device"])
         got = str(model.info.get("weights")) if model.info.get("pretrained") else "random"
         if got != weights:
             raise ValueError(f"{cell['model']['name']}: the recipe starts from {weights!r}, "
-                             f"this worker built {got!r} (are the ImageNet weights in its "
-                             "torchvision cache, $TORCH_HOME?)")
+                             f"this worker built {got!r} (ImageNet: are the weights in its "
+                             "torchvision cache, $TORCH_HOME? synthetic_faces: is its "
+                             "$EMO_CACHE the page's?)")
         return model
 
     recipe = Recipe.from_spec(cell["recipe"])
@@ -252,7 +385,8 @@ def train_fold_unit(unit: Unit, *, arrays: Mapping[str, np.ndarray] | None = Non
 
 def run_cells(cells: Sequence[Mapping[str, Any]], images: np.ndarray, labels: np.ndarray,
               classes: Sequence[str], *, folds: int = 5, config: FitConfig = FitConfig(),
-              seed: int = 0, device: str = "cpu", pretrained: bool = False,
+              seed: int = 0, device: str = "cpu", weights: str | bool = "random",
+              pretraining: Mapping[str, Any] | None = None, finetune_blocks: int | None = None,
               cache: bool | str = True, progress: bool = True,
               data_id: str | None = None,
               executor: str | ExecutorSettings | None = None) -> pd.DataFrame:
@@ -261,7 +395,9 @@ def run_cells(cells: Sequence[Mapping[str, Any]], images: np.ndarray, labels: np
     A cell is a mapping with ``model`` (a registered model name), ``recipe`` (:class:`Recipe`),
     ``loss`` (a :data:`emo_lib.losses.LOSS_NAMES` name), optionally ``config`` (a FitConfig
     replacing ``config`` for that cell), and any other keys, which become label columns.
-    Models are built at the images' size with a ``len(classes)``-way head.
+    Models are built at the images' size with a ``len(classes)``-way head, from ``weights``
+    (``pretraining``: the synthetic-face budget), training their last ``finetune_blocks``
+    feature blocks (None: all; see :func:`cell_units`).
 
     Every fold of every cell is a training unit; the units already done are read, the missing
     ones computed together by ``executor`` (None: ``$EMO_EXECUTOR``, default inline; or
@@ -275,7 +411,8 @@ def run_cells(cells: Sequence[Mapping[str, Any]], images: np.ndarray, labels: np
     data_id = data_id or data_fingerprint(images, y)
     per_cell = cell_units(cells, y, classes, data_id=data_id, image_size=int(images.shape[1]),
                           folds=folds, config=config, seed=seed,
-                          device=unit_device(device, settings), pretrained=pretrained)
+                          device=unit_device(device, settings), weights=weights,
+                          pretraining=pretraining, finetune_blocks=finetune_blocks)
     run = run_units([u for units in per_cell for u in units], executor=settings,
                     cache=None if cache is False else cache,
                     arrays={"images": images, "labels": y.astype(np.int64)}, progress=progress)
@@ -286,6 +423,7 @@ def run_cells(cells: Sequence[Mapping[str, Any]], images: np.ndarray, labels: np
         for unit in units:
             row = row_of(run.records[unit.id])
             row["fold"] = unit.fold
+            row["unit_key"] = unit.key
             row["from_cache"] = unit.id not in fresh
             fresh.discard(unit.id)   # a second identical cell reads what the first computed
             rows.append(row)
@@ -324,15 +462,28 @@ def balanced_cells(methods: Sequence[str] = PAPER_METHODS + EXTRA_METHODS, *, n_
                    selected_transforms: Sequence[str], model: str = "efficientnet_b0",
                    loss: str = "focal", config: FitConfig = FitConfig(),
                    baseline_config: FitConfig | None = None) -> list[dict[str, Any]]:
-    """Table 4's cells (see :func:`run_balanced`)."""
+    """Table 4's trained cells (see :func:`run_balanced`): one per trained method, plus the
+    cell each post-hoc method (:data:`POSTHOC_METHODS`) adjusts when ``methods`` lacks it.
+    The no-augmentation baselines (focal and cross entropy) train with ``baseline_config``,
+    like Tables 2-3's cells, so the pages share them."""
     methods = list(dict.fromkeys(methods))
-    if baseline_config is not None and baseline_config != config and "baseline" in methods:
-        methods.insert(methods.index("baseline") + 1, BASELINE_TABLE4)
+    unknown = [m for m in methods if m not in
+               PAPER_METHODS + EXTRA_METHODS + (BASELINE_TABLE4,)]
+    if unknown:
+        raise ValueError(f"unknown method(s) {unknown}; choose from "
+                         f"{list(PAPER_METHODS + EXTRA_METHODS)}")
+    trained = [m for m in methods if m not in POSTHOC_METHODS]
+    for m in methods:
+        if m in POSTHOC_METHODS and POSTHOC_SOURCES[m] not in trained:
+            trained.append(POSTHOC_SOURCES[m])
+    if baseline_config is not None and baseline_config != config and "baseline" in trained:
+        trained.insert(trained.index("baseline") + 1, BASELINE_TABLE4)
     cells = []
-    for method in methods:
+    for method in trained:
         recipe, method_loss = method_cell(method, n_min=n_min,
                                           selected_transforms=selected_transforms, loss=loss)
-        cfg = baseline_config if method == "baseline" and baseline_config else config
+        sweep_like = method in ("baseline", "baseline_cross_entropy")
+        cfg = baseline_config if sweep_like and baseline_config else config
         cells.append({"method": method, "model": model, "loss": method_loss, "recipe": recipe,
                       "config": cfg})
     return cells
@@ -342,19 +493,43 @@ def run_balanced(images: np.ndarray, labels: np.ndarray, classes: Sequence[str],
                  methods: Sequence[str] = PAPER_METHODS + EXTRA_METHODS, *, n_min: int,
                  selected_transforms: Sequence[str], model: str = "efficientnet_b0",
                  loss: str = "focal", config: FitConfig = FitConfig(),
-                 baseline_config: FitConfig | None = None, **common: Any) -> pd.DataFrame:
+                 baseline_config: FitConfig | None = None, tau: float = 1.0,
+                 **common: Any) -> pd.DataFrame:
     """Table 4: each method (``PAPER_METHODS``, ``EXTRA_METHODS``) with ``model`` and ``loss``.
 
-    ``baseline_config`` trains the baseline row with other settings than the rest (the paper's
-    baseline repeats Table 3's cell, trained with the sweep's settings); when it differs from
-    ``config`` a row ``baseline_table4_settings`` (the baseline with ``config``) is added, so
-    the table also has a baseline trained like the other rows. Columns: method, model, loss,
-    fold, metrics...
+    ``baseline_config`` trains the no-augmentation baselines with other settings than the rest
+    (the paper's baseline repeats Table 3's cell, trained with the sweep's settings); when it
+    differs from ``config`` a row ``baseline_table4_settings`` (the baseline with ``config``)
+    is added, so the table also has a baseline trained like the other rows. The post-hoc rows
+    (:data:`POSTHOC_METHODS`) adjust their source cell's stored test logits with temperature
+    ``tau`` (:func:`emo_lib.jeong2021.posthoc.posthoc_rows`); nothing is trained for them.
+    Columns: method, model, loss, fold, metrics...
     """
     cells = balanced_cells(methods, n_min=n_min, selected_transforms=selected_transforms,
                            model=model, loss=loss, config=config,
                            baseline_config=baseline_config)
-    return run_cells(cells, images, labels, classes, config=config, **common)
+    results = run_cells(cells, images, labels, classes, config=config, **common)
+    return add_posthoc(results, methods, labels, classes, tau=tau,
+                       cache=common.get("cache", True))
+
+
+def add_posthoc(results: pd.DataFrame, methods: Sequence[str], labels: np.ndarray,
+                classes: Sequence[str], *, tau: float = 1.0, cache: Any = True
+                ) -> pd.DataFrame:
+    """Table 4's trained rows with the post-hoc rows ``methods`` names
+    (:data:`POSTHOC_METHODS`, each from its source cell's stored test logits, temperature
+    ``tau``) added, rows in the order of ``methods`` (source cells the page did not ask for
+    last)."""
+    from .posthoc import posthoc_rows
+
+    extra = [posthoc_rows(results[results["method"] == POSTHOC_SOURCES[m]], labels, classes,
+                          tau=tau, cache=cache).assign(method=m)
+             for m in dict.fromkeys(methods) if m in POSTHOC_METHODS]
+    if not extra:
+        return results
+    rows = pd.concat([results, *extra], ignore_index=True)
+    order = dict.fromkeys([*methods, *results["method"]])
+    return pd.concat([rows[rows["method"] == m] for m in order], ignore_index=True)
 
 
 def scaling_cells(models: Sequence[str], reference_models: Sequence[str] = ("vgg16", "resnet50"),
@@ -388,7 +563,9 @@ def run_scaling(images: np.ndarray, labels: np.ndarray, classes: Sequence[str],
     return run_cells(cells, images, labels, classes, config=config, **common)
 
 
-__all__ = ["Recipe", "UNIT_KIND", "balanced_cells", "cell_spec", "cell_units", "loss_from_spec",
-           "loss_spec", "method_cell", "run_balanced", "run_cells", "run_scaling", "run_sweep",
-           "scaling_cells", "sweep_cells", "sweep_recipe", "train_fold_unit", "unit_device",
-           "weights_source"]
+__all__ = ["Recipe", "UNIT_KIND", "WEIGHTS_CHOICES", "add_posthoc", "balanced_cells",
+           "cell_config", "cell_spec", "cell_units", "describe_weights", "frozen_prefixes",
+           "initial_weights", "known_weights_source", "loss_from_spec", "loss_spec",
+           "method_cell", "method_recipes", "run_balanced", "run_cells", "run_scaling",
+           "run_sweep", "scaling_cells", "sweep_cells", "sweep_recipe", "train_fold_unit",
+           "unit_device", "weights_source"]

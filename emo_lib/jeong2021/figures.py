@@ -1,5 +1,5 @@
-"""Jeong & Kim's figures: the sweep's bars (Tables 2-3), confusion matrices, and Fig. 5's
-metric-against-size panels."""
+"""Jeong & Kim's figures: every fold of every cell with its corrected interval (collapsed
+folds greyed), confusion matrices, and Fig. 5's metric-against-size panels."""
 from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
@@ -7,26 +7,70 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .names import METRICS, NO_AUGMENTATION
+from ..models.zoo import ZOO_NAMES
+from .foldstats import cell_summary
+from .names import METRICS, model_label
+
+#: Colours of learning folds and of collapsed (greyed) folds.
+FOLD_COLOUR, COLLAPSED_COLOUR = "#4c72b0", "#bbbbbb"
 
 
-def sweep_figure(sweep: pd.DataFrame, metric: str = "macro_f1") -> Any:
-    """Bar chart of ``metric`` (mean over folds, std as error bars) per transform, one panel
-    per loss, one colour per model; the no-augmentation level dashed."""
-    import seaborn as sns
+def _label(key: Any, by: Sequence[str]) -> str:
+    parts = key if isinstance(key, tuple) else (key,)
+    return " / ".join(model_label(str(v)) if c == "model" else str(v).replace("_", " ")
+                      for c, v in zip(by, parts))
+
+
+def fold_figure(results: pd.DataFrame, by: Sequence[str], metric: str = "macro_f1", *,
+                panel: str | None = None, alpha: float = 0.05) -> Any:
+    """Every fold of every cell as a dot (collapsed folds greyed and hollow), each cell's mean
+    over its learning folds with its corrected (1 - alpha) interval, and the majority-class F1
+    (mean over the cell's folds) as a grey tick: one row per ``by`` group, one panel per value
+    of ``panel`` (e.g. the loss). ``results`` carry the collapse columns."""
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
-    losses = list(dict.fromkeys(sweep["loss"]))
-    fig = Figure(figsize=(5.5 * len(losses), 3.8))
-    axes = fig.subplots(1, len(losses), squeeze=False, sharey=True)[0]
-    for ax, loss in zip(axes, losses):
-        sub = sweep[sweep["loss"] == loss]
-        sns.barplot(data=sub, x="transform", y=metric, hue="model", errorbar="sd", ax=ax)
-        for m, g in sub[sub["transform"] == NO_AUGMENTATION].groupby("model"):
-            ax.axhline(g[metric].mean(), ls="--", lw=0.8, color="grey")
-        ax.set(title=loss.replace("_", " "), xlabel="", ylabel=metric.replace("_", " "))
-        ax.tick_params(axis="x", rotation=60)
-    fig.tight_layout()
+    panels = list(dict.fromkeys(results[panel])) if panel else [None]
+    rows_per_panel = max(results[results[panel] == p].groupby(list(by), sort=False).ngroups
+                         if panel else results.groupby(list(by), sort=False).ngroups
+                         for p in panels)
+    fig = Figure(figsize=(3.6 * len(panels) + 2.4, 0.32 * rows_per_panel + 1.4))
+    axes = fig.subplots(1, len(panels), squeeze=False, sharex=True)[0]
+    for ax, p in zip(axes, panels):
+        sub = results if p is None else results[results[panel] == p]
+        summary = cell_summary(sub, by, metric, alpha=alpha)
+        groups = list(sub.groupby(list(by), sort=False))
+        for y, ((key, g), (_, s)) in enumerate(zip(groups, summary.iterrows())):
+            collapsed = g["collapsed"].astype(bool).to_numpy()
+            ax.scatter(g.loc[~collapsed, metric], [y] * int((~collapsed).sum()), s=18,
+                       color=FOLD_COLOUR, alpha=0.7, zorder=3)
+            ax.scatter(g.loc[collapsed, metric], [y] * int(collapsed.sum()), s=18,
+                       facecolors="none", edgecolors=COLLAPSED_COLOUR, zorder=2)
+            if np.isfinite(s["ci_low"]):
+                ax.plot([s["ci_low"], s["ci_high"]], [y, y], color="k", lw=1.2, zorder=1)
+            if np.isfinite(s["mean"]):
+                ax.plot([s["mean"]], [y], "k|", ms=10, mew=2, zorder=4)
+            if metric == "macro_f1" and "majority_f1" in g.columns:
+                ax.plot([g["majority_f1"].mean()], [y], "|", color="grey", ms=8, zorder=1)
+        ax.set_yticks(range(len(groups)), [_label(k, by) for k, _ in groups])
+        ax.set_ylim(len(groups) - 0.5, -0.5)
+        ax.set_xlabel(metric.replace("_", " "))
+        ax.grid(axis="x", lw=0.4, alpha=0.5)
+        if p is not None:
+            ax.set_title(str(p).replace("_", " "))
+        if ax is not axes[0]:
+            ax.tick_params(axis="y", labelleft=False)
+    handles = [Line2D([], [], ls="", marker="o", color=FOLD_COLOUR, label="fold"),
+               Line2D([], [], ls="", marker="o", mfc="none", mec=COLLAPSED_COLOUR,
+                      label="collapsed fold (left out)"),
+               Line2D([], [], color="k", marker="|", ms=8, mew=2,
+                      label=f"mean, {1 - alpha:.0%} interval (corrected)")]
+    if metric == "macro_f1":
+        handles.append(Line2D([], [], ls="", marker="|", color="grey", ms=8,
+                              label="majority-class F1"))
+    fig.legend(handles=handles, loc="lower center", ncol=2, frameon=False,
+               bbox_to_anchor=(0.5, 0.0))
+    fig.tight_layout(rect=(0, 0.16 if rows_per_panel < 6 else 0.09, 1, 1))
     return fig
 
 
@@ -70,12 +114,15 @@ def scaling_figure(table: pd.DataFrame, x: str = "params_m") -> Any:
                 continue
             ax.errorbar(sub[x], sub[metric], yerr=sub[f"{metric}_std"].fillna(0), fmt=style,
                         label=f"this run, {method}", capsize=3)
-            ax.plot(sub[x], sub[f"paper_{metric}"], style[0], mfc="none", color="k",
-                    label=f"paper, {method}")
+            # the paper's points only on its own models (a model in B0's role is not B0)
+            own = sub[sub.index.isin(ZOO_NAMES) & sub[f"paper_{metric}"].notna()]
+            if not own.empty:
+                ax.plot(own[x], own[f"paper_{metric}"], style[0], mfc="none", color="k",
+                        label=f"paper, {method}")
             for model, row in sub.iterrows():
-                ax.annotate(model.replace("efficientnet_", "").replace("resnet50", "ResNet-50")
-                            .replace("vgg16", "VGG-16"), (row[x], row[metric]), fontsize=7,
-                            xytext=(3, 3), textcoords="offset points")
+                ax.annotate(model_label(model).replace("EfficientNet-", ""),
+                            (row[x], row[metric]), fontsize=7, xytext=(3, 3),
+                            textcoords="offset points")
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(ScalarFormatter())
         ax.xaxis.set_minor_formatter(ScalarFormatter())
@@ -88,4 +135,4 @@ def scaling_figure(table: pd.DataFrame, x: str = "params_m") -> Any:
     return fig
 
 
-__all__ = ["confusion_figure", "scaling_figure", "sweep_figure"]
+__all__ = ["confusion_figure", "fold_figure", "scaling_figure"]

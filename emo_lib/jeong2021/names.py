@@ -12,13 +12,46 @@ SWEEP_TABLES: dict[str, str] = {"cross_entropy": "table2_cross_entropy", "focal"
 #: Table 4's rows, in the paper's order.
 PAPER_METHODS: tuple[str, ...] = ("baseline", "over_sampling", "over_sampling_all_transforms",
                                   "proposed")
-#: Rows beyond the paper: two standard rebalancing baselines.
-EXTRA_METHODS: tuple[str, ...] = ("weighted_cross_entropy", "class_balanced_sampling")
+#: Trained rows beyond the paper: standard rebalancing baselines (inverse-frequency weighted
+#: cross entropy, class-balanced sampling, Cui et al.'s class-balanced focal loss, Menon et
+#: al.'s logit-adjusted loss) and the cross-entropy baseline post-hoc adjustment starts from.
+TRAINED_EXTRA_METHODS: tuple[str, ...] = ("weighted_cross_entropy", "class_balanced_sampling",
+                                          "class_balanced_focal", "logit_adjusted_loss",
+                                          "baseline_cross_entropy")
+#: Rows computed without training: Menon et al.'s post-hoc logit adjustment of a trained
+#: cell's stored test logits (the cross-entropy baseline, as they assume; the focal baseline
+#: beside it).
+POSTHOC_METHODS: tuple[str, ...] = ("logit_adjusted_posthoc", "logit_adjusted_posthoc_focal")
+#: The trained row each post-hoc row adjusts.
+POSTHOC_SOURCES: dict[str, str] = {"logit_adjusted_posthoc": "baseline_cross_entropy",
+                                   "logit_adjusted_posthoc_focal": "baseline"}
+#: Every row beyond the paper, in the page's order.
+EXTRA_METHODS: tuple[str, ...] = TRAINED_EXTRA_METHODS + POSTHOC_METHODS
 #: Added to Table 4 when its baseline is trained with the sweep's settings (as the paper's
 #: baseline, which repeats Table 3's numbers) and those differ from the other rows'.
 BASELINE_TABLE4 = "baseline_table4_settings"
 METRICS: tuple[str, ...] = ("accuracy", "macro_f1")
 
 
-__all__ = ["BASELINE_TABLE4", "EXTRA_METHODS", "METRICS", "NO_AUGMENTATION", "PAPER",
-           "PAPER_METHODS", "PAPER_MODELS", "SWEEP_TABLES"]
+#: The architecture the paper's claims name (EfficientNet-B0): a page's ``reference_model``
+#: plays its role (on the CPU smoke default, MobileNetV3-Small).
+PAPER_REFERENCE_MODEL = "efficientnet_b0"
+
+
+#: Readable architecture names for prose and tables.
+MODEL_LABELS: dict[str, str] = {
+    **{f"efficientnet_b{i}": f"EfficientNet-B{i}" for i in range(8)},
+    "resnet18": "ResNet-18", "resnet50": "ResNet-50", "vgg16": "VGG-16",
+    "mobilenet_v3_small": "MobileNetV3-Small", "mobilenet_v3_large": "MobileNetV3-Large",
+}
+
+
+def model_label(model: str) -> str:
+    """``"efficientnet_b0"`` -> ``"EfficientNet-B0"`` (other names unchanged)."""
+    return MODEL_LABELS.get(model, model)
+
+
+__all__ = ["BASELINE_TABLE4", "EXTRA_METHODS", "METRICS", "MODEL_LABELS", "NO_AUGMENTATION",
+           "PAPER", "model_label",
+           "PAPER_METHODS", "PAPER_MODELS", "PAPER_REFERENCE_MODEL", "POSTHOC_METHODS",
+           "POSTHOC_SOURCES", "SWEEP_TABLES", "TRAINED_EXTRA_METHODS"]

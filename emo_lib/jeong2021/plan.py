@@ -31,7 +31,8 @@ from ..train.crossval import u8_data_id
 from ..train.executors import ExecutorSettings, resolve_executor
 from ..train.units import is_done, unit_store
 from .cells import (
-    balanced_cells, cell_units, run_cells, scaling_cells, sweep_cells, unit_device,
+    add_posthoc, balanced_cells, cell_units, known_weights_source, run_cells, scaling_cells,
+    sweep_cells, unit_device,
 )
 from .data import effective_n_min, label_indices
 
@@ -61,8 +62,16 @@ class PageGrid:
     seed: int
     image_size: int
     device: str
-    pretrained: bool
+    weights: str
+    pretraining: dict[str, Any] = field(default_factory=dict)
+    finetune_blocks: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
+
+    def training_options(self) -> dict[str, Any]:
+        """The :func:`run_cells` / :func:`cell_units` keywords besides the data."""
+        return dict(folds=self.folds, config=self.config, seed=self.seed,
+                    weights=self.weights, pretraining=self.pretraining or None,
+                    finetune_blocks=self.finetune_blocks)
 
 
 def _need(params: Mapping[str, Any], notebook: str, names: Sequence[str]) -> list[Any]:
@@ -78,12 +87,10 @@ def page_grid(notebook: str, params: Mapping[str, Any]) -> PageGrid:
     parameters (the page's parameter cell: its defaults merged with the profile's)."""
     if notebook not in PAGES:
         raise ValueError(f"{notebook!r} has no training units; pages with units: {list(PAGES)}")
-    common = dict(zip(("se30k8_dataset", "se30k8_root", "se30k8_options", "scale", "image_size",
-                       "folds", "epochs", "batch_size", "lr", "pretrained", "seed", "device"),
-                      _need(params, notebook, (
-                          "se30k8_dataset", "se30k8_root", "se30k8_options", "scale",
-                          "image_size", "folds", "epochs", "batch_size", "lr", "pretrained",
-                          "seed", "device"))))
+    names = ("se30k8_dataset", "se30k8_root", "se30k8_options", "scale", "image_size",
+             "folds", "epochs", "batch_size", "lr", "weights", "pretraining", "finetune_blocks",
+             "seed", "device")
+    common = dict(zip(names, _need(params, notebook, names)))
     synthetic = str(common["se30k8_dataset"]).startswith("synthetic:")
     if notebook == "jeong2021_augmentation_sweep":
         transforms, models, losses = _need(params, notebook, ("transforms", "models", "losses"))
@@ -91,8 +98,9 @@ def page_grid(notebook: str, params: Mapping[str, Any]) -> PageGrid:
                            batch_size=common["batch_size"])
         cells = sweep_cells(transforms, models, losses)
     else:
-        n_min, patience, sweep_epochs, selected = _need(
-            params, notebook, ("n_min", "patience", "sweep_epochs", "selected_transforms"))
+        n_min, patience, sweep_epochs, selected, reference = _need(
+            params, notebook, ("n_min", "patience", "sweep_epochs", "selected_transforms",
+                               "reference_model"))
         n_min_used = effective_n_min(n_min, common["scale"], synthetic)
         config = FitConfig(epochs=common["epochs"], lr=common["lr"],
                            batch_size=common["batch_size"], patience=patience)
@@ -101,14 +109,15 @@ def page_grid(notebook: str, params: Mapping[str, Any]) -> PageGrid:
         if notebook == "jeong2021_balanced_augmentation":
             (methods,) = _need(params, notebook, ("methods",))
             cells = balanced_cells(methods, n_min=n_min_used, selected_transforms=selected,
-                                   config=config, baseline_config=baseline)
+                                   model=reference, config=config, baseline_config=baseline)
         else:
             models, references = _need(params, notebook, ("models", "reference_models"))
             cells = scaling_cells(models, references, n_min=n_min_used,
                                   selected_transforms=selected, config=config,
-                                  baseline_config=baseline)
+                                  baseline_config=baseline, gain_reference=reference)
     return PageGrid(notebook, cells, int(common["folds"]), config, int(common["seed"]),
-                    int(common["image_size"]), str(common["device"]), bool(common["pretrained"]),
+                    int(common["image_size"]), str(common["device"]), str(common["weights"]),
+                    dict(common["pretraining"] or {}), common["finetune_blocks"],
                     data={"dataset": common["se30k8_dataset"], "root": common["se30k8_root"],
                           "options": common["se30k8_options"], "scale": common["scale"],
                           "seed": common["seed"], "image_size": common["image_size"]})
@@ -120,10 +129,21 @@ def run_page(notebook: str, params: Mapping[str, Any], images: np.ndarray, label
     :func:`plan_pages` counts. ``overrides``: :func:`run_cells` keywords (``progress``,
     ``executor``, ``device``...)."""
     grid = page_grid(notebook, params)
-    kwargs = dict(folds=grid.folds, config=grid.config, seed=grid.seed, device=grid.device,
-                  pretrained=grid.pretrained, progress=bool(params.get("progress", False)))
+    kwargs = dict(grid.training_options(), device=grid.device,
+                  progress=bool(params.get("progress", False)))
     kwargs.update(overrides)
+    if notebook == "jeong2021_balanced_augmentation":
+        return run_balanced_grid(grid, params, images, labels, classes, **kwargs)
     return run_cells(grid.cells, images, labels, classes, **kwargs)
+
+
+def run_balanced_grid(grid: PageGrid, params: Mapping[str, Any], images: np.ndarray,
+                      labels: np.ndarray, classes: Sequence[str], **kwargs: Any
+                      ) -> pd.DataFrame:
+    """Table 4's grid trained, with its post-hoc rows added (:func:`add_posthoc`)."""
+    results = run_cells(grid.cells, images, labels, classes, **kwargs)
+    return add_posthoc(results, params["methods"], labels, classes, tau=params.get("tau", 1.0),
+                       cache=kwargs.get("cache", True))
 
 
 # ------------------------------------------------------------------------------ the data
@@ -274,15 +294,22 @@ def plan_page(notebook: str, params: Mapping[str, Any], *,
     store = unit_store(cache)
     b0_rate = float(rate) if rate else ASSUMED_B0_RATE
     known = known_rates(store, rates)
-    if probe.labels is not None:
+    # a unit's key holds its initial weights' exact id: without a pretraining cached yet (a
+    # plan never pretrains), units are identified by their settings, as without data
+    unready = sorted({c["model"] for c in grid.cells
+                      if known_weights_source(c["model"], grid.weights,
+                                              grid.pretraining or None) is None})
+    note = probe.note + (f"; synthetic-face pretraining of {', '.join(unready)} not cached yet"
+                         if unready else "")
+    if probe.labels is not None and not unready:
         per_cell = cell_units(grid.cells, probe.labels, probe.classes, data_id=probe.data_id,
-                              image_size=grid.image_size, folds=grid.folds, config=grid.config,
-                              seed=grid.seed, device=unit_device(grid.device, settings),
-                              pretrained=grid.pretrained)
+                              image_size=grid.image_size,
+                              device=unit_device(grid.device, settings),
+                              **grid.training_options())
         ids = {u.id for units in per_cell for u in units}
         done_ids = {u.id for units in per_cell for u in units
                     if store is not None and is_done(store, u.key, u.fold)}
-    else:   # no data here: identify units by their settings (dedupes across pages)
+    else:   # no data (or weights) here: identify units by their settings (dedupes pages)
         per_cell, done_ids = None, set()
         ids = {_settings_id(grid, cell, f) for cell in grid.cells for f in range(grid.folds)}
     fit_counts, n_val, n_test = _fold_sizes(probe.counts, grid.folds)
@@ -304,15 +331,16 @@ def plan_page(notebook: str, params: Mapping[str, Any], *,
                    if not rate else f"given: B0 trains at {b0_rate:g} img/s at 224 px")
         bases = {f"{b} ({assumed})" if b.endswith("from the B0 rate") else b for b in bases}
     return PagePlan(notebook, len(grid.cells), len(ids),
-                    len(done_ids) if probe.labels is not None else None,
+                    len(done_ids) if per_cell is not None else None,
                     max((c.get("config") or grid.config).epochs for c in grid.cells),
-                    hours, "; ".join(sorted(bases)), probe.note, ids)
+                    hours, "; ".join(sorted(bases)), note, ids)
 
 
 def _settings_id(grid: PageGrid, cell: Mapping[str, Any], fold: int) -> str:
     cfg = cell.get("config") or grid.config
     blob = repr((grid.data, cell["model"], cell["recipe"].to_spec(), cell["loss"], cfg,
-                 grid.seed, grid.folds, grid.pretrained, fold))
+                 grid.seed, grid.folds, grid.weights, sorted(grid.pretraining.items()),
+                 grid.finetune_blocks, fold))
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 

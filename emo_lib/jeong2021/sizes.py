@@ -51,8 +51,9 @@ def model_sizes(models: Sequence[str], n_classes: int, input_size: int,
                 reference: bool = True) -> pd.DataFrame:
     """Parameters (millions) and multiply-adds (billions) per model: with this run's
     ``n_classes`` head at ``input_size``, and (``reference``) with ImageNet's 1000-class head at
-    its reference resolution beside the paper's reference sizes (paper_values
-    ``reference_model_sizes``), which check the counter."""
+    its reference resolution beside the sizes the original model papers give
+    (``reference_params_m``, ``reference_flops_b``: paper_values ``reference_model_sizes``,
+    NaN for models they do not list), which check the counter."""
     refs = paper.paper_value(f"{PAPER}.reference_model_sizes")
     rows = []
     for m in dict.fromkeys(models):
@@ -63,8 +64,8 @@ def model_sizes(models: Sequence[str], n_classes: int, input_size: int,
             p_ref, f_ref = _count(m, 1000, size)
             row.update(reference_input_size=size, params_m_imagenet=p_ref,
                        flops_b_imagenet=f_ref,
-                       paper_params_m=refs.get(m, {}).get("params_m", np.nan),
-                       paper_flops_b=refs.get(m, {}).get("flops_b", np.nan))
+                       reference_params_m=refs.get(m, {}).get("params_m", np.nan),
+                       reference_flops_b=refs.get(m, {}).get("flops_b", np.nan))
         rows.append(row)
     return pd.DataFrame(rows).set_index("model")
 

@@ -1,25 +1,33 @@
-"""Jeong & Kim's tables from this run's fold rows: means over folds, the paper's Tables 2-4 and
-Fig. 5 with the paper's numbers beside, the transforms the method keeps, gains, and the
-prediction-collapse check.
+"""Jeong & Kim's tables from this run's fold rows: each cell's mean and corrected interval over
+its learning folds beside the paper's number (Tables 2-4, Fig. 5), the transforms the method
+keeps, gains, and the note on collapsed folds.
 
-Which cells are trained is :mod:`.cells`; the claims are :mod:`.claims`.
+Every table here is narrow enough for the page's text column (long, not wide: one row per cell);
+the pages save the full per-fold rows as CSV beside them. Which cells are trained is
+:mod:`.cells`; the per-fold collapse rule and the statistics are :mod:`.foldstats`; the claims
+are :mod:`.claims`.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .. import paper
 from ..augment import TRANSFORMS
-from .names import METRICS, NO_AUGMENTATION, PAPER, SWEEP_TABLES
+from .foldstats import COLLAPSE_MARGIN, COLLAPSE_SHARE, cell_summary
+from .names import METRICS, NO_AUGMENTATION, PAPER, PAPER_REFERENCE_MODEL, SWEEP_TABLES, model_label
 
 
-def fold_means(results: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+def fold_means(results: pd.DataFrame, by: Sequence[str], *, learning_only: bool = True
+               ) -> pd.DataFrame:
     """Mean over folds of accuracy, macro F1 and the per-class F1s, one row per ``by`` group
-    (groups in order of appearance), plus ``accuracy_std``, ``macro_f1_std`` and ``folds``."""
+    (groups in order of appearance), plus ``accuracy_std``, ``macro_f1_std`` and ``folds``;
+    with ``learning_only`` (and the collapse columns present) over the learning folds only."""
     by = list(by)
+    if learning_only and "collapsed" in results.columns:
+        results = results[~results["collapsed"].astype(bool)]
     cols = [c for c in results.columns if c in METRICS or c.startswith("f1_")]
     grouped = results.groupby(by, sort=False)
     out = grouped[cols].mean()
@@ -38,40 +46,24 @@ def confusion_sum(results: pd.DataFrame, **where: Any) -> np.ndarray:
     return np.sum([np.asarray(m) for m in rows["confusion"]], axis=0)
 
 
-def prediction_collapse(results: pd.DataFrame, by: Sequence[str],
-                        classes: Sequence[str], threshold: float = 0.99) -> pd.DataFrame:
-    """Per cell (``by`` columns): the class predicted most often on the test folds, the share
-    of test images predicted as it, and ``collapsed`` (share >= ``threshold``). A collapsed
-    network predicts (nearly) one class whatever the image, so its accuracy is that class's
-    frequency and comparisons between such cells measure nothing (short training from random
-    weights ends there)."""
-    rows = []
-    for key, g in results.groupby(list(by), sort=False):
-        cm = np.sum([np.asarray(m) for m in g["confusion"]], axis=0)
-        predicted = cm.sum(axis=0)
-        top = int(predicted.argmax())
-        share = float(predicted[top] / max(predicted.sum(), 1))
-        rows.append({**dict(zip(by, key if isinstance(key, tuple) else (key,))),
-                     "top_class": classes[top], "top_share": share,
-                     "collapsed": share >= threshold})
-    return pd.DataFrame(rows)
-
-
-def collapse_note(collapse: pd.DataFrame) -> str | None:
-    """A warning (MyST admonition) when some cells collapsed, else None."""
-    bad = collapse[collapse["collapsed"]]
+def collapse_note(results: pd.DataFrame, by: Sequence[str]) -> str:
+    """What the per-fold collapse rule found, exactly (MyST): a warning naming how many folds
+    of how many cells collapsed, or a one-line note that none did."""
+    if "collapsed" not in results.columns:
+        raise ValueError("add the collapse columns first (foldstats.with_collapse)")
+    n, bad = len(results), results[results["collapsed"].astype(bool)]
+    rule = (f"more than {COLLAPSE_SHARE:.0%} of a fold's test predictions on one class, or its "
+            f"macro F1 within {COLLAPSE_MARGIN:.0%} of the majority-class F1")
     if bad.empty:
-        return None
-    tops = ", ".join(sorted(set(bad["top_class"])))
-    low = bad["top_share"].min()
-    share = "every one of the" if low >= 1 else f"at least {low:.0%} of the"
-    return ("```{warning} Collapsed predictions\n"
-            f"In {len(bad)} of {len(collapse)} cells the network predicted one class ({tops}) "
-            f"for {share} test images: it has not learned "
-            "to tell the classes apart, so those cells score the class's frequency and their "
-            "differences measure nothing. Short training from random weights (the smoke "
-            "settings) ends there; more epochs, larger images or ImageNet weights "
-            "(`pretrained=True`) are needed for a meaningful comparison.\n```")
+        return (f"No fold collapsed: none of the {n} folds has {rule}, so every fold counts in "
+                "the statistics and verdicts below.")
+    cells = bad.groupby(list(by), sort=False).size()
+    names = ", ".join(" / ".join(map(str, k if isinstance(k, tuple) else (k,)))
+                      + f" ({v})" for k, v in cells.items())
+    return ("```{warning} Collapsed folds\n"
+            f"{len(bad)} of {n} folds collapsed ({rule}): {names}. A collapsed network scores "
+            "a class's frequency, not what it learned, so those folds are greyed in the fold "
+            "figure and left out of every mean, interval and verdict.\n```")
 
 
 def paper_sweep(loss: str) -> pd.DataFrame:
@@ -85,19 +77,22 @@ def paper_sweep(loss: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def select_top_transforms(sweep: pd.DataFrame, model: str = "efficientnet_b0",
+def select_top_transforms(sweep: pd.DataFrame, model: str = PAPER_REFERENCE_MODEL,
                           loss: str = "focal", k: int = 5, decimals: int | None = 3
                           ) -> tuple[list[str], list[str]]:
     """The ``k`` transforms with the highest mean macro F1 for ``model`` and ``loss`` (the
     paper's rule for Algorithm 1's set T), and the ties at the cut.
 
     Scores are rounded to ``decimals`` first (the paper prints three), ties broken by the
-    catalogue order. ``ties`` lists every transform scoring exactly the k-th score when some
-    of them fall outside the top k (the paper's Table 3 has three at 0.280 for two places);
-    else it is empty. Works on this run's sweep and on :func:`paper_sweep`'s frame alike.
+    catalogue order; collapsed folds are left out when the rows say which. ``ties`` lists
+    every transform scoring exactly the k-th score when some of them fall outside the top k
+    (the paper's Table 3 has three at 0.280 for two places); else it is empty. Works on this
+    run's sweep and on :func:`paper_sweep`'s frame alike.
     """
     rows = sweep[(sweep["model"] == model) & (sweep["loss"] == loss)
                  & (sweep["transform"] != NO_AUGMENTATION)]
+    if "collapsed" in rows.columns:
+        rows = rows[~rows["collapsed"].astype(bool)]
     if rows.empty:
         raise ValueError(f"no sweep results for model {model!r} and loss {loss!r}")
     score = rows.groupby("transform")["macro_f1"].mean()
@@ -113,34 +108,46 @@ def select_top_transforms(sweep: pd.DataFrame, model: str = "efficientnet_b0",
     return top, (tied if any(t not in top for t in tied) else [])
 
 
-def _side_by_side(ref: pd.Series, run: pd.Series) -> dict[str, pd.Series]:
-    return {"paper": ref, "this run": run, "difference": run - ref}
+def _stat_columns(summary: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """The displayed statistics of :func:`.foldstats.cell_summary` rows."""
+    return pd.DataFrame({
+        **{c: summary[c] for c in by},
+        "learning folds": [f"{k} of {n}" for k, n in zip(summary["learning"],
+                                                          summary["folds"])],
+        "macro F1": summary["mean"], "sd": summary["sd"],
+        "95 % low": summary["ci_low"], "95 % high": summary["ci_high"],
+        "accuracy": summary["accuracy"]})
 
 
-def sweep_vs_paper(sweep: pd.DataFrame, loss: str, models: Sequence[str] | None = None
-                   ) -> pd.DataFrame:
-    """Table 2 (``cross_entropy``) or 3 (``focal``) as the paper lays it out: rows transforms
-    (this run's), columns model x (accuracy, macro F1) x (paper / this run / difference);
-    ``models`` defaults to this run's."""
+def _paper_for(model: str, by_model: Mapping[str, Any], reference_model: str) -> Any:
+    """The paper's value for ``model``: its own, or EfficientNet-B0's for the model playing
+    B0's role (``reference_model``)."""
+    if model in by_model:
+        return by_model[model]
+    if model == reference_model:
+        return by_model.get(PAPER_REFERENCE_MODEL)
+    return None
+
+
+def sweep_vs_paper(sweep: pd.DataFrame, loss: str, *, reference_model: str =
+                   PAPER_REFERENCE_MODEL, alpha: float = 0.05) -> pd.DataFrame:
+    """Table 2 (``cross_entropy``) or 3 (``focal``), long: one row per (transform, model) of
+    this run, with the learning folds, macro F1 (mean, sd, corrected interval), accuracy, and
+    the paper's macro F1 and accuracy for that model (EfficientNet-B0's on the row of the model
+    in its role)."""
     run_rows = sweep[sweep["loss"] == loss]
     if run_rows.empty:
         raise ValueError(f"no sweep results for loss {loss!r}")
-    models = list(models or dict.fromkeys(run_rows["model"]))
-    rows = list(dict.fromkeys(run_rows["transform"]))
-    run = fold_means(run_rows, ["model", "transform"])
-    ref = paper_sweep(loss).set_index(["model", "transform"])
-    cols: dict[tuple[str, str, str], pd.Series] = {}
-    for m in models:
-        for metric in METRICS:
-            r = run[metric].xs(m, level="model").reindex(rows) if m in run.index.levels[0] \
-                else pd.Series(np.nan, index=rows)
-            p = ref[metric].xs(m, level="model").reindex(rows) if m in ref.index.levels[0] \
-                else pd.Series(np.nan, index=rows)
-            for source, v in _side_by_side(p, r).items():
-                cols[(m, metric, source)] = v
-    table = pd.DataFrame(cols, index=pd.Index(rows, name="transform"))
-    table.columns.names = ["model", "metric", ""]
-    return table
+    summary = cell_summary(run_rows, ["transform", "model"], alpha=alpha)
+    ref = {t: g.set_index("model")[["accuracy", "macro_f1"]].T.to_dict("list")
+           for t, g in paper_sweep(loss).groupby("transform")}
+    paper_values = [_paper_for(m, ref.get(t, {}), reference_model)
+                    for t, m in zip(summary["transform"], summary["model"])]
+    out = _stat_columns(summary, ["transform", "model"])
+    out["model"] = out["model"].map(model_label)
+    out["paper F1"] = [v[1] if v else np.nan for v in paper_values]
+    out["paper accuracy"] = [v[0] if v else np.nan for v in paper_values]
+    return out
 
 
 def paper_table4() -> pd.DataFrame:
@@ -150,56 +157,88 @@ def paper_table4() -> pd.DataFrame:
                          for k, v in data.items()])
 
 
-def balanced_vs_paper(balanced: pd.DataFrame) -> pd.DataFrame:
-    """Table 4: rows methods (the paper's order, then the extra ones), columns (accuracy,
-    macro F1) x (paper / this run / difference); rows beyond the paper have no paper value."""
-    run = fold_means(balanced, ["method"])
+def balanced_vs_paper(balanced: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
+    """Table 4, long: one row per method (the page's order), with the learning folds, macro F1
+    (mean, sd, corrected interval), accuracy and the paper's macro F1 and accuracy (rows beyond
+    the paper have none)."""
+    summary = cell_summary(balanced, ["method"], alpha=alpha)
     ref = paper_table4().set_index("method")
-    rows = [m for m in ref.index if m in run.index] + [m for m in run.index if m not in ref.index]
-    cols = {}
-    for metric in METRICS:
-        for source, v in _side_by_side(ref[metric].reindex(rows),
-                                       run[metric].reindex(rows)).items():
-            cols[(metric, source)] = v
-    table = pd.DataFrame(cols, index=pd.Index(rows, name="method"))
-    table.columns.names = ["metric", ""]
-    return table
+    out = _stat_columns(summary, ["method"])
+    out["paper F1"] = ref["macro_f1"].reindex(summary["method"]).to_numpy()
+    out["paper accuracy"] = ref["accuracy"].reindex(summary["method"]).to_numpy()
+    return out
 
 
-def scaling_vs_paper(scaling: pd.DataFrame, sizes: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Fig. 5: one row per (model, method) with this run's accuracy and macro F1 (mean, std),
-    the paper's values where it gives them (Fig. 5's B5 end point for ``proposed``, Table 3's
-    no-augmentation focal cells for ``baseline``, Table 4's proposed for B0) and, if given,
-    the model sizes (``sizes`` from :func:`model_sizes`, indexed by model)."""
+def scaling_vs_paper(scaling: pd.DataFrame, sizes: pd.DataFrame | None = None, *,
+                     reference_model: str = PAPER_REFERENCE_MODEL, alpha: float = 0.05
+                     ) -> pd.DataFrame:
+    """Fig. 5, one row per (model, method), indexed so: this run's accuracy and macro F1
+    (means and sds over the learning folds, macro F1's corrected interval), the paper's values
+    where it gives them (Fig. 5's B5 end point for ``proposed``, Table 4's proposed for B0,
+    Table 3's no-augmentation focal cells for ``baseline``; EfficientNet-B0's on the rows of
+    the model in its role) and, if given, the model sizes (``sizes`` from
+    :func:`.sizes.model_sizes`, indexed by model)."""
+    summary = cell_summary(scaling, ["model", "method"], alpha=alpha)
     run = fold_means(scaling, ["model", "method"])
     ref: dict[tuple[str, str], list[float]] = {}
     for m, v in paper.paper_value(f"{PAPER}.fig5_scaling").items():
         ref[(m, "proposed")] = v
     t4 = paper.paper_value(f"{PAPER}.table4_efficientnet_b0_focal")
-    ref[("efficientnet_b0", "proposed")] = t4["proposed"]
+    ref[(PAPER_REFERENCE_MODEL, "proposed")] = t4["proposed"]
     for m, v in paper.paper_value(f"{PAPER}.table3_focal")[NO_AUGMENTATION].items():
         ref[(m, "baseline")] = v
+    index = pd.MultiIndex.from_frame(summary[["model", "method"]])
     out = pd.DataFrame({
-        "accuracy": run["accuracy"], "accuracy_std": run["accuracy_std"],
-        "macro_f1": run["macro_f1"], "macro_f1_std": run["macro_f1_std"],
-    })
-    out["paper_accuracy"] = [ref.get(k, [np.nan, np.nan])[0] for k in out.index]
-    out["paper_macro_f1"] = [ref.get(k, [np.nan, np.nan])[1] for k in out.index]
-    out["macro_f1_difference"] = out["macro_f1"] - out["paper_macro_f1"]
+        "accuracy": run["accuracy"].reindex(index).to_numpy(),
+        "accuracy_std": run["accuracy_std"].reindex(index).to_numpy(),
+        "macro_f1": summary["mean"].to_numpy(), "macro_f1_std": summary["sd"].to_numpy(),
+        "macro_f1_low": summary["ci_low"].to_numpy(),
+        "macro_f1_high": summary["ci_high"].to_numpy(),
+        "learning_folds": summary["learning"].to_numpy(), "folds": summary["folds"].to_numpy(),
+    }, index=index)
+
+    def paper_of(key: tuple[str, str]) -> list[float]:
+        model, method = key
+        if key in ref:
+            return ref[key]
+        if model == reference_model:
+            return ref.get((PAPER_REFERENCE_MODEL, method), [np.nan, np.nan])
+        return [np.nan, np.nan]
+
+    out["paper_accuracy"] = [paper_of(k)[0] for k in out.index]
+    out["paper_macro_f1"] = [paper_of(k)[1] for k in out.index]
     if sizes is not None:
         out = out.join(sizes, on="model")
     return out
 
 
+def scaling_display(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`scaling_vs_paper`'s table as the page shows it (fewer columns, readable names);
+    the CSV keeps everything."""
+    out = pd.DataFrame({
+        "model": [model_label(m) for m in table.index.get_level_values("model")],
+        "method": table.index.get_level_values("method"),
+        "learning folds": [f"{k} of {n}" for k, n in zip(table["learning_folds"],
+                                                          table["folds"])],
+        "macro F1": table["macro_f1"].to_numpy(), "95 % low": table["macro_f1_low"].to_numpy(),
+        "95 % high": table["macro_f1_high"].to_numpy(),
+        "accuracy": table["accuracy"].to_numpy(),
+        "paper F1": table["paper_macro_f1"].to_numpy(),
+        "paper accuracy": table["paper_accuracy"].to_numpy()})
+    if "params_m" in table.columns:
+        out["params (M)"] = table["params_m"].to_numpy()
+    return out
+
+
 def paper_table(results: pd.DataFrame, table: str, **kwargs: Any) -> pd.DataFrame:
     """This run's results laid out as the paper's ``table`` (``"table2"``, ``"table3"``,
-    ``"table4"``, ``"fig5"``) with the paper's numbers and the differences beside."""
+    ``"table4"``, ``"fig5"``) with the paper's numbers beside."""
     if table == "table2":
         return sweep_vs_paper(results, "cross_entropy", **kwargs)
     if table == "table3":
         return sweep_vs_paper(results, "focal", **kwargs)
     if table == "table4":
-        return balanced_vs_paper(results)
+        return balanced_vs_paper(results, **kwargs)
     if table == "fig5":
         return scaling_vs_paper(results, **kwargs)
     raise ValueError(f"unknown table {table!r}; choose table2, table3, table4 or fig5")
@@ -219,9 +258,11 @@ def relative_gain(base: pd.DataFrame, other: pd.DataFrame, metric: str = "macro_
                   ) -> dict[str, float]:
     """``other`` against ``base`` (fold rows of one cell each, e.g. from :func:`select`): the
     means over folds, the relative gain ``(other - base) / base`` and in how many of the
-    shared folds ``other`` is higher."""
+    shared folds ``other`` is higher (collapsed folds left out when the rows say which)."""
     if base.empty or other.empty:
         raise ValueError("relative_gain needs rows for both cells; check the selection")
+    if "collapsed" in base.columns and "collapsed" in other.columns:
+        base, other = base[~base["collapsed"].astype(bool)], other[~other["collapsed"].astype(bool)]
     b, o = base.set_index("fold")[metric], other.set_index("fold")[metric]
     both = b.index.intersection(o.index)
     mean_b, mean_o = float(b.mean()), float(o.mean())
@@ -242,6 +283,6 @@ def paper_gain(other: str = "proposed", metric: str = "macro_f1") -> float:
 
 __all__ = [
     "balanced_vs_paper", "collapse_note", "confusion_sum", "fold_means", "paper_gain",
-    "paper_sweep", "paper_table", "paper_table4", "prediction_collapse", "relative_gain",
+    "paper_sweep", "paper_table", "paper_table4", "relative_gain", "scaling_display",
     "scaling_vs_paper", "select", "select_top_transforms", "sweep_vs_paper",
 ]

@@ -1,16 +1,32 @@
-"""torchvision backbones for paper 2: EfficientNet-B0..B5, ResNet-50, VGG-16.
+"""torchvision backbones for paper 2: EfficientNet-B0..B5, ResNet-50, VGG-16 (the paper's),
+and MobileNetV3-Small/-Large and ResNet-18 (small enough to fine-tune on a CPU in seconds).
 
-Each constructor builds the ImageNet architecture, optionally loads ImageNet weights, and
-replaces the classification head for ``classes``. ImageNet weights come from torchvision's
-cache (``$TORCH_HOME``; downloaded when online) or from a local ``weights_path``; when neither
-works the model keeps its random initialisation, a warning says so, and
-``info["pretrained"]`` is False: a page can then say it was not a transfer-learning run.
+Each constructor builds the ImageNet architecture, sets its initial weights, and replaces the
+classification head for ``classes``. The initial weights (``weights``):
+
+- ``"random"`` (the default): torchvision's random initialisation.
+- ``"imagenet"`` (or ``pretrained=True``, the paper profile's path): torchvision's ImageNet
+  weights from its cache (``$TORCH_HOME``; downloaded when online) or from a local
+  ``weights_path``; when neither works the model keeps its random initialisation, a warning says
+  so, and ``info["pretrained"]`` is False: a page can then say it was not a transfer-learning run.
+- ``"synthetic_faces"``: the backbone pretrained once on synthetic faces
+  (:mod:`emo_lib.models.face_pretraining`, cached by recipe; ``pretraining`` overrides its
+  budget). Every layer but the last classification layer comes from that pretraining
+  (BatchNorm running statistics included; BatchNorm momentum 0.1, as in that pretraining); the
+  last layer is new, ``len(classes)``-way, with torch's default initialisation drawn from the
+  global RNG (seed it first: training code does).
+
+:func:`freeze_prefixes` names a backbone's first feature blocks for
+:class:`emo_lib.train.FitConfig` ``freeze`` (fine-tuning the later blocks only: a CPU economy).
+:func:`count_params_flops` counts a module's size; :func:`count_backbone` counts a backbone
+without building its weights (PyTorch's ``meta`` device).
 """
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import torch
 import torch.nn as nn
@@ -23,24 +39,40 @@ from .base import TorchClassifier
 
 log = logging.getLogger(__name__)
 
+#: The paper's backbones.
 ZOO_NAMES: tuple[str, ...] = tuple(f"efficientnet_b{i}" for i in range(6)) + ("resnet50", "vgg16")
+#: Smaller backbones for CPU runs (the smoke profile): not the paper's, registered alike.
+CPU_NAMES: tuple[str, ...] = ("mobilenet_v3_small", "mobilenet_v3_large", "resnet18")
+BACKBONE_NAMES: tuple[str, ...] = ZOO_NAMES + CPU_NAMES
+#: ``weights`` choices (``pretrained=True`` is ``"imagenet"``).
+WEIGHTS_CHOICES: tuple[str, ...] = ("random", "imagenet", "synthetic_faces")
 
 #: Smallest input each architecture accepts (VGG-16's five 2x2 max-pools need 32 px; its
 #: adaptive average pool then stretches the 1x1 map to the 7x7 the classifier expects).
 MIN_INPUT_SIZE = {"vgg16": 32}
 
 
-def _replace_head(module: nn.Module, arch: str, n_classes: int) -> None:
-    if arch.startswith("efficientnet"):
+def replace_head(module: nn.Module, arch: str, n_classes: int) -> None:
+    """Replace the last classification layer of torchvision ``arch`` by a new
+    ``n_classes``-way ``nn.Linear`` (torch's default initialisation, global RNG)."""
+    if arch.startswith(("efficientnet", "mobilenet", "vgg")):
         old = module.classifier[-1]
         module.classifier[-1] = nn.Linear(old.in_features, n_classes)
-    elif arch == "resnet50":
+    elif arch.startswith("resnet"):
         module.fc = nn.Linear(module.fc.in_features, n_classes)
-    elif arch == "vgg16":
-        old = module.classifier[-1]
-        module.classifier[-1] = nn.Linear(old.in_features, n_classes)
-    else:  # pragma: no cover - guarded by ZOO_NAMES
-        raise ValueError(f"no head rule for {arch!r}")
+    else:  # pragma: no cover - guarded by BACKBONE_NAMES
+        raise ValueError(f"no head rule for {arch!r}; known: {BACKBONE_NAMES}")
+
+
+def head_prefix(arch: str) -> str:
+    """The parameter-name prefix of the layer :func:`replace_head` replaces."""
+    if arch.startswith("resnet"):
+        return "fc."
+    if arch.startswith("mobilenet"):
+        return "classifier.3."
+    if arch.startswith("vgg"):
+        return "classifier.6."
+    return "classifier.1."  # EfficientNet
 
 
 def _load_imagenet(module: nn.Module, arch: str, weights_path: str | Path | None
@@ -63,10 +95,76 @@ def _load_imagenet(module: nn.Module, arch: str, weights_path: str | Path | None
     return True, str(weights)
 
 
+@lru_cache(maxsize=None)
+def feature_blocks(arch: str) -> tuple[tuple[str, ...], ...]:
+    """The parameter-name prefixes of ``arch``'s feature blocks, input side first: one entry per
+    ``features.<i>`` stage (EfficientNet, MobileNetV3), the stem and ``layer1``-``layer4``
+    (ResNet), or each convolution stage between two max-pools (VGG)."""
+    if arch not in BACKBONE_NAMES:
+        raise ValueError(f"unknown backbone {arch!r}; choose from {BACKBONE_NAMES}")
+    with torch.device("meta"):  # the layout only: nothing allocated or initialised
+        module = torchvision.models.get_model(arch, weights=None)
+    if arch.startswith("resnet"):
+        return (("conv1.", "bn1."), ("layer1.",), ("layer2.",), ("layer3.",), ("layer4.",))
+    if arch.startswith("vgg"):
+        stages: list[tuple[str, ...]] = []
+        current: list[str] = []
+        for i, layer in enumerate(module.features):
+            if isinstance(layer, nn.Conv2d):
+                current.append(f"features.{i}.")
+            elif isinstance(layer, nn.MaxPool2d) and current:
+                stages.append(tuple(current))
+                current = []
+        return tuple(stages)
+    return tuple((f"features.{i}.",) for i in range(len(module.features)))
+
+
+def freeze_prefixes(arch: str, n_blocks: int) -> tuple[str, ...]:
+    """Prefixes of the first ``n_blocks`` feature blocks of ``arch`` (:func:`feature_blocks`),
+    for :class:`emo_lib.train.FitConfig` ``freeze``: fine-tuning then trains the later blocks
+    and the head only (frozen BatchNorm layers still update their running statistics in
+    training mode). 0 freezes nothing."""
+    blocks = feature_blocks(arch)
+    if isinstance(n_blocks, bool) or not isinstance(n_blocks, int) \
+            or not 0 <= n_blocks <= len(blocks):
+        raise ValueError(f"{arch} has {len(blocks)} feature blocks: n_blocks must be an integer "
+                         f"in [0, {len(blocks)}], got {n_blocks!r}")
+    return tuple(p for block in blocks[:n_blocks] for p in block)
+
+
+def _resolve_weights(arch: str, weights: str | None, pretrained: bool,
+                     weights_path: str | Path | None) -> str:
+    if weights is None:
+        weights = "imagenet" if pretrained or weights_path is not None else "random"
+    if weights not in WEIGHTS_CHOICES:
+        raise ValueError(f"{arch}: unknown weights {weights!r}; choose one of {WEIGHTS_CHOICES}")
+    if weights != "imagenet" and (pretrained or weights_path is not None):
+        raise ValueError(f"{arch}: pretrained=True / weights_path mean ImageNet weights, which "
+                         f"contradicts weights={weights!r}; give one of them")
+    return weights
+
+
+def _load_synthetic_faces(module: nn.Module, arch: str, pretraining: dict[str, Any] | None,
+                          device: str) -> dict[str, Any]:
+    from . import face_pretraining
+
+    state, info = face_pretraining.pretrained_state(arch, pretraining, device=device)
+    replace_head(module, arch, len(face_pretraining.CLASSES))
+    module.load_state_dict(state)  # strict: every tensor of the backbone must match
+    # Fine-tune with the BatchNorm momentum the weights were trained with (0.1): MobileNetV3's
+    # default 0.01 barely moves the running statistics in a few hundred steps (measured on the
+    # smoke default, no augmentation, 2 folds: macro F1 0.46/0.44 with 0.01, 0.49/0.48 with 0.1).
+    for layer in module.modules():
+        if isinstance(layer, nn.modules.batchnorm._BatchNorm):
+            layer.momentum = face_pretraining.BN_MOMENTUM
+    return info
+
+
 def build_backbone(arch: str, *, classes: Sequence[str], pretrained: bool = False,
                    input_size: int = 224, device: str = "cpu", batch_size: int = 64,
-                   weights_path: str | Path | None = None) -> TorchClassifier:
-    """Build ``arch`` (one of ``ZOO_NAMES``) with a ``len(classes)``-way head.
+                   weights_path: str | Path | None = None, weights: str | None = None,
+                   pretraining: dict[str, Any] | None = None) -> TorchClassifier:
+    """Build ``arch`` (one of ``BACKBONE_NAMES``) with a ``len(classes)``-way head.
 
     Args:
         classes: output names in logit order.
@@ -76,9 +174,21 @@ def build_backbone(arch: str, *, classes: Sequence[str], pretrained: bool = Fals
         device: ``"cpu"``, ``"cuda"``, ``"auto"``...
         batch_size: images per forward pass in ``predict_proba``.
         weights_path: a local torchvision ImageNet state dict (implies ``pretrained``).
+        weights: ``"random"``, ``"imagenet"`` (as ``pretrained=True``) or
+            ``"synthetic_faces"`` (module docstring); default from ``pretrained``.
+        pretraining: the synthetic-face pretraining budget (``n``, ``size``, ``epochs``,
+            ``seed``; :data:`emo_lib.models.face_pretraining.DEFAULT_BUDGETS` otherwise).
+
+    ``info["weights"]`` names the initial weights exactly (for ``synthetic_faces``:
+    ``"synthetic_faces:<cache key>"``, the key hashing the whole pretraining recipe), so a
+    results cache keyed by it never mixes two initialisations.
     """
-    if arch not in ZOO_NAMES:
-        raise ValueError(f"unknown backbone {arch!r}; choose from {list(ZOO_NAMES)}")
+    if arch not in BACKBONE_NAMES:
+        raise ValueError(f"unknown backbone {arch!r}; choose from {list(BACKBONE_NAMES)}")
+    weights = _resolve_weights(arch, weights, pretrained, weights_path)
+    if pretraining is not None and weights != "synthetic_faces":
+        raise ValueError(f"{arch}: pretraining options apply to weights='synthetic_faces', "
+                         f"not {weights!r}")
     classes = tuple(classes)
     if len(classes) < 2:
         raise ValueError(f"need at least 2 classes, got {classes!r}")
@@ -87,18 +197,30 @@ def build_backbone(arch: str, *, classes: Sequence[str], pretrained: bool = Fals
         raise ValueError(f"{arch} needs input_size >= {min_size}, got {input_size}")
     module = torchvision.models.get_model(arch, weights=None)
     loaded, source = False, "random initialisation"
-    if pretrained or weights_path is not None:
+    extra: dict[str, Any] = {}
+    if weights == "imagenet":
         loaded, source = _load_imagenet(module, arch, weights_path)
         if not loaded:
             log.warning("%s: ImageNet weights could not be loaded (%s); training starts from "
                         "random weights, so this is NOT a transfer-learning run. Put the file "
                         "in torchvision's cache ($TORCH_HOME) or pass weights_path.", arch, source)
-    _replace_head(module, arch, len(classes))
+    elif weights == "synthetic_faces":
+        report = _load_synthetic_faces(module, arch, pretraining, device)
+        loaded, source = True, f"synthetic_faces:{report['cache_key']}"
+        extra["pretraining"] = {k: report.get(k) for k in (
+            "recipe", "cache_key", "cache", "heldout_accuracy", "heldout_macro_f1",
+            "best_epoch", "seconds", "source")}
+        extra["initialisation"] = (
+            f"every layer but the last from {arch} pretrained on synthetic adult faces "
+            f"(7 expressions, {report['recipe']['n_images']} images, "
+            f"{report['recipe']['epochs']} epochs, held-out accuracy "
+            f"{report['heldout_accuracy']:.2f}); a new {len(classes)}-way last layer")
+    replace_head(module, arch, len(classes))
     return TorchClassifier(
         module=module, classes=classes, input_size=int(input_size),
         device=resolve_device(device), batch_size=batch_size,
         info={"architecture": arch, "pretrained": loaded, "weights": source,
-              "source": f"torchvision {torchvision.__version__}"},
+              "source": f"torchvision {torchvision.__version__}", **extra},
     )
 
 
@@ -106,16 +228,18 @@ def _register(arch: str) -> None:
     @register_model(arch)
     def _build(*, classes: Sequence[str], pretrained: bool = False, input_size: int = 224,
                device: str = "cpu", batch_size: int = 64,
-               weights_path: str | Path | None = None) -> TorchClassifier:
+               weights_path: str | Path | None = None, weights: str | None = None,
+               pretraining: dict[str, Any] | None = None) -> TorchClassifier:
         return build_backbone(arch, classes=classes, pretrained=pretrained,
                               input_size=input_size, device=device, batch_size=batch_size,
-                              weights_path=weights_path)
+                              weights_path=weights_path, weights=weights,
+                              pretraining=pretraining)
 
     _build.__name__ = arch
     _build.__doc__ = f"torchvision {arch} (see :func:`build_backbone`)."
 
 
-for _arch in ZOO_NAMES:
+for _arch in BACKBONE_NAMES:
     _register(_arch)
 
 
@@ -142,3 +266,16 @@ def count_params_flops(module: nn.Module, input_size: int = 224) -> dict[str, fl
     finally:
         module.train(was_training)
     return {"params_m": params / 1e6, "flops_b": counter.get_total_flops() / 2 / 1e9}
+
+
+def count_backbone(arch: str, n_classes: int, input_size: int) -> dict[str, float]:
+    """:func:`count_params_flops` of ``arch`` with an ``n_classes``-way head, built on PyTorch's
+    ``meta`` device: shapes only, no weights allocated, initialised or multiplied, so counting
+    EfficientNet-B5 at 456 px or VGG-16 takes a fraction of a second instead of seconds (the
+    counts are the same)."""
+    if arch not in BACKBONE_NAMES:
+        raise ValueError(f"unknown backbone {arch!r}; choose from {list(BACKBONE_NAMES)}")
+    with torch.device("meta"):
+        module = torchvision.models.get_model(arch, weights=None)
+        replace_head(module, arch, n_classes)
+    return count_params_flops(module, input_size)

@@ -22,6 +22,12 @@ from .incremental import METADATA_KEY
 from .notebooks import notebook_path
 from .paths import KERNEL_NAME, notebooks_dir
 
+#: Environment every kernel starts with unless the caller's environment sets it. By default
+#: OpenMP's idle threads spin-wait for the next parallel region; torch's many short CPU
+#: kernels (paper 2's small networks at 64 px) then keep every core busy spinning between
+#: them, time the other processes of a shared 2-core machine (the smoke build, CI, a
+#: concurrent worker) do not get. PASSIVE lets waiting threads sleep; numbers are unchanged.
+KERNEL_ENVIRONMENT: dict[str, str] = {"OMP_WAIT_POLICY": "PASSIVE"}
 #: Cells hidden from the rendered page (Jupyter Book's tag for "not shown at all").
 HIDDEN_CELLS = ("injected-parameters", "parameters")
 REMOVE_TAG = "remove-cell"
@@ -117,8 +123,9 @@ def execute(name: str, output: Path, parameters: dict[str, Any], *, kernel: str 
     record = dict(record or {})
     t0 = time.perf_counter()
     status, error = "ok", ""
+    defaults = {k: v for k, v in KERNEL_ENVIRONMENT.items() if k not in os.environ}
     try:
-        with environment(env or {}):
+        with environment({**defaults, **(env or {})}):
             papermill.execute_notebook(
                 str(notebook_path(name)), str(partial), parameters=parameters,
                 kernel_name=kernel, progress_bar=progress, log_output=verbose,

@@ -19,8 +19,8 @@
 se30k8_dataset = "synthetic:se30k8_like"  # "se30k8" for the real data
 se30k8_root = ""  # default: $SE30K8_ROOT
 se30k8_options = {}  # adapter options for the real data
-scale = 0.02  # synthetic only: fraction of the paper's 28,000 images to generate
-image_size = 32  # side of the images (the paper: 224)
+scale = 0.05  # synthetic only: fraction of the paper's 28,000 images to generate
+image_size = 64  # side of the images (the paper: 224)
 example_index = 0  # which image of the data set the example grid transforms
 seed = 0
 
