@@ -9,9 +9,12 @@
 # %% [markdown]
 # # Fig. 1: the long-tailed SE30K8 class distribution
 #
-# Jeong & Kim {cite}`jeong2021` train on SE30K8 {cite}`wei2020stockemotion`: about 28,000
-# web images in 8 emotion classes, with an imbalance ratio (largest class over smallest) of
-# about 54. Their Fig. 1 shows the images per class. This page counts what the run loaded.
+# Jeong & Kim {cite}`jeong2021` train on SE30K8 {cite}`wei2020stockemotion`: about
+# {glue:text}`/executed/claims_ledger.ipynb::paper_jeong_images:,` web images in 8 emotion classes, with an imbalance ratio
+# (largest class over smallest) of about {glue:text}`/executed/claims_ledger.ipynb::paper_jeong_ratio:d`. Their Fig. 1 shows the
+# images per class. This page counts what the run loaded.
+#
+# *Time to run:* {glue:text}`page_seconds:.0f` s in this build (profile {glue:text}`page_profile:s`).
 
 # %% tags=["parameters"]
 se30k8_dataset = "synthetic:se30k8_like"  # "se30k8" for the real data
@@ -21,7 +24,7 @@ scale = 0.05  # synthetic only: fraction of the paper's 28,000 images to generat
 image_size = 64  # synthetic only: side of the generated images
 seed = 0
 
-# %%
+# %% tags=["remove-input"]
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
@@ -36,7 +39,7 @@ se = load_dataset(se30k8_dataset, se30k8_root or None,
                   **se30k8_options)
 run.banner(se)
 
-# %%
+# %% tags=["hide-input"]
 counts = se.frame["label"].value_counts().reindex(se.classes).sort_values(ascending=False)
 ratio = counts.max() / counts.min()
 fig, ax = plt.subplots(figsize=(7, 3.5))
@@ -57,7 +60,7 @@ run.table(counts.rename("images").to_frame().assign(share=counts / counts.sum())
 # scale"; the class count and the ratio do not scale). The difference is this run's against
 # that column.
 
-# %%
+# %% tags=["hide-input"]
 p = paper.paper_value("jeong2021.dataset")
 effective_scale = scale if se.synthetic else 1.0
 table = pd.DataFrame({
@@ -76,7 +79,16 @@ run.glue("se_excluded", int(len(se.exclusions)))
 # This run loaded {glue:text}`se_images` images ({glue:text}`se_excluded` excluded) with an
 # imbalance ratio of {glue:text}`se_ratio:.1f`.
 
-# %%
+# %% [markdown]
+# ## Summary
+#
+# This build drew {glue:text}`se_images:,d` images with an imbalance ratio of
+# {glue:text}`se_ratio:.1f` ({glue:text}`se_excluded:d` excluded); the paper's SE30K8 has about
+# {glue:text}`/executed/claims_ledger.ipynb::paper_jeong_images:,` images at a ratio of {glue:text}`/executed/claims_ledger.ipynb::paper_jeong_ratio:d`.
+#
+# Next: {doc}`jeong2021_transforms`, the transforms the paper's method draws from.
+
+# %% tags=["remove-input"]
 if len(se.exclusions):
     run.table(se.exclusions.groupby("reason").size().rename("files").to_frame(), "exclusion_reasons")
     run.table(se.exclusions, "exclusions")

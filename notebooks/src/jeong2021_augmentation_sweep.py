@@ -17,6 +17,8 @@
 # EfficientNet-B0 F1 in Table 3 for their method. This page reruns the grid this run's
 # parameters name, judges each fold (a fold that predicts one class is left out), and tests
 # the claims with the folds' spread.
+#
+# *Time to run:* {glue:text}`page_seconds:.0f` s in this build (profile {glue:text}`page_profile:s`).
 
 # %% tags=["parameters"]
 se30k8_dataset = "synthetic:se30k8_like"  # "se30k8" for the real data
@@ -41,7 +43,7 @@ progress = False  # tqdm progress bars (interactive use)
 seed = 0
 device = "cpu"  # cpu / cuda / auto
 
-# %%
+# %% tags=["remove-input"]
 import pandas as pd
 
 from emo_lib import paper
@@ -56,7 +58,7 @@ run.banner(se)
 # %% [markdown]
 # ## Settings against the paper's
 
-# %%
+# %% tags=["hide-input"]
 p = paper.paper_value("jeong2021.sweep_training")
 run.table(paper.compare(
     {"image size": 224, "folds": p["folds"], "epochs": p["epochs"],
@@ -75,7 +77,7 @@ show_markdown(f"**Initial weights.** {jg.describe_weights(models, weights, pretr
               + (f"`{reference_model}` plays EfficientNet-B0's role in the claims."
                  if reference_model != jg.PAPER_REFERENCE_MODEL else ""))
 
-# %%
+# %% tags=["hide-input"]
 trained = jg.run_page("jeong2021_augmentation_sweep", run.params, images, labels, se.classes,
                       device=str(run.device))
 sweep = jg.with_collapse(trained, se.classes)
@@ -104,7 +106,7 @@ show_markdown(jg.collapse_note(sweep, ["transform", "model", "loss"]))
 # interval because the folds share training images); the grey tick is the macro F1 of
 # always predicting the most frequent class.
 
-# %%
+# %% tags=["hide-input"]
 run.figure(jg.fold_figure(sweep, ["transform", "model"], "macro_f1", panel="loss",
                           alpha=alpha), "sweep_macro_f1")
 run.figure(jg.fold_figure(sweep, ["transform", "model"], "accuracy", panel="loss",
@@ -117,7 +119,7 @@ run.figure(jg.fold_figure(sweep, ["transform", "model"], "accuracy", panel="loss
 # interval), accuracy, and the paper's macro F1 and accuracy for that model (on the row of the
 # model playing EfficientNet-B0's role, EfficientNet-B0's).
 
-# %%
+# %% tags=["hide-input"]
 for loss, table, title in (("cross_entropy", "table2", "Table 2: cross entropy"),
                            ("focal", "table3", "Table 3: focal loss")):
     if loss in losses:
@@ -131,7 +133,7 @@ for loss, table, title in (("cross_entropy", "table2", "Table 2: cross entropy")
 # The paper keeps the five transforms with the highest EfficientNet-B0 F1 in Table 3. Its own
 # table ties at the cut:
 
-# %%
+# %% tags=["hide-input"]
 paper_top, paper_ties = jg.select_top_transforms(jg.paper_sweep("focal"), k=top_k)
 show_markdown("\n".join(f"- {n}" for n in paper.paper_notes("jeong2021", "tie")))
 paper_f1 = jg.paper_sweep("focal").query("model == 'efficientnet_b0'").set_index("transform")
@@ -141,7 +143,7 @@ show_markdown(
     f"{', '.join(paper_ties) or 'none'}. The paper chose "
     f"{', '.join(paper.paper_value('jeong2021.selected_transforms'))}.")
 
-# %%
+# %% tags=["hide-input"]
 if reference_model in models and "focal" in losses and transforms:
     run_top, run_ties = jg.select_top_transforms(sweep, model=reference_model, k=top_k)
     f1 = jg.fold_means(jg.select(sweep, model=reference_model, loss="focal"),
@@ -169,18 +171,18 @@ else:
 # Each claim this page can test, judged on this run's folds and, beside, with the same rules on
 # the paper's own numbers. The comparisons behind each verdict follow the table.
 
-# %%
+# %% tags=["hide-input"]
 page_claims = ["b0_beats_others", "focal_beats_ce"]
 mine = jg.claim_verdicts(sweep=sweep, reference_model=reference_model, alpha=alpha,
                          only=page_claims)
 verdicts = jg.with_paper_verdicts(mine, jg.paper_verdicts(only=page_claims))
-run.table(verdicts, "claims")
+run.table(verdicts, "claims", display=False)
 show_markdown(jg.claim_lines(verdicts))
 show_markdown(jg.rules_markdown(*jg.RULE_KINDS, alpha=alpha))
 for key, row in verdicts.iterrows():
     run.glue(f"claim_{key}", row["verdict"])
 
-# %%
+# %% tags=["hide-input"]
 comparisons = jg.claim_comparisons(sweep=sweep, reference_model=reference_model, alpha=alpha,
                                    only=page_claims)
 run.table(comparisons, "claim_comparisons", display=False)
@@ -188,5 +190,15 @@ if len(comparisons):
     run.table(comparisons[["comparison", "metric", "folds", "difference", "ci_low", "ci_high",
                            "p_holm", "verdict"]], "claim_comparisons_shown")
 
-# %%
+# %% [markdown]
+# ## Summary
+#
+# {glue:text}`sweep_folds_total:d` folds trained, {glue:text}`sweep_collapsed:d` collapsed. The
+# reference model beats the others: *{glue:text}`claim_b0_beats_others`*; focal loss beats cross
+# entropy: *{glue:text}`claim_focal_beats_ce`*.
+#
+# Next: {doc}`jeong2021_balanced_augmentation`, the paper's method (Algorithm 1) against the
+# baselines.
+
+# %% tags=["remove-input"]
 run.finish();

@@ -10,15 +10,19 @@
 # # Table 4: balanced augmentation
 #
 # Jeong & Kim's method {cite}`jeong2021` (their Algorithm 1) over-samples every class with
-# fewer than $N_{min} = 1500$ training images up to $N_{min}$, transforming each copy with one
-# transform drawn from the five they selected, and trains EfficientNet-B0 with focal loss. In
-# their Table 4 macro F1 rises from 0.249 (no augmentation) to 0.325, about +30 %, at half a
-# point less accuracy. Beyond the paper, this page adds the baselines a reviewer of imbalance
+# fewer than $N_{min}$ = {glue:text}`/executed/claims_ledger.ipynb::paper_jeong_n_min:,` training images up to $N_{min}$,
+# transforming each copy with one transform drawn from the five they selected, and trains
+# EfficientNet-B0 with focal loss. In their Table 4 macro F1 rises from
+# {glue:text}`/executed/claims_ledger.ipynb::paper_jeong_baseline_f1:.3f` (no augmentation) to
+# {glue:text}`/executed/claims_ledger.ipynb::paper_jeong_proposed_f1:.3f`, about {glue:text}`/executed/claims_ledger.ipynb::paper_jeong_proposed_gain:+.0%`, with
+# accuracy {glue:text}`/executed/claims_ledger.ipynb::paper_jeong_accuracy_change_points:+.1f` points. Beyond the paper, this page adds the baselines a reviewer of imbalance
 # work expects today: inverse-frequency weighted cross entropy, class-balanced sampling, the
 # class-balanced focal loss of {cite}`cui2019classbalanced` (weights from the effective number
 # of samples), and logit adjustment {cite}`menon2021logitadjustment`, both as a loss and post
 # hoc on the cross-entropy baseline's stored test logits (no training); and per-class F1 and
 # confusion matrices.
+#
+# *Time to run:* {glue:text}`page_seconds:.0f` s in this build (profile {glue:text}`page_profile:s`).
 
 # %% tags=["parameters"]
 se30k8_dataset = "synthetic:se30k8_like"  # "se30k8" for the real data
@@ -45,7 +49,7 @@ progress = False  # tqdm progress bars (interactive use)
 seed = 0
 device = "cpu"  # cpu / cuda / auto
 
-# %%
+# %% tags=["remove-input"]
 import matplotlib.pyplot as plt
 import pandas as pd
 
@@ -67,7 +71,7 @@ run.glue("n_min_used", n_min_used);
 #
 # ## Settings against the paper's
 
-# %%
+# %% tags=["hide-input"]
 p = paper.paper_value("jeong2021.balanced_training")
 run.table(paper.compare(
     {"image size": 224, "N_min": p["n_min"], "folds": p["folds"], "max epochs": p["max_epochs"],
@@ -92,7 +96,7 @@ show_markdown(f"The paper's baseline row equals its Table 3 cell (no augmentatio
 # %% [markdown]
 # The paper's own numbers deserve two remarks where this table is read:
 
-# %%
+# %% tags=["hide-input"]
 show_markdown("\n".join(f"- {n}" for key in ("+30 %", "Focal loss without augmentation",
                                               "without loss")
                         for n in paper.paper_notes("jeong2021", key)))
@@ -103,7 +107,7 @@ show_markdown("\n".join(f"- {n}" for key in ("+30 %", "Focal loss without augmen
 # Drawn on the whole data set for illustration (each fold balances its own training part):
 # the originals, and the transformed copies that bring each class up to $N_{min}$.
 
-# %%
+# %% tags=["hide-input"]
 items = balance.balanced_items(labels, n_min_used, selected_transforms, seed)
 by_frequency = jg.classes_by_frequency(labels, se.classes)
 counts = balance.item_counts(items, labels).rename(index=dict(enumerate(se.classes)))
@@ -116,7 +120,7 @@ ax.legend()
 run.figure(fig, "balanced_counts")
 run.table(counts.rename_axis("class").reset_index(), "balanced_counts");
 
-# %%
+# %% tags=["hide-input"]
 trained = jg.run_page("jeong2021_balanced_augmentation", run.params, images, labels,
                       se.classes, device=str(run.device))
 balanced = jg.with_collapse(trained, se.classes)
@@ -143,7 +147,7 @@ show_markdown(jg.collapse_note(balanced, ["method"]))
 # mean over the learning folds and its 95 % interval (corrected resampled t); the grey tick is
 # the majority-class F1.
 
-# %%
+# %% tags=["hide-input"]
 run.figure(jg.fold_figure(balanced, ["method"], "macro_f1", alpha=alpha), "table4_methods");
 
 # %% [markdown]
@@ -152,10 +156,10 @@ run.figure(jg.fold_figure(balanced, ["method"], "macro_f1", alpha=alpha), "table
 # One row per method: learning folds, macro F1 (mean, sd, 95 % interval), accuracy, and the
 # paper's macro F1 and accuracy (EfficientNet-B0; rows beyond the paper have none).
 
-# %%
+# %% tags=["hide-input"]
 run.table(jg.paper_table(balanced, "table4", alpha=alpha), "table4_efficientnet_b0_focal");
 
-# %%
+# %% tags=["hide-input"]
 if {"baseline", "proposed"} <= set(balanced["method"]):
     gain = jg.compare_cells(jg.select(balanced, method="proposed"),
                             jg.select(balanced, method="baseline"), label="proposed vs baseline",
@@ -204,7 +208,7 @@ else:
 # The paper reports only macro F1. Per-class F1 (mean over the learning folds) shows which
 # classes a method helps; the rare classes are on the right.
 
-# %%
+# %% tags=["hide-input"]
 per_class = jg.fold_means(balanced, ["method"])[[f"f1_{c}" for c in by_frequency]]
 per_class.columns = by_frequency
 run.table(per_class.T.rename_axis("class").reset_index(), "per_class_f1", display=False)
@@ -214,7 +218,7 @@ ax.set(xlabel="class (most to least frequent)", ylabel="F1 (mean over learning f
 ax.legend(fontsize=7, ncol=3)
 run.figure(fig, "per_class_f1");
 
-# %%
+# %% tags=["hide-input"]
 shown = [m for m in ("baseline", "proposed") if m in set(balanced["method"])]
 if shown:
     matrices = {m: jg.confusion_sum(balanced[~balanced["collapsed"]], method=m) for m in shown
@@ -231,12 +235,12 @@ if shown:
 #
 # ## The paper's claim
 
-# %%
+# %% tags=["hide-input"]
 page_claims = ["proposed_gain_b0"]
 mine = jg.claim_verdicts(balanced=balanced, reference_model=reference_model, alpha=alpha,
                          only=page_claims)
 verdicts = jg.with_paper_verdicts(mine, jg.paper_verdicts(only=page_claims))
-run.table(verdicts, "claims")
+run.table(verdicts, "claims", display=False)
 show_markdown(jg.claim_lines(verdicts))
 show_markdown(jg.rules_markdown(*jg.RULE_KINDS, alpha=alpha))
 for key, row in verdicts.iterrows():
@@ -245,5 +249,16 @@ run.table(jg.claim_comparisons(balanced=balanced, reference_model=reference_mode
                                alpha=alpha, only=page_claims), "claim_comparisons",
           display=False);
 
-# %%
+# %% [markdown]
+# ## Summary
+#
+# Macro F1 {glue:text}`baseline_f1_mean:.3f` without augmentation, {glue:text}`proposed_f1_mean:.3f`
+# with the proposed method ({glue:text}`f1_gain:+.0%`; the paper {glue:text}`paper_f1_gain:+.0%`);
+# {glue:text}`balanced_collapsed:d` of {glue:text}`balanced_folds_total:d` folds collapsed. The
+# claim that the method raises the reference model's F1: *{glue:text}`claim_proposed_gain_b0`*.
+#
+# Next: {doc}`jeong2021_model_scaling` swaps in larger models; the {doc}`claims_ledger` sets
+# every verdict side by side.
+
+# %% tags=["remove-input"]
 run.finish();

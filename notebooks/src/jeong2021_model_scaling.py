@@ -12,9 +12,11 @@
 # Jeong & Kim {cite}`jeong2021` swap EfficientNet-B0 for the larger B1-B5 in their method
 # (balanced augmentation with focal loss) and plot accuracy and F1 against each model's
 # parameters and FLOPs, beside VGG-16 and ResNet-50 without augmentation. They report that both
-# grow gradually from B0 to B5, reaching 59.24 % accuracy and an F1 of 0.348 with B5, about
-# +40 % over the baseline. This page trains the models its parameters name and counts every
+# grow gradually from B0 to B5, reaching an F1 of {glue:text}`/executed/claims_ledger.ipynb::paper_jeong_b5_f1:.3f` with B5,
+# about {glue:text}`/executed/claims_ledger.ipynb::paper_jeong_b5_gain:+.0%` over the EfficientNet-B0 baseline. This page trains the models its parameters name and counts every
 # model's size.
+#
+# *Time to run:* {glue:text}`page_seconds:.0f` s in this build (profile {glue:text}`page_profile:s`).
 
 # %% tags=["parameters"]
 se30k8_dataset = "synthetic:se30k8_like"  # "se30k8" for the real data
@@ -42,7 +44,7 @@ progress = False  # tqdm progress bars (interactive use)
 seed = 0
 device = "cpu"  # cpu / cuda / auto
 
-# %%
+# %% tags=["remove-input"]
 from emo_lib import paper
 from emo_lib import jeong2021 as jg
 from emo_lib.report import Run, show_markdown
@@ -62,7 +64,7 @@ run.glue("n_min_used", n_min_used);
 #
 # ## Which model plays which role
 
-# %%
+# %% tags=["hide-input"]
 trained_models = list(dict.fromkeys([*models, reference_model, *reference_models]))
 show_markdown(
     f"**Initial weights.** {jg.describe_weights(trained_models, weights, pretraining)}. "
@@ -88,7 +90,7 @@ if reference_model != jg.PAPER_REFERENCE_MODEL:
 # reference sizes the original model papers give (torchvision's B2 weights use 288 px where the
 # EfficientNet paper used 260 px, hence B2's larger FLOPs).
 
-# %%
+# %% tags=["hide-input"]
 sizes = jg.model_sizes([*size_models, *trained_models], len(se.classes), image_size)
 run.table(sizes.rename_axis("model").reset_index(), "model_sizes", display=False)
 run.table(sizes[["params_m", "flops_b", "params_m_imagenet", "flops_b_imagenet",
@@ -104,7 +106,7 @@ run.table(paper.compare(
     relative=True, labels=("reference", "counted")).rename_axis("size").reset_index(),
     "sizes_vs_reference");
 
-# %%
+# %% tags=["hide-input"]
 trained = jg.run_page("jeong2021_model_scaling", run.params, images, labels, se.classes,
                       device=str(run.device))
 scaling = jg.with_collapse(trained, se.classes)
@@ -127,7 +129,7 @@ show_markdown(jg.collapse_note(scaling, ["model", "method"]))
 #
 # ## Every fold
 
-# %%
+# %% tags=["hide-input"]
 run.figure(jg.fold_figure(scaling, ["model", "method"], "macro_f1", alpha=alpha),
            "fig5_folds");
 
@@ -138,7 +140,7 @@ run.figure(jg.fold_figure(scaling, ["model", "method"], "macro_f1", alpha=alpha)
 # values for its own models where it prints them (Table 4's B0, Fig. 5's B5 end point, Table
 # 3's baselines). The x axis uses this run's counts (8-class head, this run's input size).
 
-# %%
+# %% tags=["hide-input"]
 run.figure(jg.scaling_figure(table, "params_m"), "fig5_params")
 run.figure(jg.scaling_figure(table, "flops_b"), "fig5_flops");
 
@@ -149,7 +151,7 @@ run.figure(jg.scaling_figure(table, "flops_b"), "fig5_flops");
 # the paper's values (EfficientNet-B0's on the rows of the model in its role) and this run's
 # parameter count. The CSV holds every column.
 
-# %%
+# %% tags=["hide-input"]
 run.table(table.reset_index(), "fig5_scaling", display=False)
 run.table(jg.scaling_display(table), "fig5_scaling_shown")
 end = paper.paper_value("jeong2021.fig5_scaling")
@@ -175,12 +177,12 @@ show_markdown("\n".join(f"- {n}" for n in paper.paper_notes("jeong2021", "+40 %"
 #
 # ## The paper's claims
 
-# %%
+# %% tags=["hide-input"]
 page_claims = ["proposed_gain_b0", "gain_b5"]
 mine = jg.claim_verdicts(scaling=scaling, reference_model=reference_model, largest_model=last,
                          alpha=alpha, only=page_claims)
 verdicts = jg.with_paper_verdicts(mine, jg.paper_verdicts(only=page_claims))
-run.table(verdicts, "claims")
+run.table(verdicts, "claims", display=False)
 show_markdown(jg.claim_lines(verdicts))
 show_markdown(jg.rules_markdown(*jg.RULE_KINDS, alpha=alpha))
 for key, row in verdicts.iterrows():
@@ -189,5 +191,15 @@ run.table(jg.claim_comparisons(scaling=scaling, reference_model=reference_model,
                                largest_model=last, alpha=alpha, only=page_claims),
           "claim_comparisons", display=False);
 
-# %%
+# %% [markdown]
+# ## Summary
+#
+# Largest model with the method: {glue:text}`largest_model`; F1 against size, Spearman's rho
+# {glue:text}`trend_rho:.2f`. The method's gain on the reference model:
+# *{glue:text}`claim_proposed_gain_b0`*; the largest model's gain: *{glue:text}`claim_gain_b5`*.
+#
+# Next: every verdict of both papers on the {doc}`claims_ledger`; how this book is built on
+# {doc}`../book/reproducibility`.
+
+# %% tags=["remove-input"]
 run.finish();

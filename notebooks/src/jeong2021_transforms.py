@@ -14,6 +14,8 @@
 # lists nine (random zoom is missing). This page shows the catalogue `emo_lib.augment`
 # implements with `torchvision.transforms.v2`, the ranges it uses at this run's image size, and
 # every transform applied once to an image of the data set.
+#
+# *Time to run:* {glue:text}`page_seconds:.0f` s in this build (profile {glue:text}`page_profile:s`).
 
 # %% tags=["parameters"]
 se30k8_dataset = "synthetic:se30k8_like"  # "se30k8" for the real data
@@ -24,7 +26,7 @@ image_size = 64  # side of the images (the paper: 224)
 example_index = 0  # which image of the data set the example grid transforms
 seed = 0
 
-# %%
+# %% tags=["remove-input"]
 from emo_lib import augment, paper
 from emo_lib import jeong2021 as jg
 from emo_lib.report import Run, show_markdown
@@ -41,7 +43,7 @@ run.banner(se)
 # transform at this run's image size (pixel magnitudes scaled from 224 px, see the table
 # below).
 
-# %%
+# %% tags=["hide-input"]
 if not 0 <= example_index < len(images):
     raise ValueError(f"example_index {example_index} is outside the {len(images)} images")
 fig = augment.example_grid(images[example_index], seed=seed, ncols=6, panel_inches=1.8)
@@ -55,7 +57,7 @@ run.figure(fig, "example_grid");
 # `paper_range` is Table 1 as printed (`-`: no range printed), `range_224` what `emo_lib` uses
 # at the paper's 224 px and `range_used` what it uses at this run's size.
 
-# %%
+# %% tags=["hide-input"]
 at_paper = augment.catalogue(augment.PAPER_IMAGE_SIZE).set_index("name")
 here = augment.catalogue(image_size).set_index("name")
 catalogue = at_paper[["operation", "paper_range", "in_table1"]].assign(
@@ -68,7 +70,7 @@ run.table(catalogue, "catalogue");
 # Table 1's ranges (from `book/paper_values.yaml`) against the ranges `emo_lib.augment`
 # implements at 224 px, bound by bound: every difference should be zero.
 
-# %%
+# %% tags=["hide-input"]
 table1 = paper.paper_value("jeong2021.table1_transforms")
 paper_bounds, lib_bounds = {}, {}
 for name, row in table1.items():
@@ -94,11 +96,20 @@ run.glue("zoom_range", f"[{1 + augment.ZOOM_RANGE[0]:g}, {1 + augment.ZOOM_RANGE
 #
 # The paper's own note:
 
-# %%
+# %% tags=["hide-input"]
 show_markdown("\n".join(f"- {n}" for n in paper.paper_notes("jeong2021", "random zoom")))
 show_markdown(f"Its range is not printed anywhere; `emo_lib` uses a scale factor in "
               f"{run.values['zoom_range']} (the +/-0.3 of Table 1's other rate magnitudes), "
               "as `emo_lib.augment.ZOOM_RANGE` records.")
 
-# %%
+# %% [markdown]
+# ## Summary
+#
+# The catalogue implements {glue:text}`n_transforms:d` transforms, {glue:text}`n_in_table1:d` of
+# them listed in Table 1; {glue:text}`n_range_mismatch:d` ranges differ from the table at this
+# run's image size.
+#
+# Next: {doc}`jeong2021_augmentation_sweep` trains with each transform in turn.
+
+# %% tags=["remove-input"]
 run.finish();
