@@ -296,3 +296,38 @@ def test_render_html_leaves_out_removed_cells(tmp_path):
     html = render_html(path).read_text()
     assert "visible output" in html and "A run" in html
     assert "secret_setup" not in html
+
+
+def test_lanes_execute_every_page_once_with_the_environment_set_once(book, monkeypatch):
+    root, fake = book
+    seen = {}
+
+    def fake_with_env(name, output, parameters, *, kernel, env, record, progress, verbose):
+        seen[name] = {k: os.environ.get(k) for k in ("EMO_PROFILE", "OMP_NUM_THREADS")}
+        assert env == {} and progress is False    # set once for the lanes, no progress bars
+        return fake(name, output, parameters, kernel=kernel, env=env, record=record,
+                    progress=progress, verbose=verbose)
+
+    monkeypatch.setattr(build_module, "execute", fake_with_env)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(build_module.os, "cpu_count", lambda: 4)
+    code, calls = build(fake, "--lanes", "2")
+    assert code == 0 and sorted(calls) == ["alpha", "beta"]
+    assert seen == {n: {"EMO_PROFILE": "p", "OMP_NUM_THREADS": "2"} for n in ("alpha", "beta")}
+    assert os.environ.get("EMO_PROFILE") is None          # restored after the lanes
+    record = json.loads((root / "results" / "build_status.json").read_text())
+    assert {n: r["status"] for n, r in record["notebooks"].items()} == {
+        "alpha": "executed", "beta": "executed"}
+    assert build(fake, "--lanes", "2") == (0, [])          # incremental as before
+    assert runner.main(["build", "--profile", "p", "--no-book", "--lanes", "0"]) != 0
+
+
+def test_lane_groups_keep_a_paper_in_one_lane_in_book_order():
+    from emo_lib.runner.notebooks import lane_groups
+    names = ["datasets_noh2023", "datasets_jeong2021", "synthetic_gallery",
+             "noh2023_age_accuracy", "noh2023_lime_age", "jeong2021_transforms",
+             "jeong2021_augmentation_sweep"]
+    assert lane_groups(names) == [
+        ["datasets_noh2023", "noh2023_age_accuracy", "noh2023_lime_age"],
+        ["datasets_jeong2021", "jeong2021_transforms", "jeong2021_augmentation_sweep"],
+        ["synthetic_gallery"]]

@@ -9,16 +9,23 @@ get a placeholder saying they were not executed). Parsing the command line is :m
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from .errors import ValidationError, choices_text
-from .execute import Outcome, ensure_kernel, execute, write_placeholder
+from .execute import (
+    KERNEL_ENVIRONMENT, Outcome, ensure_kernel, environment, execute, write_placeholder,
+)
 from .incremental import InputsOf, key_of, recorded, staleness
-from .notebooks import EVERY_BUILD, book_notebooks, execution_order, notebook_path
+from .notebooks import (
+    AGGREGATE_PAGES, EVERY_BUILD, book_notebooks, execution_order, lane_groups, notebook_path,
+)
 from .options import ExecutorOptions, executor_options
 from .parameters import resolve_parameters
 from .paths import book_root, executed_dir
@@ -36,13 +43,16 @@ def check_names(given: Sequence[str] | None, notebooks: Sequence[str], flag: str
 def build(profile_spec: str | Path = "smoke", *, only: Sequence[str] | None = None,
           force: Sequence[str] | None = None, overrides: Sequence[Override] = (),
           executor: ExecutorOptions | None = None, book: bool = True,
-          allow_warnings: bool = False, progress: bool = True, verbose: bool = False) -> int:
+          allow_warnings: bool = False, progress: bool = True, verbose: bool = False,
+          lanes: int = 1) -> int:
     """Execute the book's notebooks that are out of date, then build the book.
 
     Args:
         only: execute only these notebooks (the others keep their copies).
         force: re-execute these notebooks even if up to date; an empty list: all of them.
         executor: settings passed to the kernels (``EMO_EXECUTOR``...); default inline.
+        lanes: how many notebooks execute at once (:func:`.notebooks.lane_groups`: pages
+            that share caches stay in one lane, in book order); 1: one after another.
 
     Returns:
         0 when every executed notebook and the book build succeeded, else non-zero.
@@ -50,6 +60,8 @@ def build(profile_spec: str | Path = "smoke", *, only: Sequence[str] | None = No
     Raises:
         ValidationError: bad names, parameters or missing data, before anything runs.
     """
+    if lanes < 1:
+        raise ValidationError("build cannot start:", [f"--lanes {lanes}: must be 1 or more"])
     profile = load_profile(profile_spec)
     notebooks = book_notebooks()
     problems = check_names(only, notebooks, "--only") + check_names(force, notebooks, "--force")
@@ -71,32 +83,60 @@ def build(profile_spec: str | Path = "smoke", *, only: Sequence[str] | None = No
     record = BuildRecord(profile=profile.name, kernel=kernel, executor=executor, git=git,
                          notebooks=notebooks)
     env = {"EMO_PROFILE": profile.name} | executor.environment()
-    outcomes: list[Outcome] = []
+    order = execution_order(notebooks)
     t0 = time.perf_counter()
-    for i, name in enumerate(execution_order(notebooks), 1):
+
+    lock = threading.Lock()   # lanes report from their threads; one record write at a time
+
+    def report(name: str, outcome: Outcome) -> Outcome:
+        step = f"[{order.index(name) + 1}/{len(order)}] {name}"
+        with lock:
+            print(f"{step}: {outcome.status}" + (
+                f" in {outcome.seconds:.1f} s" if outcome.status in ("executed", "failed")
+                else "") + (f" -- {outcome.error}" if outcome.error else ""), flush=True)
+            record.update(outcome)
+        return outcome
+
+    def run(name: str, output: Path, inputs: dict, reason: str, show_progress: bool,
+            kernel_env: dict[str, str | None] | None = env) -> Outcome:
+        print(f"[{order.index(name) + 1}/{len(order)}] {name}: executing ({reason}; elapsed "
+              f"{time.perf_counter() - t0:.0f} s)", flush=True)
+        outcome = execute(name, output, params[name], kernel=kernel, env=kernel_env or {},
+                          record={"key": key_of(inputs), "inputs": inputs,
+                                  "profile": profile.name, "git": git},
+                          progress=show_progress, verbose=verbose)
+        outcome.note = f"reason: {reason}"
+        return report(name, outcome)
+
+    def decide(name: str) -> tuple | None:
+        """Report a page that is not executed; else return what executing it needs."""
         output = executed_dir() / f"{name}.ipynb"
-        step = f"[{i}/{len(notebooks)}] {name}"
         if name not in selected:
-            outcome = _skipped(name, output)
-        else:
-            inputs = inputs_of(name, notebook_path(name), params[name])
-            reason = "forced" if name in forced else (
-                "shows this build" if name in EVERY_BUILD else staleness(name, output, inputs))
-            if reason is None:
-                outcome = _up_to_date(name, output)
-            else:
-                print(f"{step}: executing ({reason}; elapsed {time.perf_counter() - t0:.0f} s)",
-                      flush=True)
-                outcome = execute(name, output, params[name], kernel=kernel, env=env,
-                                  record={"key": key_of(inputs), "inputs": inputs,
-                                          "profile": profile.name, "git": git},
-                                  progress=progress, verbose=verbose)
-                outcome.note = f"reason: {reason}"
-        print(f"{step}: {outcome.status}" + (f" in {outcome.seconds:.1f} s"
-                                              if outcome.status in ("executed", "failed") else "")
-              + (f" -- {outcome.error}" if outcome.error else ""), flush=True)
-        outcomes.append(outcome)
-        record.update(outcome)
+            done[name] = report(name, _skipped(name, output))
+            return None
+        inputs = inputs_of(name, notebook_path(name), params[name])
+        reason = "forced" if name in forced else (
+            "shows this build" if name in EVERY_BUILD else staleness(name, output, inputs))
+        if reason is None:
+            done[name] = report(name, _up_to_date(name, output))
+            return None
+        return name, output, inputs, reason
+
+    # The content pages first (in lanes when asked), then the aggregate pages, decided only
+    # now: their inputs include the results the content pages just wrote.
+    done: dict[str, Outcome] = {}
+    content = [item for name in order if name not in AGGREGATE_PAGES
+               if (item := decide(name)) is not None]
+    groups = lane_groups([item[0] for item in content])
+    if lanes > 1 and len(groups) > 1:
+        done |= _run_lanes(groups, {item[0]: item for item in content}, run, lanes, env)
+    else:
+        for item in content:
+            done[item[0]] = run(*item, progress)
+    for name in order:
+        if name in AGGREGATE_PAGES and (item := decide(name)) is not None:
+            done[name] = run(*item, progress)
+    outcomes = [done[name] for name in order]
     record.finish()
     print("\n" + summary(outcomes), flush=True)
 
@@ -113,6 +153,31 @@ def build(profile_spec: str | Path = "smoke", *, only: Sequence[str] | None = No
         print(f"\n{len(failed)} notebook(s) failed: " + ", ".join(failed), file=sys.stderr)
         return 1
     return code
+
+
+def _run_lanes(groups: list[list[str]], items: dict[str, tuple], run: Any, lanes: int,
+               env: dict[str, str | None]) -> dict[str, Outcome]:
+    """Execute each group's pages in order, ``lanes`` groups at once (threads: each waits on
+    its own kernel process). The kernels' environment is set once for the whole phase, so
+    concurrent executions never set and restore it under each other; each kernel gets
+    ``cores // lanes`` torch threads unless OMP_NUM_THREADS is set (two kernels with all
+    cores each slow each other down)."""
+    threads = str(max(1, (os.cpu_count() or 1) // lanes))
+    shared = {k: v for k, v in KERNEL_ENVIRONMENT.items() if k not in os.environ}
+    shared |= {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", threads)} | dict(env)
+    print(f"executing {sum(map(len, groups))} pages in {min(lanes, len(groups))} lanes "
+          f"({threads} torch thread(s) each): "
+          + "; ".join(" > ".join(g) for g in groups), flush=True)
+    done: dict[str, Outcome] = {}
+
+    def lane(group: list[str]) -> None:
+        for name in group:
+            done[name] = run(*items[name], False, None)   # environment already set
+
+    with environment(shared), ThreadPoolExecutor(max_workers=lanes) as pool:
+        for future in [pool.submit(lane, g) for g in groups]:
+            future.result()
+    return done
 
 
 def _up_to_date(name: str, output: Path) -> Outcome:

@@ -41,7 +41,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     return build(args.profile, only=args.only, force=args.force,
                  overrides=parse_overrides(args.param), executor=executor,
                  book=not args.no_book, allow_warnings=args.allow_warnings,
-                 progress=not args.quiet, verbose=args.verbose)
+                 progress=not args.quiet, verbose=args.verbose, lanes=args.lanes)
 
 
 def _profile_for(name: str, spec: str | None) -> Profile:
@@ -164,6 +164,9 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("-p", "--param", action="append", metavar="[NOTEBOOK.]KEY=VALUE",
                    help=_P_HELP)
     b.add_argument("--no-book", action="store_true", help="execute, but skip jupyter-book")
+    b.add_argument("--lanes", type=int, default=1, metavar="N",
+                   help="execute up to N notebooks at once (one lane per paper; each kernel "
+                        "gets cores/N torch threads); default 1")
     b.add_argument("--allow-warnings", action="store_true", help="do not treat Sphinx warnings "
                    "as errors")
     b.add_argument("--quiet", action="store_true", help="no per-cell progress bars")

@@ -11,7 +11,7 @@ import ast
 import functools
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import yaml
 
@@ -51,6 +51,22 @@ def execution_order(notebooks: list[str]) -> list[str]:
     results."""
     return [n for n in notebooks if n not in AGGREGATE_PAGES] + \
         [n for n in notebooks if n in AGGREGATE_PAGES]
+
+
+#: Name parts that put pages in one execution lane: the pages of one paper share caches (the
+#: stand-in model, paper 2's cross-validation cells), so they run in order in one lane.
+LANE_KEYS: tuple[str, ...] = ("noh2023", "jeong2021")
+
+
+def lane_groups(names: Sequence[str]) -> list[list[str]]:
+    """``names`` split into lanes for :func:`.builder.build`: one per paper (``LANE_KEYS``
+    in the name, book order kept) and one per other page; the longest lanes first, so that
+    the short ones fill in beside them."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        key = next((k for k in LANE_KEYS if k in name), name)
+        groups.setdefault(key, []).append(name)
+    return sorted(groups.values(), key=len, reverse=True)
 
 
 def notebook_path(name: str) -> Path:
