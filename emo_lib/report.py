@@ -267,8 +267,10 @@ class Run:
         for reading (:func:`emo_lib.pagestyle.table_html`: no integer index, ``precision``
         decimals, p-values as ``< 0.001``); ``columns`` shows only those (and the index), so a
         wide table fits the page while its CSV, linked at the page's end, keeps the rest.
-        Returns the frame (it does not show itself again)."""
-        self._wrote(write_csv(self.out / f"{name}.csv", frame))
+        Returns the frame (it does not show itself again). A plain 0..n-1 index is not
+        written: the CSV's columns are the frame's."""
+        plain = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
+        self._wrote(write_csv(self.out / f"{name}.csv", frame, index=not plain))
         if display:
             shown = frame
             if columns is not None:
