@@ -5,8 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= smoke
-# Notebooks executed at once (one lane per paper, cores/LANES torch threads each): on 2 cores
-# two lanes build the smoke book faster than one page after another (measured: see README).
+# Notebooks executed at once (one lane per paper, one torch thread per kernel): on 2 cores two
+# lanes build the smoke book faster than one page after another (see README).
 LANES ?= 2
 KERNEL := emo-lib
 STAMP := $(VENV)/.installed

@@ -70,9 +70,9 @@ def test_run_page_and_plan_ask_for_the_units_the_notebooks_train(cache, capture_
             jg.run_page(nb, params[nb], images, labels, se.classes)
     planned = [plan.plan_page(nb, params[nb], rate=1000).unit_ids for nb in plan.PAGES]
     assert planned == capture_units
-    # smoke defaults, 3 folds: the sweep's 2 rows x 2 losses; Table 4's 9 trained cells (its
+    # smoke defaults, 3 folds: the sweep's 3 rows x 2 losses; Table 4's 9 trained cells (its
     # two post-hoc rows train nothing); Fig. 5's proposed and baseline of the one model
-    assert [len(ids) for ids in planned] == [12, 27, 6]   # (1 + 1 transform) x 2 losses x 3 folds
+    assert [len(ids) for ids in planned] == [18, 27, 6]
     assert planned[2] <= planned[1]           # Fig. 5's cells are Table 4's
     assert len(planned[0] & planned[1]) == 6  # the no-augmentation baselines are the sweep's
     # without the pretraining cached, the plan counts the same units by their settings

@@ -158,15 +158,11 @@ def build(profile_spec: str | Path = "smoke", *, only: Sequence[str] | None = No
 def _run_lanes(groups: list[list[str]], items: dict[str, tuple], run: Any, lanes: int,
                env: dict[str, str | None]) -> dict[str, Outcome]:
     """Execute each group's pages in order, ``lanes`` groups at once (threads: each waits on
-    its own kernel process). The kernels' environment is set once for the whole phase, so
-    concurrent executions never set and restore it under each other; each kernel gets
-    ``cores // lanes`` torch threads unless OMP_NUM_THREADS is set (two kernels with all
-    cores each slow each other down)."""
-    threads = str(max(1, (os.cpu_count() or 1) // lanes))
-    shared = {k: v for k, v in KERNEL_ENVIRONMENT.items() if k not in os.environ}
-    shared |= {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", threads)} | dict(env)
-    print(f"executing {sum(map(len, groups))} pages in {min(lanes, len(groups))} lanes "
-          f"({threads} torch thread(s) each): "
+    its own kernel process). The kernels' environment (:data:`.execute.KERNEL_ENVIRONMENT`,
+    one torch thread each unless OMP_NUM_THREADS is set) is set once for the whole phase, so
+    concurrent executions never set and restore it under each other."""
+    shared = {k: v for k, v in KERNEL_ENVIRONMENT.items() if k not in os.environ} | dict(env)
+    print(f"executing {sum(map(len, groups))} pages in {min(lanes, len(groups))} lanes: "
           + "; ".join(" > ".join(g) for g in groups), flush=True)
     done: dict[str, Outcome] = {}
 

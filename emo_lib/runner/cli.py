@@ -166,7 +166,7 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("--no-book", action="store_true", help="execute, but skip jupyter-book")
     b.add_argument("--lanes", type=int, default=1, metavar="N",
                    help="execute up to N notebooks at once (one lane per paper; each kernel "
-                        "gets cores/N torch threads); default 1")
+                        "runs one torch thread unless OMP_NUM_THREADS is set); default 1")
     b.add_argument("--allow-warnings", action="store_true", help="do not treat Sphinx warnings "
                    "as errors")
     b.add_argument("--quiet", action="store_true", help="no per-cell progress bars")

@@ -22,12 +22,17 @@ from .incremental import METADATA_KEY
 from .notebooks import notebook_path
 from .paths import KERNEL_NAME, notebooks_dir
 
-#: Environment every kernel starts with unless the caller's environment sets it. By default
-#: OpenMP's idle threads spin-wait for the next parallel region; torch's many short CPU
-#: kernels (paper 2's small networks at 64 px) then keep every core busy spinning between
-#: them, time the other processes of a shared 2-core machine (the smoke build, CI, a
-#: concurrent worker) do not get. PASSIVE lets waiting threads sleep; numbers are unchanged.
-KERNEL_ENVIRONMENT: dict[str, str] = {"OMP_WAIT_POLICY": "PASSIVE"}
+#: Environment every kernel (``build`` and ``run``) starts with unless the caller's
+#: environment sets it.
+#: - OMP_NUM_THREADS=1: torch's CPU arithmetic rounds differently with another thread count,
+#:   and short trainings amplify it (measured on the smoke book: NIMH-ChEFS accuracy 0.833 with
+#:   2 threads, 0.861 with 1), so a fixed count makes a page's numbers the same whatever the
+#:   machine's cores or ``--lanes``; one thread per kernel with two lanes was also the fastest
+#:   smoke build measured on 2 cores. Set OMP_NUM_THREADS to use more (the page's provenance
+#:   line names the count).
+#: - OMP_WAIT_POLICY=PASSIVE: idle OpenMP threads sleep instead of spinning, leaving the
+#:   cores to the other processes of a shared machine; numbers are unchanged.
+KERNEL_ENVIRONMENT: dict[str, str] = {"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
 #: Cells hidden from the rendered page (Jupyter Book's tag for "not shown at all").
 HIDDEN_CELLS = ("injected-parameters", "parameters")
 REMOVE_TAG = "remove-cell"
