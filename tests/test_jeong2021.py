@@ -3,16 +3,14 @@
 import numpy as np
 import pandas as pd
 import pytest
-import torch
-import torch.nn as nn
 
 from emo_lib import jeong2021 as jg
 from emo_lib import paper
 from emo_lib.jeong2021 import sizes as sizes_mod
 from emo_lib.train import crossval as crossval_mod
 from emo_lib.models import register_model
-from emo_lib.models.base import TorchClassifier
 from emo_lib.train import FitConfig, cached_cross_validate, cross_validate, stratified_folds
+from toytrain import tiny_classifier, toy
 
 CLASSES = ("happy", "sad", "fear")
 CONFIG = FitConfig(epochs=1, lr=0.01, batch_size=8)
@@ -20,19 +18,7 @@ CONFIG = FitConfig(epochs=1, lr=0.01, batch_size=8)
 
 @register_model("test_tiny_net")
 def _tiny(*, classes, input_size=32, device="cpu", pretrained=False, batch_size=64):
-    module = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
-                           nn.Flatten(), nn.Linear(4, len(classes)))
-    return TorchClassifier(module=module, classes=tuple(classes), input_size=input_size,
-                           device=device, info={"pretrained": False})
-
-
-def toy(n=36, size=32, seed=0):
-    """Three classes of brightness 40 / 128 / 215 with noise; class sizes 18 / 12 / 6."""
-    rng = np.random.default_rng(seed)
-    y = np.array([0] * (n // 2) + [1] * (n // 3) + [2] * (n - n // 2 - n // 3))
-    base = np.array([40, 128, 215])[y][:, None, None, None]
-    x = np.clip(base + rng.normal(0, 20, (n, size, size, 3)), 0, 255).astype(np.uint8)
-    return x, y
+    return tiny_classifier(classes, input_size, device)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-import torch.nn as nn
 from sklearn.metrics import confusion_matrix
 
 from emo_lib import jeong2021 as jg
@@ -22,34 +21,23 @@ from emo_lib.balance import balanced_items
 from emo_lib.jeong2021 import cells as cells_mod
 from emo_lib.losses import make_loss
 from emo_lib.models import register_model
-from emo_lib.models.base import TorchClassifier
 from emo_lib.train import (
     ExecutorSettings, FitConfig, Unit, UnitsFailed, config_from_spec, config_spec,
     cross_validate, read_arrays, run_units, softmax, stratified_folds, unit_store,
 )
 from emo_lib.train import executors as executors_mod
 from emo_lib.train.crossval import array_fingerprint, data_fingerprint
+from toytrain import tiny_classifier, toy
 
 REPO = Path(__file__).resolve().parent.parent
+
 CLASSES = ("happy", "sad", "fear")
 CONFIG = FitConfig(epochs=1, lr=0.01, batch_size=8)
 
 
 @register_model("test_units_net")
 def _net(*, classes, input_size=32, device="cpu", pretrained=False, batch_size=64):
-    module = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
-                           nn.Flatten(), nn.Linear(4, len(classes)))
-    return TorchClassifier(module=module, classes=tuple(classes), input_size=input_size,
-                           device=device, info={"pretrained": False})
-
-
-def toy(n=36, size=32, seed=0):
-    """Three classes of brightness 40 / 128 / 215 with noise; class sizes 18 / 12 / 6."""
-    rng = np.random.default_rng(seed)
-    y = np.array([0] * (n // 2) + [1] * (n // 3) + [2] * (n - n // 2 - n // 3))
-    base = np.array([40, 128, 215])[y][:, None, None, None]
-    x = np.clip(base + rng.normal(0, 20, (n, size, size, 3)), 0, 255).astype(np.uint8)
-    return x, y
+    return tiny_classifier(classes, input_size, device)
 
 
 @pytest.fixture

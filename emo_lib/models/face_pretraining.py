@@ -116,14 +116,6 @@ def build_module(arch: str, n_classes: int, *, bn_momentum: float | None = None
     return module
 
 
-def _generator_version(manifest: Manifest) -> str:
-    meta = manifest.meta
-    for key in ("generator_version", "version"):
-        if meta.get(key) is not None:
-            return str(meta[key])
-    return "unknown"
-
-
 def recipe_for(arch: str, manifest: Manifest, *, size: int, epochs: int, n: int, seed: int
                ) -> dict[str, Any]:
     """Everything that determines the pretrained weights of ``arch`` (hashed into the key)."""
@@ -131,14 +123,7 @@ def recipe_for(arch: str, manifest: Manifest, *, size: int, epochs: int, n: int,
         "weights": WEIGHTS_NAME, "recipe_version": RECIPE_VERSION,
         "architecture": f"torchvision.models.{arch}(weights=None)", "arch": arch,
         "torchvision": torchvision.__version__,
-        "dataset": manifest.name, "generator_version": _generator_version(manifest),
-        "data_key": manifest.meta.get("cache_key"), "n": n, "n_images": len(manifest),
-        "size": size, "epochs": epochs, "seed": seed, "optimizer": "Adam", "lr": LR,
-        "train_batch_size": TRAIN_BATCH, "loss": "cross entropy",
-        "batchnorm_momentum": BN_MOMENTUM, "augmentation": AUGMENTATION,
-        "split": f"stratified {1 - HELDOUT_FRACTION:.0%}/{HELDOUT_FRACTION:.0%} "
-                 "(sklearn train_test_split, random_state=seed)",
-        "selection": "weights of the epoch with the lowest held-out loss (emo_lib.train.fit)",
+        **standin.training_recipe(manifest, size=size, epochs=epochs, n=n, seed=seed),
         "classes": list(CLASSES),
     }
 

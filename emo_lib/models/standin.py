@@ -89,10 +89,11 @@ def _split(y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(train), np.sort(held)
 
 
-def recipe_for(manifest: Manifest, *, size: int, epochs: int, n: int, seed: int) -> dict[str, Any]:
-    """Everything that determines the stand-in's weights (hashed into the cache key)."""
+def training_recipe(manifest: Manifest, *, size: int, epochs: int, n: int, seed: int
+                    ) -> dict[str, Any]:
+    """The training part of a recipe, shared with :mod:`.face_pretraining` (one recipe for
+    both pretrainings): data, budget, optimiser, split and selection."""
     return {
-        "model": "standin", "recipe_version": RECIPE_VERSION, "architecture": ARCH,
         "dataset": manifest.name, "generator_version": _generator_version(manifest),
         "data_key": manifest.meta.get("cache_key"), "n": n, "n_images": len(manifest),
         "size": size, "epochs": epochs, "seed": seed, "optimizer": "Adam", "lr": LR,
@@ -101,8 +102,15 @@ def recipe_for(manifest: Manifest, *, size: int, epochs: int, n: int, seed: int)
         "split": f"stratified {1 - HELDOUT_FRACTION:.0%}/{HELDOUT_FRACTION:.0%} "
                  "(sklearn train_test_split, random_state=seed)",
         "selection": "weights of the epoch with the lowest held-out loss (emo_lib.train.fit)",
-        "classes": list(EMOTIONS_7), "faces": FACE_STEP,
+        "classes": list(EMOTIONS_7),
     }
+
+
+def recipe_for(manifest: Manifest, *, size: int, epochs: int, n: int, seed: int) -> dict[str, Any]:
+    """Everything that determines the stand-in's weights (hashed into the cache key)."""
+    return {"model": "standin", "recipe_version": RECIPE_VERSION, "architecture": ARCH,
+            **training_recipe(manifest, size=size, epochs=epochs, n=n, seed=seed),
+            "faces": FACE_STEP}
 
 
 def standin_cache() -> DiskCache:
