@@ -16,6 +16,7 @@ from emo_lib.explain import REGIONS, explain_batch
 from emo_lib.faces import FaceSet
 from emo_lib.models.base import TorchClassifier
 from emo_lib.train import FitConfig
+from toytrain import sharp_classifier
 
 SIDE = 24
 CLASSES = ("angry", "happy", "sad")
@@ -23,13 +24,7 @@ CLASSES = ("angry", "happy", "sad")
 
 @pytest.fixture()
 def model() -> TorchClassifier:
-    torch.manual_seed(0)
-    net = nn.Sequential(nn.Conv2d(3, 4, 3, stride=2), nn.ReLU(), nn.AdaptiveAvgPool2d(2),
-                        nn.Flatten(), nn.Linear(16, len(CLASSES)))
-    with torch.no_grad():
-        for p in net.parameters():
-            p.mul_(4.0)
-    return TorchClassifier(net.eval(), CLASSES, input_size=SIDE)
+    return sharp_classifier(CLASSES, SIDE)
 
 
 def _images(n: int, seed: int = 1) -> np.ndarray:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import torch
-from torch import nn
 
 from emo_lib import noh2023 as nh
 from emo_lib import paper
@@ -19,6 +17,7 @@ from emo_lib.models.base import TorchClassifier
 from emo_lib.verdicts import (
     CONTRADICTED, INCONCLUSIVE, NOT_TESTABLE, PARTLY_SUPPORTED, SUPPORTED,
 )
+from toytrain import sharp_classifier
 
 SIDE = 32
 CLASSES = ("angry", "happy", "sad")
@@ -330,13 +329,7 @@ def test_lime_age_claims_each_side():
 
 @pytest.fixture()
 def model() -> TorchClassifier:
-    torch.manual_seed(0)
-    net = nn.Sequential(nn.Conv2d(3, 4, 3, stride=2), nn.ReLU(), nn.AdaptiveAvgPool2d(2),
-                        nn.Flatten(), nn.Linear(16, len(CLASSES)))
-    with torch.no_grad():
-        for p in net.parameters():
-            p.mul_(4.0)
-    return TorchClassifier(net.eval(), CLASSES, input_size=SIDE)
+    return sharp_classifier(CLASSES, SIDE)
 
 
 def _faces(name: str, n: int, seed: int) -> FaceSet:

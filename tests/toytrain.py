@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+import torch
 from torch import nn
 
 from emo_lib.models.base import TorchClassifier
@@ -26,3 +27,15 @@ def toy(n: int = 36, size: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndar
     base = np.array([40, 128, 215])[y][:, None, None, None]
     x = np.clip(base + rng.normal(0, 20, (n, size, size, 3)), 0, 255).astype(np.uint8)
     return x, y
+
+
+def sharp_classifier(classes: Sequence[str], side: int) -> TorchClassifier:
+    """A fixed random network (seed 0) with weights scaled up, so its probabilities move when
+    parts of an image change: a model for the explanation tests, no training."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 4, 3, stride=2), nn.ReLU(), nn.AdaptiveAvgPool2d(2),
+                        nn.Flatten(), nn.Linear(16, len(classes)))
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(4.0)
+    return TorchClassifier(net.eval(), tuple(classes), input_size=side)

@@ -39,7 +39,6 @@ from typing import Any
 import numpy as np
 import torch
 import torchvision
-import torchvision.transforms.v2 as transforms
 
 from .. import storage
 from ..data.images import load_images
@@ -146,25 +145,16 @@ def _labels(manifest: Manifest) -> np.ndarray:
 
 def _train(arch: str, manifest: Manifest, recipe: dict[str, Any], device: torch.device,
            progress: bool) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    from ..train import ArrayDataset, FitConfig, evaluate, fit  # heavy: only when training
     from .base import TorchClassifier
 
     start, cpu_start = time.perf_counter(), time.process_time()
     size, seed = recipe["size"], recipe["seed"]
     images = load_images(manifest.frame["path"].tolist(), size)
     y = _labels(manifest)
-    train_idx, held_idx = standin._split(y, seed)
     torch.manual_seed(seed)  # the initialisation is part of the recipe
     module = build_module(arch, len(CLASSES), bn_momentum=BN_MOMENTUM)
     model = TorchClassifier(module=module, classes=CLASSES, input_size=size, device=device)
-    result = fit(
-        model, ArrayDataset(images[train_idx], y[train_idx],
-                            transform=transforms.RandomHorizontalFlip(p=0.5)),
-        ArrayDataset(images[held_idx], y[held_idx]),
-        config=FitConfig(epochs=recipe["epochs"], lr=LR, batch_size=TRAIN_BATCH, patience=None),
-        seed=seed, progress=progress,
-    )
-    scores = evaluate(model, images, y, indices=held_idx)
+    result, scores, train_idx, held_idx = standin.fit_recipe(model, images, y, recipe, progress)
     report = {
         "recipe": recipe,
         "heldout_accuracy": scores["accuracy"], "heldout_macro_f1": scores["macro_f1"],

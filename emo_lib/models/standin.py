@@ -89,6 +89,25 @@ def _split(y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(train), np.sort(held)
 
 
+def fit_recipe(model: TorchClassifier, images: np.ndarray, y: np.ndarray,
+               recipe: dict[str, Any], progress: bool = False
+               ) -> tuple[Any, dict[str, Any], np.ndarray, np.ndarray]:
+    """Train ``model`` as :func:`training_recipe` says (shared with :mod:`.face_pretraining`):
+    the stratified split, random horizontal flips, Adam, the best held-out epoch. Returns the
+    fit result, the held-out scores and the two index arrays."""
+    from ..train import ArrayDataset, FitConfig, evaluate, fit  # heavy: only when training
+
+    train_idx, held_idx = _split(y, recipe["seed"])
+    result = fit(
+        model, ArrayDataset(images[train_idx], y[train_idx],
+                            transform=transforms.RandomHorizontalFlip(p=0.5)),
+        ArrayDataset(images[held_idx], y[held_idx]),
+        config=FitConfig(epochs=recipe["epochs"], lr=LR, batch_size=TRAIN_BATCH, patience=None),
+        seed=recipe["seed"], progress=progress,
+    )
+    return result, evaluate(model, images, y, indices=held_idx), train_idx, held_idx
+
+
 def training_recipe(manifest: Manifest, *, size: int, epochs: int, n: int, seed: int
                     ) -> dict[str, Any]:
     """The training part of a recipe, shared with :mod:`.face_pretraining` (one recipe for
@@ -143,22 +162,12 @@ def training_images(manifest: Manifest, size: int, progress: bool = False
 
 def _train(manifest: Manifest, recipe: dict[str, Any], device: torch.device, batch_size: int,
            progress: bool) -> tuple[TorchClassifier, dict[str, Any]]:
-    from ..train import ArrayDataset, FitConfig, evaluate, fit  # heavy: only when training
-
     start = time.perf_counter()
     size, seed = recipe["size"], recipe["seed"]
     images, manifest = training_images(manifest, size, progress)
     y = _labels(manifest)
-    train_idx, held_idx = _split(y, seed)
     model = _classifier(_build_module(seed), size, device, batch_size, {})
-    result = fit(
-        model, ArrayDataset(images[train_idx], y[train_idx],
-                            transform=transforms.RandomHorizontalFlip(p=0.5)),
-        ArrayDataset(images[held_idx], y[held_idx]),
-        config=FitConfig(epochs=recipe["epochs"], lr=LR, batch_size=TRAIN_BATCH, patience=None),
-        seed=seed, progress=progress,
-    )
-    scores = evaluate(model, images, y, indices=held_idx)
+    result, scores, train_idx, held_idx = fit_recipe(model, images, y, recipe, progress)
     confusion = np.asarray(scores["confusion"])
     support = confusion.sum(1)
     per_class = {c: (float(confusion[i, i] / support[i]) if support[i] else None)
