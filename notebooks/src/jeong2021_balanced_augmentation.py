@@ -212,22 +212,28 @@ else:
 per_class = jg.fold_means(balanced, ["method"])[[f"f1_{c}" for c in by_frequency]]
 per_class.columns = by_frequency
 run.table(per_class.T.rename_axis("class").reset_index(), "per_class_f1", display=False)
-fig, ax = plt.subplots(figsize=(9, 4.2))
-per_class.T.plot.bar(ax=ax, width=0.85)
-ax.set(xlabel="class (most to least frequent)", ylabel="F1 (mean over learning folds)")
-ax.legend(fontsize=7, ncol=3)
-run.figure(fig, "per_class_f1");
+if per_class.notna().to_numpy().any():
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    per_class.T.plot.bar(ax=ax, width=0.85)
+    ax.set(xlabel="class (most to least frequent)", ylabel="F1 (mean over learning folds)")
+    ax.legend(fontsize=7, ncol=3)
+    run.figure(fig, "per_class_f1")
+else:
+    show_markdown("Every fold collapsed: no per-class F1 over learning folds to show.")
 
 # %% tags=["hide-input"]
-shown = [m for m in ("baseline", "proposed") if m in set(balanced["method"])]
-if shown:
-    matrices = {m: jg.confusion_sum(balanced[~balanced["collapsed"]], method=m) for m in shown
-                if len(jg.select(balanced[~balanced["collapsed"]], method=m))}
+learning = balanced[~balanced["collapsed"]]
+matrices = {m: jg.confusion_sum(learning, method=m) for m in ("baseline", "proposed")
+            if len(jg.select(learning, method=m))}
+if matrices:
     run.figure(jg.confusion_figure(matrices, se.classes, order=by_frequency),
                "confusion_baseline_proposed")
     for m, cm in matrices.items():
         run.table(pd.DataFrame(cm, index=se.classes, columns=se.classes), f"confusion_{m}",
                   display=False)
+else:
+    show_markdown("Neither the baseline nor the proposed method has a learning fold: no "
+                  "confusion matrix to show.")
 
 # %% [markdown]
 # Rows are the true classes, columns the predicted ones, each row normalised to 1 (summed over
