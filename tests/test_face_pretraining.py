@@ -17,7 +17,8 @@ from PIL import Image
 
 from emo_lib.data.manifest import EMOTIONS_7, Manifest, make_manifest
 from emo_lib.models import face_pretraining, load_model, standin
-from emo_lib.models.zoo import build_backbone, head_prefix
+from emo_lib.models.heads import head_prefix
+from emo_lib.models.zoo import build_backbone
 
 ARCH = "efficientnet_b0"
 TINY = {"size": 32, "n": 70, "epochs": 1, "seed": 0}

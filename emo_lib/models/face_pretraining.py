@@ -46,6 +46,7 @@ from ..data.manifest import EMOTIONS_7, Manifest
 from ..data.registry import load_dataset
 from ..device import describe_device, resolve_device
 from . import standin  # its recipe constants: one recipe for both pretrainings
+from .heads import replace_head
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,6 @@ def build_module(arch: str, n_classes: int, *, bn_momentum: float | None = None
                  ) -> torch.nn.Module:
     """torchvision ``arch`` (random weights) with an ``n_classes``-way head; every BatchNorm's
     momentum set to ``bn_momentum`` when given."""
-    from .zoo import replace_head  # zoo imports this module lazily: no cycle at import time
 
     module = torchvision.models.get_model(arch, weights=None)
     replace_head(module, arch, n_classes)

@@ -35,6 +35,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ..device import resolve_device
 from . import register_model
+from .heads import replace_head
 from .base import TorchClassifier
 
 log = logging.getLogger(__name__)
@@ -50,29 +51,6 @@ WEIGHTS_CHOICES: tuple[str, ...] = ("random", "imagenet", "synthetic_faces")
 #: Smallest input each architecture accepts (VGG-16's five 2x2 max-pools need 32 px; its
 #: adaptive average pool then stretches the 1x1 map to the 7x7 the classifier expects).
 MIN_INPUT_SIZE = {"vgg16": 32}
-
-
-def replace_head(module: nn.Module, arch: str, n_classes: int) -> None:
-    """Replace the last classification layer of torchvision ``arch`` by a new
-    ``n_classes``-way ``nn.Linear`` (torch's default initialisation, global RNG)."""
-    if arch.startswith(("efficientnet", "mobilenet", "vgg")):
-        old = module.classifier[-1]
-        module.classifier[-1] = nn.Linear(old.in_features, n_classes)
-    elif arch.startswith("resnet"):
-        module.fc = nn.Linear(module.fc.in_features, n_classes)
-    else:  # pragma: no cover - guarded by BACKBONE_NAMES
-        raise ValueError(f"no head rule for {arch!r}; known: {BACKBONE_NAMES}")
-
-
-def head_prefix(arch: str) -> str:
-    """The parameter-name prefix of the layer :func:`replace_head` replaces."""
-    if arch.startswith("resnet"):
-        return "fc."
-    if arch.startswith("mobilenet"):
-        return "classifier.3."
-    if arch.startswith("vgg"):
-        return "classifier.6."
-    return "classifier.1."  # EfficientNet
 
 
 def _load_imagenet(module: nn.Module, arch: str, weights_path: str | Path | None
