@@ -31,6 +31,7 @@ from .data.manifest import Manifest
 from .device import describe_device, resolve_device
 from .provenance import git_state, lock_hash
 from .storage import results_dir, save_figure, write_csv, write_json
+from .verdicts import claim_lines
 
 #: The environment variable the runner sets to the profile's name (provenance reads it).
 PROFILE_VARIABLE = "EMO_PROFILE"
@@ -284,6 +285,18 @@ class Run:
             _display_bundle(pagestyle.table_html(shown, precision, table_id=name),
                             pagestyle.table_text(shown, precision))
         return ShownFrame(frame) if isinstance(frame, pd.DataFrame) else frame
+
+    def claims(self, verdicts: pd.DataFrame, rules: str) -> pd.DataFrame:
+        """A page's claims, the same way on every page: ``claims.csv`` (the table the claims
+        ledger reads), each claim once with both verdicts (:func:`emo_lib.verdicts.claim_lines`),
+        then ``rules`` (the page's ``rules_markdown(...)``); each verdict glued as
+        ``claim_<key>`` for the page's summary. Returns the table."""
+        self.table(verdicts, "claims", display=False)
+        show_markdown(claim_lines(verdicts))
+        show_markdown(rules)
+        for key, row in verdicts.iterrows():
+            self.glue(f"claim_{key}", row["verdict"])
+        return ShownFrame(verdicts)
 
     def figure(self, fig: Any, name: str, display: bool = True) -> Path:
         """Fit ``fig`` to the page (:func:`emo_lib.pagestyle.fit_figure`: text >= 9 pt at the

@@ -171,3 +171,38 @@ def class_folder_tree(root: Path, classes: Sequence[str] = SE_CLASSES,
             seed = f"{root.name}/{cls}/{name}"   # split folders repeat names, not content
             paths.append(write_image(root / cls / name, seed_name=seed))
     return paths
+
+
+class FakeAdultPretrain:
+    """Stands in for ``load_dataset("synthetic:adult_pretrain", n=, size=, seed=)`` in the
+    pretraining tests: tiny noise images with one tint per class (learnable in an epoch), in a
+    folder per (n, size, seed) under ``root``. ``calls`` records the options asked for;
+    setting ``version`` plays a new generator version."""
+
+    def __init__(self, root: Path, version: str = "fake-1"):
+        self.root, self.version = Path(root), version
+        self.calls: list[dict] = []
+
+    def __call__(self, name: str, **options):
+        from emo_lib.data.manifest import EMOTIONS_7, make_manifest
+        import pandas as pd
+
+        assert name == "synthetic:adult_pretrain", name
+        self.calls.append(options)
+        n, size, seed = options["n"], options["size"], options["seed"]
+        rng = np.random.default_rng(seed)
+        folder = self.root / f"n{n}-s{size}-seed{seed}"
+        folder.mkdir(parents=True, exist_ok=True)
+        rows = []
+        for i in range(n):
+            img = rng.integers(0, 120, (size, size, 3), dtype=np.uint8)
+            img[..., i % 3] += np.uint8(60 + 15 * (i % 7))  # a class-dependent tint
+            path = folder / f"adult_{i:04d}.png"
+            Image.fromarray(img).save(path)
+            rows.append({"path": str(path), "label": EMOTIONS_7[i % 7],
+                         "gender": "female" if i % 2 else "male", "age_group": "adult",
+                         "subject_id": f"s{i // 7}", "dataset": "fake"})
+        return make_manifest(pd.DataFrame(rows), name="synthetic:adult_pretrain",
+                             synthetic=True, root=folder,
+                             meta={"generator_version": self.version,
+                                   "cache_key": f"fake{n}-{size}-{seed}"})

@@ -10,57 +10,31 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
-from PIL import Image
 
-from emo_lib.data.manifest import EMOTIONS_7, Manifest, make_manifest
+from emo_lib.data.manifest import EMOTIONS_7
 from emo_lib.models import face_pretraining, load_model, standin
 from emo_lib.models.heads import head_prefix
 from emo_lib.models.zoo import build_backbone
+from fakes import FakeAdultPretrain
 
 ARCH = "efficientnet_b0"
 TINY = {"size": 32, "n": 70, "epochs": 1, "seed": 0}
 CLASSES8 = ("happy", "neutral", "sad", "angry", "surprise", "fear", "disgust", "contempt")
 
 
-def fake_adults(root: Path, n: int, size: int, seed: int, version: str) -> Manifest:
-    rng = np.random.default_rng(seed)
-    rows = []
-    folder = root / f"n{n}-s{size}-seed{seed}"
-    folder.mkdir(parents=True, exist_ok=True)
-    for i in range(n):
-        img = rng.integers(0, 120, (size, size, 3), dtype=np.uint8)
-        img[..., i % 3] += np.uint8(60 + 15 * (i % 7))  # a class-dependent tint
-        path = folder / f"adult_{i:04d}.png"
-        Image.fromarray(img).save(path)
-        rows.append({"path": str(path), "label": EMOTIONS_7[i % 7], "gender": "female",
-                     "age_group": "adult", "subject_id": f"s{i // 7}", "dataset": "fake"})
-    return make_manifest(pd.DataFrame(rows), name="synthetic:adult_pretrain", synthetic=True,
-                         meta={"generator_version": version, "cache_key": f"fake{n}-{seed}"},
-                         root=folder)
-
-
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A private cache, a fake generator, and one B0 pretrained in it."""
     root = tmp_path_factory.mktemp("face_pretraining")
-    calls: list[dict[str, Any]] = []
-    state = {"version": "fake-1"}
-
-    def load(name: str, **options: Any) -> Manifest:
-        assert name == "synthetic:adult_pretrain"
-        calls.append(options)
-        return fake_adults(root / "img", options["n"], options["size"], options["seed"],
-                           state["version"])
-
+    load = FakeAdultPretrain(root / "img")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("EMO_CACHE", str(root / "cache"))
         mp.setattr(face_pretraining, "load_dataset", load)
         mp.setattr(standin, "load_dataset", load)
         weights, info = face_pretraining.pretrained_state(ARCH, TINY)
-        yield {"calls": calls, "state": state, "cache": root / "cache", "weights": weights,
+        yield {"load": load, "calls": load.calls, "cache": root / "cache", "weights": weights,
                "info": info}
 
 
@@ -103,12 +77,12 @@ def test_recipe_change_changes_the_key(env: dict[str, Any]) -> None:
 
 
 def test_new_generator_version_trains_a_new_entry(env: dict[str, Any]) -> None:
-    env["state"]["version"] = "fake-2"
+    env["load"].version = "fake-2"
     try:
         _, info = face_pretraining.pretrained_state(ARCH, TINY)
         assert info["cache"] == "trained" and info["cache_key"] != env["info"]["cache_key"]
     finally:
-        env["state"]["version"] = "fake-1"
+        env["load"].version = "fake-1"
 
 
 def test_damaged_entry_is_rebuilt_with_a_warning(env: dict[str, Any],

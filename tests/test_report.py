@@ -384,3 +384,25 @@ def test_table_shows_chosen_columns_and_saves_all(tmp_path, monkeypatch):
     assert ">a<" in shown[0] and ">c<" in shown[0] and ">b<" not in shown[0]
     with pytest.raises(ValueError, match="columns \\['z'\\] are not in it"):
         run.table(frame, "wide", columns=["z"])
+
+
+def test_claims_writes_the_ledgers_csv_shows_each_claim_once_and_glues_each_verdict(
+        results, shown):
+    from emo_lib.verdicts import claims_table, with_paper_verdicts
+    mine = claims_table([{"claim": "A is lower.", "verdict": "supported", "evidence": "0.4 vs 0.6"},
+                         {"claim": "B is the exception.", "verdict": "contradicted",
+                          "evidence": "gap 0.01"}], ["a_lower", "b_exception"])
+    own = claims_table([{"claim": "A is lower.", "verdict": "supported", "evidence": "paper"},
+                        {"claim": "B is the exception.", "verdict": "supported",
+                         "evidence": "paper"}], ["a_lower", "b_exception"])
+    run = Run("nb", params={"device": "cpu"})
+    run.claims(with_paper_verdicts(mine, own), "**How the verdicts are reached.** rule")
+    back = pd.read_csv(results / "nb" / "claims.csv", index_col=0, keep_default_na=False)
+    assert list(back.index) == ["a_lower", "b_exception"]
+    assert list(back["verdict"]) == ["supported", "contradicted"]
+    assert not _html(shown)                        # no table on the page: the claims as text
+    markdown = [text for kind, text in shown if kind == "markdown"]
+    assert markdown[0].count("**A is lower.**") == 1 and "*contradicted*" in markdown[0]
+    assert markdown[1].startswith("**How the verdicts")
+    assert run.values["claim_a_lower"] == "supported"
+    assert run.values["claim_b_exception"] == "contradicted"

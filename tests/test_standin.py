@@ -10,52 +10,27 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
-from PIL import Image
 
-from emo_lib.data.manifest import EMOTIONS_7, Manifest, make_manifest
+from emo_lib.data.manifest import EMOTIONS_7, make_manifest
 from emo_lib.models import load_model
 from emo_lib.models import standin
+from fakes import FakeAdultPretrain
 
 TINY = dict(size=32, n=140, epochs=1, seed=0, progress=False)
-
-
-def fake_adults(root: Path, n: int, size: int, seed: int, version: str = "fake-1") -> Manifest:
-    rng = np.random.default_rng(seed)
-    rows = []
-    for i in range(n):
-        label = EMOTIONS_7[i % 7]
-        img = rng.integers(0, 120, (size, size, 3), dtype=np.uint8)
-        img[..., i % 3] += np.uint8(60 + 15 * (i % 7))  # a class-dependent tint
-        path = root / f"adult_{i:04d}.png"
-        Image.fromarray(img).save(path)
-        rows.append({"path": str(path), "label": label, "gender": "female" if i % 2 else "male",
-                     "age_group": "adult", "subject_id": f"s{i // 7}", "dataset": "fake"})
-    return make_manifest(pd.DataFrame(rows), name="synthetic:adult_pretrain", synthetic=True,
-                         meta={"generator_version": version}, root=root)
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A private cache, a fake generator (version switchable), and one stand-in trained in it."""
     root = tmp_path_factory.mktemp("standin")
-    calls: list[dict[str, Any]] = []
-    state = {"version": "fake-1"}
-    (root / "img").mkdir()
-
-    def load(name: str, **options: Any) -> Manifest:
-        assert name == "synthetic:adult_pretrain"
-        calls.append(options)
-        return fake_adults(root / "img", options["n"], options["size"], options["seed"],
-                           state["version"])
-
+    load = FakeAdultPretrain(root / "img")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("EMO_CACHE", str(root / "cache"))
         mp.setattr(standin, "load_dataset", load)
         first = standin.load_standin(**TINY)
-        yield {"calls": calls, "state": state, "cache": root / "cache", "first": first}
+        yield {"load": load, "calls": load.calls, "cache": root / "cache", "first": first}
 
 
 def _images(n: int = 4) -> np.ndarray:
@@ -115,7 +90,7 @@ def test_cache_key_covers_every_option(env: dict[str, Any]) -> None:
 
 
 def test_new_generator_retrains_and_retrain_is_deterministic(env: dict[str, Any]) -> None:
-    env["state"]["version"] = "fake-2"  # a new generator must not reuse old weights
+    env["load"].version = "fake-2"  # a new generator must not reuse old weights
     try:
         b = standin.load_standin(**TINY)
         assert b.info["cache"] == "trained"
@@ -126,7 +101,7 @@ def test_new_generator_retrains_and_retrain_is_deterministic(env: dict[str, Any]
         _same_weights(b.module, c.module)
         _same_weights(b.module, env["first"].module)  # same pixels here, only the version moved
     finally:
-        env["state"]["version"] = "fake-1"
+        env["load"].version = "fake-1"
 
 
 def test_damaged_cache_entry_is_rebuilt(env: dict[str, Any], caplog: pytest.LogCaptureFixture
@@ -160,10 +135,11 @@ def test_training_images_are_the_face_crops_the_pages_evaluate(tmp_path: Path) -
     from emo_lib.data.manifest import LANDMARK_COLUMNS
     from emo_lib.faces import prepare_faces
 
-    manifest = fake_adults(tmp_path, 7, 48, seed=3)
+    manifest = FakeAdultPretrain(tmp_path)("synthetic:adult_pretrain", n=7, size=48, seed=3)
     lm = [12, 18, 36, 18, 24, 26, 15, 34, 33, 34]    # eyes, nose, mouth corners in a 48 px photo
     frame = manifest.frame.assign(**dict(zip(LANDMARK_COLUMNS, lm)))
-    synthetic = make_manifest(frame, name="synthetic:adult_pretrain", synthetic=True, root=tmp_path,
+    synthetic = make_manifest(frame, name="synthetic:adult_pretrain", synthetic=True,
+                              root=manifest.root,
                               meta={"generator_version": "fake-1", "landmarks": "generator"})
     images, kept = standin.training_images(synthetic, 32)
     np.testing.assert_array_equal(images, prepare_faces(synthetic, 32, progress=False).images)

@@ -178,11 +178,7 @@ page_claims = ["b0_beats_others", "focal_beats_ce"]
 mine = jg.claim_verdicts(sweep=sweep, reference_model=reference_model, alpha=alpha,
                          only=page_claims)
 verdicts = jg.with_paper_verdicts(mine, jg.paper_verdicts(only=page_claims))
-run.table(verdicts, "claims", display=False)
-show_markdown(jg.claim_lines(verdicts))
-show_markdown(jg.rules_markdown(*jg.RULE_KINDS, alpha=alpha))
-for key, row in verdicts.iterrows():
-    run.glue(f"claim_{key}", row["verdict"])
+run.claims(verdicts, jg.rules_markdown(*jg.RULE_KINDS, alpha=alpha))
 
 # %% tags=["hide-input"]
 comparisons = jg.claim_comparisons(sweep=sweep, reference_model=reference_model, alpha=alpha,

@@ -246,11 +246,7 @@ page_claims = ["proposed_gain_b0"]
 mine = jg.claim_verdicts(balanced=balanced, reference_model=reference_model, alpha=alpha,
                          only=page_claims)
 verdicts = jg.with_paper_verdicts(mine, jg.paper_verdicts(only=page_claims))
-run.table(verdicts, "claims", display=False)
-show_markdown(jg.claim_lines(verdicts))
-show_markdown(jg.rules_markdown(*jg.RULE_KINDS, alpha=alpha))
-for key, row in verdicts.iterrows():
-    run.glue(f"claim_{key}", row["verdict"])
+run.claims(verdicts, jg.rules_markdown(*jg.RULE_KINDS, alpha=alpha))
 run.table(jg.claim_comparisons(balanced=balanced, reference_model=reference_model,
                                alpha=alpha, only=page_claims), "claim_comparisons",
           display=False);

@@ -182,11 +182,7 @@ page_claims = ["proposed_gain_b0", "gain_b5"]
 mine = jg.claim_verdicts(scaling=scaling, reference_model=reference_model, largest_model=last,
                          alpha=alpha, only=page_claims)
 verdicts = jg.with_paper_verdicts(mine, jg.paper_verdicts(only=page_claims))
-run.table(verdicts, "claims", display=False)
-show_markdown(jg.claim_lines(verdicts))
-show_markdown(jg.rules_markdown(*jg.RULE_KINDS, alpha=alpha))
-for key, row in verdicts.iterrows():
-    run.glue(f"claim_{key}", row["verdict"])
+run.claims(verdicts, jg.rules_markdown(*jg.RULE_KINDS, alpha=alpha))
 run.table(jg.claim_comparisons(scaling=scaling, reference_model=reference_model,
                                largest_model=last, alpha=alpha, only=page_claims),
           "claim_comparisons", display=False);

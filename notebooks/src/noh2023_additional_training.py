@@ -168,11 +168,7 @@ verdicts = nh.training_claims(changes_cafe["after (paper protocol)"], gain, chan
                               alpha=alpha)
 own = nh.training_claims(nh.paper_changes("fig5"), None, nh.paper_changes("fig6"), alpha=alpha)
 verdicts = nh.with_paper_verdicts(verdicts, own)
-run.table(verdicts, "claims", display=False)
-show_markdown(nh.claim_lines(verdicts))
-show_markdown(nh.rules_markdown(*nh.RULE_KINDS["training"], alpha=alpha))
-for key, row in verdicts.iterrows():
-    run.glue(f"claim_{key}", row["verdict"])
+run.claims(verdicts, nh.rules_markdown(*nh.RULE_KINDS["training"], alpha=alpha))
 
 # %% [markdown]
 # ## Summary

@@ -117,12 +117,8 @@ run.table(gaps.rename(columns=lambda c: c.replace("_a", " (CAFE)").replace("_b",
 verdicts = nh.age_claims(acc, alpha=alpha)
 own = nh.age_claims(nh.paper_accuracy_table("age"), alpha=alpha)
 verdicts = nh.with_paper_verdicts(verdicts, own)
-run.table(verdicts, "claims", display=False)
-show_markdown(nh.claim_lines(verdicts))
-show_markdown(nh.rules_markdown(*nh.RULE_KINDS["age"], alpha=alpha,
-                                margin=nh.GENDER_GAP_THRESHOLD))
-for key, row in verdicts.iterrows():
-    run.glue(f"claim_{key}", row["verdict"])
+run.claims(verdicts, nh.rules_markdown(*nh.RULE_KINDS["age"], alpha=alpha,
+                                       margin=nh.GENDER_GAP_THRESHOLD))
 
 # %% [markdown]
 # ## Summary

@@ -145,13 +145,9 @@ verdicts = nh.gender_claims(acc, alpha=alpha, overall_margin=overall_margin)
 own = nh.gender_claims(nh.paper_accuracy_table("gender"), alpha=alpha,
                        overall_margin=overall_margin)
 verdicts = nh.with_paper_verdicts(verdicts, own)
-run.table(verdicts, "claims", display=False)
-show_markdown(nh.claim_lines(verdicts))
-show_markdown(nh.rules_markdown(
+run.claims(verdicts, nh.rules_markdown(
     *nh.RULE_KINDS["gender"], alpha=alpha,
     margin=f"{nh.GENDER_GAP_THRESHOLD} (per class; {overall_margin} for the overall accuracy)"))
-for key, row in verdicts.iterrows():
-    run.glue(f"claim_{key}", row["verdict"])
 
 # %% [markdown]
 # ## The paper's explanation: VGGFace2's gender balance

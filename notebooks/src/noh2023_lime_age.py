@@ -187,11 +187,7 @@ run.glue("stability_share_sd", float(stab["max_share_sd"].mean()))
 verdicts = nh.lime_age_claims(maps, per_image, alpha=alpha, n_perm=permutations, seed=seed)
 own = nh.paper_not_testable(verdicts, "the paper's evidence is Fig. 4, read by eye")
 verdicts = nh.with_paper_verdicts(verdicts, own)
-run.table(verdicts, "claims", display=False)
-show_markdown(nh.claim_lines(verdicts))
-show_markdown(nh.rules_markdown(*nh.RULE_KINDS["lime_age"], alpha=alpha))
-for key, row in verdicts.iterrows():
-    run.glue(f"claim_{key}", row["verdict"])
+run.claims(verdicts, nh.rules_markdown(*nh.RULE_KINDS["lime_age"], alpha=alpha))
 claims = paper.paper_value("noh2023.lime.claims")
 run.table(pd.Series(claims, name="the paper's reading").to_frame(), "paper_claims");
 

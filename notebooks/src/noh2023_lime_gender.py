@@ -50,7 +50,7 @@ import pandas as pd
 
 from emo_lib import noh2023 as nh
 from emo_lib import paper
-from emo_lib.report import Run, show_markdown
+from emo_lib.report import Run
 
 run = Run.from_parameters("noh2023_lime_gender", globals())
 for key, value in nh.paper_quotes().items():
@@ -171,12 +171,8 @@ run.table(equivalence, "region_equivalence", columns=["dataset", "region", "n_a"
 run.table(distances, "region_distances")
 own = nh.paper_not_testable(verdicts, "the paper's evidence is Figs. 7-8, read by eye")
 verdicts = nh.with_paper_verdicts(verdicts, own)
-run.table(verdicts, "claims", display=False)
-show_markdown(nh.claim_lines(verdicts))
-show_markdown(nh.rules_markdown(*nh.RULE_KINDS["lime_gender"], alpha=alpha,
-                                margin=equivalence_margin))
-for key, row in verdicts.iterrows():
-    run.glue(f"claim_{key}", row["verdict"])
+run.claims(verdicts, nh.rules_markdown(*nh.RULE_KINDS["lime_gender"], alpha=alpha,
+                                       margin=equivalence_margin))
 run.table(pd.Series({"gender": paper.paper_value("noh2023.lime.claims.gender")},
                     name="the paper's reading").to_frame(), "paper_claims");
 
