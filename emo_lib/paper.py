@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .storage import REPO_ROOT
+from .layout import REPO_ROOT
 
 PAPER_VALUES = REPO_ROOT / "book" / "paper_values.yaml"
 PAPERS = ("noh2023", "jeong2021")

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from .storage import REPO_ROOT
+from .layout import REPO_ROOT
 
 LOCK_FILE = "requirements-lock.txt"
 

@@ -14,8 +14,8 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
-#: Repository root (the book root). Results and caches default to folders under it.
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from .layout import REPO_ROOT, results_root
+
 
 
 def cache_dir(*parts: str) -> Path:
@@ -24,11 +24,6 @@ def cache_dir(*parts: str) -> Path:
     path = base.joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def results_root() -> Path:
-    """``$EMO_RESULTS`` (default ``<repo>/results``): where every page's results folder lives."""
-    return Path(os.environ.get("EMO_RESULTS", REPO_ROOT / "results"))
 
 
 def results_dir(notebook: str) -> Path:

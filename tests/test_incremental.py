@@ -9,7 +9,7 @@ import os
 import nbformat
 import pytest
 
-from emo_lib import runner
+from emo_lib import layout, runner
 from emo_lib.runner import builder as build_module
 from emo_lib.runner import incremental
 from emo_lib.runner.execute import hide_parameter_cells
@@ -32,7 +32,7 @@ class FakePapermill:
         output.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, output)
         if status == "ok":
-            out = runner.paths.results_base() / name
+            out = layout.results_root() / name
             out.mkdir(parents=True, exist_ok=True)
             (out / "results.json").write_text("{}")
         return runner.Outcome(name, "executed" if status == "ok" else "failed", 1.5, output,
@@ -88,7 +88,7 @@ def test_each_input_triggers_reexecution(book, monkeypatch):
     monkeypatch.setattr(incremental, "code_digest", lambda: "other code")   # emo_lib
     assert build(fake)[1] == ["alpha", "beta"]
     assert build(fake)[1] == []
-    (runner.paths.results_base() / "beta" / "results.json").unlink()        # results gone
+    (layout.results_root() / "beta" / "results.json").unlink()        # results gone
     assert build(fake)[1] == ["beta"]
     other = root / "profiles" / "q.yml"                                     # profile name
     other.write_text((root / "profiles" / "p.yml").read_text().replace("name: p", "name: q"))
@@ -146,7 +146,7 @@ def test_kernel_environment_and_build_record(book, capsys):
                             "EMO_ARRAY_PARALLELISM": None}
     # executor settings are not inputs: switching executor re-executes nothing
     assert build(fake, "--executor", "inline")[1] == []
-    record = json.loads((runner.paths.results_base() / "build_status.json").read_text())
+    record = json.loads((layout.results_root() / "build_status.json").read_text())
     assert record["profile"] == "p" and record["executor"]["kind"] == "inline"
     assert record["git"] == {"commit": None, "dirty": None}   # tmp folder: not a repository
     assert record["finished"] is not None and record["order"] == ["alpha", "beta"]
@@ -322,12 +322,15 @@ def test_lanes_execute_every_page_once_with_the_environment_set_once(book, monke
     assert runner.main(["build", "--profile", "p", "--no-book", "--lanes", "0"]) != 0
 
 
-def test_lane_groups_keep_a_paper_in_one_lane_in_book_order():
+def test_lane_groups_follow_the_parts_of_the_toc_in_book_order(tmp_path, monkeypatch):
+    """Lanes come from _toc.yml's parts (the runner knows no paper): one lane per part, book
+    order kept inside it, the longest lanes first; a page in no part gets a lane of its own."""
     from emo_lib.runner.notebooks import lane_groups
-    names = ["datasets_noh2023", "datasets_jeong2021", "synthetic_gallery",
-             "noh2023_age_accuracy", "noh2023_lime_age", "jeong2021_transforms",
-             "jeong2021_augmentation_sweep"]
-    assert lane_groups(names) == [
-        ["datasets_noh2023", "noh2023_age_accuracy", "noh2023_lime_age"],
-        ["datasets_jeong2021", "jeong2021_transforms", "jeong2021_augmentation_sweep"],
-        ["synthetic_gallery"]]
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nparts:\n"
+        "  - caption: A\n    chapters:\n      - file: executed/a1\n"
+        "        sections:\n          - file: executed/a2\n          - file: executed/a3\n"
+        "  - caption: B\n    chapters:\n      - file: executed/b1\n      - file: executed/b2\n")
+    monkeypatch.setenv("EMO_BOOK_ROOT", str(tmp_path))
+    assert lane_groups(["b1", "a1", "a2", "b2", "a3", "loose"]) == [
+        ["a1", "a2", "a3"], ["b1", "b2"], ["loose"]]

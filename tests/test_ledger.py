@@ -4,7 +4,8 @@ import json
 import pandas as pd
 import pytest
 
-from emo_lib import ledger
+from emo_lib import layout
+from emo_lib.book import ledger
 from emo_lib.verdicts import CONTRADICTED, NOT_TESTABLE, SUPPORTED, claims_table, with_paper_verdicts
 
 
@@ -66,7 +67,7 @@ def test_unknown_verdict_or_failed_page_is_shown_not_read(tmp_path):
 
 
 def test_build_status_table_from_the_runners_record(tmp_path):
-    from emo_lib import build_status
+    from emo_lib.book import build_status
 
     assert build_status.read_build_record(tmp_path) is None
     record = {"profile": "smoke", "git": {"commit": "a" * 40, "dirty": False},
@@ -74,7 +75,7 @@ def test_build_status_table_from_the_runners_record(tmp_path):
               "notebooks": {"p1": {"status": "executed", "seconds": 3.5, "executed_at": "t1"},
                             "p2": {"status": "failed", "seconds": 1.0, "error": "boom"},
                             "build_status": {"status": "pending"}}}
-    (tmp_path / build_status.BUILD_RECORD).write_text(json.dumps(record))
+    (tmp_path / layout.BUILD_RECORD).write_text(json.dumps(record))
     table = build_status.status_table(build_status.read_build_record(tmp_path))
     assert table["page"].tolist() == ["p1", "p2", "build_status"]
     assert table["status"].tolist() == ["executed", "failed", "executing (this page)"]

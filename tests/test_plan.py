@@ -7,7 +7,7 @@ import pytest
 
 from emo_lib import jeong2021 as jg
 from emo_lib import runner
-from emo_lib.runner.notebooks import literal
+from emo_lib.notebook_parameters import literal
 from emo_lib.jeong2021 import cells as cells_mod
 from emo_lib.jeong2021 import plan
 from emo_lib.train import UnitResult, unit_store

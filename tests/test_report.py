@@ -15,11 +15,11 @@ import pytest
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from emo_lib import pagestyle  # noqa: E402
+from emo_lib.book import pagestyle  # noqa: E402
 from emo_lib.data import make_manifest  # noqa: E402
-from emo_lib.report import (Run, downloads_line, parameters_table, provenance_line,  # noqa: E402
+from emo_lib.book.report import (Run, downloads_line, parameters_table, provenance_line,  # noqa: E402
                             provenance_text)
-from emo_lib.storage import REPO_ROOT  # noqa: E402
+from emo_lib.layout import REPO_ROOT  # noqa: E402
 
 
 def _manifest(synthetic: bool):
@@ -371,12 +371,12 @@ def test_table_shows_chosen_columns_and_saves_all(tmp_path, monkeypatch):
     """A wide table fits the page: ``columns`` chooses what is shown, the CSV keeps all."""
     import pandas as pd
 
-    from emo_lib.report import Run
+    from emo_lib.book.report import Run
 
     monkeypatch.setenv("EMO_RESULTS", str(tmp_path))
     run = Run("wide_page")
     shown = []
-    monkeypatch.setattr("emo_lib.report._display_bundle", lambda html, text: shown.append(html))
+    monkeypatch.setattr("emo_lib.book.report._display_bundle", lambda html, text: shown.append(html))
     frame = pd.DataFrame({"a": [1.0], "b": [2.0], "c": [3.0]})
     run.table(frame, "wide", columns=["a", "c"])
     # every column in the CSV, and no unnamed 0..n-1 index column

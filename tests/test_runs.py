@@ -3,7 +3,7 @@ import json
 
 import pandas as pd
 
-from emo_lib import runs
+from emo_lib.book import runs
 from emo_lib.verdicts import INCONCLUSIVE, SUPPORTED, claims_table, with_paper_verdicts
 
 

@@ -302,7 +302,7 @@ def test_book_page_lists_the_code_constants():
 
     from emo_lib.data.synthetic import EXPRESSION_BY_AGE
     from emo_lib.data.synthetic.population import AGE_GEOMETRY
-    from emo_lib.storage import REPO_ROOT
+    from emo_lib.layout import REPO_ROOT
 
     page = (REPO_ROOT / "book" / "synthetic_faces.md").read_text()
     assert page.startswith("(synthetic-faces)=\n# The synthetic faces")

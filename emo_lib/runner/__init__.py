@@ -2,8 +2,9 @@
 
 One concern per module:
 
-- :mod:`.paths`: the book root and its folders; :mod:`.errors`: exceptions and argument checks;
-- :mod:`.notebooks`: the book's notebooks, their declared parameters and types;
+- :mod:`.errors`: exceptions and argument checks (the book root and its folders are
+  :mod:`emo_lib.layout`; a notebook's declared parameters, :mod:`emo_lib.notebook_parameters`);
+- :mod:`.notebooks`: the order pages execute in, and their lanes;
 - :mod:`.profiles`: profiles and ``-p [NOTEBOOK.]KEY=VALUE`` overrides, as read;
 - :mod:`.parameters`: merging and validating them (every problem at once);
 - :mod:`.options`: executor settings for the training units (environment variables);
@@ -17,10 +18,11 @@ from .cli import main, make_parser
 from .errors import ProfileError, RunnerError, ValidationError
 from .execute import Outcome, ensure_kernel, execute
 from .incremental import staleness
-from .notebooks import book_notebooks, declared_parameters, notebook_path, type_mismatch
+from ..layout import book_notebooks
+from ..notebook_parameters import declared_parameters, notebook_path, type_mismatch
 from .options import EXECUTORS, ExecutorOptions, executor_options
 from .parameters import merged_parameters, redundant_entries, resolve_parameters
-from .paths import (
+from ..layout import (
     EXECUTED, KERNEL_NAME, book_root, executed_dir, notebooks_dir, profiles_dir, runs_dir,
 )
 from .profiles import Override, Profile, load_profile, parse_overrides

@@ -23,12 +23,12 @@ from .execute import (
     KERNEL_ENVIRONMENT, Outcome, ensure_kernel, environment, execute, write_placeholder,
 )
 from .incremental import InputsOf, key_of, recorded, staleness
-from .notebooks import (
-    AGGREGATE_PAGES, EVERY_BUILD, book_notebooks, execution_order, lane_groups, notebook_path,
-)
+from .notebooks import EVERY_BUILD, execution_order, lane_groups
+from ..layout import AGGREGATE_PAGES, book_notebooks
+from ..notebook_parameters import notebook_path
 from .options import ExecutorOptions, executor_options
 from .parameters import resolve_parameters
-from .paths import book_root, executed_dir
+from ..layout import book_root, executed_dir
 from .profiles import Override, load_profile
 from ..provenance import git_state
 from .record import BuildRecord

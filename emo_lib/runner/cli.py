@@ -22,10 +22,11 @@ from typing import Sequence
 from .builder import build, summary
 from .errors import RunnerError, ValidationError
 from .execute import render_html, ensure_kernel, execute
-from .notebooks import book_notebooks, declared_parameters, notebook_path
+from ..layout import book_notebooks
+from ..notebook_parameters import NotebookNotFound, declared_parameters, notebook_path
 from .options import EXECUTORS, executor_options
 from .parameters import resolve_parameters
-from .paths import book_root, executed_dir, runs_dir
+from ..layout import book_root, executed_dir, runs_dir
 from .profiles import Profile, load_profile, parse_overrides
 from ..provenance import git_state
 
@@ -114,7 +115,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     """How many training units each page needs, how many are done, and the GPU hours of the
     rest (:mod:`emo_lib.jeong2021.plan`), before anything runs; data sets need not be present."""
     from ..jeong2021.plan import PAGES, plan_pages
-    from .notebooks import literal
+    from ..notebook_parameters import literal
 
     profile = load_profile(args.profile)
     notebooks = book_notebooks()
@@ -234,6 +235,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(modernize(sys.argv[1:] if argv is None else argv))
     try:
         return args.func(args)
-    except RunnerError as err:
+    except (RunnerError, NotebookNotFound) as err:
         print(f"emo-book: {err}", file=sys.stderr)
         return 2

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from .incremental import METADATA_KEY
-from .notebooks import notebook_path
-from .paths import KERNEL_NAME, notebooks_dir
+from ..notebook_parameters import notebook_path
+from ..layout import KERNEL_NAME, notebooks_dir
 
 #: Environment every kernel (``build`` and ``run``) starts with unless the caller's
 #: environment sets it.

@@ -24,9 +24,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .notebooks import AGGREGATE_PAGES
+from ..layout import AGGREGATE_PAGES
 from .parameters import dataset_pairs, merged_parameters
-from .paths import lock_file, results_base, runs_dir
+from ..layout import lock_file, results_root, runs_dir
 
 #: Where an executed copy keeps its record, in the notebook's metadata.
 METADATA_KEY = "emo_book"
@@ -76,7 +76,7 @@ def results_digest(exclude: tuple[str, ...] = AGGREGATE_PAGES) -> str:
     """Every page's result files (:data:`RESULT_FILES`) under the results folder, and every
     run's under ``runs/``, except the aggregate pages' own."""
     digest = hashlib.sha256()
-    for root in (results_base(), runs_dir()):
+    for root in (results_root(), runs_dir()):
         if not root.exists():
             continue
         for path in sorted(root.rglob("*")):
@@ -135,7 +135,7 @@ def recorded(executed: Path) -> dict[str, Any] | None:
 
 
 def results_file(name: str) -> Path:
-    return results_base() / name / "results.json"
+    return results_root() / name / "results.json"
 
 
 def staleness(name: str, executed: Path, inputs: dict[str, Any]) -> str | None:

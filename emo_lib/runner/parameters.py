@@ -14,7 +14,7 @@ import json
 from typing import Any, Iterable, Sequence
 
 from .errors import ProfileError, ValidationError, choices_text, show
-from .notebooks import declared_parameters, literal, type_mismatch
+from ..notebook_parameters import declared_parameters, literal, type_mismatch
 from .profiles import Override, Profile
 
 

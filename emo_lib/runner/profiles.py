@@ -27,7 +27,7 @@ from typing import Any, Sequence
 import yaml
 
 from .errors import ProfileError, choices_text
-from .paths import KERNEL_NAME, profiles_dir
+from ..layout import KERNEL_NAME, profiles_dir
 
 _ENV = re.compile(r"\$\{(\w+)\}")
 _TOP_KEYS = ("name", "description", "defaults", "notebooks", "kernel", "executor")

@@ -26,7 +26,7 @@ from ..storage import write_json
 from .execute import Outcome, now_iso
 from .incremental import recorded
 from .options import ExecutorOptions
-from .paths import BUILD_RECORD, results_base
+from ..layout import BUILD_RECORD, results_root
 
 
 class BuildRecord:
@@ -34,7 +34,7 @@ class BuildRecord:
 
     def __init__(self, *, profile: str, kernel: str, executor: ExecutorOptions,
                  git: dict[str, Any], notebooks: list[str], path: Path | None = None):
-        self.path = path or results_base() / BUILD_RECORD
+        self.path = path or results_root() / BUILD_RECORD
         self.data: dict[str, Any] = {
             "profile": profile, "kernel": kernel, "executor": asdict(executor), "git": git,
             "started": now_iso(), "finished": None, "order": list(notebooks),

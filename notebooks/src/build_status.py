@@ -20,8 +20,8 @@ results_root = ""  # folder of the build's results (default: this build's)
 seed = 0  # unused: this page computes nothing random (kept for the book's conventions)
 
 # %% tags=["remove-input"]
-from emo_lib.build_status import build_summary, read_build_record, status_table
-from emo_lib.report import Run, show_markdown
+from emo_lib.book.build_status import build_summary, read_build_record, status_table
+from emo_lib.book.report import Run, show_markdown
 
 run = Run.from_parameters("build_status", globals())
 record = read_build_record(results_root or None)

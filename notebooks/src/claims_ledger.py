@@ -20,8 +20,9 @@ results_root = ""  # folder of the pages' results (default: this build's)
 seed = 0  # unused: this page computes nothing random (kept for the book's conventions)
 
 # %% tags=["remove-input"]
-from emo_lib import ledger, paper
-from emo_lib.report import Run, show_markdown
+from emo_lib import paper
+from emo_lib.book import ledger
+from emo_lib.book.report import Run, show_markdown
 from emo_lib.verdicts import VERDICTS, rules_markdown
 
 run = Run.from_parameters("claims_ledger", globals())

@@ -31,7 +31,7 @@ import seaborn as sns
 
 from emo_lib import paper
 from emo_lib.data import load_dataset, synthetic_options
-from emo_lib.report import Run, show_markdown
+from emo_lib.book.report import Run, show_markdown
 
 run = Run.from_parameters("datasets_jeong2021", globals())
 se = load_dataset(se30k8_dataset, se30k8_root or None,

@@ -35,7 +35,7 @@ from emo_lib import paper
 from emo_lib.data import load_dataset, synthetic_options
 from emo_lib.data.adapters.cafe import variant_counts, variant_source
 from emo_lib.faces import prepare_faces
-from emo_lib.report import Run, show_markdown
+from emo_lib.book.report import Run, show_markdown
 
 run = Run.from_parameters("datasets_noh2023", globals())
 gen = dict(size=image_size, seed=seed)

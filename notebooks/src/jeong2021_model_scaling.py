@@ -47,7 +47,7 @@ device = "cpu"  # cpu / cuda / auto
 # %% tags=["remove-input"]
 from emo_lib import paper
 from emo_lib import jeong2021 as jg
-from emo_lib.report import Run, show_markdown
+from emo_lib.book.report import Run, show_markdown
 
 run = Run.from_parameters("jeong2021_model_scaling", globals())
 se, images, labels = jg.load_se30k8(se30k8_dataset, se30k8_root, se30k8_options, scale=scale,

@@ -29,7 +29,7 @@ seed = 0
 # %% tags=["remove-input"]
 from emo_lib import augment, paper
 from emo_lib import jeong2021 as jg
-from emo_lib.report import Run, show_markdown
+from emo_lib.book.report import Run, show_markdown
 
 run = Run.from_parameters("jeong2021_transforms", globals())
 se, images, labels = jg.load_se30k8(se30k8_dataset, se30k8_root, se30k8_options, scale=scale,

@@ -46,7 +46,7 @@ device = "cpu"  # cpu / cuda / auto
 # %% tags=["remove-input"]
 from emo_lib import noh2023 as nh
 from emo_lib import paper
-from emo_lib.report import Run, show_markdown
+from emo_lib.book.report import Run, show_markdown
 from emo_lib.train import FitConfig
 
 run = Run.from_parameters("noh2023_additional_training", globals())

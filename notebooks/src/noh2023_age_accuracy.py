@@ -37,7 +37,7 @@ device = "cpu"  # cpu / cuda / auto
 # %% tags=["remove-input"]
 from emo_lib import noh2023 as nh
 from emo_lib import paper
-from emo_lib.report import Run, show_markdown
+from emo_lib.book.report import Run, show_markdown
 
 run = Run.from_parameters("noh2023_age_accuracy", globals())
 for key, value in nh.paper_quotes().items():

@@ -43,7 +43,7 @@ import pandas as pd
 
 from emo_lib import noh2023 as nh
 from emo_lib import paper
-from emo_lib.report import Run, show_markdown
+from emo_lib.book.report import Run, show_markdown
 
 run = Run.from_parameters("noh2023_gender_accuracy", globals())
 for key, value in nh.paper_quotes().items():

@@ -50,7 +50,7 @@ import pandas as pd
 
 from emo_lib import noh2023 as nh
 from emo_lib import paper
-from emo_lib.report import Run
+from emo_lib.book.report import Run
 
 run = Run.from_parameters("noh2023_lime_gender", globals())
 for key, value in nh.paper_quotes().items():

@@ -24,10 +24,10 @@ seed = 0  # unused: this page computes nothing random (kept for the book's conve
 # %% tags=["remove-input"]
 from pathlib import Path
 
-from emo_lib import runs
-from emo_lib.report import Run, downloads_line, show_markdown
-from emo_lib.runner import book_root, runs_dir
-from emo_lib.storage import results_root as default_results
+from emo_lib.book import runs
+from emo_lib.book.report import Run, downloads_line, show_markdown
+from emo_lib.layout import book_root, runs_dir
+from emo_lib.layout import results_root as default_results
 
 run = Run.from_parameters("runs", globals())
 found = runs.find_runs(Path(runs_root) if runs_root else runs_dir())

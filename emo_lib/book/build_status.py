@@ -9,9 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from .storage import results_root
+from ..layout import BUILD_RECORD, results_root
 
-BUILD_RECORD = "build_status.json"
 STATUS_COLUMNS: tuple[str, ...] = ("page", "status", "seconds", "executed at", "note")
 
 
@@ -48,5 +47,5 @@ def build_summary(record: dict[str, Any]) -> dict[str, Any]:
             "counts": counts, "seconds": float(pd.to_numeric(table["seconds"]).fillna(0).sum())}
 
 
-__all__ = ["BUILD_RECORD", "STATUS_COLUMNS", "build_summary", "read_build_record",
+__all__ = ["STATUS_COLUMNS", "build_summary", "read_build_record",
            "status_table"]

@@ -6,7 +6,7 @@ Holds the project's matplotlib style (:data:`FIGURE_STYLE`), :func:`fit_figure` 
 (:func:`display_frame`, :func:`format_cell`, :func:`table_html`, :func:`table_text`): no integer
 index, no empty header rows, no truncated text, numbers to a fixed precision, p-values as
 ``< 0.001``. It does not save anything or talk to the notebook (that is
-:class:`emo_lib.report.Run`); the CSV files keep full precision, only the page is rounded.
+:class:`emo_lib.book.report.Run`); the CSV files keep full precision, only the page is rounded.
 
 The sizes come from the built book. In the Jupyter Book theme the text column is 688 CSS pixels
 wide in a 1280-pixel window (624 at 1200, 790 from 1440 up), measured in headless Chromium on

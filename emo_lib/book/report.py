@@ -8,13 +8,12 @@ atomically and ends the page with a provenance line (commit, lock file, profile,
 date, seconds) and download links to the result files.
 
 How tables and figures look (precision, p-values, the figure style, widths) lives in
-:mod:`emo_lib.pagestyle`; where files go and how they are written, in :mod:`emo_lib.storage`.
+:mod:`emo_lib.book.pagestyle`; where files go and how they are written, in :mod:`emo_lib.storage`.
 Nothing here prints an absolute path or a Python repr onto a page: the values returned to a
 cell (a frame, a path) do not display themselves again.
 """
 from __future__ import annotations
 
-import ast
 import os
 import platform
 import time
@@ -27,11 +26,13 @@ from typing import Any, Sequence
 import pandas as pd
 
 from . import pagestyle
-from .data.manifest import Manifest
-from .device import describe_device, resolve_device
-from .provenance import git_state, lock_hash
-from .storage import results_dir, save_figure, write_csv, write_json
-from .verdicts import claim_lines
+from ..data.manifest import Manifest
+from ..device import describe_device, resolve_device
+from ..layout import book_root
+from ..notebook_parameters import declared_parameters, literal
+from ..provenance import git_state, lock_hash
+from ..storage import results_dir, save_figure, write_csv, write_json
+from ..verdicts import claim_lines
 
 #: The environment variable the runner sets to the profile's name (provenance reads it).
 PROFILE_VARIABLE = "EMO_PROFILE"
@@ -115,16 +116,6 @@ def provenance_text(manifests: list[Manifest], device: str) -> str:
 
 # --------------------------------------------------------------------------- parameters
 
-def _literal(source: Any) -> Any:
-    """A default as papermill reports it (source text such as ``'"cpu"'``) as a value."""
-    if isinstance(source, str):
-        try:
-            return ast.literal_eval(source)
-        except (ValueError, SyntaxError):
-            return source
-    return source
-
-
 def _value_text(value: Any) -> str:
     """A parameter value as its notebook writes it (strings bare, ``""`` when empty). An
     absolute path shows only its last part (``…/CAFE``): the builder's folders are not the
@@ -141,7 +132,7 @@ def parameters_table(params: dict[str, Any], defaults: dict[str, Any]) -> pd.Dat
     ``changed`` where they differ. ``defaults`` as papermill reports them (source text)."""
     rows = []
     for name, value in params.items():
-        default = _literal(defaults.get(name))
+        default = literal(defaults.get(name))
         rows.append({"parameter": name, "value": _value_text(value),
                      "default": _value_text(default),
                      "changed": "yes" if value != default else ""})
@@ -220,8 +211,6 @@ class Run:
         ``parameters`` cell, as papermill does), taken from ``namespace`` (pass ``globals()``):
         results.json records them all without the notebook retyping them. Shows the
         "Parameters of this run" table (value, default, changed) unless ``display=False``."""
-        from .runner import declared_parameters
-
         declared = declared_parameters(notebook)
         run = cls(notebook, params={k: namespace[k] for k in declared},
                   defaults={k: spec["default"] for k, spec in declared.items()})
@@ -265,7 +254,7 @@ class Run:
     def table(self, frame: pd.DataFrame, name: str, display: bool = True,
               precision: int = 3, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """Save ``frame`` as ``<name>.csv`` (full precision, every column) and show it formatted
-        for reading (:func:`emo_lib.pagestyle.table_html`: no integer index, ``precision``
+        for reading (:func:`emo_lib.book.pagestyle.table_html`: no integer index, ``precision``
         decimals, p-values as ``< 0.001``); ``columns`` shows only those (and the index), so a
         wide table fits the page while its CSV, linked at the page's end, keeps the rest.
         Returns the frame (it does not show itself again). A plain 0..n-1 index is not
@@ -299,7 +288,7 @@ class Run:
         return ShownFrame(verdicts)
 
     def figure(self, fig: Any, name: str, display: bool = True) -> Path:
-        """Fit ``fig`` to the page (:func:`emo_lib.pagestyle.fit_figure`: text >= 9 pt at the
+        """Fit ``fig`` to the page (:func:`emo_lib.book.pagestyle.fit_figure`: text >= 9 pt at the
         size shown), save it as ``<name>.png`` and show that very file at page size."""
         fig = getattr(fig, "figure", fig)  # also an Axes or a seaborn grid
         pagestyle.fit_figure(fig)
@@ -336,8 +325,6 @@ class Run:
     def finish(self, **extra: Any) -> Path:
         """Write ``results.json`` (atomically) and end the page with the provenance line and
         download links to this run's result files. Returns the path of results.json."""
-        from .runner import book_root
-
         prov = self.provenance()
         # The page's own running time and profile, for its opening lines ("time to run"): glued
         # for the prose only, not results (a timing is not a result to compare across runs).

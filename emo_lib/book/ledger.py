@@ -16,8 +16,8 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from .runner.notebooks import AGGREGATE_PAGES
-from .verdicts import NOT_TESTABLE, PAPER_VERDICT, VERDICTS
+from ..layout import AGGREGATE_PAGES, book_notebooks, results_root as default_root
+from ..verdicts import NOT_TESTABLE, PAPER_VERDICT, VERDICTS
 
 log = logging.getLogger(__name__)
 
@@ -160,8 +160,6 @@ def book_ledger(results_root: str | Path | None = None,
     ``results_root`` (default: this build's), with the runner's build record
     (``<results_root>/build_status.json``) for the pages' statuses when it exists."""
     from .build_status import read_build_record
-    from .runner import book_notebooks
-    from .storage import results_root as default_root
 
     root = Path(results_root) if results_root else default_root()
     record = json.loads(Path(build_record).read_text()) if build_record \

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from .verdicts import PAPER_VERDICT
+from ..verdicts import PAPER_VERDICT
 
 BOOK = "book"
 
