@@ -18,9 +18,10 @@ STAMP_BOOK := $(VENV)/.installed-book
 STAMP_TEST := $(VENV)/.installed-test
 STAMP_LAB := $(VENV)/.installed-lab
 # JupyterLab on notebooks/, reachable from this machine only; it prints its URL with the token.
-# A browser opens only where there is a display.
+# A browser opens only where there is a display; as root (a container) it must be allowed.
 LAB_ARGS := --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1 \
-            $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--no-browser)
+            $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--no-browser) \
+            $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: book test lab install install-test kernel lock notebooks benchmark publish clean
 

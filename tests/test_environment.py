@@ -77,7 +77,7 @@ def test_test_only_packages_are_in_the_test_extra_and_emo_lib_imports_none():
     project = _project()
     runtime = {_split(r)[0] for r in project["dependencies"]}
     test = {_split(r)[0] for r in project["optional-dependencies"]["test"]}
-    assert not runtime & set(TEST_ONLY), f"test-only packages at runtime: {runtime & set(TEST_ONLY)}"
+    assert not runtime & set(TEST_ONLY), f"test-only at runtime: {runtime & set(TEST_ONLY)}"
     assert set(TEST_ONLY) <= test
     modules = {name.replace("-", "_") for name in TEST_ONLY}
     imported = set()

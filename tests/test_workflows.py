@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 BIN = Path(sys.executable).parent
 #: `uses: owner/name@<commit> # v<release>`
-PINNED = re.compile(r"^(?P<action>[\w.-]+/[\w./-]+)@(?P<sha>[0-9a-f]{40}) # (?P<version>v\d+[\w.]*)$")
+PINNED = re.compile(r"^(?P<action>[\w.-]+/[\w./-]+)@(?P<sha>[0-9a-f]{40})"
+                    r" # (?P<version>v\d+[\w.]*)$")
 
 
 def _tool(name: str) -> str:
@@ -72,7 +73,8 @@ def test_actions_are_pinned_by_commit_with_a_release_comment(path):
     uses = _uses_lines(path)
     assert uses
     for use in uses:
-        assert PINNED.match(use), f"{path.name}: `uses: {use}` is not `action@<40-hex sha> # vX.Y.Z`"
+        assert PINNED.match(use), \
+            f"{path.name}: `uses: {use}` is not `action@<40-hex sha> # vX.Y.Z`"
 
 
 def test_the_pinned_releases_run_on_node_24(tmp_path):
