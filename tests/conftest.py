@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TINY_PROFILE = ROOT / "tests" / "profiles" / "tiny.yml"
 #: What a copy of the book root needs to build (everything else is generated).
 BOOK_SOURCES = ("_config.yml", "_toc.yml", "book", "notebooks", "profiles")
+#: The repository the tiny book is built for (its launch buttons; tests/test_launch_links.py).
+TINY_REPOSITORY = "emo-book-tests/emo-book"
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ def build_tiny_book(where: Path) -> BuiltBook:
         mp.setenv("EMO_RESULTS", str(book / "results"))
         mp.setenv("EMO_CACHE", str(where / "cache"))
         mp.setenv("EMO_PROFILE", "tiny")
+        mp.setenv("EMO_BOOK_REPOSITORY", TINY_REPOSITORY)   # jupyter-book: launch buttons
+        mp.delenv("EMO_BOOK_BRANCH", raising=False)
         with contextlib.redirect_stdout(out):
             code = runner.main(["build", "--profile", str(TINY_PROFILE), "--quiet"])
     log = out.getvalue()

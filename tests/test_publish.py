@@ -44,10 +44,19 @@ def test_workflow_builds_on_push_to_main_with_the_readme_command():
     assert any(re.fullmatch(r"make book( PROFILE=smoke)?", c) for c in commands), commands
     order = [s.get("uses", s.get("run", "")).split("@")[0] for s in _steps(build)]
     built = order.index(next(c for c in order if c.startswith("make book")))
+    tools = order.index("make install-test")
     checked = order.index(next(c for c in order if "tests/test_browser.py" in c))
-    assert built < checked < order.index("actions/upload-pages-artifact"), \
-        "build, then check in a browser, then upload"
+    assert built < tools < checked < order.index("actions/upload-pages-artifact"), \
+        "build, install pytest (the test extra), check in a browser, then upload"
     assert "EMO_BOOK_HTML=_build/html" in order[checked]
+
+
+def test_workflow_builds_the_launch_buttons_for_its_own_repository():
+    """The book's Binder/Colab buttons open this repository's notebooks on the branch built."""
+    step = next(s for s in _steps(_workflow()["jobs"]["build"])
+                if s.get("run", "").startswith("make book"))
+    assert step["env"] == {"EMO_BOOK_REPOSITORY": "${{ github.repository }}",
+                           "EMO_BOOK_BRANCH": "${{ github.ref_name }}"}
 
 
 def test_workflow_deploys_build_html_with_the_pages_actions():
@@ -57,13 +66,17 @@ def test_workflow_deploys_build_html_with_the_pages_actions():
     deploy = wf["jobs"]["deploy"]
     assert deploy["needs"] == "build" and _uses(deploy, "actions/deploy-pages")
     assert deploy["environment"]["name"] == "github-pages"
-    assert wf["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    # upload-pages-artifact needs to read the repository; deploy-pages needs to write Pages and
+    # to prove who it is with an OIDC token; nothing else gets either.
+    assert wf["permissions"] == {}
+    assert wf["jobs"]["build"]["permissions"] == {"contents": "read"}
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
 
 
 def test_make_publish_pushes_build_html_with_ghp_import():
     if not shutil.which("make"):
         pytest.skip("make is not installed")
-    dry = subprocess.run(["make", "-n", "-o", ".venv/.installed", "publish"], cwd=ROOT,
+    dry = subprocess.run(["make", "-n", "-o", ".venv/.installed-book", "publish"], cwd=ROOT,
                          capture_output=True, text=True)
     assert dry.returncode == 0, dry.stderr
     assert re.search(r"ghp-import -n -p -f _build/html\s*$", dry.stdout, re.M), dry.stdout
