@@ -26,7 +26,10 @@ files Python runs before a submodule (they only re-export here).
 
 Each file's scan is memoised by its modification time and size, in this process and in a small
 JSON file under ``$EMO_CACHE/codedigest`` (keyed by this module's own source and the Python
-version, whose ``ast`` output differs), so a warm ``emo-book build`` parses nothing.
+version, whose ``ast`` output differs), so a warm ``emo-book build`` parses nothing; a digest
+already computed in this process is reused while none of the files it read has changed. (An
+edit that keeps both a file's size and its modification time, within one tick of the file
+system's clock, would not be seen.)
 """
 from __future__ import annotations
 
@@ -120,31 +123,33 @@ def _absolute(module: str | None, level: int, package: str) -> str:
 
 def scan_source(source: str, package: str, *, is_package: bool = False) -> Scan:
     """The :class:`Scan` of one module's ``source``; ``package``: the package relative imports
-    start from (the module's own name for a package ``__init__``)."""
+    start from (the module's own name for a package ``__init__``). One parse, one walk."""
     tree = ast.parse(source)
-    parents: dict[int, ast.AST] = {}
-    for node in ast.walk(tree):
-        for child in ast.iter_child_nodes(node):
-            parents[id(child)] = node
     # how each bound name is used: the attributes read from it, or None once used otherwise
     uses: dict[str, set[str] | None] = {}
+    imports: list[ast.Import | ast.ImportFrom] = []
+    requests: list[Request] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            parent = parents.get(id(node))
-            if isinstance(parent, ast.Attribute) and parent.value is node:
-                if uses.get(node.id, set()) is not None:
-                    uses.setdefault(node.id, set()).add(parent.attr)
-            else:
-                uses[node.id] = None
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            imports.append(node)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and IMPORT_STRING.fullmatch(node.value):
+            requests.append(Request(node.value.split(":", 1)[0]))
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Name):
+                if isinstance(node, ast.Attribute) and node.value is child:
+                    if uses.get(child.id, set()) is not None:
+                        uses.setdefault(child.id, set()).add(node.attr)
+                else:
+                    uses[child.id] = None
 
     def attrs_of(bound: str) -> tuple[str, ...] | None:
         used = uses.get(bound, set())
         return None if used is None else tuple(sorted(used))
 
-    requests: list[Request] = []
     exports: dict[str, tuple[str, str]] = {}
     top_level = set(map(id, tree.body))
-    for node in ast.walk(tree):
+    for node in imports:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] != PACKAGE:
@@ -152,22 +157,20 @@ def scan_source(source: str, package: str, *, is_package: bool = False) -> Scan:
                 # `import a.b.c` binds `a`; `import a.b.c as x` binds x to a.b.c
                 attrs = attrs_of(alias.asname) if alias.asname else None
                 requests.append(Request(alias.name, None, attrs))
-        elif isinstance(node, ast.ImportFrom):
-            module = _absolute(node.module, node.level, package)
-            if module.split(".")[0] != PACKAGE:
+            continue
+        module = _absolute(node.module, node.level, package)
+        if module.split(".")[0] != PACKAGE:
+            continue
+        for alias in node.names:
+            if alias.name == "*":
+                requests.append(Request(module))
                 continue
-            for alias in node.names:
-                if alias.name == "*":
-                    requests.append(Request(module))
-                    continue
-                bound = alias.asname or alias.name
-                requests.append(Request(module, alias.name, attrs_of(bound)))
-                if is_package and id(node) in top_level:
-                    exports[bound] = (module, alias.name)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                and IMPORT_STRING.fullmatch(node.value):
-            requests.append(Request(node.value.split(":", 1)[0]))
-    return Scan(normalised_digest(source), requests, exports)
+            bound = alias.asname or alias.name
+            requests.append(Request(module, alias.name, attrs_of(bound)))
+            if is_package and id(node) in top_level:
+                exports[bound] = (module, alias.name)
+    digest = _sha(ast.dump(_strip_docstrings(tree)).encode())
+    return Scan(digest, requests, exports)
 
 
 # ------------------------------------------------------------------------------ the package
@@ -184,10 +187,21 @@ class CodeIndex:
         self._memo_loaded = self.memo_file is None
         self._memo_dirty = False
         self._lock = threading.RLock()
+        self._paths: dict[str, Path | None] = {}
+        # digests already computed: modules -> (stamps of every file read for it, digest)
+        self._digests: dict[tuple[str, ...], tuple[dict[str, list[int] | None], str]] = {}
+        self._read: dict[str, list[int] | None] | None = None   # files read by the digest
 
     # -- files and modules
     def path_of(self, module: str) -> Path | None:
-        """The file of ``module`` (``a/b.py`` or ``a/b/__init__.py``), or None (not ours)."""
+        """The file of ``module`` (``a/b.py`` or ``a/b/__init__.py``), or None (not ours).
+        Looked up once per index: adding a module takes an edit to a file that imports it,
+        and that edit is seen."""
+        if module not in self._paths:
+            self._paths[module] = self._find(module)
+        return self._paths[module]
+
+    def _find(self, module: str) -> Path | None:
         parts = module.split(".")
         if parts[0] != PACKAGE:
             return None
@@ -197,6 +211,14 @@ class CodeIndex:
             if candidate is not None and candidate.is_file():
                 return candidate
         return None
+
+    @staticmethod
+    def _stamp(path: Path) -> list[int] | None:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return None
+        return [st.st_mtime_ns, st.st_size]
 
     def is_package(self, module: str) -> bool:
         path = self.path_of(module)
@@ -235,16 +257,24 @@ class CodeIndex:
         path = self.path_of(module)
         if path is None:
             return None
-        st = path.stat()
-        stamp = [st.st_mtime_ns, st.st_size]
+        is_pkg = path.name == "__init__.py"
+        return self._scan_file(path, lambda: scan_source(
+            path.read_text(), module if is_pkg else module.rpartition(".")[0],
+            is_package=is_pkg))
+
+    def _scan_file(self, path: Path, compute: Any) -> Scan | None:
+        """``compute()``'s Scan of ``path``, memoised by its modification time and size."""
+        stamp = self._stamp(path)
+        if stamp is None:
+            return None
+        if self._read is not None:
+            self._read[str(path)] = stamp
         with self._lock:
             self._load_memo()
             known = self._scans.get(str(path))
             if known is not None and known[0] == stamp:
                 return known[1]
-        is_pkg = path.name == "__init__.py"
-        scan = scan_source(path.read_text(), module if is_pkg else module.rpartition(".")[0],
-                           is_package=is_pkg)
+        scan = compute()
         with self._lock:
             self._scans[str(path)] = (stamp, scan)
             self._memo_dirty = True
@@ -322,6 +352,8 @@ class CodeIndex:
         out: list[list[str | None]] = []
         for rel in DATA_FILES.get(module, ()):
             path = self.package_dir.parent / rel
+            if self._read is not None:
+                self._read[str(path)] = self._stamp(path)
             out.append([rel, _sha(path.read_bytes()) if path.is_file() else None])
         return out
 
@@ -332,17 +364,44 @@ class CodeIndex:
             scan = self.scan(m)
             entry = [m, scan.digest if scan is not None else None, self._data_digest(m)]
             h.update(json.dumps(entry).encode() + b"\n")
-        self.save_memo()
         return h.hexdigest()
+
+    def _memoised(self, token: tuple[str, ...], compute: Any) -> str:
+        """``compute()``, reused while no file it read has changed (one stat per file)."""
+        with self._lock:
+            known = self._digests.get(token)
+            if known is not None and all(self._stamp(Path(p)) == s for p, s in known[0].items()):
+                return known[1]
+            self._read = {}
+            try:
+                digest = compute()
+                self._digests[token] = (self._read, digest)
+            finally:
+                self._read = None
+        self.save_memo()
+        return digest
 
     def code_digest(self, *modules: str) -> str:
         """The digest of ``modules`` and everything they import from the package."""
-        return self.digest_of(self.closure(modules))
+        return self._memoised(tuple(sorted(set(modules))),
+                              lambda: self.digest_of(self.closure(modules)))
 
     def source_digest(self, source: str) -> str:
-        """The digest of what a piece of top-level code (a notebook's cells) imports from the
-        package (not of the code itself)."""
-        return self.digest_of(self.closure_of_requests(scan_source(source, "").requests))
+        """The digest of what a piece of top-level code imports from the package (not of the
+        code itself)."""
+        requests = scan_source(source, "").requests
+        return self._memoised(("<source>", _sha(source.encode())),
+                              lambda: self.digest_of(self.closure_of_requests(requests)))
+
+    def notebook_digest(self, path: str | Path) -> str:
+        """The digest of what a notebook's code cells import from the package (its scan
+        memoised like a module's)."""
+        path = Path(path).resolve()
+
+        def digest() -> str:
+            scan = self._scan_file(path, lambda: scan_source(notebook_code(path), ""))
+            return self.digest_of(self.closure_of_requests(scan.requests if scan else []))
+        return self._memoised(("<notebook>", str(path)), digest)
 
 
 def notebook_code(path: str | Path) -> str:
@@ -392,7 +451,7 @@ def code_digest(*modules: str) -> str:
 def notebook_code_digest(path: str | Path) -> str:
     """The digest of the ``emo_lib`` code a notebook's cells import (its own cells are the
     page key's ``notebook`` input)."""
-    return default_index().source_digest(notebook_code(path))
+    return default_index().notebook_digest(path)
 
 
 __all__ = ["CodeIndex", "DATA_FILES", "Request", "Scan", "code_digest", "default_index",
