@@ -223,3 +223,25 @@ def test_no_hand_bumped_version_constant_keys_a_cache() -> None:
                              "from emo_lib.codedigest instead"
     assert not [p for p in PACKAGE.rglob("*.py") if re.search(r"DiskCache\([^)]*version=",
                                                               p.read_text())]
+
+
+def test_device_identity_names_what_changes_torchs_numbers(monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    import torch
+
+    from emo_lib.device import device_identity
+
+    cpu = device_identity("cpu")
+    assert cpu == {"type": "cpu", "torch": torch.__version__,
+                   "capability": torch.backends.cpu.get_cpu_capability()}
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert device_identity("cuda")["name"] == "not visible where the key was made"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i: "NVIDIA H100 80GB HBM3")
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda i: (9, 0))
+    monkeypatch.setattr(torch.backends.cudnn, "version", lambda: 91000)
+    gpu = device_identity(torch.device("cuda"))
+    assert gpu | {"torch": "", "cuda": ""} == {"type": "cuda", "torch": "", "cuda": "",
+                                               "name": "NVIDIA H100 80GB HBM3",
+                                               "capability": "9.0", "cudnn": 91000}
