@@ -195,8 +195,8 @@ class CodeIndex:
     # -- files and modules
     def path_of(self, module: str) -> Path | None:
         """The file of ``module`` (``a/b.py`` or ``a/b/__init__.py``), or None (not ours).
-        Looked up once per index: adding a module takes an edit to a file that imports it,
-        and that edit is seen."""
+        Looked up once, until a digest finds a file it read changed (a new module is imported
+        by an edited file)."""
         if module not in self._paths:
             self._paths[module] = self._find(module)
         return self._paths[module]
@@ -370,8 +370,10 @@ class CodeIndex:
         """``compute()``, reused while no file it read has changed (one stat per file)."""
         with self._lock:
             known = self._digests.get(token)
-            if known is not None and all(self._stamp(Path(p)) == s for p, s in known[0].items()):
-                return known[1]
+            if known is not None:
+                if all(self._stamp(Path(p)) == s for p, s in known[0].items()):
+                    return known[1]
+                self._paths.clear()    # files changed: modules may have come or gone
             self._read = {}
             try:
                 digest = compute()

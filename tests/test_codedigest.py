@@ -245,3 +245,14 @@ def test_device_identity_names_what_changes_torchs_numbers(monkeypatch: pytest.M
     assert gpu | {"torch": "", "cuda": ""} == {"type": "cuda", "torch": "", "cuda": "",
                                                "name": "NVIDIA H100 80GB HBM3",
                                                "capability": "9.0", "cudnn": 91000}
+
+
+def test_a_module_added_later_is_seen_once_an_edit_imports_it(tmp_path: Path) -> None:
+    """A lookup that found no module is not kept once a file the digest read has changed."""
+    index = _package(tmp_path, {"emo_lib/a.py": "def f():\n    from . import b\n"})
+    before = index.code_digest("emo_lib.a")    # no b yet: `b` is looked for in the __init__
+    assert index.closure(["emo_lib.a"]) == ["emo_lib", "emo_lib.a"]
+    (tmp_path / "emo_lib" / "b.py").write_text("Y = 2\n")
+    (tmp_path / "emo_lib" / "a.py").write_text("def f():\n    from . import b  # now\n\n")
+    assert index.code_digest("emo_lib.a") != before
+    assert index.closure(["emo_lib.a"]) == ["emo_lib.a", "emo_lib.b"]
