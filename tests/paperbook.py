@@ -80,10 +80,11 @@ def patch(monkeypatch: Any) -> None:
     """Make the runner execute pages with :func:`execute_in_process` (no kernel)."""
     import papermill
 
-    from emo_lib.runner import builder
+    from emo_lib.runner import builder, cli
 
     monkeypatch.setattr(papermill, "execute_notebook", execute_in_process)
     monkeypatch.setattr(builder, "ensure_kernel", lambda name: name)
+    monkeypatch.setattr(cli, "ensure_kernel", lambda name: name)
 
 
 def main() -> int:

@@ -170,3 +170,22 @@ def test_two_roots_at_once_with_real_kernels_and_lanes(tmp_path):
         out = subprocess.run(script, env=_env(root, cache), capture_output=True, text=True,
                              cwd=TESTS, timeout=600)
         assert out.returncode == 0 and "executed in" not in out.stdout, out.stdout[-2000:]
+
+
+def test_a_readers_run_has_its_own_key_and_sits_beside_the_books_run(books, monkeypatch,
+                                                                     capsys):
+    """``emo-book run`` gives its execution a key of its own: its results belong to its run
+    folder's copy, never to the book, and the Runs page sets them beside the book's."""
+    from emo_lib.book import runs
+
+    a, _ = books
+    _build(monkeypatch, a, capsys)
+    out = a / "runs" / "noh2023_a-test"
+    assert runner.main(["run", "noh2023_a", "-p", "x=3", "--out", str(out), "--quiet"]) == 0
+    found = runs.find_runs(a / "runs")
+    book = runs.book_run("noh2023_a", a / "results")
+    assert [r.foreign for r in found] == [None] and book.foreign is None
+    assert found[0].record["page_key"] != book.record["page_key"]
+    assert runs.value_table(book, found).loc["x"].tolist()[1:3] == [5, 3]
+    # the run wrote nothing into the book's results
+    assert _evidence(monkeypatch, a)[0] == ["value 5", "value 5"]
