@@ -4,8 +4,9 @@ evidence and verdict, the data it ran on, and the page it comes from.
 
 A page that failed or was not executed shows as such (one row saying so), never silently
 missing; so does a page whose results belong to another build (:mod:`emo_lib.pagekey`: another
-book root or another build wrote them into this results folder): they are refused, not read. What each claim means and how it is tested lives with its paper
-(``emo_lib.noh2023.claims``, ``emo_lib.jeong2021.claims``); this module only reads result files.
+book root or another build wrote them into this results folder): they are refused, not read.
+What each claim means and how it is tested lives with its paper (``emo_lib.noh2023.claims``,
+``emo_lib.jeong2021.claims``); this module only reads result files.
 """
 from __future__ import annotations
 
@@ -184,7 +185,8 @@ def book_ledger(results_root: str | Path | None = None,
 
 
 __all__ = [
-    "AGGREGATE_PAGES", "EXECUTED", "FAILED", "FOREIGN", "UNREADABLE", "LEDGER_COLUMNS", "NOT_EXECUTED", "PAPERS",
+    "AGGREGATE_PAGES", "EXECUTED", "FAILED", "FOREIGN", "UNREADABLE", "LEDGER_COLUMNS",
+    "NOT_EXECUTED", "PAPERS",
     "PageResult", "book_ledger",
     "UP_TO_DATE", "build_ledger", "ledger_counts", "ledger_markdown", "page_statuses",
     "read_page",

@@ -3,9 +3,9 @@
 A synthetic preset is fully described by its name, generator options and the generator's code
 (:func:`emo_lib.data.synthetic.generator_version`, a digest of it). A real data set is
 fingerprinted from file metadata only -- relative path, size and modification time of every file
-under its root -- never by reading the images, so a 30,000-image folder costs a directory walk. It changes when a
-file is added, removed, replaced, resized or touched. A ``csv`` root (a file) is fingerprinted as
-that file alone. This module does not load or validate data sets (see :mod:`.registry`).
+under its root -- never by reading the images, so a 30,000-image folder costs a directory walk.
+It changes when a file is added, removed, replaced, resized or touched. A ``csv`` root (a file)
+is fingerprinted as that file alone. This module does not load or validate data sets (see :mod:`.registry`).
 """
 from __future__ import annotations
 

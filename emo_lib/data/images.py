@@ -212,8 +212,9 @@ def load_images(paths: Sequence[str | Path], size: int, *, progress: bool = Fals
     size and the decoder's code (this module's), written once (atomically: decoded into a
     temporary file that is renamed into place) and returned memory-mapped copy-on-write, so the
     next load, and every worker process, reads pixels from disk without decoding anything or
-    holding the whole set in memory. ``cache=False``: decoded into memory (nothing written). Decoding runs in
-    ``workers`` threads (PIL releases the GIL); the pixels are :func:`read_image`'s either way.
+    holding the whole set in memory. ``cache=False``: decoded into memory (nothing written).
+    Decoding runs in ``workers`` threads (PIL releases the GIL); the pixels are
+    :func:`read_image`'s either way.
 
     Raises :class:`ImageReadError` on the first unreadable file (check data sets with the
     adapters, which exclude such files, before loading them here).

@@ -4,10 +4,10 @@ The copy is written atomically (the previous copy stays until the new one is com
 carries, in ``metadata["emo_book"]``, what produced it: status, seconds, when, the profile, the
 git state, the incremental-build key and inputs (see :mod:`.incremental`). The kernel gets the
 key as ``$EMO_PAGE_KEY`` (in an environment of its own, so executions running at once never
-see each other's), and the page's ``results.json`` records it (:mod:`emo_lib.pagekey`). Papermill's
-``injected-parameters`` cell and the notebook's ``parameters`` cell are tagged ``remove-cell``,
-so the rendered page shows the run's parameters the way ``Run`` displays them, not as code.
-Deciding what to execute is :mod:`.builder`.
+see each other's), and the page's ``results.json`` records it (:mod:`emo_lib.pagekey`).
+Papermill's ``injected-parameters`` cell and the notebook's ``parameters`` cell are tagged
+``remove-cell``, so the rendered page shows the run's parameters the way ``Run`` displays them,
+not as code. Deciding what to execute is :mod:`.builder`.
 """
 from __future__ import annotations
 
