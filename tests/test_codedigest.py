@@ -256,3 +256,18 @@ def test_a_module_added_later_is_seen_once_an_edit_imports_it(tmp_path: Path) ->
     (tmp_path / "emo_lib" / "a.py").write_text("def f():\n    from . import b  # now\n\n")
     assert index.code_digest("emo_lib.a") != before
     assert index.closure(["emo_lib.a"]) == ["emo_lib.a", "emo_lib.b"]
+
+
+def test_every_emo_lib_import_names_a_module_of_the_package() -> None:
+    """An import of a module that does not exist (a lazy one, left behind by a move) would fail
+    only when its function runs, and its code could not be digested: none is left."""
+    index = CodeIndex(PACKAGE)
+    missing = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE.parent).with_suffix("")
+        module = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+        for r in index.scan(module).requests:
+            if index.path_of(r.module) is None and \
+                    (r.name is None or index.path_of(f"{r.module}.{r.name}") is None):
+                missing.append(f"{module}: {r.module}" + (f".{r.name}" if r.name else ""))
+    assert not missing, missing
