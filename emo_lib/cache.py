@@ -1,13 +1,15 @@
 """One disk cache under every derived result: LIME explanations, cross-validated folds, trained
 stand-in weights, model sizes.
 
-A :class:`DiskCache` is a folder under ``$EMO_CACHE`` (``emo_lib.storage.cache_dir``) with a
-version. It does four things and nothing else:
+A :class:`DiskCache` is a folder under ``$EMO_CACHE`` (``emo_lib.storage.cache_dir``) that names
+the code computing its entries. It does four things and nothing else:
 
 * **key**: the sha256 of a plain-JSON description of everything that determines an entry (its
-  *spec*), the cache's name and version, and optionally raw bytes (pixels, weights), so two
-  computations with the same key give the same result and bumping the version orphans every
-  old entry;
+  *spec*), the cache's name, the digest of the code that computes it
+  (:func:`emo_lib.codedigest.code_digest` of the modules the cache names, with everything they
+  import from emo_lib) and optionally raw bytes (pixels, weights). Two computations with the same
+  key give the same result; a change to that code changes every key, so entries computed by
+  older code are never read (they simply miss). There is no version number to remember to bump;
 * **atomic writes**: an entry is written to a temporary file and renamed into place, so readers
   never see half an entry and an interrupted build resumes cleanly;
 * **damage handling**: an entry that cannot be read is reported with a warning and computed
@@ -15,8 +17,9 @@ version. It does four things and nothing else:
 * **readers and writers** for the formats the project stores (JSON, npz, and ``.npy`` arrays
   opened memory-mapped: :func:`open_npy`, :func:`npy_file_of`).
 
-What it does not do: decide what goes into a spec (each caller describes its own computation),
-or evict entries (delete the folder to start afresh).
+What it does not do: decide what goes into a spec (each caller describes its own computation,
+including :func:`emo_lib.device.device_identity` where torch computed the value), or evict
+entries (delete the folder to start afresh).
 """
 from __future__ import annotations
 
@@ -26,10 +29,11 @@ import logging
 import pickle
 import zipfile
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 import numpy as np
 
+from .codedigest import code_digest
 from .storage import atomic_path, cache_dir, read_json, write_json
 
 log = logging.getLogger(__name__)
@@ -52,21 +56,27 @@ def canonical_json(obj: Any) -> str:
 
 
 class DiskCache:
-    """A versioned folder of cache entries (see the module docstring).
+    """A folder of cache entries keyed by their spec and their code (see the module docstring).
 
     Args:
         name: the folder under ``$EMO_CACHE`` (``"lime"``, ``"cv"``, ``"models/standin"``).
-        version: part of every key: bump it when the cached content or its meaning changes.
+        code: the modules that compute the entries (``"emo_lib.models.standin"``); their code
+            and everything they import from emo_lib is part of every key. Empty only for a
+            store whose entries are their own content (named by a hash of it).
         root: another folder instead (tests, or a user-chosen location).
     """
 
-    def __init__(self, name: str, *, version: int, root: str | Path | None = None) -> None:
+    def __init__(self, name: str, *, code: Sequence[str], root: str | Path | None = None) -> None:
+        if isinstance(code, str):
+            raise TypeError(f"DiskCache {name!r}: code is a sequence of module names, not "
+                            f"{code!r} alone; write code=({code!r},)")
         self.name = name
-        self.version = int(version)
+        self.code = tuple(code)
         self._root = Path(root) if root is not None else None
+        self._digests: dict[tuple[str, ...], str] = {}
 
     def __repr__(self) -> str:
-        return f"DiskCache({self.name!r}, version={self.version}, root={str(self.root)!r})"
+        return f"DiskCache({self.name!r}, code={self.code}, root={str(self.root)!r})"
 
     @property
     def root(self) -> Path:
@@ -76,10 +86,19 @@ class DiskCache:
             return self._root
         return cache_dir(*self.name.split("/"))
 
-    def key(self, spec: Any, *blobs: bytes, length: int = 64) -> str:
-        """Hex sha256 (first ``length`` characters) of the cache's name and version, the
-        canonical JSON of ``spec`` and the raw ``blobs`` in order."""
-        h = hashlib.sha256(canonical_json({"cache": self.name, "version": self.version,
+    def code_digest(self, extra: Sequence[str] = ()) -> str:
+        """The digest of this cache's code (and of ``extra`` modules), computed once per
+        process: the code this process runs is the code it imported."""
+        modules = tuple(sorted({*self.code, *extra}))
+        if modules not in self._digests:
+            self._digests[modules] = code_digest(*modules) if modules else ""
+        return self._digests[modules]
+
+    def key(self, spec: Any, *blobs: bytes, length: int = 64, code: Sequence[str] = ()) -> str:
+        """Hex sha256 (first ``length`` characters) of the cache's name, the digest of its code
+        (plus the ``code`` modules named here, e.g. the function a unit kind runs), the canonical
+        JSON of ``spec`` and the raw ``blobs`` in order."""
+        h = hashlib.sha256(canonical_json({"cache": self.name, "code": self.code_digest(code),
                                            "spec": spec}).encode())
         for blob in blobs:
             h.update(blob)

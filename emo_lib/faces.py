@@ -46,8 +46,6 @@ from .data.manifest import EXCLUSION_COLUMNS, LANDMARK_COLUMNS, Manifest
 
 log = logging.getLogger(__name__)
 
-#: Bump when detection, alignment or the cache layout change: old cache entries are ignored.
-FACES_VERSION = 1
 NOT_DETECTED = "face not detected"
 NO_LANDMARKS = "no landmarks"
 
@@ -261,8 +259,9 @@ def landmark_proportions(faces: FaceSet, by: str | Sequence[str] | None = None) 
 
 
 def faces_cache() -> DiskCache:
-    """Where detected crops are kept (``$EMO_CACHE/faces``; the version is ``FACES_VERSION``)."""
-    return DiskCache("faces", version=FACES_VERSION)
+    """Where detected crops are kept (``$EMO_CACHE/faces``), keyed by this module's code and
+    everything it imports from emo_lib: a change to detection or alignment misses old crops."""
+    return DiskCache("faces", code=(__name__,))
 
 
 def _resolve(manifest: Manifest, path: str) -> Path:
@@ -351,8 +350,11 @@ def prepare_faces(manifest: Manifest, size: int, *, margin: float = 0.2, min_pro
         raise ValueError(f"margin={margin}: expected a fraction of the face box, 0..2")
     if manifest.meta.get("landmarks") == "generator":
         return _prepare_from_landmarks(manifest, size, margin, progress)
+    from .device import device_identity, resolve_device   # torch: imported when detecting
+
     params = {"size": size, "margin": margin, "min_prob": min_prob,
-              "detect_max_side": detect_max_side}
+              "detect_max_side": detect_max_side,
+              "device": device_identity(resolve_device(device))}   # MTCNN's boxes: torch's
     store = faces_cache() if cache else None
     folder = store.key(params, length=12) if store is not None else ""
     frame = manifest.frame

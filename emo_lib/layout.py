@@ -3,8 +3,11 @@
 
 Both the runner (which executes pages) and the page-facing modules (:mod:`emo_lib.book`, which
 run inside the notebook kernels) read these, so they live here, below both. ``$EMO_BOOK_ROOT``
-moves the book (tests build a throwaway copy); ``$EMO_RESULTS`` moves the results. Nothing here
-creates a folder.
+moves the whole book, its results included (tests build a throwaway copy; a second book root
+never writes into the first one's results); ``$EMO_RESULTS`` moves the results alone. The
+caches stay where ``$EMO_CACHE`` says (default: the repository's ``.cache``), shared by every
+root: their keys name everything an entry depends on (:mod:`emo_lib.cache`), so sharing them is
+safe, while results are one build's and are not. Nothing here creates a folder.
 """
 from __future__ import annotations
 
@@ -50,8 +53,9 @@ def profiles_dir() -> Path:
 
 
 def results_root() -> Path:
-    """``$EMO_RESULTS`` (default ``<repo>/results``): where every page's results folder lives."""
-    return Path(os.environ.get("EMO_RESULTS", REPO_ROOT / "results"))
+    """``$EMO_RESULTS`` (default ``<book root>/results``): where every page's results folder
+    lives."""
+    return Path(os.environ.get("EMO_RESULTS") or book_root() / "results")
 
 
 def lock_file() -> Path:

@@ -19,7 +19,8 @@ from .layout import REPO_ROOT, results_root
 
 
 def cache_dir(*parts: str) -> Path:
-    """``$EMO_CACHE`` (default ``<repo>/.cache``) joined with ``parts``; created."""
+    """``$EMO_CACHE`` (default ``<repo>/.cache``, shared by every book root: cache keys name
+    everything an entry depends on) joined with ``parts``; created."""
     base = Path(os.environ.get("EMO_CACHE", REPO_ROOT / ".cache"))
     path = base.joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)
@@ -27,7 +28,7 @@ def cache_dir(*parts: str) -> Path:
 
 
 def results_dir(notebook: str) -> Path:
-    """``$EMO_RESULTS`` (default ``<repo>/results``) / ``notebook``; created.
+    """``$EMO_RESULTS`` (default ``<book root>/results``) / ``notebook``; created.
 
     ``emo-book run`` points ``EMO_RESULTS`` at its own output folder, so a re-run with other
     parameters never overwrites the book's results.

@@ -17,7 +17,8 @@ from tinybook import make_book
 
 
 class FakePapermill:
-    """Stands in for ``execute``: records calls, writes an executed copy and results.json."""
+    """Stands in for ``execute``: records calls, writes an executed copy and results.json
+    (with the execution's key, as ``Run.finish`` writes it from ``$EMO_PAGE_KEY``)."""
 
     def __init__(self, fail=()):
         self.calls, self.envs, self.fail = [], [], set(fail)
@@ -34,7 +35,7 @@ class FakePapermill:
         if status == "ok":
             out = layout.results_root() / name
             out.mkdir(parents=True, exist_ok=True)
-            (out / "results.json").write_text("{}")
+            (out / "results.json").write_text(json.dumps({"page_key": record.get("key")}))
         return runner.Outcome(name, "executed" if status == "ok" else "failed", 1.5, output,
                               "cell 2: ValueError: boom" if status == "failed" else "")
 
@@ -85,7 +86,7 @@ def test_each_input_triggers_reexecution(book, monkeypatch):
     assert build(fake)[1] == ["alpha"]                              # back to the profile's
     (root / "requirements-lock.txt").write_text("numpy==2\n")      # lock file
     assert build(fake)[1] == ["alpha", "beta"]
-    monkeypatch.setattr(incremental, "code_digest", lambda: "other code")   # emo_lib
+    monkeypatch.setattr(incremental, "notebook_code_digest", lambda p: "other code")  # emo_lib
     assert build(fake)[1] == ["alpha", "beta"]
     assert build(fake)[1] == []
     (layout.results_root() / "beta" / "results.json").unlink()        # results gone
@@ -203,18 +204,6 @@ def test_notebook_digest_ignores_outputs_and_counts_tags(tmp_path):
     nb.cells[0].metadata["tags"] = ["parameters"]
     nbformat.write(nb, path)
     assert incremental.notebook_digest(path) != base
-
-
-def test_code_digest_covers_package_data(tmp_path):
-    pkg = tmp_path / "pkg"
-    (pkg / "__pycache__").mkdir(parents=True)
-    (pkg / "a.py").write_text("x = 1")
-    (pkg / "table.txt").write_text("v1")
-    base = incremental.code_digest(pkg)
-    (pkg / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"junk")
-    assert incremental.code_digest(pkg) == base
-    (pkg / "table.txt").write_text("v2")
-    assert incremental.code_digest(pkg) != base
 
 
 def test_parameter_cells_are_hidden():

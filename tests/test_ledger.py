@@ -9,7 +9,7 @@ from emo_lib.book import ledger
 from emo_lib.verdicts import CONTRADICTED, NOT_TESTABLE, SUPPORTED, claims_table, with_paper_verdicts
 
 
-def _page(root, name, rows, synthetic=True):
+def _page(root, name, rows, synthetic=True, key=None):
     folder = root / name
     folder.mkdir(parents=True)
     mine = claims_table([{"claim": c, "verdict": v, "evidence": f"run {c}"} for c, v, _ in rows],
@@ -17,8 +17,15 @@ def _page(root, name, rows, synthetic=True):
     own = claims_table([{"claim": c, "verdict": p, "evidence": f"paper {c}"} for c, _, p in rows],
                        [f"id{i}" for i in range(len(rows))])
     with_paper_verdicts(mine, own).to_csv(folder / "claims.csv")
-    (folder / "results.json").write_text(json.dumps({"synthetic": synthetic,
+    (folder / "results.json").write_text(json.dumps({"synthetic": synthetic, "page_key": key,
                                                      "device": "cpu (2 threads)"}))
+
+
+def _copy(root, name, key):
+    """The executed copy of ``name`` in book root ``root``, recording its execution's key."""
+    (root / "executed").mkdir(exist_ok=True)
+    (root / "executed" / f"{name}.ipynb").write_text(
+        json.dumps({"cells": [], "metadata": {"emo_book": {"key": key, "status": "ok"}}}))
 
 
 def test_ledger_lists_every_claim_and_every_missing_page(tmp_path):
@@ -83,3 +90,44 @@ def test_build_status_table_from_the_runners_record(tmp_path):
     summary = build_status.build_summary(record)
     assert summary["seconds"] == 4.5 and summary["commit"] == "a" * 12
     assert summary["counts"] == {"executed": 1, "failed": 1, "executing (this page)": 1}
+
+
+def test_results_another_build_wrote_are_refused_and_shown_as_such(tmp_path, monkeypatch):
+    """Results whose key is not the key of the executed copy this book shows (another book root
+    or another build wrote them into this results folder) are never read: the ledger and the
+    build-status page show the page as results from another build."""
+    from emo_lib.book import build_status
+    from emo_lib.pagekey import FOREIGN
+
+    monkeypatch.setenv("EMO_BOOK_ROOT", str(tmp_path))
+    monkeypatch.delenv("EMO_RESULTS", raising=False)
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nchapters:\n  - file: executed/noh2023_mine\n"
+        "  - file: executed/noh2023_theirs\n  - file: executed/noh2023_unkeyed\n")
+    results = tmp_path / "results"          # the default: under the book root
+    assert layout.results_root() == results
+    _page(results, "noh2023_mine", [("a", SUPPORTED, SUPPORTED)], key="m" * 64)
+    _copy(tmp_path, "noh2023_mine", "m" * 64)
+    _page(results, "noh2023_theirs", [("b", CONTRADICTED, SUPPORTED)], key="x" * 64)
+    _copy(tmp_path, "noh2023_theirs", "t" * 64)
+    _page(results, "noh2023_unkeyed", [("c", CONTRADICTED, SUPPORTED)])
+    _copy(tmp_path, "noh2023_unkeyed", "u" * 64)
+    table, counts = ledger.book_ledger()
+    assert table["claim"].tolist()[0] == "a" and "b" not in table["claim"].tolist()
+    theirs = table[table["page"] == "noh2023_theirs"].iloc[0]
+    assert theirs["page status"].startswith(FOREIGN) and theirs["claim_id"] == ""
+    assert "xxxxxxxxxxxx" in theirs["page status"] and "not known" in theirs["claim"]
+    unkeyed = table[table["page"] == "noh2023_unkeyed"].iloc[0]
+    assert "carry no build key" in unkeyed["page status"]
+    assert counts["total"] == 1 and counts["pages_missing"] == 2
+
+    record = {"order": ["noh2023_mine", "noh2023_theirs", "noh2023_old"],
+              "notebooks": {"noh2023_mine": {"status": "up to date", "key": "m" * 64},
+                            "noh2023_theirs": {"status": "executed", "key": "t" * 64},
+                            "noh2023_old": {"status": "executed", "key": "o" * 64}}}
+    _copy(tmp_path, "noh2023_old", "n" * 64)     # this book shows another execution
+    (results / layout.BUILD_RECORD).write_text(json.dumps(record))
+    table = build_status.status_table(build_status.read_build_record())
+    assert table["status"].tolist() == ["up to date", FOREIGN, FOREIGN]
+    assert "written by execution xxxxxxxxxxxx" in table.loc[1, "note"]
+    assert "the build record describes execution oooooooooooo" in table.loc[2, "note"]

@@ -96,6 +96,15 @@ def test_run_records_results(results, shown):
     assert (results / "nb" / "t.csv").exists()
 
 
+def test_results_record_the_key_of_the_execution_that_wrote_them(results, shown, monkeypatch):
+    """The runner gives each kernel its execution's key ($EMO_PAGE_KEY); results.json records
+    it, so results another build wrote are recognised (emo_lib.pagekey)."""
+    monkeypatch.delenv("EMO_PAGE_KEY", raising=False)
+    assert json.loads(Run("nb").finish().read_text())["page_key"] is None   # outside a build
+    monkeypatch.setenv("EMO_PAGE_KEY", "k" * 64)
+    assert json.loads(Run("nb").finish().read_text())["page_key"] == "k" * 64
+
+
 def _write_notebook(root: Path, source: str) -> None:
     import nbformat
     (root / "notebooks").mkdir(exist_ok=True)

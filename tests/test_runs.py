@@ -7,20 +7,30 @@ from emo_lib.book import runs
 from emo_lib.verdicts import INCONCLUSIVE, SUPPORTED, claims_table, with_paper_verdicts
 
 
-def _write(folder, params, values, verdict):
+def _copy(path, key):
+    """An executed copy recording the key of its execution (as the runner writes it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"cells": [], "metadata": {"emo_book": {"key": key}}}))
+
+
+def _write(folder, params, values, verdict, key="k"):
     folder.mkdir(parents=True)
-    (folder / "results.json").write_text(json.dumps({"params": params, "values": values}))
+    (folder / "results.json").write_text(json.dumps({"params": params, "values": values,
+                                                     "page_key": key}))
     mine = claims_table([{"claim": "c", "verdict": verdict, "evidence": "e"}], ["gap"])
     own = claims_table([{"claim": "c", "verdict": SUPPORTED, "evidence": "p"}], ["gap"])
     with_paper_verdicts(mine, own).to_csv(folder / "claims.csv")
 
 
-def test_runs_beside_the_book(tmp_path):
+def test_runs_beside_the_book(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMO_BOOK_ROOT", str(tmp_path))
     _write(tmp_path / "results" / "noh2023_age_accuracy", {"seed": 0, "model": "standin"},
-           {"cafe_overall": 0.25, "model_classes": "a, b"}, SUPPORTED)
+           {"cafe_overall": 0.25, "model_classes": "a, b"}, SUPPORTED, key="book")
+    _copy(tmp_path / "executed" / "noh2023_age_accuracy.ipynb", "book")
     run_dir = tmp_path / "runs" / "noh2023_age_accuracy-20261130-101010"
     _write(run_dir / "results" / "noh2023_age_accuracy", {"seed": 3, "model": "standin"},
-           {"cafe_overall": 0.5, "model_classes": "a, b"}, INCONCLUSIVE)
+           {"cafe_overall": 0.5, "model_classes": "a, b"}, INCONCLUSIVE, key="run")
+    _copy(run_dir / "noh2023_age_accuracy.ipynb", "run")
     (run_dir / "noh2023_age_accuracy.html").write_text("<html></html>")
     (tmp_path / "runs" / "broken-20261130").mkdir()   # a run that wrote nothing: skipped
     found = runs.find_runs(tmp_path / "runs")
@@ -37,3 +47,29 @@ def test_runs_beside_the_book(tmp_path):
     assert values.loc["model_classes", f"{label} - book"] == ""
     assert runs.book_run("missing", tmp_path / "results") is None
     assert runs.parameter_table(None, []).empty
+    assert runs.refused_note(book, found) == ""
+
+
+def test_results_another_execution_wrote_are_refused_and_named(tmp_path, monkeypatch):
+    """The book's results written by another build, and a run folder whose results are not its
+    notebook's, never enter the tables; the page names them and says why."""
+    monkeypatch.setenv("EMO_BOOK_ROOT", str(tmp_path))
+    page = "noh2023_age_accuracy"
+    _write(tmp_path / "results" / page, {"seed": 0}, {"cafe_overall": 0.25}, SUPPORTED,
+           key="other book")
+    _copy(tmp_path / "executed" / f"{page}.ipynb", "this book")
+    good, bad = (tmp_path / "runs" / f"{page}-{t}" for t in ("1", "2"))
+    _write(good / "results" / page, {"seed": 1}, {"cafe_overall": 0.5}, SUPPORTED, key="g")
+    _copy(good / f"{page}.ipynb", "g")
+    _write(bad / "results" / page, {"seed": 2}, {"cafe_overall": 0.9}, SUPPORTED, key=None)
+    _copy(bad / f"{page}.ipynb", "b")
+    book, found = runs.book_run(page, tmp_path / "results"), runs.find_runs(tmp_path / "runs")
+    assert book.foreign.startswith("results from another build")
+    assert [r.foreign is None for r in found] == [True, False] and found[1].claims is None
+    values = runs.value_table(book, found)
+    assert list(values.columns) == ["paper", f"{page}-1"]          # neither the book nor bad
+    assert values.loc["cafe_overall", f"{page}-1"] == 0.5
+    assert list(runs.parameter_table(book, found).columns) == [f"{page}-1"]
+    note = runs.refused_note(book, found)
+    assert "- the book: results from another build" in note
+    assert f"- `{page}-2`: results from another build: they carry no build key" in note

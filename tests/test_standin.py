@@ -85,8 +85,20 @@ def test_cache_key_covers_every_option(env: dict[str, Any]) -> None:
     recipe = env["first"].info["recipe"]
     keys = {standin.cache_key({**recipe, field: value}) for field, value in
             [("size", 48), ("epochs", 2), ("n", 280), ("seed", 1), ("generator_version", "x"),
-             ("data_key", "y"), ("recipe_version", -1)]}
+             ("data_key", "y"), ("lr", 0.1)]}
     assert len(keys) == 7 and standin.cache_key(recipe) not in keys
+
+
+def test_cache_key_names_the_device_it_was_trained_on(env: dict[str, Any],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The weights torch computes differ between instruction sets and devices: another CPU
+    capability or device is another entry."""
+    recipe = env["first"].info["recipe"]
+    base = standin.cache_key(recipe, "cpu")
+    assert standin.cache_key(recipe) == base
+    assert standin.cache_key(recipe, "meta") != base
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX2-elsewhere")
+    assert standin.cache_key(recipe, "cpu") != base
 
 
 def test_new_generator_retrains_and_retrain_is_deterministic(env: dict[str, Any]) -> None:
@@ -147,4 +159,4 @@ def test_training_images_are_the_face_crops_the_pages_evaluate(tmp_path: Path) -
     whole, _ = standin.training_images(manifest, 32)        # no generator landmarks: resized
     assert not np.array_equal(whole, images)
     assert standin.recipe_for(synthetic, size=32, epochs=1, n=7, seed=0)["faces"] == \
-        standin.FACE_STEP and standin.RECIPE_VERSION == 3
+        standin.FACE_STEP

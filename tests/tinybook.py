@@ -2,7 +2,8 @@
 
 ``alpha`` declares ``x`` (int), ``rate`` (float), ``tag`` (a None default), a ``cafe`` data-set
 pair, and writes ``results/alpha/results.json`` plus what its kernel sees (x, EMO_PROFILE,
-EMO_EXECUTOR, EMO_RESULTS); ``beta`` declares ``y`` and ``x`` and fails when ``y`` is 2 (its
+EMO_EXECUTOR, EMO_RESULTS) and its execution's key (EMO_PAGE_KEY, as ``Run.finish`` records it);
+``beta`` declares ``y`` and ``x`` and fails when ``y`` is 2 (its
 default).
 """
 from __future__ import annotations
@@ -19,14 +20,16 @@ seen = {'x': x, 'profile': os.environ.get('EMO_PROFILE'),
         'executor': os.environ.get('EMO_EXECUTOR'), 'jobs': os.environ.get('EMO_JOBS'),
         'results': os.environ.get('EMO_RESULTS')}
 print('seen', json.dumps(seen, sort_keys=True))
-(out / 'results.json').write_text(json.dumps(seen))"""
+key = {'page_key': os.environ.get('EMO_PAGE_KEY')}
+(out / 'results.json').write_text(json.dumps(seen | key))"""
 BETA_PARAMS = "y = 2\nx = 0"
 BETA_BODY = """import json, os, pathlib
 if y == 2:
     raise ValueError(f'boom {y}')
 out = pathlib.Path(os.environ['EMO_RESULTS']) / 'beta'
 out.mkdir(parents=True, exist_ok=True)
-(out / 'results.json').write_text(json.dumps({'y': y}))"""
+key = {'page_key': os.environ.get('EMO_PAGE_KEY')}
+(out / 'results.json').write_text(json.dumps({'y': y} | key))"""
 
 
 def write_notebook(path: Path, params: str, body: str, title: str = "# tiny") -> None:

@@ -1,6 +1,8 @@
 """The build-status page's table: every page of the book with what the last build did to it
 (executed / up to date / failed / skipped), when the execution it shows ran, and how long it
-took, read from the runner's build record (``results/build_status.json``)."""
+took, read from the runner's build record (``results/build_status.json``). A page whose entry
+or results belong to another build (another book root, or another build writing into this
+results folder: :mod:`emo_lib.pagekey`) shows as such, with the reason in its note."""
 from __future__ import annotations
 
 import json
@@ -9,16 +11,36 @@ from typing import Any
 
 import pandas as pd
 
-from ..layout import BUILD_RECORD, results_root
+from ..layout import BUILD_RECORD, executed_dir, results_root
+from ..pagekey import FOREIGN, copy_record, page_results_foreign
 
 STATUS_COLUMNS: tuple[str, ...] = ("page", "status", "seconds", "executed at", "note")
 
 
 def read_build_record(root: str | Path | None = None) -> dict[str, Any] | None:
     """The runner's record of the last build in ``root`` (default: this build's results), or
-    None when no build has written one."""
-    path = Path(root or results_root()) / BUILD_RECORD
-    return json.loads(path.read_text()) if path.exists() else None
+    None when no build has written one. An entry that does not describe the execution this book
+    shows, or whose page's results another build wrote, gets ``foreign`` (why)."""
+    results = Path(root or results_root())
+    path = results / BUILD_RECORD
+    if not path.exists():
+        return None
+    record = json.loads(path.read_text())
+    for name, entry in record.get("notebooks", {}).items():
+        why = _foreign(name, entry, results)
+        if why:
+            entry["foreign"] = why
+    return record
+
+
+def _foreign(name: str, entry: dict[str, Any], results: Path) -> str | None:
+    if entry.get("status") in ("pending", "failed"):
+        return None    # this page, still executing; a failed page shows no results
+    shown = (copy_record(executed_dir() / f"{name}.ipynb") or {}).get("key")
+    if entry.get("key") and shown and entry["key"] != shown:
+        return (f"{FOREIGN}: the build record describes execution {entry['key'][:12]}, the "
+                f"book shows execution {shown[:12]}")
+    return page_results_foreign(name, results)
 
 
 def status_table(record: dict[str, Any]) -> pd.DataFrame:
@@ -30,10 +52,12 @@ def status_table(record: dict[str, Any]) -> pd.DataFrame:
     for page in order:
         e = entries.get(page, {})
         status = e.get("status", "pending")
+        if e.get("foreign"):
+            status = FOREIGN
         rows.append({"page": page,
                      "status": "executing (this page)" if status == "pending" else status,
                      "seconds": e.get("seconds"), "executed at": e.get("executed_at") or "",
-                     "note": e.get("error") or e.get("note") or ""})
+                     "note": e.get("foreign") or e.get("error") or e.get("note") or ""})
     return pd.DataFrame(rows, columns=list(STATUS_COLUMNS))
 
 

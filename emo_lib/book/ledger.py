@@ -3,8 +3,10 @@ the paper's evidence and the verdict the same rule gives on the paper's own numb
 evidence and verdict, the data it ran on, and the page it comes from.
 
 A page that failed or was not executed shows as such (one row saying so), never silently
-missing. What each claim means and how it is tested lives with its paper
-(``emo_lib.noh2023.claims``, ``emo_lib.jeong2021.claims``); this module only reads result files.
+missing; so does a page whose results belong to another build (:mod:`emo_lib.pagekey`: another
+book root or another build wrote them into this results folder): they are refused, not read.
+What each claim means and how it is tested lives with its paper (``emo_lib.noh2023.claims``,
+``emo_lib.jeong2021.claims``); this module only reads result files.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from ..layout import AGGREGATE_PAGES, book_notebooks, results_root as default_root
+from ..pagekey import FOREIGN, page_results_foreign
 from ..verdicts import NOT_TESTABLE, PAPER_VERDICT, VERDICTS
 
 log = logging.getLogger(__name__)
@@ -80,17 +83,20 @@ def read_page(name: str, results_root: Path, status: str | None = None) -> PageR
 
 
 def build_ledger(pages: Sequence[PageResult]) -> pd.DataFrame:
-    """One row per claim of every paper page, in book order; a paper page that failed or was
-    not executed gets one row saying so (its claims are unknown, not absent)."""
+    """One row per claim of every paper page, in book order; a paper page that failed, was
+    not executed, or whose results belong to another build gets one row saying so (its claims
+    are unknown, not absent)."""
     rows: list[dict[str, Any]] = []
     for page in pages:
         if page.paper is None:
             continue
-        if page.status in (FAILED, NOT_EXECUTED) or page.status.startswith(UNREADABLE) \
+        if page.status in (FAILED, NOT_EXECUTED) \
+                or page.status.startswith((UNREADABLE, FOREIGN)) \
                 or (page.claims is None and page.record is None):
+            what = (f"({page.status}; not used" if page.status.startswith(FOREIGN)
+                    else f"(this page {page.status}")
             rows.append({"paper": page.paper, "page": page.name, "claim_id": "",
-                         "claim": f"(this page {page.status}: its claims are not known in "
-                                  "this build)",
+                         "claim": f"{what}: its claims are not known in this build)",
                          "paper's evidence": "", "verdict on the paper's numbers": "",
                          "this run's evidence": "", "verdict": NOT_TESTABLE, "data": "",
                          "page status": page.status})
@@ -158,7 +164,10 @@ def book_ledger(results_root: str | Path | None = None,
                 build_record: str | Path | None = None) -> tuple[pd.DataFrame, dict[str, int]]:
     """The ledger of this build: every page of the book (in ``_toc.yml`` order) read from
     ``results_root`` (default: this build's), with the runner's build record
-    (``<results_root>/build_status.json``) for the pages' statuses when it exists."""
+    (``<results_root>/build_status.json``) for the pages' statuses when it exists. Results that
+    the book's executed copy of their page did not write are refused
+    (:func:`emo_lib.pagekey.page_results_foreign`): such a page shows as results from another
+    build."""
     from .build_status import read_build_record
 
     root = Path(results_root) if results_root else default_root()
@@ -166,12 +175,18 @@ def book_ledger(results_root: str | Path | None = None,
         else read_build_record(root)
     names = [n for n in book_notebooks() if n not in AGGREGATE_PAGES]
     statuses = page_statuses(names, root, record)
-    table = build_ledger([read_page(n, root, statuses[n]) for n in names])
+    pages = []
+    for n in names:
+        foreign = None if statuses[n] in (FAILED, NOT_EXECUTED) else page_results_foreign(n, root)
+        pages.append(PageResult(n, foreign, None, None) if foreign
+                     else read_page(n, root, statuses[n]))
+    table = build_ledger(pages)
     return table, ledger_counts(table)
 
 
 __all__ = [
-    "AGGREGATE_PAGES", "EXECUTED", "FAILED", "UNREADABLE", "LEDGER_COLUMNS", "NOT_EXECUTED", "PAPERS",
+    "AGGREGATE_PAGES", "EXECUTED", "FAILED", "FOREIGN", "UNREADABLE", "LEDGER_COLUMNS",
+    "NOT_EXECUTED", "PAPERS",
     "PageResult", "book_ledger",
     "UP_TO_DATE", "build_ledger", "ledger_counts", "ledger_markdown", "page_statuses",
     "read_page",

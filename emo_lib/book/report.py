@@ -4,8 +4,9 @@ A notebook opens a :class:`Run` with ``Run.from_parameters`` (which shows a comp
 of this run" table), shows where its data came from (``run.banner``), glues key numbers into its
 prose (``run.glue``), saves tables and figures under ``results/<notebook>/`` and shows them
 (``run.table``, ``run.figure``) and ends with ``run.finish()``, which writes ``results.json``
-atomically and ends the page with a provenance line (commit, lock file, profile, device, seed,
-date, seconds) and download links to the result files.
+atomically (with the key of the execution that wrote it, :mod:`emo_lib.pagekey`) and ends the page
+with a provenance line (commit, lock file, profile, device, seed, date, seconds) and download
+links to the result files.
 
 How tables and figures look (precision, p-values, the figure style, widths) lives in
 :mod:`emo_lib.book.pagestyle`; where files go and how they are written, in :mod:`emo_lib.storage`.
@@ -30,6 +31,7 @@ from ..data.manifest import Manifest
 from ..device import describe_device, resolve_device
 from ..layout import book_root
 from ..notebook_parameters import declared_parameters, literal
+from ..pagekey import RESULTS_FIELD, current_page_key
 from ..provenance import git_state, lock_hash
 from ..storage import results_dir, save_figure, write_csv, write_json
 from ..verdicts import claim_lines
@@ -323,7 +325,8 @@ class Run:
                 "seconds": round(time.perf_counter() - self._t0, 2)}
 
     def finish(self, **extra: Any) -> Path:
-        """Write ``results.json`` (atomically) and end the page with the provenance line and
+        """Write ``results.json`` (atomically; ``page_key``: the key the runner gave this
+        execution, None outside ``emo-book``) and end the page with the provenance line and
         download links to this run's result files. Returns the path of results.json."""
         prov = self.provenance()
         # The page's own running time and profile, for its opening lines ("time to run"): glued
@@ -338,6 +341,7 @@ class Run:
             "synthetic": self.synthetic, "values": self.values, "extra": extra,
             "seconds": prov["seconds"], "python": platform.python_version(),
             "provenance": prov, "files": [p.name for p in files],
+            RESULTS_FIELD: current_page_key(),
         }
         write_json(path, record)
         links = downloads_line([p for p in files if p.suffix in DOWNLOADABLE], book_root())

@@ -3,7 +3,10 @@ set against the book's own run of that page and, for claims, the paper's.
 
 For each run: the parameters that differ from the book's run, and its glued values and claim
 verdicts beside the book's (and the verdict the same rule gives on the paper's own numbers).
-Runs are the reader's: this module only reads them, never moves or overwrites them.
+Runs are the reader's: this module only reads them, never moves or overwrites them. Results
+that the executed copy beside them did not write (the book's results written by another build; a
+run folder whose notebook and results come from two executions) are refused: they are listed
+with the reason (:func:`refused_note`) and never enter the tables (:mod:`emo_lib.pagekey`).
 """
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ from typing import Any, Sequence
 
 import pandas as pd
 
+from ..layout import executed_dir
+from ..pagekey import foreign_results
 from ..verdicts import PAPER_VERDICT
 
 BOOK = "book"
@@ -30,6 +35,7 @@ class RunRecord:
     record: dict[str, Any]
     claims: pd.DataFrame | None
     html: Path | None       # the run rendered as HTML, when the runner made one
+    foreign: str | None = None  # why its results are not its executed copy's (then unused)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -40,36 +46,60 @@ class RunRecord:
         return dict(self.record.get("values", {}))
 
 
-def _read(label: str, notebook: str, results: Path, folder: Path) -> RunRecord | None:
+def _read(label: str, notebook: str, results: Path, folder: Path, executed: Path
+          ) -> RunRecord | None:
     record_file = results / notebook / "results.json"
     if not record_file.exists():
         return None
+    record = json.loads(record_file.read_text())
+    foreign = foreign_results(record, executed)
     claims_file = results / notebook / "claims.csv"
     claims = pd.read_csv(claims_file, index_col=0, keep_default_na=False) \
-        if claims_file.exists() else None
+        if claims_file.exists() and foreign is None else None
     html = folder / f"{notebook}.html"
-    return RunRecord(label, notebook, folder, json.loads(record_file.read_text()), claims,
-                     html if html.exists() else None)
+    return RunRecord(label, notebook, folder, record, claims, html if html.exists() else None,
+                     foreign)
 
 
 def find_runs(runs_root: Path) -> list[RunRecord]:
-    """Every run under ``runs_root`` (``<page>-<time>/results/<page>/results.json``), oldest
-    first; folders without results (a run that failed before writing any) are skipped."""
+    """Every run under ``runs_root`` (``<page>-<time>/results/<page>/results.json``, beside
+    the run's executed ``<page>.ipynb``), oldest first; folders without results (a run that
+    failed before writing any) are skipped; results the copy beside them did not write are
+    marked ``foreign``."""
     found = []
     for folder in sorted(Path(runs_root).glob("*")):
         results = folder / "results"
         if not results.is_dir():
             continue
         for page in sorted(p.name for p in results.iterdir() if p.is_dir()):
-            run = _read(folder.name, page, results, folder)
+            run = _read(folder.name, page, results, folder, folder / f"{page}.ipynb")
             if run is not None:
                 found.append(run)
     return found
 
 
-def book_run(notebook: str, results_root: Path) -> RunRecord | None:
-    """The book's own run of ``notebook`` (``results/<notebook>``), if it was executed."""
-    return _read(BOOK, notebook, Path(results_root), Path(results_root) / notebook)
+def book_run(notebook: str, results_root: Path, executed: Path | None = None
+             ) -> RunRecord | None:
+    """The book's own run of ``notebook`` (``results/<notebook>``), if it was executed; marked
+    ``foreign`` unless the book's executed copy (``executed``, default
+    ``executed/<notebook>.ipynb`` of this book) wrote it."""
+    return _read(BOOK, notebook, Path(results_root), Path(results_root) / notebook,
+                 Path(executed) if executed else executed_dir() / f"{notebook}.ipynb")
+
+
+def _usable(book: RunRecord | None, runs: Sequence[RunRecord]
+            ) -> tuple[RunRecord | None, list[RunRecord]]:
+    """The records whose results are their own execution's (the others are refused)."""
+    return (book if book is not None and not book.foreign else None,
+            [r for r in runs if not r.foreign])
+
+
+def refused_note(book: RunRecord | None, runs: Sequence[RunRecord]) -> str:
+    """Markdown naming each record left out of the tables, and why ("" when none is)."""
+    lines = [f"- {'the book' if r.label == BOOK else f'`{r.label}`'}: {r.foreign}"
+             for r in ([book] if book is not None else []) + list(runs) if r.foreign]
+    return ("Not shown, their results are not the executions beside them:\n" + "\n".join(lines)
+            if lines else "")
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -80,7 +110,9 @@ def _same(a: Any, b: Any) -> bool:
 
 def parameter_table(book: RunRecord | None, runs: Sequence[RunRecord]) -> pd.DataFrame:
     """Rows: every parameter that differs between the book's run and any run (a run's changed
-    seed, model or sample count); columns: the book's value, then each run's."""
+    seed, model or sample count); columns: the book's value, then each run's (refused records
+    left out)."""
+    book, runs = _usable(book, runs)
     columns = ([book] if book else []) + list(runs)
     names = sorted({k for r in columns for k in r.params})
     changed = [k for k in names
@@ -93,7 +125,8 @@ def parameter_table(book: RunRecord | None, runs: Sequence[RunRecord]) -> pd.Dat
 def value_table(book: RunRecord | None, runs: Sequence[RunRecord]) -> pd.DataFrame:
     """Rows: every glued value and every claim's verdict; columns: the paper (its own numbers'
     verdict, for claims), the book's run, each run, and for numbers each run's difference from
-    the book."""
+    the book (refused records left out)."""
+    book, runs = _usable(book, runs)
     columns = ([book] if book else []) + list(runs)
     keys = list(dict.fromkeys(k for r in columns for k in r.values))
     data: dict[str, list[Any]] = {}
@@ -123,4 +156,5 @@ def value_table(book: RunRecord | None, runs: Sequence[RunRecord]) -> pd.DataFra
     return pd.DataFrame(data, index=pd.Index(rows, name="value"))
 
 
-__all__ = ["BOOK", "RunRecord", "book_run", "find_runs", "parameter_table", "value_table"]
+__all__ = ["BOOK", "RunRecord", "book_run", "find_runs", "parameter_table", "refused_note",
+           "value_table"]

@@ -1,11 +1,11 @@
 """Cheap fingerprints of a data set's inputs, for deciding whether a result is still current.
 
-A synthetic preset is fully described by its name and generator options (its code is part of
-emo_lib, fingerprinted by whoever fingerprints the code). A real data set is fingerprinted from
-file metadata only -- relative path, size and modification time of every file under its root --
-never by reading the images, so a 30,000-image folder costs a directory walk. It changes when a
-file is added, removed, replaced, resized or touched. A ``csv`` root (a file) is fingerprinted as
-that file alone. This module does not load or validate data sets (see :mod:`.registry`).
+A synthetic preset is fully described by its name, generator options and the generator's code
+(:func:`emo_lib.data.synthetic.generator_version`, a digest of it). A real data set is
+fingerprinted from file metadata only -- relative path, size and modification time of every file
+under its root -- never by reading the images, so a 30,000-image folder costs a directory walk.
+It changes when a file is added, removed, replaced, resized or touched. A ``csv`` root (a file)
+is fingerprinted as that file alone. This module does not load or validate data sets (see :mod:`.registry`).
 """
 from __future__ import annotations
 
@@ -65,9 +65,9 @@ def dataset_fingerprint(name: str, root: str | Path | None = None,
     """
     out: dict[str, Any] = {"dataset": name, "options": dict(options or {})}
     if name.startswith("synthetic:"):
-        from .synthetic import GENERATOR_VERSION
+        from .synthetic import generator_version
 
-        return out | {"synthetic": True, "generator": GENERATOR_VERSION}
+        return out | {"synthetic": True, "generator": generator_version()}
     path = check_available(name, root or None)
     out |= {"synthetic": False, "root": str(path) if path is not None else None}
     if path is not None:

@@ -44,7 +44,6 @@ DEFAULT_MAX_PIXELS: int = 64_000_000
 #: Background that transparent pixels are composited on.
 ALPHA_BACKGROUND: tuple[int, int, int] = (255, 255, 255)
 
-_CHECK_VERSION = 1  # bump when inspect_image's verdicts change; invalidates the check cache
 
 
 class ImageReadError(ValueError):
@@ -202,10 +201,6 @@ def read_image(path: str | Path, size: int | None = None, *,
     return np.asarray(rgb, dtype=np.uint8)
 
 
-#: Bump when read_image's pixels change (decoding, resizing): it keys the uint8 image cache.
-DECODE_VERSION = 1
-
-
 def load_images(paths: Sequence[str | Path], size: int, *, progress: bool = False,
                 max_pixels: int = DEFAULT_MAX_PIXELS, cache: bool | DiskCache = True,
                 content_key: str | None = None, workers: int | None = None) -> np.ndarray:
@@ -214,11 +209,12 @@ def load_images(paths: Sequence[str | Path], size: int, *, progress: bool = Fals
     With ``cache`` (default True: the ``images_u8`` :class:`~emo_lib.cache.DiskCache`; or a
     DiskCache) the array is the uint8 image cache: a ``.npy`` file keyed by the files' content
     (``content_key``, e.g. the synthetic generator's key, else the sha1 of every file), the
-    size and the decoder version, written once (atomically: decoded into a temporary file that
-    is renamed into place) and returned memory-mapped copy-on-write, so the next load, and every
-    worker process, reads pixels from disk without decoding anything or holding the whole set in
-    memory. ``cache=False``: decoded into memory (nothing written). Decoding runs in
-    ``workers`` threads (PIL releases the GIL); the pixels are :func:`read_image`'s either way.
+    size and the decoder's code (this module's), written once (atomically: decoded into a
+    temporary file that is renamed into place) and returned memory-mapped copy-on-write, so the
+    next load, and every worker process, reads pixels from disk without decoding anything or
+    holding the whole set in memory. ``cache=False``: decoded into memory (nothing written).
+    Decoding runs in ``workers`` threads (PIL releases the GIL); the pixels are
+    :func:`read_image`'s either way.
 
     Raises :class:`ImageReadError` on the first unreadable file (check data sets with the
     adapters, which exclude such files, before loading them here).
@@ -246,14 +242,15 @@ def load_images(paths: Sequence[str | Path], size: int, *, progress: bool = Fals
 
 
 def image_cache() -> DiskCache:
-    """The uint8 image cache (``$EMO_CACHE/images_u8``)."""
-    return DiskCache("images_u8", version=DECODE_VERSION)
+    """The uint8 image cache (``$EMO_CACHE/images_u8``), keyed by the decoder's code (this
+    module and what it imports from emo_lib): a change to decoding or resizing misses."""
+    return DiskCache("images_u8", code=(__name__,))
 
 
 def image_cache_key(paths: Sequence[str | Path], size: int, *, content_key: str | None = None,
                     max_pixels: int = DEFAULT_MAX_PIXELS) -> str:
     """The uint8 cache key of these files at this size: their content (``content_key``, or
-    every file's sha1 in order), the count, the size, the decode guard and version."""
+    every file's sha1 in order), the count, the size, the decode guard and the code."""
     content = content_key if content_key is not None else \
         hashlib.sha256("\n".join(file_sha1(p) for p in paths).encode()).hexdigest()
     return image_cache().key({"content": content, "n": len(paths), "size": int(size),
@@ -308,7 +305,7 @@ class CheckCache:
     """
 
     def __init__(self, root_key: str | None) -> None:
-        self.store = DiskCache("image_checks", version=_CHECK_VERSION)
+        self.store = DiskCache("image_checks", code=(__name__,))   # inspect_image's code
         self.file = None if root_key is None else \
             self.store.path(self.store.key(root_key, length=16) + ".json")
         self.entries: dict[str, list] = {}

@@ -14,8 +14,6 @@ from ..cache import DiskCache
 from ..storage import read_json
 from .names import PAPER
 
-#: Bump when the counting changes (it is part of every cached count's key).
-SIZES_CACHE_VERSION = 1
 
 
 def reference_input_size(model: str) -> int:
@@ -34,8 +32,10 @@ def _count(model: str, n_classes: int, input_size: int) -> tuple[float, float]:
 
     from ..models.zoo import build_backbone, count_params_flops
 
-    store = DiskCache("model_sizes", version=SIZES_CACHE_VERSION)
-    path = store.path(f"{model}-{n_classes}-{input_size}-tv{torchvision.__version__}.json")
+    store = DiskCache("model_sizes", code=(__name__,))   # the counter and the zoo it builds
+    key = store.key({"model": model, "classes": n_classes, "input_size": input_size,
+                     "torchvision": torchvision.__version__}, length=16)
+    path = store.path(f"{model}-{n_classes}-{input_size}-{key}.json")
     cached = store.read(path, lambda p: tuple(float(read_json(p)[k])
                                               for k in ("params_m", "flops_b")))
     if cached is not None:

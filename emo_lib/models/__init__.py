@@ -32,14 +32,8 @@ def register_model(name: str) -> Callable[[Constructor], Constructor]:
 
 def _ensure_registered() -> None:
     # Importing the modules registers their constructors; lazy so `import emo_lib` stays light.
-    import importlib
-
-    for mod in ("standin", "hsemotion", "zoo", "keras_model", "fer"):
-        try:
-            importlib.import_module(f"{__name__}.{mod}")
-        except ModuleNotFoundError as err:  # a module not written yet must not hide the others
-            if err.name != f"{__name__}.{mod}":
-                raise
+    # Plain imports (not importlib by name), so emo_lib.codedigest sees what load_model runs.
+    from . import fer, hsemotion, keras_model, standin, zoo  # noqa: F401
 
 
 def model_names() -> list[str]:

@@ -21,7 +21,8 @@ fine-tuned from the stand-in's face-crop weights reached macro F1 0.09-0.12, bar
 majority-class 0.076, and from whole-photograph weights 0.36-0.40). The rest of the recipe is
 the stand-in's: 85/15 stratified split, Adam at lr 1e-3, batch 64, random horizontal flips,
 BatchNorm momentum 0.1, the weights of the epoch with the lowest held-out loss. Each backbone is
-cached under ``emo_lib.storage.cache_dir("models", "synthetic_faces")`` as ``<key>.pt`` (state
+cached under ``$EMO_CACHE/models/synthetic_faces`` (:func:`pretraining_cache`, keyed by the
+recipe, the code and the device) as ``<key>.pt`` (state
 dict, 7-class pretraining head included) and ``<key>.json`` (recipe, held-out accuracy,
 history, seconds), both written atomically, the JSON last: an entry without its JSON, or one
 that cannot be read, is trained again with a warning.
@@ -30,8 +31,6 @@ Not here: the fine-tuning itself (:mod:`emo_lib.train`), ImageNet weights (:mod:
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 from typing import Any
@@ -44,7 +43,8 @@ from .. import storage
 from ..data.images import load_images
 from ..data.manifest import EMOTIONS_7, Manifest
 from ..data.registry import load_dataset
-from ..device import describe_device, resolve_device
+from ..cache import DiskCache
+from ..device import describe_device, device_identity, resolve_device
 from . import standin  # its recipe constants: one recipe for both pretrainings
 from .heads import replace_head
 
@@ -53,9 +53,6 @@ log = logging.getLogger(__name__)
 #: The name of this initialisation in ``load_model(..., weights=...)``.
 WEIGHTS_NAME = "synthetic_faces"
 DATASET = standin.DATASET
-#: Bump when the recipe below changes: it is part of the cache key. (2: MobileNetV3-Small is
-#: pretrained on whole photographs like every backbone, no longer the stand-in's face crops.)
-RECIPE_VERSION = 2
 LR = standin.LR
 TRAIN_BATCH = standin.TRAIN_BATCH
 BN_MOMENTUM = standin.BN_MOMENTUM
@@ -119,7 +116,7 @@ def recipe_for(arch: str, manifest: Manifest, *, size: int, epochs: int, n: int,
                ) -> dict[str, Any]:
     """Everything that determines the pretrained weights of ``arch`` (hashed into the key)."""
     return {
-        "weights": WEIGHTS_NAME, "recipe_version": RECIPE_VERSION,
+        "weights": WEIGHTS_NAME,
         "architecture": f"torchvision.models.{arch}(weights=None)", "arch": arch,
         "torchvision": torchvision.__version__,
         **standin.training_recipe(manifest, size=size, epochs=epochs, n=n, seed=seed),
@@ -127,11 +124,18 @@ def recipe_for(arch: str, manifest: Manifest, *, size: int, epochs: int, n: int,
     }
 
 
-def cache_key(recipe: dict[str, Any]) -> str:
-    """``<arch>-s<size>-e<epochs>-n<n>-seed<seed>-<sha256 of the recipe, 12 hex>``."""
-    blob = json.dumps(recipe, sort_keys=True).encode()
+def pretraining_cache() -> DiskCache:
+    """Where pretrained backbones are kept (``$EMO_CACHE/models/synthetic_faces``), keyed by this
+    module's code and everything it imports from emo_lib (the training loop included)."""
+    return DiskCache(f"models/{WEIGHTS_NAME}", code=(__name__,))
+
+
+def cache_key(recipe: dict[str, Any], device: torch.device | str = "cpu") -> str:
+    """``<arch>-s<size>-e<epochs>-n<n>-seed<seed>-<12 hex>``: the hex hashes the whole recipe,
+    the code and the identity of the ``device`` it is trained on."""
     return (f"{recipe['arch']}-s{recipe['size']}-e{recipe['epochs']}-n{recipe['n']}-"
-            f"seed{recipe['seed']}-" + hashlib.sha256(blob).hexdigest()[:12])
+            f"seed{recipe['seed']}-" + pretraining_cache().key(
+                {"recipe": recipe, "device": device_identity(device)}, length=12))
 
 
 def _labels(manifest: Manifest) -> np.ndarray:
@@ -193,8 +197,8 @@ def pretrained_state(arch: str, pretraining: dict[str, Any] | None = None, *,
                             progress=progress)
     recipe = recipe_for(arch, manifest, size=budget["size"], epochs=budget["epochs"],
                         n=budget["n"], seed=budget["seed"])
-    key = cache_key(recipe)
-    folder = storage.cache_dir("models", WEIGHTS_NAME)
+    key = cache_key(recipe, dev)
+    folder = pretraining_cache().root
     weights, meta = folder / f"{key}.pt", folder / f"{key}.json"
 
     if not retrain and weights.is_file() and meta.is_file():
@@ -242,7 +246,7 @@ def cached_source(arch: str, pretraining: dict[str, Any] | None = None) -> str |
                             progress=False)   # drawn already: read, not drawn
     key = cache_key(recipe_for(arch, manifest, size=budget["size"], epochs=budget["epochs"],
                                n=budget["n"], seed=budget["seed"]))
-    meta = storage.cache_dir("models", WEIGHTS_NAME) / f"{key}.json"
+    meta = pretraining_cache().path(f"{key}.json")
     return f"{WEIGHTS_NAME}:{key}" if meta.is_file() else None
 
 
@@ -251,7 +255,7 @@ def cached_entries() -> list[str]:
     return sorted(p.stem for p in storage.cache_dir("models", WEIGHTS_NAME).glob("*.json"))
 
 
-__all__ = ["CLASSES", "DATASET", "DEFAULT_BUDGETS", "RECIPE_VERSION",
+__all__ = ["CLASSES", "DATASET", "DEFAULT_BUDGETS",
            "WEIGHTS_NAME", "budget_for", "build_module", "cache_key", "cached_entries",
            "cached_source",
            "pretrained_state", "recipe_for"]

@@ -9,8 +9,9 @@ split, Adam at lr 1e-3 (from scratch, so ten times the paper's fine-tuning rate)
 flips, BatchNorm momentum 0.1. Its numbers are the stand-in's, never HSEmotion's.
 
 Training takes minutes on a CPU, so the weights are cached (:func:`standin_cache`,
-``$EMO_CACHE/models/standin``), keyed by every option that changes them (and
-by the generator's version and data key), as ``<key>.pt`` (state dict) plus
+``$EMO_CACHE/models/standin``), keyed by every option that changes them (and by the generator's
+version and data key), the code that trains them and the device they are trained on, as
+``<key>.pt`` (state dict) plus
 ``<key>.json`` (recipe, held-out adult accuracy, per-class accuracy, history, seconds), both
 written atomically, the JSON last: an entry without its JSON is ignored and rebuilt.
 """
@@ -32,15 +33,13 @@ from ..data.images import load_images
 from ..faces import prepare_faces
 from ..data.manifest import EMOTIONS_7, Manifest, class_indices
 from ..data.registry import load_dataset
-from ..device import describe_device, resolve_device
+from ..device import describe_device, device_identity, resolve_device
 from . import register_model
 from .base import TorchClassifier
 
 log = logging.getLogger(__name__)
 
 DATASET = "synthetic:adult_pretrain"
-#: Bump when the recipe below changes: it is part of the cache key.
-RECIPE_VERSION = 3
 LR = 1e-3
 TRAIN_BATCH = 64
 #: torchvision's MobileNetV3 uses BatchNorm momentum 0.01 (tuned for long ImageNet runs); over
@@ -54,8 +53,8 @@ ARCH = "torchvision.models.mobilenet_v3_small(weights=None)"
 #: at the defaults from 62 % to 69 % (8 epochs, measured) and delays overfitting.
 AUGMENTATION = "random horizontal flip (p=0.5), a fresh draw each epoch"
 #: How the training photographs become network inputs. The pages evaluate face crops
-#: (``prepare_faces``), so the stand-in is trained on the same crops; before recipe 3 it saw the
-#: whole 1.5x photograph resized, a framing it was never evaluated on.
+#: (``prepare_faces``), so the stand-in is trained on the same crops (it once saw the whole
+#: 1.5x photograph resized, a framing it was never evaluated on).
 FACE_STEP = ("emo_lib.faces.prepare_faces(manifest, size): generator landmarks, MTCNN-shaped "
              "box, margin 0.2 (manifests whose meta says landmarks='generator'; others resized)")
 
@@ -127,20 +126,23 @@ def training_recipe(manifest: Manifest, *, size: int, epochs: int, n: int, seed:
 
 def recipe_for(manifest: Manifest, *, size: int, epochs: int, n: int, seed: int) -> dict[str, Any]:
     """Everything that determines the stand-in's weights (hashed into the cache key)."""
-    return {"model": "standin", "recipe_version": RECIPE_VERSION, "architecture": ARCH,
+    return {"model": "standin", "architecture": ARCH,
             **training_recipe(manifest, size=size, epochs=epochs, n=n, seed=seed),
             "faces": FACE_STEP}
 
 
 def standin_cache() -> DiskCache:
-    """Where stand-in weights are kept (``$EMO_CACHE/models/standin``)."""
-    return DiskCache("models/standin", version=RECIPE_VERSION)
+    """Where stand-in weights are kept (``$EMO_CACHE/models/standin``), keyed by this module's
+    code and everything it imports from emo_lib (the training loop included)."""
+    return DiskCache("models/standin", code=(__name__,))
 
 
-def cache_key(recipe: dict[str, Any]) -> str:
-    """A readable prefix (size, epochs, n, seed) and the hash of the whole recipe."""
+def cache_key(recipe: dict[str, Any], device: torch.device | str = "cpu") -> str:
+    """A readable prefix (size, epochs, n, seed) and the hash of the whole recipe, the code and
+    the identity of the ``device`` it is trained on."""
     return (f"standin-s{recipe['size']}-e{recipe['epochs']}-n{recipe['n']}-seed{recipe['seed']}-"
-            + standin_cache().key(recipe, length=12))
+            + standin_cache().key({"recipe": recipe, "device": device_identity(device)},
+                                  length=12))
 
 
 def _classifier(module: torch.nn.Module, size: int, device: torch.device, batch_size: int,
@@ -206,7 +208,7 @@ def load_standin(*, size: int = 64, epochs: int = 8, n: int = 3500, seed: int = 
     dev = resolve_device(device)
     manifest = load_dataset(DATASET, n=n, size=size, seed=seed, progress=progress)
     recipe = recipe_for(manifest, size=size, epochs=epochs, n=n, seed=seed)
-    key = cache_key(recipe)
+    key = cache_key(recipe, dev)
     store = standin_cache()
     weights, meta = store.path(f"{key}.pt"), store.path(f"{key}.json")
 
@@ -240,5 +242,5 @@ def _standin(**options: Any) -> TorchClassifier:
     return load_standin(**options)
 
 
-__all__ = ["DATASET", "FACE_STEP", "LR", "RECIPE_VERSION", "cache_key", "load_standin",
+__all__ = ["DATASET", "FACE_STEP", "LR", "cache_key", "load_standin",
            "recipe_for", "standin_cache", "training_images"]

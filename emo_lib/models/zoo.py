@@ -10,8 +10,8 @@ classification head for ``classes``. The initial weights (``weights``):
   ``weights_path``; when neither works the model keeps its random initialisation, a warning says
   so, and ``info["pretrained"]`` is False: a page can then say it was not a transfer-learning run.
 - ``"synthetic_faces"``: the backbone pretrained once on synthetic faces
-  (:mod:`emo_lib.models.face_pretraining`, cached by recipe; ``pretraining`` overrides its
-  budget). Every layer but the last classification layer comes from that pretraining
+  (:mod:`emo_lib.models.face_pretraining`, on the CPU, cached by recipe; ``pretraining``
+  overrides its budget). Every layer but the last classification layer comes from that pretraining
   (BatchNorm running statistics included; BatchNorm momentum 0.1, as in that pretraining); the
   last layer is new, ``len(classes)``-way, with torch's default initialisation drawn from the
   global RNG (seed it first: training code does).
@@ -122,11 +122,15 @@ def _resolve_weights(arch: str, weights: str | None, pretrained: bool,
     return weights
 
 
-def _load_synthetic_faces(module: nn.Module, arch: str, pretraining: dict[str, Any] | None,
-                          device: str) -> dict[str, Any]:
+def _load_synthetic_faces(module: nn.Module, arch: str, pretraining: dict[str, Any] | None
+                          ) -> dict[str, Any]:
     from . import face_pretraining
 
-    state, info = face_pretraining.pretrained_state(arch, pretraining, device=device)
+    # Pretrained on the CPU whatever device fine-tunes: the pretraining's key names the device
+    # that computed it, and a unit's recipe pins its initial weights by that key, so the page
+    # that plans the units (on its CPU) and the worker that trains them (maybe on a GPU) must
+    # ask for the same entry.
+    state, info = face_pretraining.pretrained_state(arch, pretraining, device="cpu")
     replace_head(module, arch, len(face_pretraining.CLASSES))
     module.load_state_dict(state)  # strict: every tensor of the backbone must match
     # Fine-tune with the BatchNorm momentum the weights were trained with (0.1): MobileNetV3's
@@ -183,7 +187,7 @@ def build_backbone(arch: str, *, classes: Sequence[str], pretrained: bool = Fals
                         "random weights, so this is NOT a transfer-learning run. Put the file "
                         "in torchvision's cache ($TORCH_HOME) or pass weights_path.", arch, source)
     elif weights == "synthetic_faces":
-        report = _load_synthetic_faces(module, arch, pretraining, device)
+        report = _load_synthetic_faces(module, arch, pretraining)
         loaded, source = True, f"synthetic_faces:{report['cache_key']}"
         extra["pretraining"] = {k: report.get(k) for k in (
             "recipe", "cache_key", "cache", "heldout_accuracy", "heldout_macro_f1",

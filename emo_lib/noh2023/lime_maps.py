@@ -20,6 +20,7 @@ import pandas as pd
 from .. import paper
 from ..cache import DiskCache
 from ..data.manifest import class_indices
+from ..device import device_identity
 from ..explain import (
     LIME_KERNEL_WIDTH, REGIONS, LimeResult, MaskAggregate, aggregate_masks, explain_batch,
     mask_iou, region_shares, segmentation_settings, top_positive,
@@ -31,14 +32,10 @@ from .names import PAPER, PAPER_KEYS
 log = logging.getLogger(__name__)
 
 
-#: Bump when the cached content or its meaning changes (2: the superpixel settings are part
-#: of every key, SLIC besides quickshift).
-LIME_CACHE_VERSION = 2
-
-
 def lime_cache() -> DiskCache:
-    """Where explanations are kept (``$EMO_CACHE/lime``)."""
-    return DiskCache("lime", version=LIME_CACHE_VERSION)
+    """Where explanations are kept (``$EMO_CACHE/lime``), keyed by this module's code and
+    everything it imports from emo_lib (the explainer included)."""
+    return DiskCache("lime", code=(__name__,))
 
 
 def model_fingerprint(model: TorchClassifier) -> str:
@@ -82,9 +79,10 @@ def explain_cached(model: TorchClassifier, images: np.ndarray, labels: Sequence[
                    cache: bool = True, progress: bool = False) -> list[LimeResult]:
     """:func:`emo_lib.explain.explain_batch`, each image's result kept in :func:`lime_cache`,
     keyed by the model's weights (:func:`model_fingerprint`), the image's pixels, the explained
-    class, ``num_samples``, the seed and the complete superpixel settings
+    class, ``num_samples``, the seed, the complete superpixel settings
     (:func:`emo_lib.explain.segmentation_settings` of ``segmentation``: ``{"method":
-    "quickshift" | "slic", setting: value...}``, None for lime's quickshift). ``segments``,
+    "quickshift" | "slic", setting: value...}``, None for lime's quickshift), the model's
+    device (:func:`emo_lib.device.device_identity`) and the code. ``segments``,
     superpixels computed before (e.g. for another seed), must come from those settings. The
     top-k mask is rebuilt from the stored weights, so ``num_features`` is not part of the key;
     ``batch_size`` (perturbed images built at once, and the model's forward-pass size: 256 runs
@@ -100,7 +98,8 @@ def explain_cached(model: TorchClassifier, images: np.ndarray, labels: Sequence[
     spec = dict(segmentation or {})
     superpixels = segmentation_settings(spec.pop("method", "quickshift"), side, **spec)
     params = {"num_samples": int(num_samples), "seed": int(seed),
-              "kernel_width": LIME_KERNEL_WIDTH, "superpixels": superpixels}
+              "kernel_width": LIME_KERNEL_WIDTH, "superpixels": superpixels,
+              "device": device_identity(model.device)}
     store = lime_cache() if cache else None
     fp = model_fingerprint(model) if cache else ""
     paths = [store.path(store.key({"model": fp, "label": idx[i], "shape": list(images[i].shape),
@@ -322,7 +321,7 @@ def heatmap_figure(lr: LimeRun, classes: Sequence[str], columns: Sequence[tuple]
 
 
 __all__ = [
-    "LIME_CACHE_VERSION", "LimeRun", "explain_cached", "explain_with_seeds", "heatmap_figure",
+    "LimeRun", "explain_cached", "explain_with_seeds", "heatmap_figure",
     "lime_cache", "lime_classes", "lime_counts_vs_paper", "map_stability", "model_fingerprint",
     "run_lime", "select_for_lime",
 ]

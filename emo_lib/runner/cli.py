@@ -22,6 +22,7 @@ from typing import Sequence
 from .builder import build, summary
 from .errors import RunnerError, ValidationError
 from .execute import render_html, ensure_kernel, execute
+from .incremental import InputsOf, key_of
 from ..layout import book_notebooks
 from ..notebook_parameters import NotebookNotFound, declared_parameters, notebook_path
 from .options import EXECUTORS, executor_options
@@ -78,9 +79,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"running {name} with {shown} -> {out_dir}", flush=True)
     env = {"EMO_RESULTS": str(out_dir / "results"),
            "EMO_PROFILE": args.profile and profile.name} | executor.environment()
+    # Its own key (the run's folder is one of its inputs): the Runs page checks that the
+    # results beside this copy are this run's.
+    inputs = InputsOf(kernel=kernel, profile=profile.name)(name, notebook_path(name), params) \
+        | {"run": str(out_dir.resolve())}
     outcome = execute(name, out_dir / f"{name}.ipynb", params, kernel=kernel, env=env,
                       record={"profile": args.profile and profile.name, "parameters": params,
-                              "git": git_state(book_root())},
+                              "git": git_state(book_root()), "key": key_of(inputs),
+                              "inputs": inputs},
                       progress=not args.quiet, verbose=args.verbose)
     print(summary([outcome]))
     html = render_html(outcome.output) if outcome.output and outcome.output.exists() else None

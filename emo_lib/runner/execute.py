@@ -2,13 +2,16 @@
 
 The copy is written atomically (the previous copy stays until the new one is complete) and
 carries, in ``metadata["emo_book"]``, what produced it: status, seconds, when, the profile, the
-git state, the incremental-build key and inputs (see :mod:`.incremental`). Papermill's
-``injected-parameters`` cell and the notebook's ``parameters`` cell are tagged ``remove-cell``,
-so the rendered page shows the run's parameters the way ``Run`` displays them, not as code.
-Deciding what to execute is :mod:`.builder`.
+git state, the incremental-build key and inputs (see :mod:`.incremental`). The kernel gets the
+key as ``$EMO_PAGE_KEY`` (in an environment of its own, so executions running at once never
+see each other's), and the page's ``results.json`` records it (:mod:`emo_lib.pagekey`).
+Papermill's ``injected-parameters`` cell and the notebook's ``parameters`` cell are tagged
+``remove-cell``, so the rendered page shows the run's parameters the way ``Run`` displays them,
+not as code. Deciding what to execute is :mod:`.builder`.
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import time
@@ -18,9 +21,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from .incremental import METADATA_KEY
-from ..notebook_parameters import notebook_path
 from ..layout import KERNEL_NAME, notebooks_dir
+from ..notebook_parameters import notebook_path
+from ..pagekey import METADATA_KEY, PAGE_KEY_VARIABLE
 
 #: Environment every kernel (``build`` and ``run``) starts with unless the caller's
 #: environment sets it.
@@ -36,6 +39,8 @@ KERNEL_ENVIRONMENT: dict[str, str] = {"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY":
 #: Cells hidden from the rendered page (Jupyter Book's tag for "not shown at all").
 HIDDEN_CELLS = ("injected-parameters", "parameters")
 REMOVE_TAG = "remove-cell"
+#: The papermill engine :func:`execute` uses (:func:`_register_engine`).
+ENGINE = "emo-book"
 
 
 def ensure_kernel(name: str = KERNEL_NAME) -> str:
@@ -49,6 +54,50 @@ def ensure_kernel(name: str = KERNEL_NAME) -> str:
 
         install(kernel_name=name, display_name=f"Python ({name})", prefix=sys.prefix)
     return name
+
+
+@functools.lru_cache(maxsize=None)
+def _register_engine() -> str:
+    """Register :data:`ENGINE`: papermill's nbclient engine, but the kernel starts with the
+    environment given as ``kernel_env`` (nbclient passes ``env`` on to the kernel manager), so
+    two executions at once (lanes) each get their own page key without touching os.environ."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger
+    from papermill.utils import merge_kwargs, remove_args
+
+    class KernelEnvironmentEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
+                                     stdout_file: Any = None, stderr_file: Any = None,
+                                     start_timeout: int = 60, execution_timeout: Any = None,
+                                     kernel_env: Mapping[str, str] | None = None,
+                                     **kwargs: Any) -> Any:
+            # as NBClientEngine.execute_managed_notebook (papermill 2.7), plus env=kernel_env
+            kwargs = remove_args(["input_path"], **kwargs)
+            safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
+            final_kwargs = merge_kwargs(
+                safe_kwargs, timeout=execution_timeout or kwargs.get("timeout"),
+                startup_timeout=start_timeout, kernel_name=kernel_name, log=logger,
+                log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file)
+            client = PapermillNotebookClient(nb_man, **final_kwargs)
+            return client.execute(env=dict(kernel_env)) if kernel_env is not None \
+                else client.execute()
+
+    papermill_engines.register(ENGINE, KernelEnvironmentEngine)
+    return ENGINE
+
+
+def kernel_environment(changes: Mapping[str, str | None]) -> dict[str, str]:
+    """This process's environment with :data:`KERNEL_ENVIRONMENT`'s defaults (where it sets
+    none) and ``changes`` (str: set, None: removed): what a kernel starts with."""
+    env = {k: v for k, v in KERNEL_ENVIRONMENT.items() if k not in os.environ} | dict(os.environ)
+    for k, v in changes.items():
+        if v is None:
+            env.pop(k, None)
+        else:
+            env[k] = v
+    return env
 
 
 @contextmanager
@@ -114,7 +163,8 @@ def execute(name: str, output: Path, parameters: dict[str, Any], *, kernel: str 
     Args:
         env: environment variables for the kernel (None removes one), e.g. ``EMO_PROFILE``.
         record: what to store in the copy's ``metadata["emo_book"]`` besides status, seconds,
-            when and error (the key and inputs, the profile, the git state).
+            when and error (the key and inputs, the profile, the git state); its ``key`` is
+            the kernel's ``$EMO_PAGE_KEY`` (none: the variable is removed).
 
     A failure is reported with its cell and error; the failed copy is kept (it shows where it
     stopped) and recorded as failed, so the next build runs it again.
@@ -128,13 +178,12 @@ def execute(name: str, output: Path, parameters: dict[str, Any], *, kernel: str 
     record = dict(record or {})
     t0 = time.perf_counter()
     status, error = "ok", ""
-    defaults = {k: v for k, v in KERNEL_ENVIRONMENT.items() if k not in os.environ}
+    kernel_env = kernel_environment({**(env or {}), PAGE_KEY_VARIABLE: record.get("key")})
     try:
-        with environment({**defaults, **(env or {})}):
-            papermill.execute_notebook(
-                str(notebook_path(name)), str(partial), parameters=parameters,
-                kernel_name=kernel, progress_bar=progress, log_output=verbose,
-                cwd=str(notebooks_dir()))
+        papermill.execute_notebook(
+            str(notebook_path(name)), str(partial), parameters=parameters,
+            kernel_name=kernel, progress_bar=progress, log_output=verbose,
+            cwd=str(notebooks_dir()), engine_name=_register_engine(), kernel_env=kernel_env)
     except PapermillExecutionError as err:
         status = "failed"
         error = (f"cell {err.cell_index} (execution count {err.exec_count}): "

@@ -5,7 +5,10 @@ The inputs of one execution, each reduced to something small and JSON-able:
 - ``notebook``: SHA-256 of the source notebook's cells (type, source, tags); outputs and other
   metadata do not count, so regenerating the .ipynb from the same jupytext source changes nothing;
 - ``parameters``: the parameters injected into it (the rest are in the notebook);
-- ``emo_lib``: SHA-256 of every file of the emo_lib package (code and package data);
+- ``emo_lib``: the digest of the emo_lib code the notebook imports, transitively, normalised so
+  that comments and docstrings do not count (:func:`emo_lib.codedigest.notebook_code_digest`:
+  the one rule every cache key follows too), so an edit re-runs exactly the pages whose code it
+  touches;
 - ``lock``: SHA-256 of ``requirements-lock.txt``;
 - ``kernel`` and ``profile``: names (a page shows the profile it was built with);
 - ``data``: a fingerprint of each data set the parameters name (``emo_lib.data.fingerprint``);
@@ -13,8 +16,10 @@ The inputs of one execution, each reduced to something small and JSON-able:
   pages' result files (and of the reader's runs), which such a page is built from.
 
 The key is the SHA-256 of all of them. An executed copy records its key and inputs in its
-metadata (``metadata["emo_book"]``, written by :mod:`.execute`); it is up to date when the key
-matches, its last run succeeded and its ``results/<nb>/results.json`` exists. Executor settings are
+metadata (``metadata["emo_book"]``, written by :mod:`.execute`, which also hands the key to the
+kernel, whose ``results.json`` records it: :mod:`emo_lib.pagekey`); it is up to date when the key
+matches, its last run succeeded and its ``results/<nb>/results.json`` exists and was written by
+that execution (not by another build sharing the results folder). Executor settings are
 deliberately not inputs: every executor must give the same numbers.
 """
 from __future__ import annotations
@@ -24,12 +29,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..layout import AGGREGATE_PAGES
+from ..codedigest import notebook_code_digest
+from ..layout import AGGREGATE_PAGES, lock_file, results_root, runs_dir
+from ..pagekey import copy_record, foreign_results
 from .parameters import dataset_pairs, merged_parameters
-from ..layout import lock_file, results_root, runs_dir
-
-#: Where an executed copy keeps its record, in the notebook's metadata.
-METADATA_KEY = "emo_book"
 
 
 def _sha(data: bytes) -> str:
@@ -50,18 +53,6 @@ def notebook_digest(path: Path) -> str:
         cells.append([cell.get("cell_type"), text,
                       sorted(cell.get("metadata", {}).get("tags", []))])
     return _sha(_canonical(cells))
-
-
-def code_digest(package: Path | None = None) -> str:
-    """Every file of the emo_lib package (``.py`` and package data), except bytecode caches."""
-    if package is None:
-        package = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256()
-    for path in sorted(p for p in package.rglob("*") if p.is_file()
-                       and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo")):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
-        digest.update(_sha(path.read_bytes()).encode() + b"\n")
-    return digest.hexdigest()
 
 
 def file_digest(path: Path) -> str | None:
@@ -107,15 +98,15 @@ class DataFingerprints:
 
 class InputsOf:
     """Computes :func:`inputs` for the notebooks of one build, sharing what they have in common
-    (the code and lock digests, the data fingerprints)."""
+    (the lock digest, the data fingerprints)."""
 
     def __init__(self, *, kernel: str, profile: str) -> None:
-        self.common = {"emo_lib": code_digest(), "lock": file_digest(lock_file()),
-                       "kernel": kernel, "profile": profile}
+        self.common = {"lock": file_digest(lock_file()), "kernel": kernel, "profile": profile}
         self.data = DataFingerprints()
 
     def __call__(self, name: str, source: Path, params: dict[str, Any]) -> dict[str, Any]:
-        inputs = {"notebook": notebook_digest(source), "parameters": params,
+        inputs = {"notebook": notebook_digest(source), "emo_lib": notebook_code_digest(source),
+                  "parameters": params,
                   "data": self.data(merged_parameters(name, params))} | self.common
         if name in AGGREGATE_PAGES:  # read when it executes: after the pages it gathers
             inputs["results"] = results_digest()
@@ -128,10 +119,7 @@ def key_of(inputs: dict[str, Any]) -> str:
 
 def recorded(executed: Path) -> dict[str, Any] | None:
     """The ``emo_book`` record of an executed copy, or None (absent, unreadable, no record)."""
-    try:
-        return json.loads(executed.read_text()).get("metadata", {}).get(METADATA_KEY)
-    except (OSError, ValueError):
-        return None
+    return copy_record(executed)
 
 
 def results_file(name: str) -> Path:
@@ -151,4 +139,7 @@ def staleness(name: str, executed: Path, inputs: dict[str, Any]) -> str | None:
         return "changed: " + (", ".join(changed) or "key")
     if not results_file(name).exists():
         return "results.json missing"
+    foreign = foreign_results(results_file(name), executed, copy_key=record.get("key"))
+    if foreign is not None:
+        return foreign
     return None

@@ -3,7 +3,7 @@ model (:mod:`.fit`), the resident GPU data path (:mod:`.resident`), folds (:mod:
 cached cross-validation (:mod:`.crossval`), training units (:mod:`.units`) and the executors
 that compute them (:mod:`.executors`)."""
 from .crossval import (
-    CV_CACHE_VERSION, array_fingerprint, cached_cross_validate, config_from_spec, config_spec,
+    array_fingerprint, cached_cross_validate, config_from_spec, config_spec,
     cross_validate, cv_cache, cv_cache_spec, folds_fingerprint, train_fold,
 )
 from .dataset import ArrayDataset, Items
@@ -15,7 +15,7 @@ from .folds import Folds, grouped_folds, stratified_folds, validation_split
 from .units import Unit, UnitResult, read_arrays, read_result, unit_store
 
 __all__ = [
-    "ArrayDataset", "CV_CACHE_VERSION", "EXECUTORS", "ExecutorSettings", "FitConfig",
+    "ArrayDataset", "EXECUTORS", "ExecutorSettings", "FitConfig",
     "FitResult", "Folds", "Items", "Unit", "UnitFailure", "UnitResult", "UnitsFailed",
     "UnitsRun", "array_fingerprint", "cached_cross_validate", "config_from_spec", "config_spec",
     "cross_validate", "cv_cache", "cv_cache_spec", "evaluate", "fit", "folds_fingerprint",

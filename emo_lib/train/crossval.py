@@ -24,12 +24,12 @@ from tqdm.auto import tqdm
 
 from ..cache import DiskCache
 from ..data.images import cached_image_key
-from ..device import describe_device
+from ..device import describe_device, device_identity
 from ..models.base import TorchClassifier
 from .dataset import ArrayDataset, Items
 from .fit import FitConfig, evaluate, fit, seed_everything
 from .folds import Folds, validation_split
-from .units import CV_CACHE_VERSION, UnitResult, read_result, row_of, unit_store, write_result
+from .units import UnitResult, read_result, row_of, unit_key, unit_store, write_result
 
 
 def train_fold(build_model: Callable[[], TorchClassifier], images: np.ndarray,
@@ -172,11 +172,14 @@ def cv_cache_spec(spec: Mapping[str, Any], *, data_id: str, folds: Folds, config
                   seed: int, val_fraction: float) -> dict[str, Any]:
     """The full description a cached cross-validation is keyed by: the caller's ``spec`` (model,
     training items, loss, sampler, device...) plus the data, folds, training settings, seed,
-    validation fraction and torch version (the cache adds its own version)."""
+    validation fraction, torch version and the identity of ``spec["device"]`` (default cpu:
+    :func:`emo_lib.device.device_identity`, made here, where the units are planned; the cache
+    adds the code's digest)."""
     return {"spec": dict(spec), "data": data_id, "folds": folds_fingerprint(folds),
             "n_folds": len(folds), "config": config_spec(config), "seed": int(seed),
             "val_fraction": float(val_fraction), "torch": torch.__version__,
-            "torchvision": torchvision.__version__}
+            "torchvision": torchvision.__version__,
+            "device": device_identity(str(spec.get("device") or "cpu"))}
 
 
 def config_spec(config: FitConfig) -> dict[str, Any]:
@@ -223,7 +226,8 @@ def cached_cross_validate(spec: Mapping[str, Any], build_model: Callable[[], Tor
     size, its initial weights, the training-items recipe, the loss, the sampler, the device):
     the key is the hash of ``spec`` plus the data (``data_id``, default
     :func:`array_fingerprint` of ``images`` and ``labels``), the folds, ``config`` (but
-    ``num_workers``), ``seed``, ``val_fraction`` and :data:`CV_CACHE_VERSION`. Two calls with
+    ``num_workers``), ``seed``, ``val_fraction``, the device and the code
+    (:func:`.units.unit_key`). Two calls with
     the same key get the same rows; the second trains nothing. A fold is written as soon as it
     is done (atomically), so an interrupted run resumes at the next fold. ``cache``: see
     :func:`cv_cache`.
@@ -237,7 +241,7 @@ def cached_cross_validate(spec: Mapping[str, Any], build_model: Callable[[], Tor
     full = cv_cache_spec(spec, data_id=data_id, folds=folds, config=config, seed=seed,
                          val_fraction=val_fraction)
     store = cv_cache(cache)
-    key = store.key(full) if store is not None else ""
+    key = unit_key(None, full) if store is not None else ""
     rows = []
     for f, (train_idx, test_idx) in enumerate(tqdm(folds, desc="folds (cached)",
                                                     disable=not progress)):
@@ -260,6 +264,6 @@ def cached_cross_validate(spec: Mapping[str, Any], build_model: Callable[[], Tor
     return pd.DataFrame(rows)
 
 
-__all__ = ["CV_CACHE_VERSION", "array_fingerprint", "cached_cross_validate", "config_from_spec",
+__all__ = ["array_fingerprint", "cached_cross_validate", "config_from_spec",
            "config_spec", "cross_validate", "cv_cache", "cv_cache_spec", "data_fingerprint",
            "folds_fingerprint", "train_fold", "u8_data_id"]

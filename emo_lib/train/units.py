@@ -7,9 +7,10 @@ A :class:`Unit` is
   never names code: a worker imports only what this table lists);
 * ``spec``: everything that determines the result (data id, model and initial weights, classes,
   training items, augmentation, loss, sampler, device, folds fingerprint, FitConfig, seed,
-  validation fraction, torch/torchvision versions); it is the cache key, with ``kind`` and the
-  cache version (:data:`CV_CACHE_VERSION`, the code version: bump it when training code changes
-  results);
+  validation fraction, torch/torchvision versions, the identity of the device it trains on);
+  it is the cache key, with ``kind`` and the digest of the code that computes it (the kind's
+  module and this one, with everything they import from emo_lib: :mod:`emo_lib.codedigest`),
+  so units computed by other code are never read;
 * ``fold``: which fold of the cell;
 * ``inputs``: where a worker finds the arrays (``.npy`` files it memory-maps: the uint8 image
   cache, the labels) and how the folds are drawn; not part of the key (paths differ between
@@ -35,10 +36,8 @@ import numpy as np
 
 from ..cache import DiskCache, canonical_json, npy_file_of, open_npy
 
-#: Part of every key: bump it when a change to the training or evaluation code changes results,
-#: so units computed by the old code are never mixed with new ones. (2: results carry the test
-#: fold's logits.)
-CV_CACHE_VERSION = 2
+#: The in-process cross-validation's module (the code of units without a kind).
+CROSSVAL_MODULE = "emo_lib.train.crossval"
 
 #: The unit kinds a worker may compute: name -> "module:function". A recipe names a kind, never
 #: code; this table is the whitelist.
@@ -110,8 +109,17 @@ class UnitResult:
 
 def unit_key(kind: str | None, spec: Mapping[str, Any]) -> str:
     """The key of ``spec`` computed by ``kind`` (None: the callables-based
-    :func:`emo_lib.train.cached_cross_validate`)."""
-    return unit_store(True).key(spec if kind is None else {"kind": kind, "spec": spec})
+    :func:`emo_lib.train.cached_cross_validate`): the spec and the digest of the code that
+    computes it (the kind's module, or :mod:`.crossval`, and this one)."""
+    code = (CROSSVAL_MODULE,) if kind is None else (kind_module(kind),)
+    return unit_store(True).key(spec if kind is None else {"kind": kind, "spec": spec}, code=code)
+
+
+def kind_module(kind: str) -> str:
+    """The module that defines the function computing units of ``kind``."""
+    if kind not in UNIT_KINDS:
+        raise ValueError(f"unknown unit kind {kind!r}; choose from {sorted(UNIT_KINDS)}")
+    return UNIT_KINDS[kind].partition(":")[0]
 
 
 def unit_store(cache: bool | str | Path | DiskCache | None = True) -> DiskCache | None:
@@ -121,7 +129,7 @@ def unit_store(cache: bool | str | Path | DiskCache | None = True) -> DiskCache 
         return None
     if isinstance(cache, DiskCache):
         return cache
-    return DiskCache("cv", version=CV_CACHE_VERSION, root=None if cache is True else Path(cache))
+    return DiskCache("cv", code=(__name__,), root=None if cache is True else Path(cache))
 
 
 def result_paths(store: DiskCache, key: str, fold: int) -> tuple[Path, Path]:
@@ -211,7 +219,7 @@ def open_array(path: str | Path) -> np.ndarray:
 
 def array_store() -> DiskCache:
     """Where in-memory arrays go so that workers can memory-map them (``$EMO_CACHE/arrays``)."""
-    return DiskCache("arrays", version=1)
+    return DiskCache("arrays", code=())   # entries are their content, named by its hash
 
 
 def share_array(array: np.ndarray, content_id: str | None = None) -> Path:
@@ -235,7 +243,7 @@ def share_array(array: np.ndarray, content_id: str | None = None) -> Path:
     return path
 
 
-__all__ = ["CV_CACHE_VERSION", "RESULT_ARRAYS", "UNIT_KINDS", "Unit", "UnitResult", "compute",
-           "is_done", "kind_function", "open_array", "read_arrays",
+__all__ = ["RESULT_ARRAYS", "UNIT_KINDS", "Unit", "UnitResult", "compute",
+           "is_done", "kind_function", "kind_module", "open_array", "read_arrays",
            "read_result", "result_paths", "row_of", "share_array", "unit_key", "unit_store",
            "write_result"]

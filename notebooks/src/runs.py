@@ -69,6 +69,8 @@ for page in dict.fromkeys(r.notebook for r in found):
     book = runs.book_run(page, Path(results_root) if results_root else default_results())
     show_markdown(f"## {{doc}}`{page}`\n\n{len(mine)} run(s)"
                   + ("" if book else " (the book has no run of this page in this build)"))
+    if runs.refused_note(book, mine):
+        show_markdown(runs.refused_note(book, mine))
     html = [r.html for r in mine if r.html is not None]
     if html:
         show_markdown(downloads_line(html, book_root()).replace("**Result files:**",

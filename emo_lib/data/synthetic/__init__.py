@@ -18,7 +18,7 @@ from .face import FaceSpec, Identity, Pose, Scene, render_face
 from .gallery import face_crop, gallery_array, gallery_figure, mechanism_table, proportions_table
 from .population import maturity, sample_face, sample_identity, sample_photo
 from .presets import (
-    GENERATOR_VERSION, PHOTO_PER_CROP, PRESETS, adult_counts, cafe_counts, constants, load_preset,
+    PHOTO_PER_CROP, PRESETS, adult_counts, cafe_counts, constants, generator_version, load_preset,
     nimh_counts, photo_side, preset_counts, preset_names, se30k8_counts,
 )
 
@@ -28,6 +28,6 @@ __all__ = [
     "Scene", "render_face", "face_crop", "gallery_array", "gallery_figure", "mechanism_table",
     "proportions_table",
     "maturity", "sample_face", "sample_identity", "sample_photo",
-    "GENERATOR_VERSION", "PHOTO_PER_CROP", "PRESETS", "adult_counts", "cafe_counts", "constants",
+    "PHOTO_PER_CROP", "PRESETS", "adult_counts", "cafe_counts", "constants", "generator_version",
     "load_preset", "nimh_counts", "photo_side", "preset_counts", "preset_names", "se30k8_counts",
 ]

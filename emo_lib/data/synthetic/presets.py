@@ -30,9 +30,6 @@ from .population import (
 
 log = logging.getLogger(__name__)
 
-#: Bump whenever drawing, sampling or plans change: it keys the cache, so old images are
-#: never served for new code.
-GENERATOR_VERSION = "3"
 
 #: Photographs are drawn this many times larger than the face crop they are drawn for: the
 #: face crop of ``emo_lib.faces`` (MTCNN-like box from the landmarks, margin 0.2) spans about
@@ -303,10 +300,17 @@ def _options(name: str, seed: Any, size: Any, scale: Any, n: Any) -> dict[str, A
     return opts
 
 
+def generator_version() -> str:
+    """The generator's version: the digest (12 hex) of its code, this module and everything it
+    imports from emo_lib (drawing, sampling, plans, the papers' counts), so a change to any of
+    them draws new images and nothing needs bumping by hand."""
+    return synthetic_cache().code_digest()[:12]
+
+
 def constants() -> dict[str, Any]:
     """Every mechanism constant of the generator (recorded in each manifest's meta)."""
     return {
-        "generator_version": GENERATOR_VERSION,
+        "generator_version": generator_version(),
         "supersample": SUPERSAMPLE, "photo_per_crop": PHOTO_PER_CROP,
         "expression": expression_constants(),
         "population": population_constants(),
@@ -325,26 +329,26 @@ def _meta(name: str, opts: dict[str, Any], key: str) -> dict[str, Any]:
     source = {"cafe_like": "noh2023.table1_cafe_counts", "nimh_like": "noh2023.table2_nimh_counts",
               "adult_pretrain": "noh2023.vggface2_distribution.male (balanced classes)",
               "se30k8_like": "jeong2021.dataset (images, imbalance_ratio; geometric profile)"}
-    return {"generator": "emo_lib.data.synthetic", "generator_version": GENERATOR_VERSION,
+    return {"generator": "emo_lib.data.synthetic", "generator_version": generator_version(),
             "preset": name, "options": dict(opts), "photo_size": photo_side(opts["size"]),
             "landmarks": "generator", "aligned": False, "cache_key": key,
             "counts_source": f"paper_values.yaml: {source[name]}", "constants": constants()}
 
 
 def synthetic_cache(root: str | Path | None = None) -> DiskCache:
-    """Where drawn presets are kept (``$EMO_CACHE/synthetic``, or ``root``), versioned by
-    ``GENERATOR_VERSION``.
+    """Where drawn presets are kept (``$EMO_CACHE/synthetic``, or ``root``), keyed by the
+    generator's code (:func:`generator_version`).
 
     Only the key and the folder come from :class:`~emo_lib.cache.DiskCache`: an entry here is a
     folder of thousands of PNGs plus its manifest, drawn into a hidden partial folder and renamed
     into place whole (:func:`load_preset`); DiskCache's atomic write renames one file, and
     writing each PNG atomically would still let a reader see half a set."""
-    return DiskCache("synthetic", version=int(GENERATOR_VERSION),
+    return DiskCache("synthetic", code=(__name__,),
                      root=Path(root).expanduser() if root not in (None, "") else None)
 
 
 def cache_key(name: str, opts: dict[str, Any]) -> str:
-    """The folder key of preset ``name`` drawn with ``opts`` (and this generator version)."""
+    """The folder key of preset ``name`` drawn with ``opts`` (and the generator's code)."""
     return synthetic_cache().key({"preset": name, **opts}, length=12)
 
 
@@ -418,7 +422,8 @@ def load_preset(name: str, root: str | Path | None = None, *, seed: int = 0, siz
     Args:
         name: one of :func:`preset_names`.
         root: cache folder (default :func:`synthetic_cache`: ``$EMO_CACHE/synthetic``); the
-            preset lives in ``root/<name>-<key>``, the key hashing preset, options and GENERATOR_VERSION.
+            preset lives in ``root/<name>-<key>``, the key hashing preset, options and the
+            generator's code.
         seed: every random choice derives from it: same options, byte-identical PNGs.
         size: side, in pixels, of the face crops the photographs are drawn for: each photo is
             ``photo_side(size)`` (1.5 x) pixels square, its face box is made from the drawn
