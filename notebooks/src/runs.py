@@ -12,9 +12,11 @@
 # Every page can be re-executed with other parameters, `emo-book run <page> -p key=value`
 # (another seed, model, sample count, data set); each run lands in its own folder under `runs/`
 # with its executed notebook, an HTML rendering and its results, never over the book's. This
-# page sets each run beside the book's own run of that page: the parameters that differ, then
-# every glued value and every claim's verdict (with the verdict the same rule gives on the
-# paper's own numbers). Runs are yours: they are listed here, never moved or overwritten.
+# page sets each run beside the book's own run of that page: the parameters that differ (and the
+# machine, where a run's arithmetic differs from the book's: another CPU instruction set, GPU or
+# determinism setting can move numbers without any parameter changing), then every glued value
+# and every claim's verdict (with the verdict the same rule gives on the paper's own numbers).
+# Runs are yours: they are listed here, never moved or overwritten.
 
 # %% tags=["parameters"]
 runs_root = ""  # folder of the runs (default: runs/ beside the book)
@@ -44,6 +46,8 @@ for page in dict.fromkeys(r.notebook for r in found):
     if html:
         show_markdown(downloads_line(html, book_root()).replace("**Result files:**",
                                                                 "**The runs as HTML:**"))
+    for flag in runs.machine_flags(book, mine):
+        show_markdown(f"```{{warning}}\n{flag}\n```")
     run.table(runs.parameter_table(book, mine), f"{page}_parameters")
     run.table(runs.value_table(book, mine), f"{page}_values")
 
