@@ -11,7 +11,7 @@ LANES ?= 2
 KERNEL := emo-lib
 STAMP := $(VENV)/.installed
 
-.PHONY: book test install kernel lock notebooks benchmark publish clean
+.PHONY: book test install kernel lock notebooks benchmark publish clean gpu-wheels
 
 book: $(STAMP)
 	$(VENV)/bin/emo-book build --profile $(PROFILE) --lanes $(LANES)
@@ -67,6 +67,12 @@ publish: $(STAMP)
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/lime_benchmark.py
+
+# The few wheels an offline GPU node lacks besides its own torch (papermill and its kernel
+# stack, lime built as a wheel, facenet-pytorch, submitit), in gpu-wheels/ to copy there;
+# benchmarks/gpu_check.sh says how to install them (18 MiB for Python 3.11 on x86-64 Linux).
+gpu-wheels:
+	PYTHON=$(PYTHON) benchmarks/gpu_wheels.sh gpu-wheels
 
 clean:
 	rm -rf _build executed runs results

@@ -53,7 +53,10 @@ def ensure_kernel(name: str = KERNEL_NAME) -> str:
     if name not in specs:
         from ipykernel.kernelspec import install
 
-        install(kernel_name=name, display_name=f"Python ({name})", prefix=sys.prefix)
+        try:
+            install(kernel_name=name, display_name=f"Python ({name})", prefix=sys.prefix)
+        except PermissionError:  # a system Python (a GPU node's python3): the user's folder
+            install(kernel_name=name, display_name=f"Python ({name})", user=True)
     return name
 
 
