@@ -21,6 +21,8 @@
 #   PYTHON=python3 benchmarks/gpu_check.sh    # another interpreter (default: .venv/bin/python
 #                                             # if the repository has one, else python3)
 #   OUT=/some/dir benchmarks/gpu_check.sh     # keep logs, rates.json and executed pages there
+#   ONLY=fold,lime benchmarks/gpu_check.sh    # only these steps (pages, fold, lime,
+#                                             # throughput, plan)
 #
 # What it needs: an interpreter with torch (CUDA build on a GPU machine) and the scientific
 # stack. The repository itself is put on PYTHONPATH: nothing is installed, no .venv is needed.
@@ -114,6 +116,8 @@ else
 fi
 
 STEPS=()        # name|status|seconds|figure, in order
+# wanted STEP: true when ONLY is unset or names STEP
+wanted() { [ -z "${ONLY:-}" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 START=$(date +%s)
 
 # step NAME LIMIT_S CMD...: run with a time limit, log to $OUT/NAME.log and the console.
@@ -168,7 +172,7 @@ NEEDS = {
     "fold": ["torch", "torchvision", "sklearn", "pandas", "emo_lib.jeong2021"],
     "lime": ["lime", "skimage", "sklearn", "emo_lib.explain", "emo_lib.models.standin"],
     "throughput": ["torch", "torchvision", "PIL", "emo_lib.train"],
-    "plan": ["yaml", "nbformat", "emo_lib.runner", "emo_lib.jeong2021.plan"],
+    "plan": ["yaml", "nbformat", "papermill", "emo_lib.runner", "emo_lib.jeong2021.plan"],
     "real data only (not run here)": ["facenet_pytorch", "submitit"],
 }
 missing_of = {}
@@ -197,15 +201,19 @@ print("INFO missing packages: " + (", ".join(every) if every else "none"))
 for step, missing in missing_of.items():
     print(f"NEED {step}|{', '.join(missing)}")
 EOF
-sed -n 's/^INFO //p; s/^FATAL /FATAL: /p' "$OUT/preflight.txt"
-if grep -q '^FATAL' "$OUT/preflight.txt"; then exit 1; fi
+sed -n 's/^INFO //p' "$OUT/preflight.txt"
 missing_for() { sed -n "s/^NEED $1|//p" "$OUT/preflight.txt"; }
 while IFS='|' read -r need list; do
   [ -n "$list" ] && echo "  step ${need#NEED }: missing $list"
 done < <(grep '^NEED ' "$OUT/preflight.txt")
+if grep -q '^FATAL' "$OUT/preflight.txt"; then
+  sed -n 's/^FATAL /FATAL: /p' "$OUT/preflight.txt" >&2
+  exit 1
+fi
 
 # 1. pages
-if [ -n "$(missing_for pages)" ]; then
+if ! wanted pages; then :
+elif [ -n "$(missing_for pages)" ]; then
   skip pages "missing $(missing_for pages)"
 else
   "$PY" -m ipykernel install --prefix "$OUT/jupyter-prefix" --name emo-lib \
@@ -221,14 +229,16 @@ else
 fi
 
 # 2. one fold, twice
-if [ -n "$(missing_for fold)" ]; then skip "fold_${SIZE}px" "missing $(missing_for fold)"; else
+if ! wanted fold; then :
+elif [ -n "$(missing_for fold)" ]; then skip "fold_${SIZE}px" "missing $(missing_for fold)"; else
   step "fold_${SIZE}px" "$FOLD_LIMIT" "$PY" benchmarks/fold_timing.py --device "$DEVICE" \
     --size "$SIZE" "${FOLD_ARGS[@]}"
   figure "fold_${SIZE}px" "steady training rate" "^data path" "peak GPU memory" "^determinism"
 fi
 
 # 3. LIME against stock lime, explaining the trained stand-in
-if [ -n "$(missing_for lime)" ]; then skip "lime_${SIZE}px" "missing $(missing_for lime)"; else
+if ! wanted lime; then :
+elif [ -n "$(missing_for lime)" ]; then skip "lime_${SIZE}px" "missing $(missing_for lime)"; else
   step "lime_${SIZE}px" "$LIME_LIMIT" "$PY" benchmarks/lime_benchmark.py --device "$DEVICE" \
     "${LIME_ARGS[@]}"
   figure "lime_${SIZE}px" "speed-up" "largest .weight." "top-5 masks identical"
@@ -236,7 +246,8 @@ fi
 
 # 4. throughput: model-alone rates (B0 first: the ratio's reference), B0's full path; then B0
 #    alone without determinism
-if [ -n "$(missing_for throughput)" ]; then skip "throughput_${SIZE}px" "missing $(missing_for throughput)"; else
+if ! wanted throughput; then :
+elif [ -n "$(missing_for throughput)" ]; then skip "throughput_${SIZE}px" "missing $(missing_for throughput)"; else
   # shellcheck disable=SC2086
   step "throughput_${SIZE}px" "$TP_LIMIT" "$PY" benchmarks/train_throughput.py --device "$DEVICE" \
     "${TP_ARGS[@]}" --models $RATE_MODELS --rates-json "$OUT/rates.json"
@@ -249,7 +260,8 @@ if [ -n "$(missing_for throughput)" ]; then skip "throughput_${SIZE}px" "missing
 fi
 
 # 5. plan (reads the rates; downloads nothing)
-if [ -n "$(missing_for plan)" ]; then skip plan "missing $(missing_for plan)"; else
+if ! wanted plan; then :
+elif [ -n "$(missing_for plan)" ]; then skip plan "missing $(missing_for plan)"; else
   PLAN_RATES=()
   [ -s "$OUT/rates.json" ] && PLAN_RATES=(--rates "$OUT/rates.json")
   step plan "$PLAN_LIMIT" "$PY" -m emo_lib plan "${PLAN_ARGS[@]}" "${PLAN_RATES[@]}"
