@@ -94,7 +94,8 @@ def workload(size: int, n: int, epochs: int, scale: float) -> dict:
                                             seed=7, progress=False), size)
     proba = model.predict_proba(faces)
     out["standin_proba"] = _sha([proba])
-    out["standin_accuracy_vs_argmax_seed7"] = float(proba.max(1).mean())
+    out["standin_heldout_accuracy"] = float(model.info.get("heldout_accuracy", float("nan")))
+    out["standin_mean_top_probability"] = float(proba.max(1).mean())
     t0 = time.perf_counter()
     res = explain_batch(model, faces[:2], proba[:2].argmax(1).tolist(), num_samples=150,
                         segmentation={"method": "slic"}, progress=False)
@@ -133,9 +134,10 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--configs", nargs="+", default=None)
     p.add_argument("--repeat", type=int, default=1, help="rounds over the configurations")
-    p.add_argument("--size", type=int, default=48)
-    p.add_argument("--n", type=int, default=700, help="stand-in training images")
-    p.add_argument("--epochs", type=int, default=2, help="stand-in epochs")
+    p.add_argument("--size", type=int, default=32)
+    p.add_argument("--n", type=int, default=1400, help="stand-in training images")
+    p.add_argument("--epochs", type=int, default=4, help="stand-in epochs (4: it learns, "
+                   "68 % held-out at 32 px; fewer leave it at chance)")
     p.add_argument("--scale", type=float, default=0.02, help="synthetic SE30K8 scale")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--json", default=None, help="write every result here")
@@ -168,7 +170,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"round {round_ + 1} {name:34s} capability {r['machine']['cpu_capability']:7s}"
                   f" stand-in {r['standin_weights']} / {r['standin_proba']}  LIME "
                   f"{r['lime_weights']}  unit {r['unit_logits']} (macro F1 "
-                  f"{r['unit_macro_f1']:.4f})  {r['wall_s']:.0f} s", flush=True)
+                  f"{r['unit_macro_f1']:.4f}; stand-in held-out "
+                  f"{r['standin_heldout_accuracy']:.4f})  {r['wall_s']:.0f} s", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
     fields = ("standin_weights", "standin_proba", "lime_weights", "unit_logits")

@@ -64,39 +64,62 @@ def threads_text(n: int) -> str:
     return f"{n} thread" + ("" if n == 1 else "s")
 
 
+#: The GPU name a key records for a CUDA device the process making the key cannot see (a
+#: unit planned on a login node for a cluster's GPU workers): the workers check nothing then,
+#: and record the GPU they used in the unit's timing.
+NOT_VISIBLE = "not visible where the key was made"
+
+
 def gpu_identity(device: torch.device | str) -> dict[str, Any]:
-    """Name, compute capability (``"9.0"``), total memory (GiB, one decimal), CUDA and cuDNN
-    versions of a CUDA device."""
+    """Name, compute capability (``"9.0"``), total memory (GiB, one decimal; None when it
+    cannot be read), CUDA and cuDNN versions of a CUDA device this process can see."""
     device = _as_device(device)
-    props = torch.cuda.get_device_properties(device)
-    return {"name": str(props.name), "capability": f"{props.major}.{props.minor}",
-            "memory_gib": round(props.total_memory / 2**30, 1), "cuda": torch.version.cuda,
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    major, minor = torch.cuda.get_device_capability(index)
+    try:
+        memory = round(torch.cuda.get_device_properties(index).total_memory / 2**30, 1)
+    except Exception:  # a stand-in device in a test
+        memory = None
+    return {"name": str(torch.cuda.get_device_name(index)), "capability": f"{major}.{minor}",
+            "memory_gib": memory, "cuda": torch.version.cuda,
             "cudnn": torch.backends.cudnn.version()}
 
 
 def device_identity(device: torch.device | str) -> dict[str, Any]:
-    """What about ``device`` (and the settings it runs with) changes numbers; part of every
-    cache key whose value torch computed there (plain JSON).
+    """What, besides the code and its inputs, decides the numbers torch computes on ``device``
+    (and the settings it runs with): part of the key of every cache whose values torch
+    computed (training units, the stand-in, face pretraining, LIME maps, face crops). Plain
+    JSON.
 
-    CPU: ``{"type": "cpu", "capability": "AVX512", "threads": 1, "pin_cpu": None}``.
-    CUDA: ``{"type": "cuda", "name": "NVIDIA H100 80GB HBM3", "capability": "9.0",
-    "memory_gib": 79.1, "cuda": "12.8", "cudnn": 91000, "deterministic": True,
-    "data_path": "auto", "host": <the CPU's identity>}`` (the host matters for the DataLoader
-    path's transforms). The settings are those this process was started with
-    (:meth:`ComputeSettings.from_env`); the capability is what torch actually chose.
+    * CPU: ``{"type": "cpu", "torch": ..., "capability": "AVX512", "threads": 1,
+      "pin_cpu": None}``: the instruction set torch's kernels use (after any pin) and the thread
+      count, both of which change its rounding (executors compute with the thread count of the
+      process that made the key, :mod:`emo_lib.train.executors`);
+    * CUDA: ``{"type": "cuda", "torch": ..., "cuda": "12.8", "name": "NVIDIA H100 80GB HBM3",
+      "capability": "9.0", "cudnn": 91000, "memory_gib": 79.1, "deterministic": True,
+      "data_path": "auto", "host": <the CPU's identity>}``: the GPU, the determinism setting and
+      the data-path policy (:mod:`emo_lib.compute_settings`; the data path is decided from the
+      data's size and the memory named here), and the host CPU (the DataLoader path's
+      transforms run there). A CUDA device this process cannot see has ``"name":``
+      :data:`NOT_VISIBLE`.
+
+    The settings are those this process was started with (:meth:`ComputeSettings.from_env`).
     """
     device = _as_device(device)
     settings = ComputeSettings.from_env()
-    cpu = {"type": "cpu", "capability": cpu_capability(), "threads": torch.get_num_threads(),
-           "pin_cpu": settings.pin_cpu}
+    cpu = {"type": "cpu", "torch": torch.__version__, "capability": cpu_capability(),
+           "threads": torch.get_num_threads(), "pin_cpu": settings.pin_cpu}
     if device.type == "cpu":
         return cpu
     if device.type == "cuda":
-        return {"type": "cuda", **gpu_identity(device), "deterministic": settings.deterministic,
-                "data_path": settings.data_path, "host": cpu}
-    if device.type == "meta":
-        return {"type": "meta"}
-    return {"type": device.type, "host": cpu}
+        out: dict[str, Any] = {"type": "cuda", "torch": torch.__version__,
+                               "cuda": torch.version.cuda,
+                               "deterministic": settings.deterministic,
+                               "data_path": settings.data_path}
+        if not torch.cuda.is_available():
+            return out | {"name": NOT_VISIBLE}
+        return out | gpu_identity(device) | {"host": cpu}
+    return {"type": device.type, "torch": torch.__version__, "host": cpu}
 
 
 @functools.lru_cache(maxsize=1)
@@ -203,6 +226,6 @@ def bf16_supported() -> bool:
         return major >= 8
 
 
-__all__ = ["bf16_supported", "cpu_capability", "describe_device",
+__all__ = ["NOT_VISIBLE", "bf16_supported", "cpu_capability", "describe_device",
            "determinism_flags", "device_identity", "gpu_identity", "machine_description",
            "resolve_device", "set_determinism", "threads_text"]

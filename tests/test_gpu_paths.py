@@ -93,21 +93,34 @@ def test_bf16_only_where_the_gpu_has_it(monkeypatch):
 
 # --------------------------------------------------------------------------- device identity
 
+def _stand_in_gpu(monkeypatch, name="NVIDIA H100 80GB HBM3", capability=(9, 0), gib=85):
+    class Props:
+        total_memory = gib * 2**30
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i: name)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda i: capability)
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda i: Props)
+    monkeypatch.setattr(torch.backends.cudnn, "version", lambda: 91000)
+
+
 def test_device_identity_of_the_cpu_and_a_gpu(monkeypatch):
     cpu = device_mod.device_identity("cpu")
-    assert cpu["type"] == "cpu" and cpu["capability"] == torch.backends.cpu.get_cpu_capability()
-    assert cpu["threads"] == torch.get_num_threads() and cpu["pin_cpu"] is None
-
-    class Props:
-        name, major, minor, total_memory = "NVIDIA H100 80GB HBM3", 9, 0, 85 * 2**30
-    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda d: Props)
+    assert cpu == {"type": "cpu", "torch": torch.__version__,
+                   "capability": torch.backends.cpu.get_cpu_capability(),
+                   "threads": torch.get_num_threads(), "pin_cpu": None}
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    unseen = device_mod.device_identity("cuda")      # a unit keyed for a cluster's GPUs
+    assert unseen["name"] == device_mod.NOT_VISIBLE and unseen["deterministic"] is True
+    _stand_in_gpu(monkeypatch)
     monkeypatch.setenv("EMO_DETERMINISTIC", "0")
     monkeypatch.setenv("EMO_DATA_PATH", "loader")
     gpu = device_mod.device_identity(CUDA)
-    assert (gpu["name"], gpu["capability"], gpu["memory_gib"]) == (Props.name, "9.0", 85.0)
+    assert (gpu["name"], gpu["capability"], gpu["memory_gib"]) == \
+        ("NVIDIA H100 80GB HBM3", "9.0", 85.0)
     assert gpu["deterministic"] is False and gpu["data_path"] == "loader"
-    assert gpu["host"] == cpu
-    Props.name, Props.major = "NVIDIA A100-SXM4-80GB", 8
+    assert gpu["host"] == cpu and gpu["cudnn"] == 91000
+    _stand_in_gpu(monkeypatch, "NVIDIA A100-SXM4-80GB", (8, 0))
     assert device_mod.device_identity(CUDA) != gpu     # another GPU: another key
     assert device_mod.describe_device(CUDA) == "cuda (NVIDIA A100-SXM4-80GB, compute 8.0)"
 
@@ -270,3 +283,24 @@ def test_compute_settings_round_trip_through_the_environment(monkeypatch):
     with pytest.raises(ValueError, match="unknown key.* speed"):
         ComputeSettings.from_profile({"speed": 1})
     assert ComputeSettings.from_profile({"pin_cpu": "none"}).pin_cpu is None
+
+
+def test_a_worker_refuses_a_unit_keyed_for_another_gpu(monkeypatch):
+    from emo_lib.train.executors import check_device
+    from emo_lib.train.units import Unit
+
+    def unit(device):
+        return Unit("jeong2021.fold", {"device": device, "spec": {}}, 0)
+
+    check_device(unit(device_mod.device_identity("cpu")))          # the CPU: nothing to check
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    keyed_blind = device_mod.device_identity("cuda")
+    with pytest.raises(ValueError, match="has none"):
+        check_device(unit(keyed_blind))
+    _stand_in_gpu(monkeypatch, "NVIDIA H100 80GB HBM3", (9, 0))
+    check_device(unit(keyed_blind))        # keyed on a login node: any GPU computes it
+    h100 = device_mod.device_identity(CUDA)
+    check_device(unit(h100))
+    _stand_in_gpu(monkeypatch, "NVIDIA A100-SXM4-80GB", (8, 0))
+    with pytest.raises(ValueError, match="name 'NVIDIA H100 80GB HBM3' .here 'NVIDIA A100"):
+        check_device(unit(h100))

@@ -189,6 +189,7 @@ def work(recipes: list[dict[str, Any]], store_root: str, log_dir: str, *,
             continue
         print(f"unit {unit.id} ({unit.label}): start", file=sys.stderr, flush=True)
         try:
+            check_device(unit)
             compute(unit, store)
             status[unit.id] = "computed"
         except Exception as err:  # recorded with its traceback; the next unit goes on
@@ -197,6 +198,32 @@ def work(recipes: list[dict[str, Any]], store_root: str, log_dir: str, *,
             status[unit.id] = "failed"
         print(f"unit {unit.id}: {status[unit.id]}", file=sys.stderr, flush=True)
     return status
+
+
+def check_device(unit: Unit) -> None:
+    """Refuse to compute, in a worker, a unit whose key names another GPU or other CUDA
+    settings than this worker's (``unit.spec["device"]``, a
+    :func:`emo_lib.device.device_identity`): an A100's folds must never be stored under an
+    H100's key. A key made where the GPU was not visible (a SLURM login node) names no GPU and
+    is not checked; the unit's timing records the GPU that computed it."""
+    keyed = unit.spec.get("device") if isinstance(unit.spec, Mapping) else None
+    if not isinstance(keyed, Mapping) or keyed.get("type") != "cuda":
+        return
+    from ..device import NOT_VISIBLE, device_identity
+    import torch
+
+    if not torch.cuda.is_available():
+        raise ValueError("this unit's key is for a CUDA device, and this worker has none")
+    if keyed.get("name") in (None, NOT_VISIBLE):
+        return
+    here = device_identity("cuda")
+    differ = [f"{k} {keyed.get(k)!r} (here {here.get(k)!r})"
+              for k in ("name", "capability", "deterministic", "data_path")
+              if k in keyed and keyed.get(k) != here.get(k)]
+    if differ:
+        raise ValueError("this unit was keyed for another GPU or other CUDA settings than this "
+                         "worker's: " + "; ".join(differ) + ". Run it where it was keyed, or "
+                         "plan it again here")
 
 
 def _own_log() -> str | None:
@@ -519,5 +546,5 @@ def _job_log(job: Any) -> Path | None:
 
 
 __all__ = ["ENVIRONMENT", "EXECUTORS", "ExecutorSettings", "UnitFailure", "UnitsFailed",
-           "UnitsRun", "local_workers", "resolve_executor", "run_units", "slurm_resources",
+           "UnitsRun", "check_device", "local_workers", "resolve_executor", "run_units", "slurm_resources",
            "submit", "usable_cores", "work", "worker_environment"]
