@@ -546,5 +546,5 @@ def _job_log(job: Any) -> Path | None:
 
 
 __all__ = ["ENVIRONMENT", "EXECUTORS", "ExecutorSettings", "UnitFailure", "UnitsFailed",
-           "UnitsRun", "check_device", "local_workers", "resolve_executor", "run_units", "slurm_resources",
-           "submit", "usable_cores", "work", "worker_environment"]
+           "UnitsRun", "check_device", "local_workers", "resolve_executor", "run_units",
+           "slurm_resources", "submit", "usable_cores", "work", "worker_environment"]
