@@ -82,9 +82,10 @@ def workload(size: int, n: int, epochs: int, scale: float) -> dict:
     from emo_lib.train.crossval import data_fingerprint
 
     out: dict = {"machine": machine_description(torch.device("cpu"))}
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     model = load_standin(size=size, epochs=epochs, n=n, seed=0, progress=False)
     out["standin_s"] = time.perf_counter() - t0
+    out["standin_cpu_s"] = time.process_time() - c0
     out["standin_weights"] = _sha(v.detach().cpu().numpy() for v in
                                   model.module.state_dict().values())
     from emo_lib.data.registry import load_dataset
@@ -102,7 +103,7 @@ def workload(size: int, n: int, epochs: int, scale: float) -> dict:
     out["lime_s"] = time.perf_counter() - t0
     out["lime_weights"] = _sha([r.weights for r in res])
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     manifest, images, labels = jg.load_se30k8("synthetic:se30k8_like", scale=scale,
                                               image_size=size, seed=0)
     n_min = jg.effective_n_min(1500, scale, True)
@@ -118,6 +119,7 @@ def workload(size: int, n: int, epochs: int, scale: float) -> dict:
                     progress=False)
     run.raise_failures()
     out["unit_s"] = time.perf_counter() - t0
+    out["unit_cpu_s"] = time.process_time() - c0
     from emo_lib.train import read_arrays, unit_store
 
     arrays = read_arrays(unit_store(True), units[0].key, 0)
@@ -182,15 +184,25 @@ def main(argv: list[str] | None = None) -> None:
         groups.setdefault(tuple(r[f] for f in fields), []).append(name)
     for i, members in enumerate(groups.values()):
         print(f"  group {i + 1}: {', '.join(members)}")
-    print("\nseconds (median over rounds): stand-in / LIME / unit / whole process")
     import statistics
 
+    print("\nseconds (median over rounds): wall stand-in / LIME / unit / whole process; "
+          "CPU (process time) stand-in / unit")
     for name, rs in results.items():
         if rs:
             med = {k: statistics.median(r[k] for r in rs)
-                   for k in ("standin_s", "lime_s", "unit_s", "wall_s")}
+                   for k in ("standin_s", "lime_s", "unit_s", "wall_s", "standin_cpu_s",
+                             "unit_cpu_s")}
             print(f"  {name:34s} {med['standin_s']:6.1f} {med['lime_s']:6.1f} "
-                  f"{med['unit_s']:6.1f} {med['wall_s']:6.1f}")
+                  f"{med['unit_s']:6.1f} {med['wall_s']:6.1f}   {med['standin_cpu_s']:6.1f} "
+                  f"{med['unit_cpu_s']:6.1f}")
+    base = results.get("default") or []
+    for name, rs in results.items():
+        if name != "default" and rs and len(rs) == len(base):
+            ratios = [(r["standin_cpu_s"] + r["unit_cpu_s"])
+                      / (b["standin_cpu_s"] + b["unit_cpu_s"]) for r, b in zip(rs, base)]
+            print(f"  CPU time {name} / default, per round: "
+                  + ", ".join(f"{x:.2f}" for x in ratios))
 
 
 if __name__ == "__main__":

@@ -121,15 +121,16 @@ class ComputeSettings:
 
     def environment(self) -> dict[str, str | None]:
         """{variable: value or None (remove)} for a kernel or worker: the three settings, the
-        pinning variables when pinned, and cuBLAS's workspace when deterministic (unless the
-        caller's environment sets one)."""
+        pinning variables when pinned, and cuBLAS's workspace when deterministic (the caller's
+        own value if its environment has one)."""
         env: dict[str, str | None] = {
             ENVIRONMENT["deterministic"]: "1" if self.deterministic else "0",
             ENVIRONMENT["pin_cpu"]: self.pin_cpu,
             ENVIRONMENT["data_path"]: self.data_path,
         }
-        if self.deterministic and "CUBLAS_WORKSPACE_CONFIG" not in os.environ:
-            env["CUBLAS_WORKSPACE_CONFIG"] = CUBLAS_WORKSPACE
+        if self.deterministic:   # the caller's own workspace setting, if any, else cuBLAS's
+            env["CUBLAS_WORKSPACE_CONFIG"] = os.environ.get("CUBLAS_WORKSPACE_CONFIG",
+                                                            CUBLAS_WORKSPACE)
         if self.pin_cpu:
             env.update(pin_variables(self.pin_cpu))
         return env

@@ -36,11 +36,14 @@ def restore_flags(monkeypatch):
     before = (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark,
               torch.are_deterministic_algorithms_enabled(),
               torch.is_deterministic_algorithms_warn_only_enabled())
-    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    workspace = os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)   # set_determinism writes it
     monkeypatch.delenv("EMO_DETERMINISTIC", raising=False)
     yield
     torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = before[:2]
     torch.use_deterministic_algorithms(before[2], warn_only=before[3])
+    os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
+    if workspace is not None:
+        os.environ["CUBLAS_WORKSPACE_CONFIG"] = workspace
 
 
 # --------------------------------------------------------------------------- determinism
@@ -272,12 +275,14 @@ def test_compute_settings_round_trip_through_the_environment(monkeypatch):
     settings = ComputeSettings(deterministic=False, pin_cpu="avx2", data_path="loader")
     env = settings.environment()
     assert env["ATEN_CPU_CAPABILITY"] == "avx2" and env["ONEDNN_MAX_CPU_ISA"] == "AVX2"
-    assert env["MKL_CBWR"] == "AVX2" and "CUBLAS_WORKSPACE_CONFIG" not in env
+    assert env["MKL_CBWR"] == "AVX2" and "CUBLAS_WORKSPACE_CONFIG" not in env  # not deterministic
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     assert ComputeSettings.from_env() == settings
     monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
     assert ComputeSettings().environment()["CUBLAS_WORKSPACE_CONFIG"] == CUBLAS_WORKSPACE
+    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", ":16:8")      # the caller's own choice
+    assert ComputeSettings().environment()["CUBLAS_WORKSPACE_CONFIG"] == ":16:8"
     with pytest.raises(ValueError, match="pin cpu: avx9"):
         ComputeSettings(pin_cpu="avx9")
     with pytest.raises(ValueError, match="unknown key.* speed"):
