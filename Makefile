@@ -23,7 +23,8 @@ LAB_ARGS := --ServerApp.root_dir=notebooks --ServerApp.ip=127.0.0.1 \
             $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--no-browser) \
             $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: book test lab install install-test kernel lock notebooks benchmark publish clean
+.PHONY: book test lab install install-test kernel lock notebooks benchmark publish clean \
+        gpu-wheels
 
 book: $(STAMP_BOOK)
 	$(VENV)/bin/emo-book build --profile $(PROFILE) --lanes $(LANES) $(BOOK_ARGS)
@@ -87,6 +88,12 @@ publish: $(STAMP_BOOK)
 
 benchmark: $(STAMP_BOOK)
 	$(PY) benchmarks/lime_benchmark.py
+
+# The few wheels an offline GPU node lacks besides its own torch (papermill and its kernel
+# stack, lime built as a wheel, facenet-pytorch, submitit), in gpu-wheels/ to copy there;
+# benchmarks/gpu_check.sh says how to install them (18 MiB for Python 3.11 on x86-64 Linux).
+gpu-wheels:
+	PYTHON=$(PYTHON) benchmarks/gpu_wheels.sh gpu-wheels
 
 clean:
 	rm -rf _build executed runs results

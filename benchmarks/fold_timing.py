@@ -29,6 +29,19 @@ from emo_lib.train import FitConfig, run_units  # noqa: E402
 from emo_lib.train.crossval import data_fingerprint  # noqa: E402
 
 
+def compute_logits(unit, images: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The test logits of ``unit`` trained afresh in this process, into a throwaway store."""
+    import tempfile
+
+    from emo_lib.train import read_arrays, unit_store
+    from emo_lib.train.units import compute
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = unit_store(tmp)
+        compute(unit, store, arrays={"images": images, "labels": labels.astype(np.int64)})
+        return read_arrays(store, unit.key, unit.fold)["logits"]
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--device", default="cpu")
@@ -38,6 +51,8 @@ def main() -> None:
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--model", default="efficientnet_b0")
+    p.add_argument("--twice", action="store_true",
+                   help="train the same fold a second time and compare the logits")
     args = p.parse_args()
     device = resolve_device(args.device)
     print(f"device {describe_device(device)}; {args.model} at {args.size} px, synthetic SE30K8 "
@@ -76,8 +91,22 @@ def main() -> None:
           f"(set-up, validation and test outside the epochs: "
           f"{t_unit - float(epochs.sum()):.1f} s)")
     print(f"fold 0: accuracy {row['accuracy']:.3f}, macro F1 {row['macro_f1']:.3f}")
+    print(f"data path: {timing.get('data_path')} ({timing.get('data_path_reason')})")
     if device.type == "cuda":
         print(f"peak GPU memory: {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB")
+    if args.twice:
+        from emo_lib.compute_settings import ComputeSettings
+        from emo_lib.train import read_arrays, unit_store
+
+        first = read_arrays(unit_store(True), units[0].key, 0)["logits"]
+        t0 = time.perf_counter()
+        second = compute_logits(units[0], images, labels)
+        diff = float(np.max(np.abs(first - second)))
+        mode = "deterministic" if ComputeSettings.from_env().deterministic else \
+            "not deterministic (cuDNN autotuning)"
+        print(f"determinism ({mode}): the same fold twice: "
+              + ("identical logits" if diff == 0 else f"logits differ, max |diff| {diff:.3g}")
+              + f" ({time.perf_counter() - t0:.1f} s)")
 
 
 if __name__ == "__main__":

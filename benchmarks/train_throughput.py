@@ -17,7 +17,9 @@ hand, e.g.
         --models efficientnet_b0 efficientnet_b5 resnet50 vgg16 --rates-json rates.json
 
 ``--rates-json`` writes the model-alone rates ({model: {size: images/s}}) that
-``emo-book plan --rates FILE`` turns into GPU hours.
+``emo-book plan --rates FILE`` turns into GPU hours. The model-alone steps run under the
+determinism setting (``--deterministic true|false``, default this process's compute settings,
+:func:`emo_lib.device.set_determinism`), so running both measures what determinism costs.
 """
 from __future__ import annotations
 
@@ -43,7 +45,7 @@ from emo_lib.balance import balanced_items  # noqa: E402
 from emo_lib.cache import DiskCache  # noqa: E402
 from emo_lib.data.images import load_images  # noqa: E402
 from emo_lib.data.manifest import EMOTIONS_8  # noqa: E402
-from emo_lib.device import describe_device, resolve_device  # noqa: E402
+from emo_lib.device import describe_device, resolve_device, set_determinism  # noqa: E402
 from emo_lib.losses import make_loss  # noqa: E402
 from emo_lib.models import load_model  # noqa: E402
 from emo_lib.train import ArrayDataset, FitConfig, fit  # noqa: E402
@@ -68,7 +70,7 @@ def model_alone(name: str, size: int, batch: int, steps: int, warmup: int,
     opt = torch.optim.Adam(module.parameters(), lr=1e-4)
     loss_fn = make_loss("focal", np.ones(len(EMOTIONS_8))).to(device)
     _, amp_dtype = _autocast(model, True)
-    scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
+    scaler = torch.amp.GradScaler(device.type) if amp_dtype == torch.float16 else None
     x = torch.randint(0, 256, (batch, size, size, 3), dtype=torch.uint8, device=device)
     y = torch.randint(0, len(EMOTIONS_8), (batch,), device=device)
 
@@ -156,10 +158,17 @@ def main() -> None:
     p.add_argument("--models-only", action="store_true", help="only model-alone rates")
     p.add_argument("--models", nargs="+", default=None, help="model-alone rates of these")
     p.add_argument("--rates-json", default=None, help="write {model: {size: img/s}} here")
+    p.add_argument("--deterministic", choices=("true", "false"), default=None,
+                   help="CUDA determinism of the model-alone steps (default: the compute "
+                        "settings of this process, deterministic unless EMO_DETERMINISTIC=0)")
     args = p.parse_args()
     device = resolve_device(args.device)
+    mode = set_determinism(device, None if args.deterministic is None
+                           else args.deterministic == "true")
     print(f"device {describe_device(device)}, torch {torch.__version__}, model {args.model}, "
-          f"{args.size} px, batch {args.batch_size}")
+          f"{args.size} px, batch {args.batch_size}"
+          + (f", {'deterministic' if mode else 'not deterministic'}"
+             if device.type == "cuda" else ""))
     rates: dict[str, dict[str, float]] = {}
     for name in args.models or [args.model]:
         r = model_alone(name, args.size, args.batch_size, args.steps, args.warmup, device)

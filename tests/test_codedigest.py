@@ -233,7 +233,8 @@ def test_device_identity_names_what_changes_torchs_numbers(monkeypatch: pytest.M
 
     cpu = device_identity("cpu")
     assert cpu == {"type": "cpu", "torch": torch.__version__,
-                   "capability": torch.backends.cpu.get_cpu_capability()}
+                   "capability": torch.backends.cpu.get_cpu_capability(),
+                   "threads": torch.get_num_threads(), "pin_cpu": None}
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert device_identity("cuda")["name"] == "not visible where the key was made"
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
@@ -242,9 +243,9 @@ def test_device_identity_names_what_changes_torchs_numbers(monkeypatch: pytest.M
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda i: (9, 0))
     monkeypatch.setattr(torch.backends.cudnn, "version", lambda: 91000)
     gpu = device_identity(torch.device("cuda"))
-    assert gpu | {"torch": "", "cuda": ""} == {"type": "cuda", "torch": "", "cuda": "",
-                                               "name": "NVIDIA H100 80GB HBM3",
-                                               "capability": "9.0", "cudnn": 91000}
+    assert {k: gpu[k] for k in ("type", "name", "capability", "cudnn")} == {
+        "type": "cuda", "name": "NVIDIA H100 80GB HBM3", "capability": "9.0", "cudnn": 91000}
+    assert gpu["host"] == cpu                      # the host CPU runs the loader's transforms
 
 
 def test_a_module_added_later_is_seen_once_an_edit_imports_it(tmp_path: Path) -> None:

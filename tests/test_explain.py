@@ -371,3 +371,56 @@ def test_region_shares_mouth_eyes_and_scaling():
     assert all(np.isnan(v) for v in region_shares(np.zeros((10, 10)), LANDMARKS).values())
     with pytest.raises(ValueError, match="landmarks"):
         region_shares(mouth, LANDMARKS[:4])
+
+
+# --------------------------------------------------------------------------- on the device
+
+def test_device_perturbations_are_the_cpu_ones_byte_for_byte(images):
+    """The torch construction (what runs on a GPU) gives the numpy construction's bytes."""
+    from emo_lib.explain.lime import _Perturbations
+
+    rng = np.random.default_rng(3)
+    for method in ("quickshift", "slic"):
+        segmenter = make_segmenter(SIDE, method)
+        for image in images:
+            seg = segmenter(image)
+            keep = rng.integers(0, 2, (17, int(seg.max()) + 1)).astype(bool)
+            on_numpy = _Perturbations(image, seg, torch.device("cpu"))
+            on_torch = _Perturbations(image, seg, torch.device("cpu"), torch_on_cpu=True)
+            a, b = on_numpy.batch(keep), on_torch.batch(keep)
+            assert isinstance(a, np.ndarray) and isinstance(b, torch.Tensor)
+            assert b.dtype == torch.uint8 and np.array_equal(a, b.numpy())
+
+
+def test_torch_path_gives_todays_weights_and_hands_tensors_to_the_model(model, images,
+                                                                         monkeypatch):
+    """The weights of the device path equal today's (numpy) path exactly; a TorchClassifier
+    receives the perturbed batches as uint8 tensors on its device, a plain function numpy."""
+    from emo_lib.explain import lime as lime_mod
+
+    labels = [0, 1, 2]
+    kwargs = dict(num_samples=60, seed=4, progress=False, batch_size=16)
+    today = explain_batch(model, images, labels, **kwargs)
+    seen = []
+    real = model.predict_proba
+
+    def spy(x, batch_size=None):
+        seen.append(type(x))
+        return real(x, batch_size=batch_size)
+
+    class OnDevice(lime_mod._Perturbations):
+        def __init__(self, image, segments, device):
+            super().__init__(image, segments, device, torch_on_cpu=True)
+
+    monkeypatch.setattr(lime_mod, "_Perturbations", OnDevice)
+    monkeypatch.setattr(model, "predict_proba", spy)
+    device_path = explain_batch(model, images, labels, **kwargs)
+    assert seen and all(t is torch.Tensor for t in seen)
+    for a, b in zip(today, device_path):
+        assert np.array_equal(a.weights, b.weights) and a.top_features == b.top_features
+        assert a.intercept == b.intercept and a.score == b.score
+    monkeypatch.undo()
+    got = []
+    explain_batch(lambda x: got.append(type(x)) or real(x), images[:1], [0],
+                  num_samples=20, progress=False)
+    assert got and all(t is np.ndarray for t in got)

@@ -139,16 +139,22 @@ def test_only_skips_and_writes_placeholders(book, capsys):
     assert build(fake) == (0, ["alpha"])   # a placeholder is not an executed copy
 
 
-def test_kernel_environment_and_build_record(book, capsys):
+def test_kernel_environment_and_build_record(book, capsys, monkeypatch):
     root, fake = book
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
     assert build(fake, "--executor", "local", "--jobs", "3")[0] == 0
     assert fake.envs[0] == {"EMO_PROFILE": "p", "EMO_EXECUTOR": "local", "EMO_JOBS": "3",
                             "EMO_SLURM_PARTITION": None, "EMO_GPUS_PER_JOB": None,
-                            "EMO_ARRAY_PARALLELISM": None}
+                            "EMO_ARRAY_PARALLELISM": None, "EMO_SLURM_CPUS_PER_TASK": None,
+                            "EMO_SLURM_MEM_GB": None, "EMO_SLURM_TIMEOUT_MIN": None,
+                            "EMO_DETERMINISTIC": "1", "EMO_PIN_CPU": None,
+                            "EMO_DATA_PATH": "auto", "CUBLAS_WORKSPACE_CONFIG": ":4096:8"}
     # executor settings are not inputs: switching executor re-executes nothing
     assert build(fake, "--executor", "inline")[1] == []
     record = json.loads((layout.results_root() / "build_status.json").read_text())
     assert record["profile"] == "p" and record["executor"]["kind"] == "inline"
+    assert record["compute"] == {"deterministic": True, "pin_cpu": None, "data_path": "auto"}
+    assert record["machine"]["cpu_capability"] and record["machine"]["threads"]
     assert record["git"] == {"commit": None, "dirty": None}   # tmp folder: not a repository
     assert record["finished"] is not None and record["order"] == ["alpha", "beta"]
     alpha = record["notebooks"]["alpha"]
@@ -158,6 +164,36 @@ def test_kernel_environment_and_build_record(book, capsys):
     assert alpha["profile"] == "p"
     summary = capsys.readouterr().out.split("\nnotebook", 1)[1]
     assert "total" in summary and "2 up to date" in summary
+
+
+def test_a_stray_executor_variable_in_the_shell_never_reaches_a_unit(book, monkeypatch):
+    """Issue 15: settings defined once, cleared in one place. A value left in the shell is
+    removed from the kernel's environment, so the training code reads the profile's settings."""
+    from emo_lib.executor_settings import ENVIRONMENT, ExecutorSettings
+    from emo_lib.runner.execute import environment
+
+    _, fake = book
+    for var in ENVIRONMENT.values():
+        monkeypatch.setenv(var, "7" if var != "EMO_EXECUTOR" else "slurm")
+    assert build(fake, "--executor", "local")[0] == 0
+    env = fake.envs[0]
+    assert set(ENVIRONMENT.values()) <= set(env)       # every variable is listed
+    assert {v: env[v] for v in ENVIRONMENT.values()} == {
+        v: ("local" if v == "EMO_EXECUTOR" else None) for v in ENVIRONMENT.values()}
+    with environment(env):   # what execute() gives the kernel papermill starts
+        assert ExecutorSettings.from_env() == ExecutorSettings(kind="local")
+
+
+def test_compute_settings_are_inputs_of_every_page(book, monkeypatch):
+    _, fake = book
+    assert build(fake) == (0, ["alpha", "beta"])
+    assert build(fake, "--pin-cpu", "avx2") == (0, ["alpha", "beta"])
+    assert fake.envs[-1]["ATEN_CPU_CAPABILITY"] == "avx2"
+    assert build(fake, "--pin-cpu", "avx2") == (0, [])
+    assert build(fake, "--pin-cpu", "avx2", "--deterministic", "false") == (0, ["alpha", "beta"])
+    monkeypatch.setenv("ATEN_CPU_CAPABILITY", "default")   # as on a machine without AVX2
+    assert build(fake, "--deterministic", "false") == (0, ["alpha", "beta"])
+    assert build(fake, "--executor", "local", "--deterministic", "false") == (0, [])
 
 
 def test_git_state_of_a_repository(tmp_path):

@@ -349,6 +349,15 @@ def test_finish_ends_the_page_with_provenance_and_downloads(results, shown, monk
     assert kind == "markdown"
     assert f"lock file `{lock}`" in text and "profile `smoke`" in text and "seed 5" in text
     assert prov["date"] in text and "device cpu" in text
+    # the machine's arithmetic: CPU capability and threads, torch's and numpy's BLAS
+    import torch
+
+    machine = prov["machine"]
+    assert machine["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert machine["threads"] == torch.get_num_threads() and machine["gpu"] is None
+    threads = torch.get_num_threads()
+    assert f"device cpu ({machine['cpu_capability']}, {threads} thread" in text
+    assert f"BLAS {machine['blas']} (numpy: {machine['numpy_blas']})" in text
     assert ("{download}`t.csv </results/nb/t.csv>` · {download}`f.png </results/nb/f.png>` · "
             "{download}`results.json </results/nb/results.json>`") in text
 
@@ -366,6 +375,22 @@ def test_provenance_line_says_when_the_tree_was_dirty():
         "**Provenance:** commit `abc123` with uncommitted changes · lock file `0123456789ab` · "
         "profile `paper` · device cuda (H100) · seed 0 · 2026-01-05 10:32 UTC · 84 s")
     assert "commit unknown" in provenance_line(prov | {"dirty": None})
+
+
+def test_provenance_line_names_the_gpu_pin_and_determinism():
+    prov = {"commit": "abc123", "dirty": False, "lock_sha256": "0123456789ab",
+            "profile": "paper", "device": "cuda (NVIDIA H100 80GB HBM3, compute 9.0)",
+            "seed": 0, "date": "2026-01-05 10:32 UTC", "seconds": 84.4,
+            "machine": {"cpu_capability": "AVX2", "pin_cpu": "avx2", "blas": "MKL 2024.2",
+                        "numpy_blas": "OpenBLAS 0.3.31 (Haswell)", "threads": 1,
+                        "gpu": {"name": "NVIDIA H100 80GB HBM3", "capability": "9.0"},
+                        "deterministic": False}}
+    line = provenance_line(prov)
+    assert ("device cuda (NVIDIA H100 80GB HBM3, compute 9.0) · BLAS MKL 2024.2 (numpy: "
+            "OpenBLAS 0.3.31 (Haswell)) · CPU pinned to avx2 (AVX2) · host CPU AVX2, 1 thread · "
+            "not deterministic (cuDNN autotuning") in line
+    assert "· deterministic ·" in provenance_line(
+        prov | {"machine": prov["machine"] | {"deterministic": True}})
 
 
 def test_downloads_link_relative_to_the_book_root(tmp_path):

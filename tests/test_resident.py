@@ -119,9 +119,9 @@ def test_when_the_resident_path_is_used():
     with pytest.raises(ValueError, match="resident=True"):
         fit(net(), fresh, config=FitConfig(epochs=1, batch_size=8), progress=False,
             resident=True)
-    from emo_lib.train.fit import _use_resident
+    from emo_lib.train.fit import data_path_of
 
     cpu = torch.device("cpu")
-    assert not _use_resident(None, cpu, fixed, plain)       # the CPU keeps the loader path
-    assert _use_resident(True, cpu, fixed, plain)
+    assert not data_path_of(None, cpu, fixed, plain).resident   # the CPU keeps the loader path
+    assert data_path_of(True, cpu, fixed, plain).resident
     assert fits_on(cpu, 10**15)

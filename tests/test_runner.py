@@ -168,13 +168,21 @@ def test_unknown_profile_and_profile_keys(book, capsys):
 def test_executor_options_from_profile_then_command_line():
     opts = runner.executor_options({"kind": "slurm", "partition": "gpu", "gpus_per_job": 1},
                                    kind=None, jobs=4, array_parallelism=8)
-    assert opts == runner.ExecutorOptions("slurm", 4, "gpu", 1, 8)
+    assert opts == runner.ExecutorSettings("slurm", 4, "gpu", 1, 8)
+    unset = {"EMO_SLURM_CPUS_PER_TASK": None, "EMO_SLURM_MEM_GB": None,
+             "EMO_SLURM_TIMEOUT_MIN": None}
     assert opts.environment() == {"EMO_EXECUTOR": "slurm", "EMO_JOBS": "4",
                                   "EMO_SLURM_PARTITION": "gpu", "EMO_GPUS_PER_JOB": "1",
-                                  "EMO_ARRAY_PARALLELISM": "8"}
+                                  "EMO_ARRAY_PARALLELISM": "8"} | unset
     assert runner.executor_options().environment() == {
         "EMO_EXECUTOR": "inline", "EMO_JOBS": None, "EMO_SLURM_PARTITION": None,
-        "EMO_GPUS_PER_JOB": None, "EMO_ARRAY_PARALLELISM": None}
+        "EMO_GPUS_PER_JOB": None, "EMO_ARRAY_PARALLELISM": None} | unset
+    assert runner.executor_options({"mem_gb": 32}, cpus_per_task=8, timeout_min=60) \
+        .environment() | {"EMO_EXECUTOR": None} == {
+            "EMO_EXECUTOR": None, "EMO_JOBS": None, "EMO_SLURM_PARTITION": None,
+            "EMO_GPUS_PER_JOB": None, "EMO_ARRAY_PARALLELISM": None,
+            "EMO_SLURM_CPUS_PER_TASK": "8", "EMO_SLURM_MEM_GB": "32",
+            "EMO_SLURM_TIMEOUT_MIN": "60"}
     with pytest.raises(runner.RunnerError, match="executor: cluster is not one of the choices inline, "
                                                  "local, slurm"):
         runner.executor_options(kind="cluster")

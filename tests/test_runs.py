@@ -13,10 +13,12 @@ def _copy(path, key):
     path.write_text(json.dumps({"cells": [], "metadata": {"emo_book": {"key": key}}}))
 
 
-def _write(folder, params, values, verdict, key="k"):
+def _write(folder, params, values, verdict, key="k", machine=None):
     folder.mkdir(parents=True)
-    (folder / "results.json").write_text(json.dumps({"params": params, "values": values,
-                                                     "page_key": key}))
+    record = {"params": params, "values": values, "page_key": key}
+    if machine is not None:
+        record["provenance"] = {"machine": machine}
+    (folder / "results.json").write_text(json.dumps(record))
     mine = claims_table([{"claim": "c", "verdict": verdict, "evidence": "e"}], ["gap"])
     own = claims_table([{"claim": "c", "verdict": SUPPORTED, "evidence": "p"}], ["gap"])
     with_paper_verdicts(mine, own).to_csv(folder / "claims.csv")
@@ -73,3 +75,33 @@ def test_results_another_execution_wrote_are_refused_and_named(tmp_path, monkeyp
     note = runs.refused_note(book, found)
     assert "- the book: results from another build" in note
     assert f"- `{page}-2`: results from another build: they carry no build key" in note
+
+
+def test_runs_on_another_machine_are_flagged(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMO_BOOK_ROOT", str(tmp_path))
+    _copy(tmp_path / "executed" / "p.ipynb", "k")
+    for n in (1, 2, 3):
+        _copy(tmp_path / "runs" / f"p-{n}" / "p.ipynb", "k")
+    avx512 = {"cpu_capability": "AVX512", "pin_cpu": None, "threads": 1, "blas": "MKL 2024.2",
+              "gpu": None, "deterministic": None}
+    _write(tmp_path / "results" / "p", {"seed": 0}, {"x": 1.0}, SUPPORTED, machine=avx512)
+    same = tmp_path / "runs" / "p-1" / "results" / "p"
+    _write(same, {"seed": 1}, {"x": 1.0}, SUPPORTED, machine=avx512)
+    laptop = tmp_path / "runs" / "p-2" / "results" / "p"
+    _write(laptop, {"seed": 0}, {"x": 0.9}, INCONCLUSIVE,
+           machine=avx512 | {"cpu_capability": "AVX2"})
+    old = tmp_path / "runs" / "p-3" / "results" / "p"
+    _write(old, {"seed": 0}, {"x": 1.0}, SUPPORTED)          # recorded no machine
+    found = runs.find_runs(tmp_path / "runs")
+    book = runs.book_run("p", tmp_path / "results")
+    flags = runs.machine_flags(book, found)
+    assert len(flags) == 1 and flags[0].startswith("Run p-2 was computed with other arithmetic")
+    assert "CPU capability AVX2 (the book: AVX512)" in flags[0] and "--pin-cpu avx2" in flags[0]
+    table = runs.parameter_table(book, found)
+    assert table.loc["machine: CPU capability"].tolist() == ["AVX512", "AVX512", "AVX2", ""]
+    assert "machine: BLAS" not in table.index                 # the same everywhere
+    assert runs.machine_flags(None, found) == []
+    pinned = {**avx512, "cpu_capability": "AVX2", "pin_cpu": "avx2"}
+    assert runs.machine_flags(runs.RunRecord("book", "p", tmp_path, {"provenance": {
+        "machine": pinned}}, None, None), [runs.RunRecord("r", "p", tmp_path, {"provenance": {
+            "machine": pinned}}, None, None)]) == []            # both pinned: comparable

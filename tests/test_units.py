@@ -112,7 +112,7 @@ def test_executor_settings_from_environment():
     assert ExecutorSettings.from_env({}).kind == "inline"
     with pytest.raises(ValueError, match="EMO_JOBS"):
         ExecutorSettings.from_env({"EMO_JOBS": "two"})
-    with pytest.raises(ValueError, match="unknown executor"):
+    with pytest.raises(ValueError, match="executor: ray is not one of the choices inline"):
         ExecutorSettings(kind="ray")
     with pytest.raises(ValueError, match="jobs"):
         ExecutorSettings(kind="local", jobs=0)
@@ -277,6 +277,9 @@ def test_slurm_array_is_generated_by_submitit_and_its_tasks_compute_the_units(ca
                      f"export EMO_CACHE={cache}", "export OMP_NUM_THREADS=1",
                      "-m submitit.core._submit"):
             assert line in script, line
+        # the compute settings travel too: deterministic CUDA from the worker's start
+        assert "export CUBLAS_WORKSPACE_CONFIG=:4096:8" in script
+        assert "export EMO_DETERMINISTIC=1" in script
         # what travels is plain JSON: the pickled call holds recipes, no arrays or models
         for job, unit in zip(jobs, units):
             delayed = submission.utils.DelayedSubmission.load(job.paths.submitted_pickle)
@@ -293,6 +296,33 @@ def test_slurm_array_is_generated_by_submitit_and_its_tasks_compute_the_units(ca
     inline = jg.run_cells(_cells(), x, y, CLASSES, folds=2, config=CONFIG, seed=0,
                           progress=False)
     assert inline["from_cache"].all()   # what the array computed is what inline reads
+
+
+def test_slurm_defaults_with_gpus_are_sized_stated_and_overridable(capsys):
+    gpu = ExecutorSettings(kind="slurm", gpus_per_job=2)
+    cpus, mem, text = executors_mod.slurm_resources(gpu, data_bytes=5 * 2**30)
+    assert cpus == 2 * executors_mod.SLURM_CPUS_PER_GPU
+    assert mem == 20.0                # 12 GB base + 5 GB of images, rounded up to 4 GB steps
+    assert "16 CPUs (default: 8 per GPU x 2)" in text and "20 GB (default:" in text
+    assert "5.0 GB of images" in text and "--mem-gb" in text
+    given = gpu.replace(cpus_per_task=3, mem_gb=64)
+    assert executors_mod.slurm_resources(given, 5 * 2**30)[:2] == (3, 64)
+    cpu_only = executors_mod.slurm_resources(ExecutorSettings(kind="slurm"), 5 * 2**30)
+    assert cpu_only[0] == torch.get_num_threads() and cpu_only[1] is None
+
+
+def test_local_workers_one_per_gpu_and_the_keys_thread_count(monkeypatch):
+    monkeypatch.setattr(executors_mod, "usable_cores", lambda: 16)
+    local = ExecutorSettings(kind="local")
+    assert executors_mod.local_workers(local, 40, threads=1, n_gpus=2) == 2    # one per GPU
+    assert executors_mod.local_workers(local, 40, threads=1, n_gpus=0) == 16
+    assert executors_mod.local_workers(local, 40, threads=4, n_gpus=0) == 4
+    assert executors_mod.local_workers(local, 3, threads=1, n_gpus=0) == 3     # no idle worker
+    assert executors_mod.local_workers(local.replace(jobs=5), 40, 1, n_gpus=2) == 5
+    monkeypatch.setenv("EMO_PIN_CPU", "avx2")
+    env = executors_mod.worker_environment(threads=2)
+    assert env["OMP_NUM_THREADS"] == env["MKL_NUM_THREADS"] == "2"
+    assert env["ATEN_CPU_CAPABILITY"] == "avx2" and env["EMO_PIN_CPU"] == "avx2"
 
 
 def test_slurm_needs_srun(cache):

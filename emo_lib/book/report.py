@@ -5,8 +5,9 @@ of this run" table), shows where its data came from (``run.banner``), glues key 
 prose (``run.glue``), saves tables and figures under ``results/<notebook>/`` and shows them
 (``run.table``, ``run.figure``) and ends with ``run.finish()``, which writes ``results.json``
 atomically (with the key of the execution that wrote it, :mod:`emo_lib.pagekey`) and ends the page
-with a provenance line (commit, lock file, profile, device, seed, date, seconds) and download
-links to the result files.
+with a provenance line (commit, lock file, profile, device with its CPU capability and threads
+or its GPU, BLAS, CPU pin, determinism, seed, date, seconds) and download links to the result
+files.
 
 How tables and figures look (precision, p-values, the figure style, widths) lives in
 :mod:`emo_lib.book.pagestyle`; where files go and how they are written, in :mod:`emo_lib.storage`.
@@ -28,7 +29,7 @@ import pandas as pd
 
 from . import pagestyle
 from ..data.manifest import Manifest
-from ..device import describe_device, resolve_device
+from ..device import describe_device, machine_description, resolve_device, threads_text
 from ..layout import book_root
 from ..notebook_parameters import declared_parameters, literal
 from ..pagekey import RESULTS_FIELD, current_page_key
@@ -156,8 +157,28 @@ def parameters_html(table: pd.DataFrame) -> str:
 
 # --------------------------------------------------------------------------- provenance
 
+def machine_text(machine: dict[str, Any] | None) -> list[str]:
+    """The parts of the provenance line that name the machine's arithmetic: the BLAS torch and
+    numpy used, the CPU pin, and on a GPU whether it ran deterministically (the device part,
+    :func:`emo_lib.device.describe_device`, already names the CPU capability and thread count,
+    or the GPU and its compute capability)."""
+    if not machine:
+        return []
+    parts = [f"BLAS {machine.get('blas', 'unknown')} (numpy: "
+             f"{machine.get('numpy_blas', 'unknown')})"]
+    if machine.get("pin_cpu"):
+        parts.append(f"CPU pinned to {machine['pin_cpu']} ({machine.get('cpu_capability')})")
+    if machine.get("gpu"):
+        parts.append(f"host CPU {machine.get('cpu_capability')}, "
+                     f"{threads_text(int(machine.get('threads') or 1))}")
+        parts.append("deterministic" if machine.get("deterministic") else
+                     "not deterministic (cuDNN autotuning: numbers may differ run to run)")
+    return parts
+
+
 def provenance_line(prov: dict[str, Any]) -> str:
-    """The provenance dict as the one line (MyST) that ends a page."""
+    """The provenance dict as the one line (MyST) that ends a page: commit, lock file,
+    profile, device, the machine's arithmetic (:func:`machine_text`), seed, date, seconds."""
     commit = prov["commit"]
     if prov["dirty"]:
         commit_text = f"commit `{commit}` with uncommitted changes"
@@ -167,8 +188,8 @@ def provenance_line(prov: dict[str, Any]) -> str:
         commit_text = f"commit `{commit}`"
     return ("**Provenance:** " + " · ".join([
         commit_text, f"lock file `{prov['lock_sha256']}`", f"profile `{prov['profile']}`",
-        f"device {prov['device']}", f"seed {_value_text(prov['seed'])}", prov["date"],
-        f"{prov['seconds']:.0f} s"]))
+        f"device {prov['device']}", *machine_text(prov.get("machine")),
+        f"seed {_value_text(prov['seed'])}", prov["date"], f"{prov['seconds']:.0f} s"]))
 
 
 def downloads_line(files: list[Path], book_root: Path) -> str:
@@ -314,13 +335,15 @@ class Run:
         return QuietPath(path)
 
     def provenance(self) -> dict[str, Any]:
-        """Commit (and whether the tree was dirty), lock-file hash, profile, device, seed,
-        date and seconds of this run."""
+        """Commit (and whether the tree was dirty), lock-file hash, profile, device, the
+        machine (:func:`emo_lib.device.machine_description`: CPU capability, BLAS, threads,
+        CPU pin, GPU, determinism), seed, date and seconds of this run."""
         git = git_state()
         commit = (git["commit"] or "unknown")[:12]
         return {"commit": commit, "dirty": git["dirty"], "lock_sha256": lock_hash(),
                 "profile": os.environ.get(PROFILE_VARIABLE) or "none",
-                "device": describe_device(self.device), "seed": self.params.get("seed"),
+                "device": describe_device(self.device),
+                "machine": machine_description(self.device), "seed": self.params.get("seed"),
                 "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                 "seconds": round(time.perf_counter() - self._t0, 2)}
 

@@ -7,6 +7,10 @@ Runs are the reader's: this module only reads them, never moves or overwrites th
 that the executed copy beside them did not write (the book's results written by another build; a
 run folder whose notebook and results come from two executions) are refused: they are listed
 with the reason (:func:`refused_note`) and never enter the tables (:mod:`emo_lib.pagekey`).
+The machine counts too: torch's arithmetic follows the CPU's instruction set (AVX-512, AVX2),
+the GPU and the determinism setting, so a run computed on another machine than the book's can
+differ without any parameter changing; :func:`machine_flags` says so for each such run, and the
+parameter table shows the machine's differing fields (rows ``machine: ...``).
 """
 from __future__ import annotations
 
@@ -44,6 +48,48 @@ class RunRecord:
     @property
     def values(self) -> dict[str, Any]:
         return dict(self.record.get("values", {}))
+
+    @property
+    def machine(self) -> dict[str, Any]:
+        """What the run's provenance recorded of its machine (empty for an older run)."""
+        return dict((self.record.get("provenance") or {}).get("machine") or {})
+
+
+#: The machine's fields that change numbers, as the tables name them.
+MACHINE_FIELDS: dict[str, str] = {
+    "cpu_capability": "CPU capability", "pin_cpu": "CPU pinned to", "threads": "threads",
+    "blas": "BLAS", "gpu": "GPU", "deterministic": "deterministic",
+}
+
+
+def _machine_value(run: RunRecord, field: str) -> Any:
+    value = run.machine.get(field)
+    if field == "gpu" and isinstance(value, dict):
+        return f"{value.get('name')} (compute {value.get('capability')})"
+    return value
+
+
+def machine_flags(book: RunRecord | None, runs: Sequence[RunRecord]) -> list[str]:
+    """One sentence per run computed with other arithmetic than the book's run (another CPU
+    capability, CPU pin, GPU or determinism setting), naming both; [] when every run matches
+    or either side did not record its machine."""
+    if book is None or not book.machine:
+        return []
+    flags = []
+    for run in runs:
+        if not run.machine:
+            continue
+        differ = [f"{MACHINE_FIELDS[f]} {_machine_value(run, f)} (the book: "
+                  f"{_machine_value(book, f)})" for f in ("cpu_capability", "pin_cpu", "gpu",
+                                                          "deterministic")
+                  if _machine_value(run, f) != _machine_value(book, f)]
+        if differ:
+            flags.append(f"Run {run.label} was computed with other arithmetic than the book's: "
+                         + "; ".join(differ) + ". Its numbers can differ from the book's with "
+                         "the same parameters and seed (short trainings amplify last-bit "
+                         "differences); to compare like with like, rebuild with "
+                         "`--pin-cpu avx2` on both machines.")
+    return flags
 
 
 def _read(label: str, notebook: str, results: Path, folder: Path, executed: Path
@@ -110,16 +156,23 @@ def _same(a: Any, b: Any) -> bool:
 
 def parameter_table(book: RunRecord | None, runs: Sequence[RunRecord]) -> pd.DataFrame:
     """Rows: every parameter that differs between the book's run and any run (a run's changed
-    seed, model or sample count); columns: the book's value, then each run's (refused records
-    left out)."""
+    seed, model or sample count), then every machine field that differs (``machine: CPU
+    capability``...; :data:`MACHINE_FIELDS`); columns: the book's value, then each run's
+    (refused records left out)."""
     book, runs = _usable(book, runs)
     columns = ([book] if book else []) + list(runs)
     names = sorted({k for r in columns for k in r.params})
     changed = [k for k in names
                if len({json.dumps(r.params.get(k), sort_keys=True, default=str)
                        for r in columns}) > 1]
-    return pd.DataFrame({r.label: [r.params.get(k, "") for k in changed] for r in columns},
-                        index=pd.Index(changed, name="parameter"))
+    recorded = [r for r in columns if r.machine]
+    machine = [f for f in MACHINE_FIELDS if len(recorded) > 1
+               and len({json.dumps(_machine_value(r, f), default=str) for r in recorded}) > 1]
+    rows = {r.label: [r.params.get(k, "") for k in changed]
+            + [("" if not r.machine else _machine_value(r, f)) for f in machine]
+            for r in columns}
+    index = changed + [f"machine: {MACHINE_FIELDS[f]}" for f in machine]
+    return pd.DataFrame(rows, index=pd.Index(index, name="parameter"))
 
 
 def value_table(book: RunRecord | None, runs: Sequence[RunRecord]) -> pd.DataFrame:
@@ -156,5 +209,5 @@ def value_table(book: RunRecord | None, runs: Sequence[RunRecord]) -> pd.DataFra
     return pd.DataFrame(data, index=pd.Index(rows, name="value"))
 
 
-__all__ = ["BOOK", "RunRecord", "book_run", "find_runs", "parameter_table", "refused_note",
-           "value_table"]
+__all__ = ["BOOK", "MACHINE_FIELDS", "RunRecord", "book_run", "find_runs", "machine_flags",
+           "parameter_table", "refused_note", "value_table"]

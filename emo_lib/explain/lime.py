@@ -8,8 +8,13 @@ top_labels=None, hide_color=None, segmentation_fn=segmenter, ...)``, computed fa
 * the design matrix is drawn with the same RNG calls as lime (a fresh ``RandomState(seed)``
   per image, ``randint(0, 2, num_samples * n_superpixels)``, first row set to ones), so the
   perturbation masks are identical;
-* the perturbed images are built in numpy for a whole chunk at once (lime loops over samples
-  and superpixels in Python);
+* the perturbed images are built a whole chunk at once (lime loops over samples and
+  superpixels in Python), for a GPU model with torch on its device: the image, its mean-colour
+  image and the superpixel map are moved there once per image, each chunk's masks once, and
+  the perturbed batch goes to the model without leaving the GPU; on the CPU with numpy (faster
+  there, see :class:`_Perturbations`). The images are selections of the same uint8 pixels and
+  the mean colours exact float64 sums, so they are the same bytes either way (a test checks
+  the torch path against the numpy one on the CPU);
 * identical rows of the design matrix are sent to the model once;
 * the model sees large batches (``batch_size``, lime's default is 10);
 * the local linear model is lime's own ``LimeBase.explain_instance_with_data`` (kernel width
@@ -32,6 +37,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import sklearn.metrics
+import torch
 from lime.lime_image import LimeImageExplainer
 from lime.wrappers.scikit_image import SegmentationAlgorithm
 from tqdm.auto import tqdm
@@ -137,15 +143,71 @@ def _checked_segments(segments: np.ndarray, image: np.ndarray, index: int) -> np
 
 def mean_colour_image(image: np.ndarray, segments: np.ndarray) -> np.ndarray:
     """Each superpixel filled with its mean colour, truncated to uint8 (lime, hide_color=None)."""
+    seg = torch.from_numpy(np.ascontiguousarray(segments, dtype=np.int64))
+    return _mean_colour(torch.from_numpy(np.ascontiguousarray(image)), seg).numpy()
+
+
+def _mean_colour(image: torch.Tensor, segments: torch.Tensor) -> torch.Tensor:
+    """:func:`mean_colour_image` on ``image``'s device: (H, W, 3) uint8 from (H, W, 3) uint8
+    and (H, W) int64 superpixel ids."""
     n = int(segments.max()) + 1
-    flat = segments.ravel()
-    counts = np.bincount(flat, minlength=n).astype(np.float64)
+    flat = segments.reshape(-1)
+    counts = torch.bincount(flat, minlength=n).to(torch.float64)
     # Sums of uint8 values are exact in float64, so sum / count equals lime's np.mean bit for
-    # bit, and the truncating cast matches lime's assignment into a uint8 image.
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means = np.stack([np.bincount(flat, weights=image[..., c].ravel().astype(np.float64),
-                                      minlength=n) for c in range(3)], axis=1) / counts[:, None]
-    return np.nan_to_num(means)[segments].astype(np.uint8)
+    # bit on any device, and the truncating cast matches lime's assignment into a uint8 image.
+    sums = torch.zeros((n, 3), dtype=torch.float64, device=image.device)
+    sums.index_add_(0, flat, image.reshape(-1, 3).to(torch.float64))
+    means = torch.nan_to_num(sums / counts[:, None])
+    return means[segments].to(torch.uint8)
+
+
+class _Perturbations:
+    """The perturbed copies of one image: superpixels whose design-matrix entry is 1 keep their
+    pixels, the others take their mean colour (lime's hide_color=None).
+
+    Built with torch on ``device`` for a GPU model (one gather and one select per chunk, and
+    the batch never leaves the GPU), with numpy on the CPU (``np.take`` gathers the masks
+    several times faster than torch's boolean indexing on one CPU thread: measured 2.1 s vs
+    5.0 s for 1000 masks at 224 px). Both select the same uint8 bytes (a test checks it), so
+    the path does not change a number. ``torch_on_cpu`` forces the torch path on the CPU."""
+
+    def __init__(self, image: np.ndarray, segments: np.ndarray, device: torch.device,
+                 torch_on_cpu: bool = False) -> None:
+        self.device = device
+        self.shape = image.shape
+        self.use_torch = device.type != "cpu" or torch_on_cpu
+        seg = np.ascontiguousarray(segments, dtype=np.int64)
+        if self.use_torch:
+            image_t = torch.from_numpy(np.ascontiguousarray(image)).to(device)
+            seg_t = torch.from_numpy(seg).to(device)
+            self.image = image_t.reshape(-1)
+            self.fudge = _mean_colour(image_t, seg_t).reshape(-1)
+            # the superpixel of every pixel-channel value (flat): one gather builds a mask
+            self.index = seg_t.reshape(-1).repeat_interleave(3)
+        else:
+            self.image_np = np.ascontiguousarray(image).ravel()
+            self.fudge_np = mean_colour_image(image, seg).ravel()
+            self.index_np = np.repeat(seg.ravel(), 3)
+
+    def batch(self, keep: np.ndarray) -> torch.Tensor | np.ndarray:
+        """(B, H, W, 3) uint8 for the 0/1 rows ``keep`` (B, n_superpixels): a tensor on the
+        device (torch path) or an array (numpy path)."""
+        if not self.use_torch:
+            # np.where(mask[..., None], image, fudge) on flat pixel-channel arrays: the
+            # condition gathered at full size is ~3x faster than broadcasting it.
+            shown = np.take(keep, self.index_np, axis=1)               # (B, H*W*3)
+            return np.where(shown, self.image_np, self.fudge_np).reshape((-1,) + self.shape)
+        rows = torch.from_numpy(np.ascontiguousarray(keep, dtype=bool)).to(self.device)
+        shown = rows[:, self.index]                                   # (B, H*W*3)
+        return torch.where(shown, self.image, self.fudge).reshape((-1,) + self.shape)
+
+
+def _model_device(model: Any) -> torch.device | None:
+    """The device of a torch model (a ``TorchClassifier``) whose ``predict_proba`` takes uint8
+    tensors there; None for anything else (it gets numpy arrays)."""
+    from ..models.base import TorchClassifier
+
+    return model.device if isinstance(model, TorchClassifier) else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -253,8 +315,10 @@ def explain_batch(
     """Explain ``labels[i]`` for ``images[i]`` with LIME, for every image.
 
     Args:
-        model: a ``TorchClassifier`` (anything with ``predict_proba(images[, batch_size])``), or
-            a function from a (B, H, W, 3) uint8 batch to (B, n_classes) probabilities.
+        model: a ``TorchClassifier`` (its perturbed images are built on its device and
+            passed as uint8 tensors), anything with ``predict_proba(images[, batch_size])``, or
+            a function from a (B, H, W, 3) uint8 batch to (B, n_classes) probabilities (both
+            given numpy arrays, built on the CPU).
         images: (N, H, W, 3) uint8.
         labels: the class to explain per image: indices, or names from ``model.classes``.
         num_samples: perturbed samples per image (lime's ``num_samples``).
@@ -285,6 +349,8 @@ def explain_batch(
         raise ValueError(f"got {len(segments)} segment maps for {len(images)} images")
     label_idx = _label_indices(model, labels, len(images))
     predict = _predict_fn(model, model_batch_size)
+    device = _model_device(model)
+    on = device if device is not None else torch.device("cpu")
     if segmenter is None and segments is None:
         spec = dict(segmentation or {})
         segmenter = make_segmenter(min(images.shape[1:3]), spec.pop("method", "quickshift"),
@@ -296,7 +362,7 @@ def explain_batch(
         seg = segments[i] if segments is not None else segmenter(image)
         seg = _checked_segments(seg, image, i)
         n_feat = int(seg.max()) + 1
-        fudge = mean_colour_image(image, seg)
+        perturb = _Perturbations(image, seg, on)
 
         # The same RNG calls as lime's explain_instance -> data_labels (random_seed given, so
         # no draw for the segmenter first); LimeBase shares this RandomState, as in lime.
@@ -307,14 +373,11 @@ def explain_batch(
 
         first, slot = _unique_rows(data)
         keep = data[first].astype(bool)
-        # np.where(mask[..., None], image, fudge) on flat pixel-channel arrays: the condition
-        # gathered at full size is ~3x faster than broadcasting it over the channel axis.
-        seg3 = np.repeat(seg.ravel(), 3)
-        image_flat, fudge_flat = image.ravel(), fudge.ravel()
         proba = []
         for start in range(0, len(keep), batch_size):
-            shown = np.take(keep[start:start + batch_size], seg3, axis=1)  # (B, H*W*3)
-            batch = np.where(shown, image_flat, fudge_flat).reshape((-1,) + image.shape)
+            batch = perturb.batch(keep[start:start + batch_size])
+            if isinstance(batch, torch.Tensor) and device is None:
+                batch = batch.cpu().numpy()
             proba.append(np.asarray(predict(batch)))
         proba_all = np.concatenate(proba)[slot]
         if not 0 <= label_idx[i] < proba_all.shape[1]:

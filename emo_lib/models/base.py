@@ -19,8 +19,15 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-def to_uint8_batch(images: Any) -> np.ndarray:
-    """Stack ``images`` into one (N, H, W, 3) uint8 array (all must share H and W)."""
+def to_uint8_batch(images: Any) -> np.ndarray | torch.Tensor:
+    """Stack ``images`` into one (N, H, W, 3) uint8 array (all must share H and W). A uint8
+    torch tensor of that shape is kept as it is, on its device (LIME builds its perturbed
+    images on the model's device, :mod:`emo_lib.explain.lime`)."""
+    if isinstance(images, torch.Tensor) and images.ndim == 4:
+        if images.dtype != torch.uint8 or images.shape[-1] != 3:
+            raise ValueError(f"expected uint8 images of shape (N, H, W, 3), got "
+                             f"{images.dtype} {tuple(images.shape)}")
+        return images
     if isinstance(images, np.ndarray) and images.ndim == 4:
         batch = images
     else:

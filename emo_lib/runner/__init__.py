@@ -7,7 +7,8 @@ One concern per module:
 - :mod:`.notebooks`: the order pages execute in, and their lanes;
 - :mod:`.profiles`: profiles and ``-p [NOTEBOOK.]KEY=VALUE`` overrides, as read;
 - :mod:`.parameters`: merging and validating them (every problem at once);
-- :mod:`.options`: executor settings for the training units (environment variables);
+- :mod:`.options`: executor and compute settings from profile and command line (passed to
+  kernels as environment variables);
 - :mod:`.incremental`: a notebook's inputs, their key, the up-to-date rule;
 - :mod:`.execute`: one papermill execution and its executed copy;
 - :mod:`.record`: ``results/build_status.json``; :mod:`.builder`: ``emo-book build``;
@@ -20,7 +21,7 @@ from .execute import Outcome, ensure_kernel, execute
 from .incremental import staleness
 from ..layout import book_notebooks
 from ..notebook_parameters import declared_parameters, notebook_path, type_mismatch
-from .options import EXECUTORS, ExecutorOptions, executor_options
+from .options import EXECUTORS, ExecutorSettings, compute_options, executor_options
 from .parameters import merged_parameters, redundant_entries, resolve_parameters
 from ..layout import (
     EXECUTED, KERNEL_NAME, book_root, executed_dir, notebooks_dir, profiles_dir, runs_dir,
@@ -30,8 +31,9 @@ from .profiles import Override, Profile, load_profile, parse_overrides
 __all__ = [
     "build", "build_book", "summary", "main", "make_parser", "ProfileError", "RunnerError",
     "ValidationError", "Outcome", "ensure_kernel", "execute", "staleness", "book_notebooks",
-    "declared_parameters", "notebook_path", "type_mismatch", "EXECUTORS", "ExecutorOptions",
-    "executor_options", "merged_parameters", "redundant_entries", "resolve_parameters",
+    "declared_parameters", "notebook_path", "type_mismatch", "EXECUTORS", "ExecutorSettings",
+    "compute_options", "executor_options", "merged_parameters", "redundant_entries",
+    "resolve_parameters",
     "EXECUTED", "KERNEL_NAME", "book_root", "executed_dir", "notebooks_dir", "profiles_dir",
     "runs_dir", "Override", "Profile", "load_profile", "parse_overrides",
 ]

@@ -26,7 +26,9 @@ from .incremental import InputsOf, key_of, recorded, staleness
 from .notebooks import EVERY_BUILD, execution_order, lane_groups
 from ..layout import AGGREGATE_PAGES, book_notebooks
 from ..notebook_parameters import notebook_path
-from .options import ExecutorOptions, executor_options
+from ..compute_settings import ComputeSettings
+from ..executor_settings import ExecutorSettings
+from .options import compute_options, executor_options
 from .parameters import resolve_parameters
 from ..layout import book_root, executed_dir
 from .profiles import Override, load_profile
@@ -42,7 +44,8 @@ def check_names(given: Sequence[str] | None, notebooks: Sequence[str], flag: str
 
 def build(profile_spec: str | Path = "smoke", *, only: Sequence[str] | None = None,
           force: Sequence[str] | None = None, overrides: Sequence[Override] = (),
-          executor: ExecutorOptions | None = None, book: bool = True,
+          executor: ExecutorSettings | None = None, compute: ComputeSettings | None = None,
+          book: bool = True,
           allow_warnings: bool = False, progress: bool = True, verbose: bool = False,
           lanes: int = 1) -> int:
     """Execute the book's notebooks that are out of date, then build the book.
@@ -50,7 +53,10 @@ def build(profile_spec: str | Path = "smoke", *, only: Sequence[str] | None = No
     Args:
         only: execute only these notebooks (the others keep their copies).
         force: re-execute these notebooks even if up to date; an empty list: all of them.
-        executor: settings passed to the kernels (``EMO_EXECUTOR``...); default inline.
+        executor: settings passed to the kernels (``EMO_EXECUTOR``...); default: the
+            profile's, else inline.
+        compute: how the arithmetic is done (determinism, CPU pin, data path), passed to the
+            kernels and part of every page's key; default: the profile's.
         lanes: how many notebooks execute at once (:func:`.notebooks.lane_groups`: pages
             that share caches stay in one lane, in book order); 1: one after another.
 
@@ -74,15 +80,19 @@ def build(profile_spec: str | Path = "smoke", *, only: Sequence[str] | None = No
     params = resolve_parameters(profile, notebooks, overrides, check_data=selected)
     if executor is None:
         executor = executor_options(profile.executor)
+    if compute is None:
+        compute = compute_options(profile.compute)
     kernel = ensure_kernel(profile.kernel)
+    arithmetic = compute.kernel_arithmetic()
     print(f"profile {profile.name} ({profile.path}): {len(selected)} of {len(notebooks)} "
-          f"notebooks, kernel {kernel}, executor {executor.describe()}", flush=True)
+          f"notebooks, kernel {kernel}, executor {executor.describe()}; "
+          f"{compute.describe()} (CPU capability {arithmetic['cpu_capability']})", flush=True)
 
-    inputs_of = InputsOf(kernel=kernel, profile=profile.name)
+    inputs_of = InputsOf(kernel=kernel, profile=profile.name, arithmetic=arithmetic)
     git = git_state(book_root())
     record = BuildRecord(profile=profile.name, kernel=kernel, executor=executor, git=git,
-                         notebooks=notebooks)
-    env = {"EMO_PROFILE": profile.name} | executor.environment()
+                         notebooks=notebooks, compute=compute)
+    env = {"EMO_PROFILE": profile.name} | executor.environment() | compute.environment()
     order = execution_order(notebooks)
     t0 = time.perf_counter()
 

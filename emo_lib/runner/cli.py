@@ -2,6 +2,7 @@
 
     emo-book build [--profile smoke|paper|FILE] [--only NAME ...] [--force [NAME ...]]
                    [-p [NOTEBOOK.]KEY=VALUE ...] [--executor inline|local|slurm] [--jobs N] ...
+                   [--pin-cpu avx2] [--deterministic true|false] [--data-path auto|...]
     emo-book run NOTEBOOK [-p [NOTEBOOK.]KEY=VALUE ...] [--profile P] [--out DIR]
     emo-book list
     emo-book check [--profile P] [-p [NOTEBOOK.]KEY=VALUE ...]
@@ -25,7 +26,8 @@ from .execute import render_html, ensure_kernel, execute
 from .incremental import InputsOf, key_of
 from ..layout import book_notebooks
 from ..notebook_parameters import NotebookNotFound, declared_parameters, notebook_path
-from .options import EXECUTORS, executor_options
+from ..compute_settings import DATA_PATHS, PIN_CPU_CHOICES
+from .options import EXECUTORS, compute_options, executor_options
 from .parameters import resolve_parameters
 from ..layout import book_root, executed_dir, runs_dir
 from .profiles import Profile, load_profile, parse_overrides
@@ -34,14 +36,23 @@ from ..provenance import git_state
 
 def _executor_flags(args: argparse.Namespace) -> dict:
     return {"kind": args.executor, "jobs": args.jobs, "partition": args.partition,
-            "gpus_per_job": args.gpus_per_job, "array_parallelism": args.array_parallelism}
+            "gpus_per_job": args.gpus_per_job, "array_parallelism": args.array_parallelism,
+            "cpus_per_task": args.cpus_per_task, "mem_gb": args.mem_gb,
+            "timeout_min": args.timeout_min}
+
+
+def _compute_flags(args: argparse.Namespace) -> dict:
+    deterministic = None if args.deterministic is None else args.deterministic == "true"
+    return {"pin_cpu": args.pin_cpu, "deterministic": deterministic,
+            "data_path": args.data_path}
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     executor = executor_options(profile.executor, **_executor_flags(args))
+    compute = compute_options(profile.compute, **_compute_flags(args))
     return build(args.profile, only=args.only, force=args.force,
-                 overrides=parse_overrides(args.param), executor=executor,
+                 overrides=parse_overrides(args.param), executor=executor, compute=compute,
                  book=not args.no_book, allow_warnings=args.allow_warnings,
                  progress=not args.quiet, verbose=args.verbose, lanes=args.lanes)
 
@@ -69,6 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     profile = _profile_for(name, args.profile)
     params = resolve_parameters(profile, [name], overrides, context=name)[name]
     executor = executor_options(profile.executor, **_executor_flags(args))
+    compute = compute_options(profile.compute, **_compute_flags(args))
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out_dir = Path(args.out) if args.out else runs_dir() / f"{name}-{stamp}"
     if out_dir.resolve() == executed_dir().resolve():
@@ -78,10 +90,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     shown = ", ".join(f"{k}={v}" for k, v in params.items()) or "the notebook's defaults"
     print(f"running {name} with {shown} -> {out_dir}", flush=True)
     env = {"EMO_RESULTS": str(out_dir / "results"),
-           "EMO_PROFILE": args.profile and profile.name} | executor.environment()
+           "EMO_PROFILE": args.profile and profile.name} | executor.environment() \
+        | compute.environment()
     # Its own key (the run's folder is one of its inputs): the Runs page checks that the
     # results beside this copy are this run's.
-    inputs = InputsOf(kernel=kernel, profile=profile.name)(name, notebook_path(name), params) \
+    inputs = InputsOf(kernel=kernel, profile=profile.name,
+                      arithmetic=compute.kernel_arithmetic())(name, notebook_path(name), params) \
         | {"run": str(out_dir.resolve())}
     outcome = execute(name, out_dir / f"{name}.ipynb", params, kernel=kernel, env=env,
                       record={"profile": args.profile and profile.name, "parameters": params,
@@ -112,6 +126,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     executor_options(profile.executor)
+    compute_options(profile.compute)
     resolve_parameters(profile, book_notebooks(), parse_overrides(args.param))
     print(f"profile {profile.name}: ok (every notebook, parameter, type and data set found)")
     return 0
@@ -156,6 +171,24 @@ def _add_executor_flags(p: argparse.ArgumentParser) -> None:
                    help="slurm: GPUs per array task")
     g.add_argument("--array-parallelism", type=int, default=None, metavar="A",
                    help="slurm: array tasks running at once")
+    g.add_argument("--cpus-per-task", type=int, default=None, metavar="C",
+                   help="slurm: CPUs per task (default with GPUs: 8 per GPU)")
+    g.add_argument("--mem-gb", type=float, default=None, metavar="M",
+                   help="slurm: memory per task in GB (default with GPUs: sized from the data; "
+                        "the submission says how much)")
+    g.add_argument("--timeout-min", type=int, default=None, metavar="T",
+                   help="slurm: time limit per task in minutes (default a day)")
+    c = p.add_argument_group("arithmetic (changes numbers: part of every key; default: the "
+                             "profile's compute section)")
+    c.add_argument("--pin-cpu", choices=PIN_CPU_CHOICES + ("none",), default=None,
+                   help="make torch, oneDNN, MKL, OpenBLAS and numpy use this instruction set "
+                        "on any x86 machine, for the same numbers under AVX-512 and AVX2")
+    c.add_argument("--deterministic", choices=("true", "false"), default=None,
+                   help="CUDA: deterministic algorithms (default true; false lets cuDNN "
+                        "autotune, faster, and the provenance says so)")
+    c.add_argument("--data-path", choices=DATA_PATHS, default=None,
+                   help="CUDA training data: on the device (resident), a DataLoader (loader) "
+                        "or decided per unit from its size and the GPU's memory (auto)")
 
 
 def make_parser() -> argparse.ArgumentParser:

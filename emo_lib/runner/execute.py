@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+from ..compute_settings import CUBLAS_WORKSPACE
 from ..layout import KERNEL_NAME, notebooks_dir
 from ..notebook_parameters import notebook_path
 from ..pagekey import METADATA_KEY, PAGE_KEY_VARIABLE
@@ -35,7 +36,12 @@ from ..pagekey import METADATA_KEY, PAGE_KEY_VARIABLE
 #:   line names the count).
 #: - OMP_WAIT_POLICY=PASSIVE: idle OpenMP threads sleep instead of spinning, leaving the
 #:   cores to the other processes of a shared machine; numbers are unchanged.
-KERNEL_ENVIRONMENT: dict[str, str] = {"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
+#: - CUBLAS_WORKSPACE_CONFIG: cuBLAS's deterministic workspace, which cuBLAS reads only when it
+#:   starts, so it must be in the kernel's environment from the start (the compute settings'
+#:   ``deterministic``, :mod:`emo_lib.compute_settings`, set it too; harmless without a GPU).
+#: The compute settings (CPU pin, determinism, data path) arrive with the caller's ``env``.
+KERNEL_ENVIRONMENT: dict[str, str] = {"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE",
+                                      "CUBLAS_WORKSPACE_CONFIG": CUBLAS_WORKSPACE}
 #: Cells hidden from the rendered page (Jupyter Book's tag for "not shown at all").
 HIDDEN_CELLS = ("injected-parameters", "parameters")
 REMOVE_TAG = "remove-cell"
@@ -52,7 +58,10 @@ def ensure_kernel(name: str = KERNEL_NAME) -> str:
     if name not in specs:
         from ipykernel.kernelspec import install
 
-        install(kernel_name=name, display_name=f"Python ({name})", prefix=sys.prefix)
+        try:
+            install(kernel_name=name, display_name=f"Python ({name})", prefix=sys.prefix)
+        except PermissionError:  # a system Python (a GPU node's python3): the user's folder
+            install(kernel_name=name, display_name=f"Python ({name})", user=True)
     return name
 
 

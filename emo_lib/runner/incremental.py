@@ -11,6 +11,9 @@ The inputs of one execution, each reduced to something small and JSON-able:
   touches;
 - ``lock``: SHA-256 of ``requirements-lock.txt``;
 - ``kernel`` and ``profile``: names (a page shows the profile it was built with);
+- ``arithmetic``: the compute settings (determinism, CPU pin, data path) and the CPU capability
+  and thread count the kernels will compute with (:meth:`ComputeSettings.kernel_arithmetic`):
+  torch's numbers follow them, so a page built under AVX-512 is stale for an AVX2 build;
 - ``data``: a fingerprint of each data set the parameters name (``emo_lib.data.fingerprint``);
 - ``results`` (aggregate pages only, :data:`.notebooks.AGGREGATE_PAGES`): a digest of the other
   pages' result files (and of the reader's runs), which such a page is built from.
@@ -100,8 +103,11 @@ class InputsOf:
     """Computes :func:`inputs` for the notebooks of one build, sharing what they have in common
     (the lock digest, the data fingerprints)."""
 
-    def __init__(self, *, kernel: str, profile: str) -> None:
+    def __init__(self, *, kernel: str, profile: str,
+                 arithmetic: dict[str, Any] | None = None) -> None:
         self.common = {"lock": file_digest(lock_file()), "kernel": kernel, "profile": profile}
+        if arithmetic is not None:
+            self.common["arithmetic"] = arithmetic
         self.data = DataFingerprints()
 
     def __call__(self, name: str, source: Path, params: dict[str, Any]) -> dict[str, Any]:

@@ -1,86 +1,49 @@
-"""How training units are computed: the executor settings, validated, and the environment
-variables that carry them into each notebook's kernel.
+"""The run's settings that are not notebook parameters, from a profile and the command line:
+where training units run (:class:`emo_lib.executor_settings.ExecutorSettings`) and how the
+arithmetic is done (:class:`emo_lib.compute_settings.ComputeSettings`).
 
 ``emo-book build/run --executor inline|local|slurm --jobs N --partition P --gpus-per-job G
---array-parallelism A`` (or a profile's ``executor:`` section; the command line wins). The runner
-does not compute units itself: the training code reads
-
-=========================  ============================================================
-``EMO_EXECUTOR``           inline (in the notebook's process) | local | slurm
-``EMO_JOBS``               local: worker processes
-``EMO_SLURM_PARTITION``    slurm: partition
-``EMO_GPUS_PER_JOB``       slurm: GPUs per array task
-``EMO_ARRAY_PARALLELISM``  slurm: array tasks running at once
-=========================  ============================================================
-
-A variable not set by profile or command line is removed from the kernel's environment, so a
-value left in the shell never leaks in. These settings are not part of a notebook's
-incremental-build key: every executor must give the same numbers.
+--array-parallelism A --cpus-per-task C --mem-gb M --timeout-min T`` (or a profile's
+``executor:`` section) and ``--pin-cpu avx2 --deterministic true|false --data-path
+auto|resident|loader`` (or a profile's ``compute:`` section); the command line wins. The runner
+computes nothing itself: both travel to every notebook kernel as environment variables, each
+variable of either set listed, so a value left in the shell is removed and never reaches a unit
+(:meth:`ExecutorSettings.environment`). The compute settings change numbers, so they are part
+of a page's key; the executor settings do not (every executor must give the same numbers).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any, Mapping
 
-from .errors import (
-    RunnerError, check_choice, check_int, check_non_empty_str, check_positive_int, choices_text,
-)
-
-EXECUTORS = ("inline", "local", "slurm")
-
-#: field -> environment variable the training units read.
-ENVIRONMENT = {
-    "kind": "EMO_EXECUTOR",
-    "jobs": "EMO_JOBS",
-    "partition": "EMO_SLURM_PARTITION",
-    "gpus_per_job": "EMO_GPUS_PER_JOB",
-    "array_parallelism": "EMO_ARRAY_PARALLELISM",
-}
-
-
-@dataclass(frozen=True)
-class ExecutorOptions:
-    kind: str = "inline"
-    jobs: int | None = None
-    partition: str | None = None
-    gpus_per_job: int | None = None
-    array_parallelism: int | None = None
-
-    def __post_init__(self) -> None:
-        check_choice(self.kind, EXECUTORS, "executor")
-        if self.jobs is not None:
-            check_positive_int(self.jobs, "jobs")
-        if self.partition is not None:
-            check_non_empty_str(self.partition, "partition")
-        if self.gpus_per_job is not None:
-            check_int(self.gpus_per_job, "gpus per job", minimum=0)
-        if self.array_parallelism is not None:
-            check_positive_int(self.array_parallelism, "array parallelism")
-
-    def environment(self) -> dict[str, str | None]:
-        """{variable: value, or None to remove it} for the kernel."""
-        return {ENVIRONMENT[k]: (None if v is None else str(v)) for k, v in asdict(self).items()}
-
-    def describe(self) -> str:
-        given = [f"{k.replace('_', ' ')} {v}" for k, v in asdict(self).items()
-                 if v is not None and k != "kind"]
-        return self.kind + (f" ({', '.join(given)})" if given else "")
-
+from ..compute_settings import ComputeSettings
+from ..executor_settings import EXECUTORS, ExecutorSettings
+from .errors import RunnerError
 
 def executor_options(profile_section: Mapping[str, Any] | None = None,
-                     **command_line: Any) -> ExecutorOptions:
+                     **command_line: Any) -> ExecutorSettings:
     """The profile's ``executor:`` section, then the command line's non-None values.
 
     Raises:
         RunnerError: an unknown key in the section, or a value out of range (naming the choices).
     """
-    section = dict(profile_section or {})
-    unknown = sorted(set(section) - set(ENVIRONMENT))
-    if unknown:
-        raise RunnerError(f"executor section: unknown key(s) {choices_text(unknown)}; allowed: "
-                          f"{choices_text(ENVIRONMENT)}")
-    unknown = sorted(set(command_line) - set(ENVIRONMENT))
-    if unknown:
-        raise TypeError(f"executor_options: unknown option(s) {unknown}")
-    section.update({k: v for k, v in command_line.items() if v is not None})
-    return ExecutorOptions(**section)
+    try:
+        return ExecutorSettings.from_profile(profile_section, **command_line)
+    except ValueError as err:
+        raise RunnerError(str(err)) from None
+
+
+def compute_options(profile_section: Mapping[str, Any] | None = None,
+                    **command_line: Any) -> ComputeSettings:
+    """The profile's ``compute:`` section, then the command line's non-None values.
+
+    Raises:
+        RunnerError: an unknown key in the section, or a value out of range (naming the choices).
+    """
+    try:
+        return ComputeSettings.from_profile(profile_section, **command_line)
+    except ValueError as err:
+        raise RunnerError(str(err)) from None
+
+
+__all__ = ["EXECUTORS", "ExecutorSettings", "compute_options",
+           "executor_options"]

@@ -12,6 +12,9 @@ A profile holds only what differs from the notebooks' own defaults::
     executor:          # optional; read by the training units (see options.py)
       kind: slurm
       partition: gpu
+    compute:           # optional; how the arithmetic is done (emo_lib.compute_settings)
+      deterministic: true
+      pin_cpu: avx2
 
 ``${VAR}`` in a value is read from the environment when the profile is loaded. This module reads
 and parses; merging with the notebooks' declarations and validating is :mod:`.parameters`.
@@ -30,7 +33,7 @@ from .errors import ProfileError, choices_text
 from ..layout import KERNEL_NAME, profiles_dir
 
 _ENV = re.compile(r"\$\{(\w+)\}")
-_TOP_KEYS = ("name", "description", "defaults", "notebooks", "kernel", "executor")
+_TOP_KEYS = ("name", "description", "defaults", "notebooks", "kernel", "executor", "compute")
 _OVERRIDE = re.compile(r"(?:([A-Za-z_][\w\-]*)\.)?([A-Za-z_]\w*)=(.*)", re.S)
 
 
@@ -57,6 +60,7 @@ class Profile:
     notebooks: dict[str, dict[str, Any]] = field(default_factory=dict)
     kernel: str = KERNEL_NAME
     executor: dict[str, Any] = field(default_factory=dict)
+    compute: dict[str, Any] = field(default_factory=dict)
     #: (notebook or None for ``defaults``, key) of values that read ``${VAR}``: their value
     #: depends on the environment, so they are never "the same as the default".
     from_environment: set[tuple[str | None, str]] = field(default_factory=set)
@@ -115,6 +119,7 @@ def load_profile(spec: str | Path) -> Profile:
     if isinstance(executor, str):   # `executor: slurm` is short for `executor: {kind: slurm}`
         executor = {"kind": executor}
     executor = _mapping(executor, f"{path}: executor")
+    compute = _mapping(data.get("compute"), f"{path}: compute")
     from_env = {(None, k) for k, v in defaults.items() if _reads_environment(v)}
     from_env |= {(nb, k) for nb, given in notebooks.items() for k, v in given.items()
                  if _reads_environment(v)}
@@ -123,7 +128,8 @@ def load_profile(spec: str | Path) -> Profile:
                    defaults=_expand(defaults),
                    notebooks={nb: _expand(v) for nb, v in notebooks.items()},
                    kernel=data.get("kernel", KERNEL_NAME),
-                   executor=_expand(executor), from_environment=from_env)
+                   executor=_expand(executor), compute=_expand(compute),
+                   from_environment=from_env)
 
 
 @dataclass(frozen=True)

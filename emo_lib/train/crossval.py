@@ -87,7 +87,8 @@ def train_fold(build_model: Callable[[], TorchClassifier], images: np.ndarray,
               "n_train_items": len(items), "n_val": int(len(val_idx)),
               "device": model.device.type, "device_name": describe_device(model.device),
               "model": str(model.info.get("architecture", type(model.module).__name__)),
-              "input_size": int(model.input_size)}
+              "input_size": int(model.input_size),
+              **(result.data_path.record() if result.data_path is not None else {})}
     arrays = {"test_index": test_idx.astype(np.int64), "y_true": y[test_idx].astype(np.int64),
               "logits": scores["logits"].astype(np.float32)}
     del model

@@ -3,14 +3,22 @@
 ``run_units(units, executor=...)`` reads every unit already done and computes the missing ones:
 
 * ``inline`` (the default): one after another in this process (a notebook's kernel), as before;
-* ``local``: ``jobs`` worker processes on this machine (``submitit.LocalExecutor``); each worker
-  takes the next unit nobody has claimed (a claim is a file created with ``O_EXCL``), so cells
-  and folds spread over the workers whatever their cost, and each worker's torch uses
-  ``cores // jobs`` threads so the workers do not oversubscribe the cores; a worker stops when
-  the process that started it is gone;
+* ``local``: ``jobs`` worker processes on this machine (``submitit.LocalExecutor``; default:
+  one per GPU on a machine with CUDA GPUs, each seeing only its own, else one per group of
+  cores); each worker takes the next unit nobody has claimed (a claim is a file created with
+  ``O_EXCL``), so cells and folds spread over the workers whatever their cost; a worker stops
+  when the process that started it is gone;
 * ``slurm``: one SLURM job-array task per unit (``submitit.SlurmExecutor``; needs ``srun``),
   with GPUs per job, partition, array parallelism, time, CPUs and memory from
-  :class:`ExecutorSettings` (the profile, the command line or the environment).
+  :class:`~emo_lib.executor_settings.ExecutorSettings` (the profile, the command line or the
+  environment); with GPUs, CPUs and memory default to :func:`slurm_resources` (stated when
+  submitting).
+
+Every worker computes with the torch thread count of the process that submitted it (the
+kernel's: one unless ``OMP_NUM_THREADS`` says otherwise), because CPU arithmetic changes with
+the thread count and a unit's key records the device it was keyed for; and with that process's
+compute settings (:mod:`emo_lib.compute_settings`: determinism, CPU pin, data path, cuBLAS's
+workspace), which must be in a process's environment before it starts.
 
 Every executor waits with a tqdm bar (units done, with running and failed counts). A unit that
 raises is recorded (its recipe, the error, the traceback, its log file) and the others go on;
@@ -20,9 +28,7 @@ interrupted run (even killed) resumes where it stopped. Workers receive plain-JS
 (pickled by submitit as lists and dicts, never models or arrays) and memory-map their arrays.
 
 Settings come from arguments or from the environment the runner exports to every notebook
-kernel: ``EMO_EXECUTOR`` (inline|local|slurm), ``EMO_JOBS``, ``EMO_SLURM_PARTITION``,
-``EMO_GPUS_PER_JOB``, ``EMO_ARRAY_PARALLELISM``, and ``EMO_SLURM_TIMEOUT_MIN``,
-``EMO_SLURM_CPUS_PER_TASK``, ``EMO_SLURM_MEM_GB``.
+kernel (:mod:`emo_lib.executor_settings`, the one place they are defined).
 
 What it does not do: decide which units a page needs (``emo_lib.jeong2021.cells``), or train
 (the unit kinds do).
@@ -31,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import shlex
 import sys
@@ -44,82 +51,27 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..cache import DiskCache
+from ..compute_settings import ComputeSettings
+from ..executor_settings import ENVIRONMENT, EXECUTORS, ExecutorSettings
 from ..storage import cache_dir, pid_alive, write_json
 from .units import (
     Unit, compute, is_done, read_result, share_array, unit_store,
 )
 
-EXECUTORS: tuple[str, ...] = ("inline", "local", "slurm")
-
-#: Environment variable of each setting (the runner exports them to notebook kernels).
-ENVIRONMENT: dict[str, str] = {
-    "kind": "EMO_EXECUTOR", "jobs": "EMO_JOBS", "partition": "EMO_SLURM_PARTITION",
-    "gpus_per_job": "EMO_GPUS_PER_JOB", "array_parallelism": "EMO_ARRAY_PARALLELISM",
-    "timeout_min": "EMO_SLURM_TIMEOUT_MIN", "cpus_per_task": "EMO_SLURM_CPUS_PER_TASK",
-    "mem_gb": "EMO_SLURM_MEM_GB",
-}
-
 #: A local worker may run this long (submitit's default, 2 minutes, would kill real folds).
 LOCAL_TIMEOUT_MIN = 7 * 24 * 60
 #: A SLURM task's default time limit (one fold of the paper's largest cells fits in a day).
 SLURM_TIMEOUT_MIN = 24 * 60
-
-
-@dataclass(frozen=True)
-class ExecutorSettings:
-    """Where units run (see the module docstring).
-
-    Args:
-        kind: ``inline``, ``local`` or ``slurm``.
-        jobs: local worker processes (default: the usable CPU cores).
-        partition, gpus_per_job, array_parallelism, timeout_min, cpus_per_task, mem_gb: SLURM
-            settings (``timeout_min`` also bounds a local worker).
-        folder: where submissions, logs and failure records go (default
-            ``$EMO_CACHE/units/runs/<time>-<pid>``; on a cluster it must be shared).
-        poll_s: seconds between progress checks.
-    """
-
-    kind: str = "inline"
-    jobs: int | None = None
-    partition: str | None = None
-    gpus_per_job: int | None = None
-    array_parallelism: int | None = None
-    timeout_min: int | None = None
-    cpus_per_task: int | None = None
-    mem_gb: float | None = None
-    folder: str | None = None
-    poll_s: float = 1.0
-
-    def __post_init__(self) -> None:
-        if self.kind not in EXECUTORS:
-            raise ValueError(f"unknown executor {self.kind!r}; choose from {list(EXECUTORS)}")
-        for name in ("jobs", "gpus_per_job", "array_parallelism", "timeout_min",
-                     "cpus_per_task"):
-            value = getattr(self, name)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                      or value < (0 if name == "gpus_per_job" else 1)):
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None,
-                 **overrides: Any) -> "ExecutorSettings":
-        """Settings from ``EMO_*`` environment variables, then ``overrides`` that are not None
-        (ValueError naming the variable whose value is not a number)."""
-        environ = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for name, var in ENVIRONMENT.items():
-            raw = environ.get(var, "").strip()
-            if not raw:
-                continue
-            if name in ("kind", "partition"):
-                values[name] = raw
-                continue
-            try:
-                values[name] = float(raw) if name == "mem_gb" else int(raw)
-            except ValueError:
-                raise ValueError(f"environment variable {var}={raw!r} is not a number") from None
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+#: SLURM defaults for tasks with GPUs (each overridable: ``executor: {cpus_per_task: ...,
+#: mem_gb: ...}`` or ``--cpus-per-task`` / ``--mem-gb``). CPUs per GPU: decoding and the
+#: DataLoader path's workers. Memory: a base for the CUDA libraries (cuDNN, cuBLAS: a few GB
+#: mapped), torch, numpy and scikit-learn, and the host copies of the largest model the book
+#: trains (VGG-16: 138 M parameters, its weights and an ImageNet state dict, about 1.1 GB),
+#: plus the images the units read (memory-mapped, charged to the job as page cache). The model
+#: itself trains on the GPU, so the host's need grows with the data, not the model.
+SLURM_CPUS_PER_GPU = 8
+SLURM_BASE_MEM_GB = 12.0
+SLURM_MEM_STEP_GB = 4
 
 
 def resolve_executor(executor: str | ExecutorSettings | None = None) -> ExecutorSettings:
@@ -237,6 +189,7 @@ def work(recipes: list[dict[str, Any]], store_root: str, log_dir: str, *,
             continue
         print(f"unit {unit.id} ({unit.label}): start", file=sys.stderr, flush=True)
         try:
+            check_device(unit)
             compute(unit, store)
             status[unit.id] = "computed"
         except Exception as err:  # recorded with its traceback; the next unit goes on
@@ -245,6 +198,32 @@ def work(recipes: list[dict[str, Any]], store_root: str, log_dir: str, *,
             status[unit.id] = "failed"
         print(f"unit {unit.id}: {status[unit.id]}", file=sys.stderr, flush=True)
     return status
+
+
+def check_device(unit: Unit) -> None:
+    """Refuse to compute, in a worker, a unit whose key names another GPU or other CUDA
+    settings than this worker's (``unit.spec["device"]``, a
+    :func:`emo_lib.device.device_identity`): an A100's folds must never be stored under an
+    H100's key. A key made where the GPU was not visible (a SLURM login node) names no GPU and
+    is not checked; the unit's timing records the GPU that computed it."""
+    keyed = unit.spec.get("device") if isinstance(unit.spec, Mapping) else None
+    if not isinstance(keyed, Mapping) or keyed.get("type") != "cuda":
+        return
+    from ..device import NOT_VISIBLE, device_identity
+    import torch
+
+    if not torch.cuda.is_available():
+        raise ValueError("this unit's key is for a CUDA device, and this worker has none")
+    if keyed.get("name") in (None, NOT_VISIBLE):
+        return
+    here = device_identity("cuda")
+    differ = [f"{k} {keyed.get(k)!r} (here {here.get(k)!r})"
+              for k in ("name", "capability", "deterministic", "data_path")
+              if k in keyed and keyed.get(k) != here.get(k)]
+    if differ:
+        raise ValueError("this unit was keyed for another GPU or other CUDA settings than this "
+                         "worker's: " + "; ".join(differ) + ". Run it where it was keyed, or "
+                         "plan it again here")
 
 
 def _own_log() -> str | None:
@@ -305,8 +284,10 @@ def run_units(units: Sequence[Unit], *, executor: str | ExecutorSettings | None 
         if settings.kind == "inline":
             _run_inline(missing, store, settings, arrays, progress, run)
         else:
+            data_bytes = sum(int(np.asarray(a).nbytes) for a in (arrays or {}).values())
             missing = _with_input_files(missing, arrays)
-            _run_submitit(missing, store, settings, progress, run)  # type: ignore[arg-type]
+            _run_submitit(missing, store, settings, progress, run,  # type: ignore[arg-type]
+                          data_bytes)
     run.seconds = time.perf_counter() - start
     return run
 
@@ -335,7 +316,54 @@ def _with_input_files(units: list[Unit], arrays: Mapping[str, np.ndarray] | None
     return [dataclasses.replace(u, inputs={**u.inputs, **paths}) for u in units]
 
 
-def _submitit_executor(settings: ExecutorSettings, folder: Path) -> Any:
+def _gib(n_bytes: int) -> float:
+    return n_bytes / 2**30
+
+
+def slurm_resources(settings: ExecutorSettings, data_bytes: int = 0
+                    ) -> tuple[int | None, float | None, str]:
+    """(CPUs per task, memory per task in GB, a sentence saying where they come from) for a
+    SLURM submission: the settings' values where given; with GPUs, else
+    :data:`SLURM_CPUS_PER_GPU` per GPU and :data:`SLURM_BASE_MEM_GB` plus the ``data_bytes``
+    the units read, rounded up to :data:`SLURM_MEM_STEP_GB`; without GPUs, the thread count
+    and the cluster's default memory (None)."""
+    gpus = settings.gpus_per_job or 0
+    if gpus:
+        cpus = settings.cpus_per_task or SLURM_CPUS_PER_GPU * gpus
+        need = SLURM_BASE_MEM_GB + _gib(data_bytes)
+        mem = settings.mem_gb or float(SLURM_MEM_STEP_GB * math.ceil(need / SLURM_MEM_STEP_GB))
+        why_cpus = ("as set" if settings.cpus_per_task
+                    else f"default: {SLURM_CPUS_PER_GPU} per GPU x {gpus}")
+        why_mem = ("as set" if settings.mem_gb else
+                   f"default: {SLURM_BASE_MEM_GB:g} GB for CUDA, the libraries and the largest "
+                   f"model's host copies + {_gib(data_bytes):.1f} GB of images, rounded up")
+    else:
+        cpus = settings.cpus_per_task or _torch_threads()
+        mem = settings.mem_gb
+        why_cpus = "as set" if settings.cpus_per_task else "default: the torch thread count"
+        why_mem = "as set" if settings.mem_gb else "the cluster's default"
+    text = (f"SLURM tasks: {gpus} GPU(s), {cpus} CPUs ({why_cpus}), "
+            + (f"{mem:g} GB" if mem else "memory") + f" ({why_mem}); set executor "
+            "cpus_per_task / mem_gb (or --cpus-per-task / --mem-gb) to change them")
+    return cpus, mem, text
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return int(torch.get_num_threads())
+
+
+def worker_environment(threads: int) -> dict[str, str]:
+    """What a worker's environment must hold before it starts: the thread count of the keys
+    (``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``) and this process's compute settings with the
+    variables they imply (CPU pin, cuBLAS's workspace)."""
+    env = {k: v for k, v in ComputeSettings.from_env().environment().items() if v is not None}
+    return env | {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+
+
+def _submitit_executor(settings: ExecutorSettings, folder: Path, threads: int,
+                       data_bytes: int = 0) -> Any:
     import submitit
 
     if settings.kind == "local":
@@ -349,17 +377,16 @@ def _submitit_executor(settings: ExecutorSettings, folder: Path) -> Any:
         params["partition"] = settings.partition
     if settings.gpus_per_job:
         params["gpus_per_node"] = settings.gpus_per_job
-    if settings.cpus_per_task:
-        params["cpus_per_task"] = settings.cpus_per_task
-    if settings.mem_gb:
-        params["mem"] = f"{int(settings.mem_gb * 1024)}MB"
+    cpus, mem, text = slurm_resources(settings, data_bytes)
+    print(text, file=sys.stderr, flush=True)
+    params["cpus_per_task"] = cpus
+    if mem:
+        params["mem"] = f"{int(mem * 1024)}MB"
     if settings.array_parallelism:
         params["array_parallelism"] = settings.array_parallelism
-    threads = settings.cpus_per_task or 1
     # the workers read and write the same cache as this process (it must be shared)
-    params["setup"] = [f"export EMO_CACHE={shlex.quote(str(cache_dir()))}",
-                       f"export OMP_NUM_THREADS={threads}",
-                       f"export MKL_NUM_THREADS={threads}"]
+    env = {"EMO_CACHE": str(cache_dir())} | worker_environment(threads)
+    params["setup"] = [f"export {k}={shlex.quote(v)}" for k, v in env.items()]
     ex.update_parameters(**params)
     return ex
 
@@ -371,25 +398,33 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+def local_workers(settings: ExecutorSettings, n_units: int, threads: int, n_gpus: int) -> int:
+    """Local worker processes: ``jobs`` if set; else one per GPU on a machine with CUDA GPUs
+    (several workers on one GPU run out of memory with the paper's models at batch 128), else
+    one per ``threads`` cores; never more than the units."""
+    default = n_gpus if n_gpus else max(1, usable_cores() // max(1, threads))
+    return max(1, min(settings.jobs or default, n_units))
+
+
 def submit(missing: Sequence[Unit], store: DiskCache, settings: ExecutorSettings,
-           log_dir: Path) -> list[Any]:
-    """Hand ``missing`` to submitit (local workers or a SLURM array); the jobs."""
+           log_dir: Path, data_bytes: int = 0) -> list[Any]:
+    """Hand ``missing`` to submitit (local workers or a SLURM array); the jobs.
+    ``data_bytes``: the size of the arrays the units read (sizes SLURM's memory)."""
     import submitit
 
     recipes = [u.to_json() for u in missing]
-    ex = _submitit_executor(settings, log_dir)
+    threads = _torch_threads()
+    ex = _submitit_executor(settings, log_dir, threads, data_bytes)
     root = str(store.root)
     if settings.kind == "slurm":
         with ex.batch():   # one array task per unit
-            jobs = [ex.submit(work, [r], root, str(log_dir), threads=settings.cpus_per_task)
+            jobs = [ex.submit(work, [r], root, str(log_dir), threads=threads)
                     for r in recipes]
         return jobs
-    n_workers = max(1, min(settings.jobs or usable_cores(), len(recipes)))
-    threads = max(1, usable_cores() // n_workers)
     n_gpus = _cuda_devices()
+    n_workers = local_workers(settings, len(recipes), threads, n_gpus)
     jobs = []
-    with submitit.helpers.clean_env(), _environment(OMP_NUM_THREADS=str(threads),
-                                                    MKL_NUM_THREADS=str(threads)):
+    with submitit.helpers.clean_env(), _environment(**worker_environment(threads)):
         for j in range(n_workers):
             if n_gpus:   # LocalExecutor hides every GPU unless asked; one per worker, in turn
                 ex.update_parameters(gpus_per_node=1, visible_gpus=(j % n_gpus,))
@@ -426,9 +461,9 @@ class _environment:
 
 
 def _run_submitit(missing: list[Unit], store: DiskCache, settings: ExecutorSettings,
-                  progress: bool, run: UnitsRun) -> None:
+                  progress: bool, run: UnitsRun, data_bytes: int = 0) -> None:
     log_dir = _log_folder(settings)
-    jobs = submit(missing, store, settings, log_dir)
+    jobs = submit(missing, store, settings, log_dir, data_bytes)
     try:
         _wait(missing, store, jobs, settings, log_dir, progress)
     except BaseException:   # interrupted: stop the workers (results so far stay on disk)
@@ -511,4 +546,5 @@ def _job_log(job: Any) -> Path | None:
 
 
 __all__ = ["ENVIRONMENT", "EXECUTORS", "ExecutorSettings", "UnitFailure", "UnitsFailed",
-           "UnitsRun", "resolve_executor", "run_units", "submit", "usable_cores", "work"]
+           "UnitsRun", "check_device", "local_workers", "resolve_executor", "run_units",
+           "slurm_resources", "submit", "usable_cores", "work", "worker_environment"]

@@ -2,7 +2,8 @@
 weights restored) and ``evaluate`` (accuracy, macro F1, per-class F1, confusion).
 
 Every random choice is seeded: with the same seed the CPU path gives identical weights.
-On CUDA the loop uses autocast (bf16 where supported, else fp16 with a gradient scaler),
+On CUDA the loop is deterministic unless the profile says otherwise (:func:`seed_everything`)
+and uses autocast (bf16 where the GPU has it natively, else fp16 with a gradient scaler),
 channels_last inputs and, when the fold's training set fits in device memory, the resident data
 path of :mod:`.resident` (every item materialised once on the GPU, batches gathered there; else
 a pinned-memory DataLoader); that path only runs when ``model.device.type == "cuda"``. Folds
@@ -25,10 +26,11 @@ from sklearn.metrics import confusion_matrix, f1_score
 from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler
 from tqdm.auto import tqdm
 
+from ..compute_settings import ComputeSettings
 from ..data.manifest import class_indices
+from ..device import bf16_supported, set_determinism
 from ..models.base import TorchClassifier, preprocess
-from .dataset import ArrayDataset
-from .resident import ResidentSet, can_reside, epoch_batches, fits_on, resident_bytes
+from .resident import DataPath, DataPathError, ResidentSet, decide_data_path, epoch_batches
 
 
 @dataclass
@@ -48,18 +50,25 @@ class FitConfig:
 @dataclass
 class FitResult:
     """``history``: one row per epoch (epoch, train_loss, val_loss, val_accuracy,
-    val_macro_f1, seconds); ``best_epoch``: the epoch whose weights the model holds."""
+    val_macro_f1, seconds); ``best_epoch``: the epoch whose weights the model holds;
+    ``data_path``: how the data reached the model and why (:class:`.resident.DataPath`)."""
 
     history: pd.DataFrame
     best_epoch: int
     stopped_early: bool
+    data_path: DataPath | None = None
 
 
-def seed_everything(seed: int) -> None:
-    """Seed Python, numpy and torch (CPU and CUDA) from ``seed``."""
+def seed_everything(seed: int, device: torch.device | str | None = None) -> None:
+    """Seed Python, numpy and torch (CPU and CUDA) from ``seed``; on a CUDA ``device``, also
+    set the determinism flags of this process's compute settings
+    (:func:`emo_lib.device.set_determinism`: deterministic cuDNN and algorithms unless the
+    profile says ``deterministic: false``), so the same seed gives the same numbers there."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+    if device is not None:
+        set_determinism(device)
 
 
 def _to_model_input(model: TorchClassifier, x: torch.Tensor, nhwc: bool = False) -> torch.Tensor:
@@ -71,7 +80,7 @@ def _to_model_input(model: TorchClassifier, x: torch.Tensor, nhwc: bool = False)
 
 def _autocast(model: TorchClassifier, amp: bool) -> tuple[Any, torch.dtype | None]:
     if model.device.type == "cuda" and amp:
-        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        dtype = torch.bfloat16 if bf16_supported() else torch.float16
         return torch.autocast("cuda", dtype=dtype), dtype
     return nullcontext(), None
 
@@ -115,17 +124,20 @@ class _Batches:
         return self.resident.batches(epoch_batches(len(self.resident), **self.args))
 
 
-def _use_resident(requested: bool | None, device: torch.device, train: Dataset,
-                  val: Dataset | None) -> bool:
-    sets = [d for d in (train, val) if d is not None]
-    possible = all(isinstance(d, ArrayDataset) and can_reside(d) for d in sets)
-    if requested is not None:
-        if requested and not possible:
-            raise ValueError("resident=True needs ArrayDatasets whose items are fixed per fold "
-                             "(item_seed set, or no random transform)")
-        return requested
-    return possible and device.type == "cuda" and \
-        fits_on(device, sum(resident_bytes(d) for d in sets))  # type: ignore[arg-type]
+def data_path_of(resident: bool | None, device: torch.device, train: Dataset,
+                 val: Dataset | None) -> DataPath:
+    """The unit's data path (:func:`.resident.decide_data_path`): ``resident`` True/False
+    forces it, None follows this process's ``data_path`` compute setting (default ``auto``)."""
+    policy = ComputeSettings.from_env().data_path if resident is None else \
+        ("resident" if resident else "loader")
+    try:
+        return decide_data_path(policy, device, [train, val])
+    except DataPathError as err:
+        if resident:
+            raise ValueError(f"resident=True needs ArrayDatasets whose items are fixed per fold "
+                             f"(item_seed set, or no random transform) that fit the device: "
+                             f"{err}") from err
+        raise
 
 
 @torch.inference_mode()
@@ -175,17 +187,18 @@ def fit(model: TorchClassifier, train: Dataset, val: Dataset | None = None, *,
     (e.g. :func:`emo_lib.balance.class_balanced_sampler`) replaces shuffling.
 
     ``resident``: hold the training and validation sets on the device, every item materialised
-    once (:mod:`.resident`), instead of a DataLoader. None (default): on CUDA when both are
-    :class:`ArrayDataset` s with items fixed per fold and fit in half the free device memory;
-    never on the CPU (where the loader path is the reference; ``True`` there gives the same
-    numbers, which a test checks).
+    once (:mod:`.resident`), instead of a DataLoader. None (default): the ``data_path`` compute
+    setting decides (``auto``: on CUDA when both are :class:`ArrayDataset` s with items fixed
+    per fold needing at most half the device's total memory, stated in the result's
+    ``data_path``; never on the CPU, where the loader path is the reference; ``True`` there
+    gives the same numbers, which a test checks).
     """
     if len(train) == 0:
         raise ValueError("the training set is empty")
     if config.epochs < 1:
         raise ValueError(f"config.epochs must be >= 1, got {config.epochs}")
-    seed_everything(seed)
     device = model.device
+    seed_everything(seed, device)
     module = model.module
     loss_fn = (loss if loss is not None else nn.CrossEntropyLoss()).to(device)
 
@@ -202,13 +215,14 @@ def fit(model: TorchClassifier, train: Dataset, val: Dataset | None = None, *,
     params = [p for p in module.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
     _, amp_dtype = _autocast(model, config.amp)
-    scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
+    scaler = torch.amp.GradScaler(device.type) if amp_dtype == torch.float16 else None
 
     gen = torch.Generator().manual_seed(seed)
     # A last batch of one sample breaks BatchNorm in train mode (nets at small inputs end in
     # a 1x1 map): drop it in that one case.
     drop_last = len(train) % config.batch_size == 1 and len(train) > config.batch_size
-    on_device = _use_resident(resident, device, train, val)
+    data_path = data_path_of(resident, device, train, val)
+    on_device = data_path.resident
     train_loader = _Batches(train, config.batch_size, shuffle=True, sampler=sampler,
                             num_workers=config.num_workers, device=device, generator=gen,
                             drop_last=drop_last, resident=on_device)
@@ -262,7 +276,8 @@ def fit(model: TorchClassifier, train: Dataset, val: Dataset | None = None, *,
     if best_state is not None:
         module.load_state_dict(best_state)
     module.eval()
-    return FitResult(history=pd.DataFrame(rows), best_epoch=best_epoch, stopped_early=stopped)
+    return FitResult(history=pd.DataFrame(rows), best_epoch=best_epoch, stopped_early=stopped,
+                     data_path=data_path)
 
 
 def predict_logits(model: TorchClassifier, images: Any,

@@ -19,21 +19,65 @@ cache key.
 Transforms are applied one item at a time (each item has its own random parameters, and v2
 draws one set per call); this happens once per fold, not per epoch.
 
-What it does not do: decide when to use it (:func:`emo_lib.train.fit` does: on CUDA when the
-set fits in memory), or training itself.
+When: a stated decision, once per unit (:func:`decide_data_path`), from the data's size, the
+device's *total* memory and the ``data_path`` compute setting (``auto``, ``resident``,
+``loader``: :mod:`emo_lib.compute_settings`). Free memory is not consulted: PyTorch's allocator
+keeps freed blocks cached, so in a kernel training many cells free memory shrinks fold after
+fold, and a decision based on it would switch later folds to the other path (whose pixels
+differ in the last bit) under the same key. Total memory, the GPU's name and the setting are in
+every key (:func:`emo_lib.device.device_identity`), so the key decides the path. ``auto`` takes
+the resident path on CUDA when every item is fixed per fold and the data needs at most
+:data:`MEMORY_SHARE` of the device's memory, else the loader path, saying why; ``resident``
+takes it or stops with an error saying the unit cannot hold its data; the chosen path and the
+reason are recorded in the unit's timing. A resident set whose allocation still fails stops
+with that error too, never falling back.
+
+What it does not do: training itself (:func:`emo_lib.train.fit`).
 """
 from __future__ import annotations
 
-from typing import Iterator
+import logging
+from dataclasses import dataclass
+from typing import Iterator, Sequence
 
 import numpy as np
 import torch
-from torch.utils.data import BatchSampler, RandomSampler, Sampler
+from torch.utils.data import BatchSampler, Dataset, RandomSampler, Sampler
 
+from ..compute_settings import DATA_PATHS
 from .dataset import ArrayDataset
 
-#: Share of the device's free memory a resident training + validation set may take.
+log = logging.getLogger(__name__)
+
+#: Share of the device's total memory a resident training + validation set may take (the rest
+#: is the model's: EfficientNet-B5 or VGG-16 at batch 128 in AMP need about 22 GiB).
 MEMORY_SHARE = 0.5
+
+
+class DataPathError(RuntimeError):
+    """A unit asked to hold its data on the device cannot (too large, or not fixed per fold)."""
+
+
+@dataclass(frozen=True)
+class DataPath:
+    """The data path of one unit: ``path`` (``resident`` or ``loader``), the ``policy`` it came
+    from, the bytes the resident copy needs, the device's total memory (CUDA; None elsewhere)
+    and ``reason``, a sentence for logs and timings."""
+
+    path: str
+    policy: str
+    needed_bytes: int
+    total_bytes: int | None
+    reason: str
+
+    @property
+    def resident(self) -> bool:
+        return self.path == "resident"
+
+    def record(self) -> dict[str, object]:
+        return {"data_path": self.path, "data_path_policy": self.policy,
+                "data_path_reason": self.reason, "data_bytes": self.needed_bytes,
+                "device_memory_bytes": self.total_bytes}
 
 
 def resident_bytes(data: ArrayDataset) -> int:
@@ -53,13 +97,70 @@ def can_reside(data: ArrayDataset) -> bool:
     return data.item_seed is not None or not has_random
 
 
-def fits_on(device: torch.device, n_bytes: int, share: float = MEMORY_SHARE) -> bool:
-    """True when ``n_bytes`` fit in ``share`` of the device's free memory (CUDA), always on
-    the CPU (the caller decides whether to use this path there)."""
+def device_memory(device: torch.device) -> int | None:
+    """Total memory of a CUDA device in bytes (None for other devices)."""
     if device.type != "cuda":
-        return True
-    free, _ = torch.cuda.mem_get_info(device)
-    return n_bytes <= share * free
+        return None
+    return int(torch.cuda.get_device_properties(device).total_memory)
+
+
+def fits_on(device: torch.device, n_bytes: int, share: float = MEMORY_SHARE) -> bool:
+    """True when ``n_bytes`` fit in ``share`` of the device's total memory (CUDA), always on
+    the CPU (the caller decides whether to use this path there)."""
+    total = device_memory(device)
+    return total is None or n_bytes <= share * total
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:.2f} GiB"
+
+
+def decide_data_path(policy: str, device: torch.device | str,
+                     sets: Sequence[Dataset | None]) -> DataPath:
+    """The data path of a unit training on ``sets`` (training, validation) on ``device``
+    under ``policy`` (see the module docstring).
+
+    Raises:
+        DataPathError: ``policy="resident"`` and the data cannot reside (a fresh transform per
+            epoch, not ArrayDatasets, or more than :data:`MEMORY_SHARE` of the device).
+        ValueError: an unknown policy.
+    """
+    if policy not in DATA_PATHS:
+        raise ValueError(f"data path: {policy} is not one of the choices {', '.join(DATA_PATHS)}")
+    device = torch.device(device)
+    present = [d for d in sets if d is not None]
+    arrays = all(isinstance(d, ArrayDataset) for d in present)
+    fixed = arrays and all(can_reside(d) for d in present)  # type: ignore[arg-type]
+    needed = sum(resident_bytes(d) for d in present) if arrays else 0  # type: ignore[arg-type]
+    total: int | None = None
+
+    def chosen(path: str, reason: str) -> DataPath:
+        return DataPath(path, policy, int(needed), total, reason)
+
+    if policy == "loader":
+        return chosen("loader", "the compute setting data_path is loader")
+    if not fixed:
+        why = ("the items draw a fresh random transform every epoch (item_seed unset)" if arrays
+               else "the data are not ArrayDatasets")
+        if policy == "resident":
+            raise DataPathError(f"data_path resident: this unit's data cannot be held on the "
+                                f"device: {why}")
+        return chosen("loader", f"auto: {why}")
+    total = device_memory(device)
+    share = f"{MEMORY_SHARE:.0%} of the device's {_gib(total)}" if total else ""
+    if policy == "resident":
+        if total is not None and needed > MEMORY_SHARE * total:
+            raise DataPathError(
+                f"data_path resident: this unit cannot hold its data on {device}: it needs "
+                f"{_gib(needed)}, more than {share}; set data_path: loader (or auto)")
+        return chosen("resident", "the compute setting data_path is resident")
+    if device.type != "cuda":
+        return chosen("loader", f"auto on {device.type}: the loader path is the reference")
+    if needed > MEMORY_SHARE * total:  # type: ignore[operator]
+        reason = f"auto: the data need {_gib(needed)}, more than {share}"
+        log.warning("training on the DataLoader path: %s", reason)
+        return chosen("loader", reason)
+    return chosen("resident", f"auto: the data need {_gib(needed)}, within {share}")
 
 
 class ResidentSet:
@@ -83,8 +184,14 @@ class ResidentSet:
         distinct, first_row = np.unique(indices, return_inverse=True)
         transformed = [k for k, (_, t) in enumerate(data.items)
                        if t is not None or data.transform is not None]
-        store = torch.empty((len(distinct) + len(transformed), h, w, 3), dtype=torch.uint8,
-                            device=device)
+        rows_needed = len(distinct) + len(transformed)
+        try:
+            store = torch.empty((rows_needed, h, w, 3), dtype=torch.uint8, device=device)
+        except torch.OutOfMemoryError as err:  # say so; never fall back to the other path
+            raise DataPathError(
+                f"this unit cannot hold its data on {device}: {_gib(rows_needed * h * w * 3)} "
+                f"could not be allocated ({err}); set data_path: loader, or run it in a fresh "
+                "process") from err
         for s in range(0, len(distinct), chunk):  # sorted indices: sequential reads of a memmap
             block = np.ascontiguousarray(data.images[distinct[s:s + chunk]])
             store[s:s + len(block)] = torch.from_numpy(block).to(device, non_blocking=False)
@@ -122,5 +229,5 @@ def epoch_batches(n: int, batch_size: int, *, sampler: Sampler | None,
     return BatchSampler(sampler, batch_size, drop_last)  # type: ignore[arg-type]
 
 
-__all__ = ["MEMORY_SHARE", "ResidentSet", "can_reside", "epoch_batches", "fits_on",
-           "resident_bytes"]
+__all__ = ["DataPath", "DataPathError", "MEMORY_SHARE", "ResidentSet", "can_reside",
+           "decide_data_path", "device_memory", "epoch_batches", "fits_on", "resident_bytes"]
