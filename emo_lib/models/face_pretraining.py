@@ -246,12 +246,7 @@ def cached_source(arch: str, pretraining: dict[str, Any] | None = None) -> str |
     return f"{WEIGHTS_NAME}:{key}" if meta.is_file() else None
 
 
-def cached_entries() -> list[str]:
-    """The synthetic-face pretraining keys cached on this machine."""
-    return sorted(p.stem for p in storage.cache_dir("models", WEIGHTS_NAME).glob("*.json"))
-
-
 __all__ = ["CLASSES", "DATASET", "DEFAULT_BUDGETS", "RECIPE_VERSION",
-           "WEIGHTS_NAME", "budget_for", "build_module", "cache_key", "cached_entries",
+           "WEIGHTS_NAME", "budget_for", "build_module", "cache_key",
            "cached_source",
            "pretrained_state", "recipe_for"]

@@ -18,8 +18,7 @@ classification head for ``classes``. The initial weights (``weights``):
 
 :func:`freeze_prefixes` names a backbone's first feature blocks for
 :class:`emo_lib.train.FitConfig` ``freeze`` (fine-tuning the later blocks only: a CPU economy).
-:func:`count_params_flops` counts a module's size; :func:`count_backbone` counts a backbone
-without building its weights (PyTorch's ``meta`` device).
+:func:`count_params_flops` counts a module's size.
 """
 from __future__ import annotations
 
@@ -244,16 +243,3 @@ def count_params_flops(module: nn.Module, input_size: int = 224) -> dict[str, fl
     finally:
         module.train(was_training)
     return {"params_m": params / 1e6, "flops_b": counter.get_total_flops() / 2 / 1e9}
-
-
-def count_backbone(arch: str, n_classes: int, input_size: int) -> dict[str, float]:
-    """:func:`count_params_flops` of ``arch`` with an ``n_classes``-way head, built on PyTorch's
-    ``meta`` device: shapes only, no weights allocated, initialised or multiplied, so counting
-    EfficientNet-B5 at 456 px or VGG-16 takes a fraction of a second instead of seconds (the
-    counts are the same)."""
-    if arch not in BACKBONE_NAMES:
-        raise ValueError(f"unknown backbone {arch!r}; choose from {list(BACKBONE_NAMES)}")
-    with torch.device("meta"):
-        module = torchvision.models.get_model(arch, weights=None)
-        replace_head(module, arch, n_classes)
-    return count_params_flops(module, input_size)

@@ -19,7 +19,7 @@ from .gallery import face_crop, gallery_array, gallery_figure, mechanism_table, 
 from .population import maturity, sample_face, sample_identity, sample_photo
 from .presets import (
     GENERATOR_VERSION, PHOTO_PER_CROP, PRESETS, adult_counts, cafe_counts, constants, load_preset,
-    nimh_counts, photo_side, preset_counts, preset_names, se30k8_counts,
+    nimh_counts, photo_side, preset_names, se30k8_counts,
 )
 
 __all__ = [
@@ -29,5 +29,5 @@ __all__ = [
     "proportions_table",
     "maturity", "sample_face", "sample_identity", "sample_photo",
     "GENERATOR_VERSION", "PHOTO_PER_CROP", "PRESETS", "adult_counts", "cafe_counts", "constants",
-    "load_preset", "nimh_counts", "photo_side", "preset_counts", "preset_names", "se30k8_counts",
+    "load_preset", "nimh_counts", "photo_side", "preset_names", "se30k8_counts",
 ]

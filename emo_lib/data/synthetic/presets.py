@@ -177,15 +177,6 @@ def se30k8_counts(scale: float = 1.0) -> dict[str, int]:
     return {c: _scaled(int(v), scale, MIN_CLASS_COUNT) for c, v in zip(SE30K8_ORDER, counts)}
 
 
-def preset_counts(name: str, scale: float = 1.0, n: int | None = None) -> pd.DataFrame:
-    """Images per gender (rows, with ``total``) x class (columns, with ``total``) that
-    ``load_preset(name, scale=..., n=...)`` draws; computed without drawing."""
-    plan = _plan(name, seed=0, scale=scale, n=n)
-    table = pd.crosstab(plan["gender"], plan["label"], margins=True, margins_name="total")
-    classes = [c for c in _classes(name) if c in table.columns]
-    return table.reindex(columns=classes + ["total"], fill_value=0)
-
-
 def preset_names() -> list[str]:
     """The synthetic presets, for ``load_dataset("synthetic:<name>")``."""
     return list(PRESETS)
