@@ -7,13 +7,15 @@ naming the module that registers its provider::
     # ---
     # jupyter:
     #   emo_book:
-    #     plan: emo_lib.jeong2021.plan
+    #     plan: emo_lib.<paper package>.plan
     #   kernelspec: ...
 
 and that module registers a function for the page when it is imported::
 
-    @register_plan("jeong2021_augmentation_sweep", "jeong2021_balanced_augmentation")
+    @register_plan("<page>", "<another page>")
     def plan_page(notebook, params, *, executor, rate, rates, cache) -> PagePlan: ...
+
+(the paper-2 pages do this: see their sources' headers.)
 
 :func:`plan_providers` reads each page's metadata, imports the module it names (a module of
 ``emo_lib`` only: metadata never leads outside the package) and looks the page up here; so the

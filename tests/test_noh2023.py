@@ -14,7 +14,7 @@ from emo_lib.stats import mcnemar_exact
 from emo_lib.data.manifest import EXCLUSION_COLUMNS, Manifest
 from emo_lib.explain import REGIONS, explain_batch
 from emo_lib.faces import FaceSet
-from emo_lib.models.base import TorchClassifier
+from emo_lib.classifier import TorchClassifier
 from emo_lib.train import FitConfig
 from toytrain import sharp_classifier
 

@@ -263,11 +263,12 @@ def test_cache_hit_and_redraw_after_interruption(tmp_path, monkeypatch):
 
 
 def test_options_are_checked(tmp_path):
-    with pytest.raises(TypeError, match="allowed"):
+    with pytest.raises(ValueError, match=r"options of synthetic preset cafe_like: \[sizes\] is not "
+                                         "among the choices seed, size"):
         load_preset("cafe_like", root=tmp_path, sizes=32)
     with pytest.raises(ValueError, match="adult_pretrain only"):
         load_preset("cafe_like", root=tmp_path, n=10)
-    with pytest.raises(KeyError, match="known"):
+    with pytest.raises(ValueError, match="synthetic preset: fer_like is not one of the choices"):
         load_preset("fer_like", root=tmp_path)
     with pytest.raises(ValueError, match="size"):
         load_preset("cafe_like", root=tmp_path, size=4)
@@ -281,7 +282,8 @@ def test_registry_route(tmp_path):
 
 
 def test_gallery_and_mechanism_table():
-    from emo_lib.data.synthetic import gallery_array, mechanism_table
+    from emo_lib.data.synthetic import mechanism_table
+    from emo_lib.face_gallery import gallery_array
 
     faces = gallery_array(("happy", "sad"), size=SIZE, seed=0, prototype=True)
     assert faces.shape == (2, 6, SIZE, SIZE, 3) and faces.dtype == np.uint8

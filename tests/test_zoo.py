@@ -78,5 +78,5 @@ def test_pretrained_from_local_file(tmp_path):
 def test_bad_arguments():
     with pytest.raises(ValueError, match="at least 2 classes"):
         build_backbone("resnet50", classes=["happy"])
-    with pytest.raises(ValueError, match="unknown backbone"):
+    with pytest.raises(ValueError, match="backbone: alexnet is not one of the choices"):
         build_backbone("alexnet", classes=CLASSES)

@@ -22,9 +22,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping
 
-from .errors import (
-    RunnerError, check_choice, check_int, check_non_empty_str, check_positive_int, choices_text,
-)
+from ..validation import check_choice, check_int, check_non_empty_str, check_positive_int
+from .errors import RunnerError, choices_text
 
 EXECUTORS = ("inline", "local", "slurm")
 
@@ -47,15 +46,15 @@ class ExecutorOptions:
     array_parallelism: int | None = None
 
     def __post_init__(self) -> None:
-        check_choice(self.kind, EXECUTORS, "executor")
+        check_choice("executor", self.kind, EXECUTORS, error=RunnerError)
         if self.jobs is not None:
-            check_positive_int(self.jobs, "jobs")
+            check_positive_int("jobs", self.jobs, error=RunnerError)
         if self.partition is not None:
-            check_non_empty_str(self.partition, "partition")
+            check_non_empty_str("partition", self.partition, error=RunnerError)
         if self.gpus_per_job is not None:
-            check_int(self.gpus_per_job, "gpus per job", minimum=0)
+            check_int("gpus per job", self.gpus_per_job, minimum=0, error=RunnerError)
         if self.array_parallelism is not None:
-            check_positive_int(self.array_parallelism, "array parallelism")
+            check_positive_int("array parallelism", self.array_parallelism, error=RunnerError)
 
     def environment(self) -> dict[str, str | None]:
         """{variable: value, or None to remove it} for the kernel."""

@@ -26,7 +26,8 @@ from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler
 from tqdm.auto import tqdm
 
 from ..data.manifest import class_indices
-from ..models.base import TorchClassifier, preprocess
+from ..classifier import TorchClassifier, preprocess
+from ..validation import check_positive_int
 from .dataset import ArrayDataset
 from .resident import ResidentSet, can_reside, epoch_batches, fits_on, resident_bytes
 
@@ -169,7 +170,7 @@ def fit(model: TorchClassifier, train: Dataset, val: Dataset | None = None, *,
     """Train ``model.module`` in place on ``model.device`` with Adam.
 
     Batches (uint8 CHW from e.g. :class:`ArrayDataset`) go through
-    :func:`emo_lib.models.base.preprocess`, as in prediction. With ``val``, the weights of the
+    :func:`emo_lib.classifier.preprocess`, as in prediction. With ``val``, the weights of the
     lowest validation loss are kept and restored at the end, and ``config.patience`` epochs
     without improvement stop training. ``loss`` defaults to cross entropy; ``sampler``
     (e.g. :func:`emo_lib.balance.class_balanced_sampler`) replaces shuffling.
@@ -182,8 +183,7 @@ def fit(model: TorchClassifier, train: Dataset, val: Dataset | None = None, *,
     """
     if len(train) == 0:
         raise ValueError("the training set is empty")
-    if config.epochs < 1:
-        raise ValueError(f"config.epochs must be >= 1, got {config.epochs}")
+    check_positive_int("config.epochs", config.epochs)
     seed_everything(seed)
     device = model.device
     module = model.module

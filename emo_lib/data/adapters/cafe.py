@@ -39,6 +39,7 @@ import pandas as pd
 
 from ..images import DEFAULT_MAX_PIXELS
 from ..manifest import EMOTIONS_7, Manifest, ManifestError, canonical_label
+from ...validation import check_choices, choices_text
 from ..registry import DatasetInfo, register_dataset
 from ._scan import (
     Collected, find_column, finish, list_image_files, norm_gender, read_manifest_csv, read_table,
@@ -332,10 +333,10 @@ def _check_variants(variant: str | Sequence[str] | None) -> tuple[str, ...] | No
     if variant is None:
         return None
     wanted = (variant,) if isinstance(variant, str) else tuple(variant)
-    if not wanted or any(v not in VARIANTS for v in wanted):
-        raise ValueError(f"variant={variant!r}: choose from {list(VARIANTS)} (one name or a "
-                         "list), or None to keep every variant")
-    return wanted
+    what = "variant (one name or a list; null keeps every variant)"
+    if not wanted:
+        raise ValueError(f"{what}: [] names none of the choices {choices_text(VARIANTS)}")
+    return tuple(check_choices(what, wanted, VARIANTS))
 
 
 def _filter_variants(out: Collected, wanted: tuple[str, ...] | None) -> None:
