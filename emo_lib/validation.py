@@ -94,6 +94,19 @@ def check_fraction(name: str, value: Any, *, low: float = 0.0, high: float = 1.0
     return v
 
 
+def check_count(name: str, value: Any, *, error: type[ValueError] = ValueError) -> int:
+    """``value`` as an int if it is a whole number >= 0 (integral floats such as 5.0, from a
+    pandas sum, accepted); else ``error``."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or not (math.isfinite(number) and number >= 0
+                                       and number.is_integer()):
+        raise error(f"{name}: {show(value)} is not a whole number >= 0")
+    return int(number)
+
+
 def check_positive(name: str, value: Any, *, error: type[ValueError] = ValueError) -> float:
     """``value`` as a float if it is a finite number > 0; else ``error``.
 
@@ -113,5 +126,5 @@ def check_non_empty_str(name: str, value: Any, *, error: type[ValueError] = Valu
     return value
 
 
-__all__ = ["check_choice", "check_choices", "check_fraction", "check_int",
+__all__ = ["check_choice", "check_choices", "check_count", "check_fraction", "check_int",
            "check_non_empty_str", "check_positive", "check_positive_int", "choices_text", "show"]
