@@ -40,7 +40,7 @@ from lime.lime_image import LimeImageExplainer  # noqa: E402
 from emo_lib.data.manifest import EMOTIONS_7  # noqa: E402
 from emo_lib.device import describe_device, resolve_device  # noqa: E402
 from emo_lib.explain import explain_batch, make_segmenter  # noqa: E402
-from emo_lib.models.base import TorchClassifier  # noqa: E402
+from emo_lib.classifier import TorchClassifier  # noqa: E402
 
 
 def make_images(n: int, size: int, seed: int) -> tuple[np.ndarray, str]:

@@ -41,7 +41,7 @@ import torch
 import torchvision.transforms.v2 as T
 import torchvision.transforms.v2.functional as TF
 
-from .validation import check_choice, check_choices
+from .validation import check_choice, check_choices, check_int
 
 #: The transform names in the paper's order (Table 1, then random zoom from Tables 2-3).
 TRANSFORMS: tuple[str, ...] = (
@@ -83,9 +83,7 @@ def _cv2_sigma(kernel: int) -> float:
 
 
 def _scale(image_size: int) -> float:
-    if image_size < 8:
-        raise ValueError(f"image_size must be at least 8 px, got {image_size}")
-    return image_size / PAPER_IMAGE_SIZE
+    return check_int("image_size (px)", image_size, minimum=8) / PAPER_IMAGE_SIZE
 
 
 def blur_settings(image_size: int) -> list[tuple[int, float]]:
@@ -110,9 +108,7 @@ class Cutout(T.Transform):
 
     def __init__(self, max_side: int, fill: int = GREY) -> None:
         super().__init__()
-        if max_side < 0:
-            raise ValueError(f"max_side must be >= 0, got {max_side}")
-        self.max_side = int(max_side)
+        self.max_side = check_int("max_side", max_side, minimum=0)
         self.fill = fill
 
     def make_params(self, flat_inputs: list[Any]) -> dict[str, Any]:
@@ -139,8 +135,7 @@ class StretchAxis(T.Transform):
 
     def __init__(self, axis: str, rate: tuple[float, float]) -> None:
         super().__init__()
-        if axis not in ("height", "width"):
-            raise ValueError(f"axis must be 'height' or 'width', got {axis!r}")
+        check_choice("axis", axis, ("height", "width"))
         if not -1 < rate[0] <= rate[1]:
             raise ValueError(f"rate must satisfy -1 < lo <= hi, got {rate}")
         self.axis = axis

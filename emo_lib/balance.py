@@ -17,6 +17,7 @@ import torch
 from torch.utils.data import WeightedRandomSampler
 
 from .augment import validate_names
+from .validation import check_positive, check_positive_int
 
 Item = tuple[int, "str | None"]
 
@@ -42,8 +43,7 @@ def balanced_items(labels: Sequence[Hashable] | np.ndarray, n_min: int,
     """
     y = _as_labels(labels)
     names = validate_names(transforms)
-    if int(n_min) != n_min or n_min < 1:
-        raise ValueError(f"n_min must be a positive integer, got {n_min!r}")
+    n_min = check_positive_int("n_min", n_min)
     rng = np.random.default_rng(seed)
     items: list[Item] = [(i, None) for i in range(len(y))]
     for cls in np.unique(y):
@@ -119,6 +119,5 @@ def class_balanced_sampler(labels: Sequence[Hashable] | np.ndarray, seed: int,
 def scaled_n_min(n_min: int, scale: float) -> int:
     """``n_min`` for a data set ``scale`` times the paper's size (e.g. a synthetic SE30K8 of
     2,800 images: scale 0.1 gives 150); at least 1."""
-    if scale <= 0:
-        raise ValueError(f"scale must be positive, got {scale}")
+    check_positive("scale", scale)
     return max(1, int(round(n_min * scale)))

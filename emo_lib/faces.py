@@ -43,6 +43,7 @@ from tqdm.auto import tqdm
 from .cache import DiskCache
 from .data.images import ImageReadError, file_sha1, open_rgb
 from .data.manifest import EXCLUSION_COLUMNS, LANDMARK_COLUMNS, Manifest
+from .validation import check_fraction, check_int
 
 log = logging.getLogger(__name__)
 
@@ -344,10 +345,8 @@ def prepare_faces(manifest: Manifest, size: int, *, margin: float = 0.2, min_pro
         A :class:`FaceSet` whose manifest lists the images without a face (and unreadable
         ones) in its exclusions.
     """
-    if size < 8:
-        raise ValueError(f"size={size}: crops must be at least 8 pixels")
-    if not 0 <= margin <= 2:
-        raise ValueError(f"margin={margin}: expected a fraction of the face box, 0..2")
+    check_int("size (crop side, pixels)", size, minimum=8)
+    check_fraction("margin (a fraction of the face box)", margin, high=2.0)
     if manifest.meta.get("landmarks") == "generator":
         return _prepare_from_landmarks(manifest, size, margin, progress)
     from .device import device_identity, resolve_device   # torch: imported when detecting

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from .stats import fisher_exact_2x2
+from .validation import check_choice
 
 log = logging.getLogger(__name__)
 
@@ -150,12 +151,10 @@ def accuracy_table(
     with np.errstate(invalid="ignore", divide="ignore"):
         table["accuracy"] = np.where(table["n"] > 0, table["correct"] / table["n"].replace(0, 1),
                                      np.nan)
-    if ci == "wilson":
+    if check_choice("ci", ci, ("wilson", None)) == "wilson":
         low, high = wilson_interval(table["correct"], table["n"], level)
-    elif ci is None:
-        low = high = np.full(len(table), np.nan)
     else:
-        raise ValueError(f"ci must be 'wilson' or None, not {ci!r}")
+        low = high = np.full(len(table), np.nan)
     table["ci_low"], table["ci_high"] = low, high
     return table
 

@@ -1,4 +1,6 @@
-"""What a notebook declares: its file and its ``parameters`` cell, as papermill reads them.
+"""What a notebook declares: its file, its ``parameters`` cell as papermill reads them, and its
+``emo_book`` metadata (what the page tells the book machinery, e.g. its plan provider:
+:mod:`emo_lib.planning`).
 
 A notebook declares its parameters in its ``parameters`` cell; papermill reads them (name,
 default as source text, type, help comment). :func:`literal` turns a default's source text into
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -54,6 +57,22 @@ def _inspect(path: str, mtime_ns: int, size: int) -> dict[str, dict[str, Any]]:
             kind = type(literal(spec.get("default"))).__name__
         out[key] = {"type": kind, "default": spec.get("default"), "help": spec.get("help", "")}
     return out
+
+
+def book_metadata(name: str) -> dict[str, Any]:
+    """The notebook's ``emo_book`` metadata (its source's header: ``jupyter: emo_book: ...``),
+    or {} when it has none."""
+    path = notebook_path(name)
+    stat = path.stat()
+    return dict(_metadata(str(path), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=64)
+def _metadata(path: str, mtime_ns: int, size: int) -> dict[str, Any]:
+    meta = json.loads(Path(path).read_text()).get("metadata", {}).get("emo_book") or {}
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path}: notebook metadata emo_book must be a mapping, not {meta!r}")
+    return meta
 
 
 def literal(value: Any) -> Any:
@@ -115,5 +134,5 @@ def type_mismatch(value: Any, declared_type: str) -> str | None:
     return " or ".join(sorted("null" if n == "none" else n for n in names))
 
 
-__all__ = ["NotebookNotFound", "declared_parameters", "literal", "notebook_path",
+__all__ = ["NotebookNotFound", "book_metadata", "declared_parameters", "literal", "notebook_path",
            "type_mismatch"]

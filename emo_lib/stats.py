@@ -36,7 +36,9 @@ import pandas as pd
 from scipy import optimize, stats
 from tqdm.auto import tqdm
 
-from .validation import check_choice, check_fraction
+from .validation import (
+    check_choice, check_count, check_fraction, check_int, check_positive, check_positive_int,
+)
 
 #: The directions an ``alternative`` argument accepts.
 ALTERNATIVES: tuple[str, ...] = ("two-sided", "greater", "less")
@@ -62,29 +64,11 @@ def _check_alpha(alpha: float, *, upper: float = 1.0) -> float:
     return check_fraction("alpha", alpha, low=0.0, high=upper, closed=(False, False))
 
 
-def _check_count(name: str, value: object) -> int:
-    """A non-negative whole number (integral floats such as 5.0 from a pandas sum accepted)."""
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}={value!r} must be a non-negative whole number") from None
-    if not (math.isfinite(number) and number >= 0 and number.is_integer()):
-        raise ValueError(f"{name}={value!r} must be a non-negative whole number")
-    return int(number)
-
-
 def _check_correct_of_n(correct: object, n: object, group: str) -> tuple[int, int]:
-    k, m = _check_count(f"correct_{group}", correct), _check_count(f"n_{group}", n)
+    k, m = check_count(f"correct_{group}", correct), check_count(f"n_{group}", n)
     if k > m:
         raise ValueError(f"correct_{group}={k} exceeds n_{group}={m}")
     return k, m
-
-
-def _check_positive(name: str, value: object) -> float:
-    if not (isinstance(value, (int, float, np.integer, np.floating))
-            and math.isfinite(value) and value > 0):
-        raise ValueError(f"{name}={value!r} must be a positive finite number")
-    return float(value)
 
 
 def _finite_1d(name: str, values: object) -> np.ndarray:
@@ -244,10 +228,8 @@ def stratified_permutation_test(values: np.ndarray, is_a: np.ndarray, strata: ob
     Molecular Biology 9(1), 39.
     """
     alternative = _check_choice("alternative", alternative, ALTERNATIVES)
-    if isinstance(n_perm, bool) or not isinstance(n_perm, (int, np.integer)) or n_perm < 1:
-        raise ValueError(f"n_perm={n_perm!r} must be a positive integer")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ValueError(f"seed={seed!r} must be an integer (same seed, same p-value)")
+    n_perm = check_positive_int("n_perm", n_perm)
+    seed = check_int("seed (same seed, same p-value)", seed)
     x = np.asarray(values, dtype=float)
     if x.ndim not in (1, 2):
         raise ValueError(f"values must be (N,) or (N, k), got shape {x.shape}")
@@ -358,8 +340,8 @@ def corrected_resampled_t(scores: Sequence[float], n_train: float, n_test: float
     LNCS 3056, 3-12.
     """
     x = _finite_1d("scores", scores)
-    n_train = _check_positive("n_train", n_train)
-    n_test = _check_positive("n_test", n_test)
+    n_train = check_positive("n_train", n_train)
+    n_test = check_positive("n_test", n_test)
     alpha = _check_alpha(alpha)
     alternative = _check_choice("alternative", alternative, ALTERNATIVES)
     k = len(x)
@@ -468,7 +450,7 @@ def tost_from_estimate(estimate: float, se: float, df: float, margin: float, *,
     of Pharmacokinetics and Biopharmaceutics 15(6), 657-680.
     """
     alpha = _check_alpha(alpha, upper=0.5)
-    margin = _check_positive("margin", margin)
+    margin = check_positive("margin", margin)
     if not (isinstance(estimate, (int, float, np.integer, np.floating))
             and math.isfinite(estimate)):
         raise ValueError(f"estimate={estimate!r} must be a finite number")
@@ -553,7 +535,7 @@ def tost_two_proportions(correct_a: int, n_a: int, correct_b: int, n_b: int, mar
     ka, na = _check_correct_of_n(correct_a, n_a, "a")
     kb, nb = _check_correct_of_n(correct_b, n_b, "b")
     alpha = _check_alpha(alpha, upper=0.5)
-    margin = _check_positive("margin", margin)
+    margin = check_positive("margin", margin)
     if na == 0 or nb == 0:
         return _untestable(float("nan"), margin, alpha, method)
     pa, pb = ka / na, kb / nb
@@ -592,7 +574,7 @@ def tost_two_means(a: Sequence[float], b: Sequence[float], margin: float, *,
         raise ValueError(f"tost_two_means needs at least 2 values per sample, got {len(x)} "
                          f"and {len(y)}")
     alpha = _check_alpha(alpha, upper=0.5)
-    margin = _check_positive("margin", margin)
+    margin = check_positive("margin", margin)
     va, vb = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
     estimate = float(x.mean() - y.mean())
     se = math.sqrt(va + vb)

@@ -8,6 +8,7 @@ Only checks of single arguments live here; the data contract (manifests) is
 """
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, Iterable, Sequence, TypeVar
 
@@ -93,6 +94,31 @@ def check_fraction(name: str, value: Any, *, low: float = 0.0, high: float = 1.0
     return v
 
 
+def check_count(name: str, value: Any, *, error: type[ValueError] = ValueError) -> int:
+    """``value`` as an int if it is a whole number >= 0 (integral floats such as 5.0, from a
+    pandas sum, accepted); else ``error``."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or not (math.isfinite(number) and number >= 0
+                                       and number.is_integer()):
+        raise error(f"{name}: {show(value)} is not a whole number >= 0")
+    return int(number)
+
+
+def check_positive(name: str, value: Any, *, error: type[ValueError] = ValueError) -> float:
+    """``value`` as a float if it is a finite number > 0; else ``error``.
+
+    >>> check_positive("scale", 0.5)
+    0.5
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not math.isfinite(value) or value <= 0:
+        raise error(f"{name}: {show(value)} is not a finite number > 0")
+    return float(value)
+
+
 def check_non_empty_str(name: str, value: Any, *, error: type[ValueError] = ValueError) -> str:
     """``value`` if it is a text with something in it; else ``error``."""
     if not isinstance(value, str) or not value.strip():
@@ -100,5 +126,5 @@ def check_non_empty_str(name: str, value: Any, *, error: type[ValueError] = Valu
     return value
 
 
-__all__ = ["check_choice", "check_choices", "check_fraction", "check_int",
-           "check_non_empty_str", "check_positive_int", "choices_text", "show"]
+__all__ = ["check_choice", "check_choices", "check_count", "check_fraction", "check_int",
+           "check_non_empty_str", "check_positive", "check_positive_int", "choices_text", "show"]

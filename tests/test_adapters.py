@@ -72,7 +72,11 @@ RELEASE_EXAMPLES = {
     "neutral_F-PI-01.jpg": ("neutral", "closed", "closed", "female", "PI", "F-PI-01", "none"),
     "surprise_M-AS-04.jpg": ("surprise", "closed", "closed", "male", "AS", "M-AS-04", "none"),
     "neutral_F-LA-03-2.jpg": ("neutral", "closed", "closed", "female", "LA", "F-LA-03", "-2"),
+    # the real release also has a set letter followed by a photo number (set b, second photo)
+    "happy_M-EA-06b-2.jpg": ("happy", "closed", "closed", "male", "EA", "M-EA-06", "b-2"),
 }
+#: Release-named files the fake tree lacks, written by the tests that need them.
+EXTRA_RELEASE_NAMES = ("happy_M-EA-06b-2.jpg", "sadopen_F-AS-04a-3.jpg")
 RELEASE_COLUMNS = ["label", "variant", "mouth", "gender", "ethnicity", "subject_id",
                    "photo_suffix"]
 
@@ -93,7 +97,10 @@ def test_cafe_release_names(tmp_path) -> None:
            "grumpy_F-AA-01.jpg": "unknown emotion token 'grumpy'",
            "angry_F-XX-02.jpg": "unknown ethnicity code 'XX'",
            "angry_X-AA-02.jpg": "gender 'X'",
-           "angry_F-AA-01_copy.jpg": "photo suffix '_copy'"}
+           "angry_F-AA-01_copy.jpg": "photo suffix '_copy'",
+           "angry_F-AA-01-2b.jpg": "photo suffix '-2b'",      # the number comes last
+           "angry_F-AA-01bc.jpg": "photo suffix 'bc'"}        # one set letter
+    paths += fakes.write_images(tmp_path / "Extra", EXTRA_RELEASE_NAMES)
     fakes.write_images(tmp_path / "Misc", bad)
     m = load("cafe", tmp_path)
     assert m.meta["layout"] == "release file names"
@@ -147,8 +154,8 @@ def test_cafe_variant_filter(tmp_path) -> None:
     no_tongue = load("cafe", tmp_path, variant=["closed", "open"])
     assert len(no_tongue) == len(paths) - 3 and "tongue" not in set(no_tongue.frame["variant"])
     for wrong in ("wide", ["closed", "shut"], []):
-        with pytest.raises(ValueError, match=r"variant=.*choose from \['closed', 'open', "
-                                             r"'tongue', 'unknown'\]"):
+        with pytest.raises(ValueError, match=r"variant .*: .* the choices closed, open, "
+                                             r"tongue, unknown"):
             load("cafe", tmp_path, variant=wrong)
 
 
@@ -202,6 +209,7 @@ def test_cafe_with_description_csv(tmp_path) -> None:
 
 def test_cafe_csv_without_child_ids_takes_them_from_release_names(tmp_path) -> None:
     paths = fakes.cafe_tree(tmp_path, n_children=8)
+    paths += fakes.write_images(tmp_path / "Extra", EXTRA_RELEASE_NAMES)
     fakes.write_csv(tmp_path / "list.csv", ["file_name", "emotion"],
                     [[p.name, p.name.split("_")[0]] for p in paths])
     m = load("cafe", tmp_path)
@@ -312,6 +320,12 @@ def test_cafe_release_name_parser() -> None:
                                                                               "open")
     values, reason = cafe.parse_release_name("angry_F-AA-19b.jpg")
     assert (values["subject_id"], values["photo_suffix"]) == ("F-AA-19", "b")
+    values, reason = cafe.parse_release_name("happy_M-EA-06b-2.jpg")   # set b, second photo
+    assert reason is None
+    assert (values["label"], values["subject_id"], values["photo_suffix"]) == \
+        ("happy", "M-EA-06", "b-2")
+    values, reason = cafe.parse_release_name("happy_M-EA-06-2b.jpg")
+    assert values is None and "'-2b'" in reason
     assert cafe.parse_release_name("001_angryopen_F.jpg")[0] is None
     assert cafe.is_release_named("x/angry_M-EA-06.jpg") and not cafe.is_release_named("001_F.jpg")
 
@@ -334,7 +348,8 @@ def test_nimh_gaze_filter_logs_exclusions(tmp_path) -> None:
     m = load("nimh_chefs", tmp_path, gaze="averted")
     assert len(m) == 15 and set(m.frame["gaze"]) == {"averted"}
     assert len(m.exclusions) == 15 and m.exclusions["reason"].str.startswith("gaze filter").all()
-    with pytest.raises(ValueError, match="gaze="):
+    with pytest.raises(ValueError, match="gaze .*: sideways is not one of the choices direct, "
+                                         "averted, null"):
         load("nimh_chefs", tmp_path, gaze="sideways")
 
 

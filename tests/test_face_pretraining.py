@@ -15,7 +15,6 @@ import torch
 
 from emo_lib.data.manifest import EMOTIONS_7
 from emo_lib.models import face_pretraining, load_model, standin
-from emo_lib.models.heads import head_prefix
 from emo_lib.models.zoo import build_backbone
 from fakes import FakeAdultPretrain
 
@@ -50,7 +49,6 @@ def test_trains_once_then_cache_hit_returns_identical_weights(env: dict[str, Any
     folder = env["cache"] / "models" / "synthetic_faces"
     key = info["cache_key"]
     assert sorted(p.name for p in folder.iterdir()) == [f"{key}.json", f"{key}.pt"]
-    assert face_pretraining.cached_entries() == [key]
     again, info2 = face_pretraining.pretrained_state(ARCH, TINY)
     assert info2["cache"] == "hit" and info2["cache_key"] == key
     _same(env["weights"], again)
@@ -113,7 +111,8 @@ def test_backbone_loads_the_pretrained_weights_with_a_new_head(env: dict[str, An
     assert info["pretraining"]["cache"] == "hit" and "new 8-way last layer" in \
         info["initialisation"]
     state = model.module.state_dict()
-    head = head_prefix(ARCH)
+    # the head: the layer holding the module's last parameters (torchvision's own layout)
+    head = next(reversed(list(model.module.named_parameters())))[0].rsplit(".", 1)[0] + "."
     body = [k for k in env["weights"] if not k.startswith(head)]
     assert len(body) == len(env["weights"]) - 2  # everything but the head's weight and bias
     for k in body:  # parameters and BatchNorm statistics alike
@@ -176,11 +175,11 @@ def test_bad_options_name_the_choices() -> None:
         build_backbone(ARCH, classes=CLASSES8, pretrained=True, weights="synthetic_faces")
     with pytest.raises(ValueError, match="pretraining options"):
         build_backbone(ARCH, classes=CLASSES8, pretraining={"epochs": 1})
-    with pytest.raises(ValueError, match=r"unknown pretraining option\(s\) \['lr'\]"):
+    with pytest.raises(ValueError, match=r"pretraining options: \[lr\] is not among the "):
         face_pretraining.budget_for(ARCH, {"lr": 0.1})
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match="pretraining epochs: 0 is not an integer >= 1"):
         face_pretraining.budget_for(ARCH, {"epochs": 0})
-    with pytest.raises(ValueError, match="no synthetic-face pretraining for 'alexnet'"):
+    with pytest.raises(ValueError, match="synthetic-face pretraining: alexnet is not one of"):
         face_pretraining.budget_for("alexnet")
     assert face_pretraining.budget_for(ARCH, {"epochs": 2})["epochs"] == 2
 
@@ -219,16 +218,5 @@ def test_feature_blocks_and_freeze_prefixes(arch: str, n: int, first: tuple, las
         {k for k in names if not k.startswith(("classifier.", "fc."))}
     two = freeze_prefixes(arch, 2)
     assert set(two) == set(blocks[0] + blocks[1])
-    with pytest.raises(ValueError, match=rf"\[0, {n}\]"):
+    with pytest.raises(ValueError, match=rf"is not an integer >= 0 and <= {n}"):
         freeze_prefixes(arch, n + 1)
-
-
-@pytest.mark.parametrize("arch, classes, size", [("efficientnet_b0", 8, 64),
-                                                 ("mobilenet_v3_small", 8, 64),
-                                                 ("resnet18", 1000, 224)])
-def test_count_backbone_on_meta_equals_the_real_count(arch: str, classes: int, size: int
-                                                      ) -> None:
-    from emo_lib.models.zoo import count_backbone, count_params_flops
-
-    real = build_backbone(arch, classes=[f"c{i}" for i in range(classes)], input_size=size)
-    assert count_backbone(arch, classes, size) == count_params_flops(real.module, size)

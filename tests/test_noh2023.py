@@ -14,7 +14,7 @@ from emo_lib.stats import mcnemar_exact
 from emo_lib.data.manifest import EXCLUSION_COLUMNS, Manifest
 from emo_lib.explain import REGIONS, explain_batch
 from emo_lib.faces import FaceSet
-from emo_lib.models.base import TorchClassifier
+from emo_lib.classifier import TorchClassifier
 from emo_lib.train import FitConfig
 from toytrain import sharp_classifier
 
@@ -232,7 +232,29 @@ def test_rates_figure_draws_cells_at_zero_and_full_accuracy():
                           "pred": ["happy"] * 7 + ["angry"] * 7 + ["sad"] * 9})
     acc = nh.accuracy_by(preds)  # 0/7, 7/7 and 9/9: Wilson bounds touch the estimate
     fig = nh.rates_figure(acc, "dataset")
-    assert len(fig.axes) == 2
+    bars_ax, rates_ax = fig.axes
+    classes = [t.get_text() for t in bars_ax.get_xticklabels()]
+    assert classes == ["angry", "sad"]
+    drawn_bars = {c.get_label(): c for c in bars_ax.containers}
+    drawn_rates = {c.get_label(): c for c in rates_ax.containers}
+    assert set(drawn_bars) == {"A: correct", "B: correct"}
+    assert set(drawn_rates) == {"A: accuracy", "B: accuracy"}
+    for group in ("A", "B"):
+        # what the table says: one bar and one marker per class the group has (B has no angry)
+        rows = acc[(acc["dataset"] == group) & acc["class"].isin(classes) & (acc["n"] > 0)]
+        rows = rows.set_index("class").reindex([c for c in classes if c in set(rows["class"])])
+        bars = drawn_bars[f"{group}: correct"].patches
+        assert [round(b.get_x() + b.get_width() / 2) for b in bars] == \
+            [classes.index(c) for c in rows.index]             # each bar over its class
+        assert [b.get_height() for b in bars] == rows["correct"].tolist()
+        line, _, (ci_lines,) = drawn_rates[f"{group}: accuracy"].lines
+        np.testing.assert_allclose(line.get_ydata(), rows["accuracy"])
+        # the error bar spans exactly the Wilson interval, also where it touches 0 or 1
+        spans = np.array([[seg[0][1], seg[1][1]] for seg in ci_lines.get_segments()])
+        np.testing.assert_allclose(spans, rows[["ci_low", "ci_high"]].to_numpy())
+    a = acc.set_index(["dataset", "class"])
+    assert a.loc[("A", "sad"), ["accuracy", "ci_low"]].tolist() == [0.0, 0.0]
+    assert a.loc[("A", "angry"), ["accuracy", "ci_high"]].tolist() == [1.0, 1.0]
     plt.close(fig)
 
 

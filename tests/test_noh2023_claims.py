@@ -13,7 +13,7 @@ from emo_lib.data.manifest import EXCLUSION_COLUMNS, Manifest
 from emo_lib.explain import REGIONS
 from emo_lib.faces import FaceSet
 from emo_lib.metrics import accuracy_table
-from emo_lib.models.base import TorchClassifier
+from emo_lib.classifier import TorchClassifier
 from emo_lib.verdicts import (
     CONTRADICTED, INCONCLUSIVE, NOT_TESTABLE, PARTLY_SUPPORTED, SUPPORTED,
 )

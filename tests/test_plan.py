@@ -1,17 +1,21 @@
-"""emo-book plan (emo_lib.jeong2021.plan): each paper-2 page's units as a function of its
-parameters, agreeing with what the page trains; done counts; GPU hours; the CLI."""
+"""emo-book plan (emo_lib.planning's registry; emo_lib.jeong2021.plan's provider): each paper-2
+page's units as a function of its parameters, agreeing with what the page trains; done counts;
+GPU hours; the CLI; how pages name their provider."""
 import json
 
+import jupytext
+import nbformat
 import numpy as np
 import pytest
 
 from emo_lib import jeong2021 as jg
-from emo_lib import runner
+from emo_lib import planning, runner
 from emo_lib.notebook_parameters import literal
 from emo_lib.jeong2021 import cells as cells_mod
 from emo_lib.jeong2021 import plan
 from emo_lib.train import UnitResult, unit_store
 from emo_lib.train.units import write_result
+from tinybook import make_book
 
 
 @pytest.fixture
@@ -42,6 +46,21 @@ def notebook_defaults(name):
     return {k: literal(v["default"]) for k, v in runner.declared_parameters(name).items()}
 
 
+def units_the_page_trains(name, capture_units):
+    """Execute the page's own code cells (its source, at its defaults) in this process until it
+    hands its first units to run_units (captured, nothing trained): the ids of those units."""
+    page = jupytext.read(runner.notebooks_dir() / "src" / f"{name}.py")
+    namespace = {"__name__": "__main__"}
+    for cell in page.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            exec(compile(cell.source, f"{name}.py", "exec"), namespace)
+        except Captured:
+            return capture_units[-1]
+    pytest.fail(f"{name} ran to its end without handing units to run_units")
+
+
 @pytest.fixture
 def pretrained_ids(monkeypatch):
     """Synthetic-face weights identified without pretraining (as if cached)."""
@@ -54,22 +73,22 @@ def pretrained_ids(monkeypatch):
                             "pretraining") or None))
 
 
-def test_run_page_and_plan_ask_for_the_units_the_notebooks_train(cache, capture_units,
-                                                                   pretrained_ids):
-    """Each page trains through run_page; run_page and the plan name the same units."""
+def test_plan_counts_the_units_the_pages_train(cache, capture_units, pretrained_ids,
+                                               tmp_path, monkeypatch):
+    """Each page, its own code run at its defaults, hands run_units the units the plan names."""
+    from emo_lib.jeong2021 import sizes
+
+    monkeypatch.setenv("EMO_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    # prose that would build models (Fig. 5's sizes count every backbone; describing synthetic-
+    # face weights pretrains them) is no unit's business
+    monkeypatch.setattr(sizes, "_count", lambda model, n_classes, size: (1.0, 1.0))
+    monkeypatch.setattr(jg, "describe_weights", lambda *args, **kwargs: "(not built here)")
+    assert sorted(planning.plan_providers(runner.book_notebooks())) == sorted(plan.PAGES)
     params = {nb: notebook_defaults(nb) for nb in plan.PAGES}
-    for nb in plan.PAGES:
-        source = (runner.notebooks_dir() / "src" / f"{nb}.py").read_text()
-        assert f'jg.run_page("{nb}", run.params' in source, nb
-    p = params["jeong2021_augmentation_sweep"]
-    se, images, labels = jg.load_se30k8(p["se30k8_dataset"], p["se30k8_root"],
-                                        p["se30k8_options"], scale=p["scale"],
-                                        image_size=p["image_size"], seed=p["seed"])
-    for nb in plan.PAGES:
-        with pytest.raises(Captured):
-            jg.run_page(nb, params[nb], images, labels, se.classes)
+    trained = [units_the_page_trains(nb, capture_units) for nb in plan.PAGES]
     planned = [plan.plan_page(nb, params[nb], rate=1000).unit_ids for nb in plan.PAGES]
-    assert planned == capture_units
+    assert planned == trained
     # smoke defaults, 3 folds: the sweep's 3 rows x 2 losses; Table 4's 9 trained cells (its
     # two post-hoc rows train nothing); Fig. 5's proposed and baseline of the one model
     assert [len(ids) for ids in planned] == [18, 27, 6]
@@ -148,3 +167,46 @@ def test_cli_plan_for_the_paper_profile(cache, monkeypatch, capsys, tmp_path):
     assert "distinct units 395" in out
     assert "se30k8 not available here" in out and "rates file" in out
     assert "no training units:" in out and "noh2023_lime_age" in out
+
+
+def test_pages_name_their_plan_provider_in_their_metadata(tmp_path, monkeypatch, capsys):
+    """The runner finds a page's provider through the page's metadata and the registry alone."""
+    book = make_book(tmp_path / "book", monkeypatch)
+    monkeypatch.setenv("EMO_TEST_ROOT", str(tmp_path))
+    path = book / "notebooks" / "alpha.ipynb"
+
+    def declare(module):
+        page = nbformat.read(path, as_version=4)
+        page.metadata["emo_book"] = {"plan": module}
+        nbformat.write(page, path)
+
+    seen = {}
+
+    def provider(notebook, params, **options):
+        seen[notebook] = (params, options)
+        return planning.PagePlan(notebook, cells=2, units=6, done=None, max_epochs=3,
+                                 gpu_hours=0.5, basis="assumed", data_note="no data here",
+                                 unit_ids={"u1", "u2", "u3"})
+
+    declare("emo_lib.planning")      # a module of emo_lib that registers alpha (here: the test)
+    monkeypatch.setitem(planning._PROVIDERS, "alpha", provider)
+    assert planning.plan_providers(["alpha", "beta"]) == {"alpha": provider}
+    assert runner.main(["plan", "--profile", "p", "-p", "alpha.rate=0.25"]) == 0
+    out = capsys.readouterr().out
+    params, options = seen["alpha"]
+    assert (params["x"], params["rate"], params["tag"]) == (5, 0.25, None)  # profile, -p, default
+    assert options["executor"] == "inline"
+    assert "distinct units 3" in out and "no training units: beta" in out
+    assert [line.split()[:4] for line in out.splitlines() if line.strip().startswith("alpha ")] \
+        == [["alpha", "2", "6", "?"]]
+    for module, why in (("os", "not a module of emo_lib"),
+                        ("emo_lib.nowhere", "does not exist")):
+        declare(module)
+        with pytest.raises(planning.PlanError, match=why):
+            planning.plan_provider("alpha")
+    declare("emo_lib.stats")        # imported, but nothing registers alpha
+    monkeypatch.delitem(planning._PROVIDERS, "alpha")
+    with pytest.raises(planning.PlanError, match="emo_lib.stats, which registers no plan"):
+        planning.plan_provider("alpha")
+    assert runner.main(["plan", "--profile", "p"]) == 2      # the CLI says so, no traceback
+    assert "registers no plan" in capsys.readouterr().err

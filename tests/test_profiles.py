@@ -28,8 +28,24 @@ def test_profile_repeats_no_default(path, repo_book):
 
 @pytest.mark.parametrize("path", PROFILES, ids=lambda p: p.stem)
 def test_profile_fits_the_book(path, repo_book):
-    # names, declared parameters and types; data sets are the build's business (paper: real data)
-    runner.resolve_parameters(runner.load_profile(path), repo_book, check_data=[])
+    """Every entry names a page of the book and a parameter it declares, with a value of its
+    type, and reaches that page as written (data sets are the build's business: paper needs
+    real data)."""
+    profile = runner.load_profile(path)
+    params = runner.resolve_parameters(profile, repo_book, check_data=[])
+    assert list(params) == repo_book
+    declared = {nb: runner.declared_parameters(nb) for nb in repo_book}
+    for key, value in profile.defaults.items():
+        reached = [nb for nb in repo_book if key in declared[nb]]
+        assert reached, f"defaults: {key} is declared by no page"
+        for nb in reached:   # a page's own entry wins over defaults
+            assert params[nb][key] == profile.notebooks.get(nb, {}).get(key, value), (nb, key)
+    for nb, entries in profile.notebooks.items():
+        assert nb in repo_book, f"{nb} is not a page of the book"
+        for key, value in entries.items():
+            assert key in declared[nb], f"{nb} declares no {key}"
+            assert runner.type_mismatch(value, declared[nb][key]["type"]) is None, (nb, key)
+            assert params[nb][key] == value, (nb, key)
 
 
 def test_redundant_entries_rule(tmp_path, monkeypatch):

@@ -9,7 +9,7 @@ from torch.utils.data import DataLoader
 
 from emo_lib.augment import TRANSFORMS
 from emo_lib.balance import balanced_items, class_balanced_sampler
-from emo_lib.models.base import TorchClassifier
+from emo_lib.classifier import TorchClassifier
 from emo_lib.train import ArrayDataset, FitConfig, fit
 from emo_lib.train.resident import (
     ResidentSet, can_reside, epoch_batches, fits_on, resident_bytes,

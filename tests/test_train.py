@@ -9,7 +9,7 @@ from sklearn.metrics import f1_score
 
 from emo_lib.balance import balanced_items
 from emo_lib.losses import make_loss
-from emo_lib.models.base import TorchClassifier
+from emo_lib.classifier import TorchClassifier
 from emo_lib.models.zoo import build_backbone
 from emo_lib.train import (
     ArrayDataset, FitConfig, cross_validate, evaluate, fit, grouped_folds, stratified_folds,

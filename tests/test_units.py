@@ -22,10 +22,11 @@ from emo_lib.jeong2021 import cells as cells_mod
 from emo_lib.losses import make_loss
 from emo_lib.models import register_model
 from emo_lib.train import (
-    ExecutorSettings, FitConfig, Unit, UnitsFailed, config_from_spec, config_spec,
+    ExecutorSettings, FitConfig, Unit, UnitResult, UnitsFailed, config_from_spec, config_spec,
     cross_validate, read_arrays, run_units, softmax, stratified_folds, unit_store,
 )
 from emo_lib.train import executors as executors_mod
+from emo_lib.train.units import kind_function, unit_kind, unit_kinds
 from emo_lib.train.crossval import array_fingerprint, data_fingerprint
 from toytrain import tiny_classifier, toy
 
@@ -83,7 +84,7 @@ def test_recipes_are_plain_json_and_round_trip():
     spec = config_spec(cfg)
     assert "num_workers" not in spec and spec["freeze"] == ["features"]
     assert config_from_spec(spec) == FitConfig(epochs=3, patience=2, freeze=("features",))
-    with pytest.raises(ValueError, match="unknown FitConfig field"):
+    with pytest.raises(ValueError, match=r"FitConfig fields: \[warmup\] is not among the choices"):
         config_from_spec({"epochs": 1, "warmup": 3})
     assert cells_mod.loss_from_spec(jg.loss_spec("focal"), np.array([3, 1])).gamma == 2.0
 
@@ -94,12 +95,49 @@ def test_unit_validation_and_json():
     assert again == unit and again.key == unit.key and again.id.endswith("/fold1")
     assert Unit("jeong2021.fold", {"a": [1, 2]}, 0).key == unit.key   # folds share the cell key
     assert Unit("jeong2021.fold", {"a": [1, 3]}, 1).key != unit.key
-    with pytest.raises(ValueError, match="unknown unit kind"):
+    with pytest.raises(ValueError, match="unit kind: os.system is not one of the choices"):
         Unit("os.system", {}, 0)
     with pytest.raises(TypeError, match="plain JSON"):
         Unit("jeong2021.fold", {"model": object()}, 0)
     with pytest.raises(ValueError, match="missing"):
         Unit.from_json({"kind": "jeong2021.fold", "fold": 0})
+
+
+@unit_kind("test_units.constant")
+def _constant_unit(unit, *, arrays=None, progress=False):
+    return UnitResult({"fold": unit.fold, "x": unit.spec["x"]},
+                      {"test_index": np.arange(1), "y_true": np.arange(1),
+                       "logits": np.zeros((1, 2))})
+
+
+def test_unit_kinds_are_registered_by_name(cache):
+    assert {"jeong2021.fold", "test_units.constant"} <= set(unit_kinds())
+    assert kind_function("jeong2021.fold") is cells_mod.train_fold_unit
+    run = run_units([Unit("test_units.constant", {"x": 3}, 1)], executor="inline",
+                    progress=False)
+    (record,) = run.records.values()
+    assert record["row"] == {"fold": 1, "x": 3}
+    with pytest.raises(ValueError, match="jeong2021.fold is emo_lib.jeong2021.cells"):
+        unit_kind("jeong2021.fold")(_constant_unit)    # a name belongs to one function
+
+
+def test_a_worker_process_registers_the_kinds_it_is_sent():
+    """What the executors send beside the recipes (the kinds' functions, pickled by reference as
+    submitit pickles its calls) registers those kinds in a fresh process."""
+    import cloudpickle
+
+    units = [Unit("jeong2021.fold", {"a": 1}, 0)]
+    payload = cloudpickle.dumps(executors_mod.kinds_of(units))
+    worker = ("import json, pickle, sys\n"
+              "from emo_lib.train.units import unit_kinds\n"
+              "before = unit_kinds()\n"
+              "kinds = pickle.loads(sys.stdin.buffer.read())\n"
+              "print(json.dumps([before, unit_kinds(), kinds['jeong2021.fold'].__module__]))")
+    out = subprocess.run([sys.executable, "-c", worker], input=payload, capture_output=True,
+                         env={**os.environ, "PYTHONPATH": str(REPO)}, check=True).stdout
+    before, after, module = json.loads(out.decode().splitlines()[-1])
+    assert before == [] and after == ["jeong2021.fold"]
+    assert module == "emo_lib.jeong2021.cells"
 
 
 def test_executor_settings_from_environment():
@@ -285,6 +323,7 @@ def test_slurm_array_is_generated_by_submitit_and_its_tasks_compute_the_units(ca
             delayed = submission.utils.DelayedSubmission.load(job.paths.submitted_pickle)
             assert delayed.function is executors_mod.work
             assert json.loads(json.dumps(delayed.args[0])) == [unit.to_json()]
+            assert delayed.kwargs["kinds"] == {"jeong2021.fold": cells_mod.train_fold_unit}
         for job in jobs:
             with mock.job_context(job.job_id):
                 submission.process_job(job.paths.folder)

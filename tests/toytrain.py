@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from emo_lib.models.base import TorchClassifier
+from emo_lib.classifier import TorchClassifier
 
 
 def tiny_classifier(classes: Sequence[str], input_size: int = 32,

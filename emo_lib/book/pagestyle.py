@@ -73,13 +73,6 @@ def _texts(fig: Any) -> list[Any]:
     return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
 
 
-def smallest_font_pt(fig: Any) -> float:
-    """The smallest font size (points) among the figure's visible, non-empty texts."""
-    fig.draw_without_rendering()  # creates the tick labels
-    sizes = [t.get_fontsize() for t in _texts(fig)]
-    return min(sizes) if sizes else math.inf
-
-
 def _raise_small_fonts(fig: Any, min_pt: float) -> None:
     for ax in fig.get_axes():
         for axis, which in ((ax.xaxis, "x"), (ax.yaxis, "y")):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from ..validation import check_choice
 from .manifest import Manifest
 
 Adapter = Callable[..., Manifest]
@@ -59,9 +60,7 @@ def dataset_info(name: str) -> DatasetInfo:
         return DatasetInfo(name=name, title=f"synthetic preset {name.split(':', 1)[1]}",
                            root_required=False, source="generated on demand by emo_lib")
     _ensure_adapters()
-    if name not in _INFO:
-        raise ValueError(f"unknown data set {name!r}; choose from {dataset_names()}")
-    return _INFO[name]
+    return _INFO[check_choice("data set", name, dataset_names())]
 
 
 def resolve_root(name: str, root: str | Path | None) -> Path | None:
@@ -118,8 +117,7 @@ def load_dataset(name: str, root: str | Path | None = None, **options: Any) -> M
 
         return synthetic.load_preset(name.split(":", 1)[1], root=root, **options)
     _ensure_adapters()
-    if name not in _ADAPTERS:
-        raise ValueError(f"unknown data set {name!r}; choose from {dataset_names()}")
+    check_choice("data set", name, dataset_names())
     path = check_available(name, root)
     return _ADAPTERS[name](path, **options)
 

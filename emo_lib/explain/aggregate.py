@@ -13,6 +13,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..validation import check_positive_int
 from .lime import LimeResult
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,7 @@ def aggregate_masks(
         raise ValueError(f"{n} results but {len(y_true)} true and {len(y_pred)} predicted labels")
     if images is not None and len(images) != n:
         raise ValueError(f"{n} results but {len(images)} images")
-    if n_per_class < 1:
-        raise ValueError("n_per_class must be at least 1")
+    check_positive_int("n_per_class", n_per_class)
     gframe = pd.DataFrame(index=range(n)) if groups is None else (
         groups.reset_index(drop=True) if isinstance(groups, pd.DataFrame)
         else pd.DataFrame({k: np.asarray(v) for k, v in groups.items()}))

@@ -43,6 +43,7 @@ from lime.wrappers.scikit_image import SegmentationAlgorithm
 from tqdm.auto import tqdm
 
 from ..data.manifest import class_indices
+from ..validation import check_choice, check_choices
 
 log = logging.getLogger(__name__)
 
@@ -96,13 +97,8 @@ def segmentation_settings(method: str = "quickshift", side: int | None = None,
     side). What a cache key records and :func:`make_segmenter` builds.
 
     Raises ValueError naming the method or setting that does not exist."""
-    if method not in SEGMENTATIONS:
-        raise ValueError(f"segmentation method {method!r} is not one of "
-                         f"{', '.join(map(repr, SEGMENTATIONS))}")
-    unknown = sorted(set(settings) - set(SEGMENTATIONS[method]))
-    if unknown:
-        raise ValueError(f"{method} has no setting(s) {unknown}; its settings are "
-                         f"{sorted(SEGMENTATIONS[method])}")
+    check_choice("segmentation method", method, SEGMENTATIONS)
+    check_choices(f"{method}'s settings", sorted(settings), sorted(SEGMENTATIONS[method]))
     out: dict[str, Any] = {"method": method, **SEGMENTATIONS[method],
                            **{k: v for k, v in settings.items() if v is not None}}
     if method == "quickshift" and out["kernel_size"] is None:

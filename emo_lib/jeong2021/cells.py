@@ -41,7 +41,7 @@ from ..train.crossval import (
     config_from_spec, cv_cache_spec, data_fingerprint, folds_fingerprint, train_fold,
 )
 from ..train.executors import ExecutorSettings, resolve_executor, run_units
-from ..train.units import Unit, UnitResult, open_array, row_of
+from ..train.units import Unit, UnitResult, open_array, row_of, unit_kind
 from .names import (
     BASELINE_TABLE4, EXTRA_METHODS, NO_AUGMENTATION, PAPER_METHODS, POSTHOC_METHODS,
     POSTHOC_SOURCES,
@@ -328,10 +328,11 @@ def cell_units(cells: Sequence[Mapping[str, Any]], labels: np.ndarray, classes: 
     return out
 
 
-#: The unit kind of one fold of one cell (see :data:`emo_lib.train.units.UNIT_KINDS`).
+#: The unit kind of one fold of one cell (registered with :func:`emo_lib.train.units.unit_kind`).
 UNIT_KIND = "jeong2021.fold"
 
 
+@unit_kind(UNIT_KIND)
 def train_fold_unit(unit: Unit, *, arrays: Mapping[str, np.ndarray] | None = None,
                     progress: bool = False) -> UnitResult:
     """Compute one ``"jeong2021.fold"`` unit from its recipe alone: memory-map the images and

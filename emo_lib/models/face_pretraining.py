@@ -40,11 +40,13 @@ import torch
 import torchvision
 
 from .. import storage
+from ..classifier import TorchClassifier
 from ..data.images import load_images
 from ..data.manifest import EMOTIONS_7, Manifest
 from ..data.registry import load_dataset
 from ..cache import DiskCache
 from ..device import describe_device, device_identity, resolve_device
+from ..validation import check_choice, check_choices, check_int
 from . import standin  # its recipe constants: one recipe for both pretrainings
 from .heads import replace_head
 
@@ -80,21 +82,12 @@ BUDGET_KEYS: tuple[str, ...] = ("n", "size", "epochs", "seed")
 def budget_for(arch: str, pretraining: dict[str, Any] | None = None) -> dict[str, int]:
     """The pretraining budget of ``arch``: :data:`DEFAULT_BUDGETS` (seed 0) updated with
     ``pretraining`` (keys ``n``, ``size``, ``epochs``, ``seed``)."""
-    if arch not in DEFAULT_BUDGETS:
-        raise ValueError(f"no synthetic-face pretraining for {arch!r}; choose one of "
-                         f"{sorted(DEFAULT_BUDGETS)}")
+    check_choice("architecture with a synthetic-face pretraining", arch, sorted(DEFAULT_BUDGETS))
     given = dict(pretraining or {})
-    unknown = sorted(set(given) - set(BUDGET_KEYS))
-    if unknown:
-        raise ValueError(f"unknown pretraining option(s) {unknown}; choose from "
-                         f"{list(BUDGET_KEYS)}")
+    check_choices("pretraining options", sorted(given), BUDGET_KEYS)
     budget = {**DEFAULT_BUDGETS[arch], "seed": 0, **given}
     for k in BUDGET_KEYS:
-        v = budget[k]
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0 \
-                or (k != "seed" and v < 1):
-            raise ValueError(f"pretraining {k} must be a positive integer, got {v!r}")
-        budget[k] = int(v)
+        budget[k] = check_int(f"pretraining {k}", budget[k], minimum=0 if k == "seed" else 1)
     return budget
 
 
@@ -149,8 +142,6 @@ def _labels(manifest: Manifest) -> np.ndarray:
 
 def _train(arch: str, manifest: Manifest, recipe: dict[str, Any], device: torch.device,
            progress: bool) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    from .base import TorchClassifier
-
     start, cpu_start = time.perf_counter(), time.process_time()
     size, seed = recipe["size"], recipe["seed"]
     images = load_images(manifest.frame["path"].tolist(), size)
@@ -250,12 +241,7 @@ def cached_source(arch: str, pretraining: dict[str, Any] | None = None) -> str |
     return f"{WEIGHTS_NAME}:{key}" if meta.is_file() else None
 
 
-def cached_entries() -> list[str]:
-    """The synthetic-face pretraining keys cached on this machine."""
-    return sorted(p.stem for p in storage.cache_dir("models", WEIGHTS_NAME).glob("*.json"))
-
-
 __all__ = ["CLASSES", "DATASET", "DEFAULT_BUDGETS",
-           "WEIGHTS_NAME", "budget_for", "build_module", "cache_key", "cached_entries",
+           "WEIGHTS_NAME", "budget_for", "build_module", "cache_key",
            "cached_source",
            "pretrained_state", "recipe_for"]

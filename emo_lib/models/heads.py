@@ -20,13 +20,3 @@ def replace_head(module: nn.Module, arch: str, n_classes: int) -> None:
     else:
         raise ValueError(f"no head rule for {arch!r}; known families: {', '.join(FAMILIES)}")
 
-
-def head_prefix(arch: str) -> str:
-    """The parameter-name prefix of the layer :func:`replace_head` replaces."""
-    if arch.startswith("resnet"):
-        return "fc."
-    if arch.startswith("mobilenet"):
-        return "classifier.3."
-    if arch.startswith("vgg"):
-        return "classifier.6."
-    return "classifier.1."  # EfficientNet

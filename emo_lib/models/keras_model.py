@@ -27,8 +27,9 @@ import torch.nn as nn
 
 from ..data.manifest import EMOTIONS_8, LABEL_ALIASES
 from ..device import resolve_device
+from ..classifier import IMAGENET_MEAN, IMAGENET_STD, TorchClassifier
+from ..validation import check_choice
 from . import register_model
-from .base import IMAGENET_MEAN, IMAGENET_STD, TorchClassifier
 from .keras_h5 import KerasFileError, KerasModelFile, TensorRef, read_keras_h5
 from .keras_layers import (INPUT_LAYER, MERGE_LAYERS, SUPPORTED_LAYERS, Activation,
                            BuildContext, KerasReLU, Softmax, build_layer)
@@ -57,9 +58,7 @@ class ColorAdapter(nn.Module):
 
     def __init__(self, color: str):
         super().__init__()
-        if color not in COLORS:
-            raise ValueError(f"color {color!r} is not one of {COLORS}")
-        self.color = color
+        self.color = check_choice("color", color, COLORS)
         self.register_buffer("gray", torch.tensor(GRAY_WEIGHTS).view(1, 3, 1, 1),
                              persistent=False)
 
@@ -338,9 +337,8 @@ def load_keras(
     if not classes:
         raise ValueError("classes is empty: give the names of the model's outputs in the file's "
                          "order, e.g. classes=['angry', 'disgust', ...]")
-    if preprocessing not in PREPROCESSING:
-        raise ValueError(f"preprocessing {preprocessing!r} is not one of {sorted(PREPROCESSING)}")
-    p_mean, p_std = PREPROCESSING[preprocessing]
+    p_mean, p_std = PREPROCESSING[check_choice("preprocessing", preprocessing,
+                                               sorted(PREPROCESSING))]
     mean = tuple(float(v) for v in (mean if mean is not None else p_mean))
     std = tuple(float(v) for v in (std if std is not None else p_std))
     if len(mean) != 3 or len(std) != 3:

@@ -29,13 +29,14 @@ import torchvision.transforms.v2 as transforms
 from sklearn.model_selection import train_test_split
 
 from ..cache import DiskCache
+from ..classifier import TorchClassifier
 from ..data.images import load_images
-from ..faces import prepare_faces
 from ..data.manifest import EMOTIONS_7, Manifest, class_indices
 from ..data.registry import load_dataset
 from ..device import describe_device, device_identity, resolve_device
+from ..faces import prepare_faces
+from ..train import ArrayDataset, FitConfig, evaluate, fit
 from . import register_model
-from .base import TorchClassifier
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +95,6 @@ def fit_recipe(model: TorchClassifier, images: np.ndarray, y: np.ndarray,
     """Train ``model`` as :func:`training_recipe` says (shared with :mod:`.face_pretraining`):
     the stratified split, random horizontal flips, Adam, the best held-out epoch. Returns the
     fit result, the held-out scores and the two index arrays."""
-    from ..train import ArrayDataset, FitConfig, evaluate, fit  # heavy: only when training
-
     train_idx, held_idx = _split(y, recipe["seed"])
     result = fit(
         model, ArrayDataset(images[train_idx], y[train_idx],

@@ -18,8 +18,7 @@ classification head for ``classes``. The initial weights (``weights``):
 
 :func:`freeze_prefixes` names a backbone's first feature blocks for
 :class:`emo_lib.train.FitConfig` ``freeze`` (fine-tuning the later blocks only: a CPU economy).
-:func:`count_params_flops` counts a module's size; :func:`count_backbone` counts a backbone
-without building its weights (PyTorch's ``meta`` device).
+:func:`count_params_flops` counts a module's size.
 """
 from __future__ import annotations
 
@@ -33,10 +32,11 @@ import torch.nn as nn
 import torchvision
 from torch.utils.flop_counter import FlopCounterMode
 
+from ..classifier import TorchClassifier
 from ..device import resolve_device
+from ..validation import check_choice, check_int
 from . import register_model
 from .heads import replace_head
-from .base import TorchClassifier
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +78,7 @@ def feature_blocks(arch: str) -> tuple[tuple[str, ...], ...]:
     """The parameter-name prefixes of ``arch``'s feature blocks, input side first: one entry per
     ``features.<i>`` stage (EfficientNet, MobileNetV3), the stem and ``layer1``-``layer4``
     (ResNet), or each convolution stage between two max-pools (VGG)."""
-    if arch not in BACKBONE_NAMES:
-        raise ValueError(f"unknown backbone {arch!r}; choose from {BACKBONE_NAMES}")
+    check_choice("backbone", arch, BACKBONE_NAMES)
     with torch.device("meta"):  # the layout only: nothing allocated or initialised
         module = torchvision.models.get_model(arch, weights=None)
     if arch.startswith("resnet"):
@@ -103,10 +102,8 @@ def freeze_prefixes(arch: str, n_blocks: int) -> tuple[str, ...]:
     and the head only (frozen BatchNorm layers still update their running statistics in
     training mode). 0 freezes nothing."""
     blocks = feature_blocks(arch)
-    if isinstance(n_blocks, bool) or not isinstance(n_blocks, int) \
-            or not 0 <= n_blocks <= len(blocks):
-        raise ValueError(f"{arch} has {len(blocks)} feature blocks: n_blocks must be an integer "
-                         f"in [0, {len(blocks)}], got {n_blocks!r}")
+    check_int(f"n_blocks ({arch} has {len(blocks)} feature blocks)", n_blocks, minimum=0,
+              maximum=len(blocks))
     return tuple(p for block in blocks[:n_blocks] for p in block)
 
 
@@ -114,8 +111,7 @@ def _resolve_weights(arch: str, weights: str | None, pretrained: bool,
                      weights_path: str | Path | None) -> str:
     if weights is None:
         weights = "imagenet" if pretrained or weights_path is not None else "random"
-    if weights not in WEIGHTS_CHOICES:
-        raise ValueError(f"{arch}: unknown weights {weights!r}; choose one of {WEIGHTS_CHOICES}")
+    check_choice(f"{arch}'s weights", weights, WEIGHTS_CHOICES)
     if weights != "imagenet" and (pretrained or weights_path is not None):
         raise ValueError(f"{arch}: pretrained=True / weights_path mean ImageNet weights, which "
                          f"contradicts weights={weights!r}; give one of them")
@@ -165,8 +161,7 @@ def build_backbone(arch: str, *, classes: Sequence[str], pretrained: bool = Fals
     ``"synthetic_faces:<cache key>"``, the key hashing the whole pretraining recipe), so a
     results cache keyed by it never mixes two initialisations.
     """
-    if arch not in BACKBONE_NAMES:
-        raise ValueError(f"unknown backbone {arch!r}; choose from {list(BACKBONE_NAMES)}")
+    check_choice("backbone", arch, BACKBONE_NAMES)
     weights = _resolve_weights(arch, weights, pretrained, weights_path)
     if pretraining is not None and weights != "synthetic_faces":
         raise ValueError(f"{arch}: pretraining options apply to weights='synthetic_faces', "
@@ -248,16 +243,3 @@ def count_params_flops(module: nn.Module, input_size: int = 224) -> dict[str, fl
     finally:
         module.train(was_training)
     return {"params_m": params / 1e6, "flops_b": counter.get_total_flops() / 2 / 1e9}
-
-
-def count_backbone(arch: str, n_classes: int, input_size: int) -> dict[str, float]:
-    """:func:`count_params_flops` of ``arch`` with an ``n_classes``-way head, built on PyTorch's
-    ``meta`` device: shapes only, no weights allocated, initialised or multiplied, so counting
-    EfficientNet-B5 at 456 px or VGG-16 takes a fraction of a second instead of seconds (the
-    counts are the same)."""
-    if arch not in BACKBONE_NAMES:
-        raise ValueError(f"unknown backbone {arch!r}; choose from {list(BACKBONE_NAMES)}")
-    with torch.device("meta"):
-        module = torchvision.models.get_model(arch, weights=None)
-        replace_head(module, arch, n_classes)
-    return count_params_flops(module, input_size)

@@ -29,7 +29,7 @@ from .lime_maps import (
 )
 from .lime_regions import (
     NAMED_REGIONS, enrichment_test, excess_share, image_regions, map_regions,
-    region_area_shares, region_difference_test, region_equivalence, region_share_figure,
+    region_difference_test, region_equivalence, region_share_figure,
     region_summary, superpixels_on_face,
 )
 from .lime_sanity import (
@@ -56,7 +56,7 @@ __all__ = [
     "mcnemar_from_margins", "model_fingerprint", "model_note", "moved_regions",
     "paired_changes", "paper_accuracy_table", "paper_before_after", "paper_changes",
     "paper_counts", "paper_gender_exceptions", "paper_not_testable", "paper_quotes", "predict_all",
-    "predict_frame", "rates_figure", "region_area_shares", "region_difference_test",
+    "predict_frame", "rates_figure", "region_difference_test",
     "region_equivalence", "region_share_figure", "region_summary", "rules_markdown", "run_lime",
     "sanity_rule_markdown", "sanity_summary", "sanity_table", "select_for_lime", "setup",
     "stage_table", "subject_cv_predictions", "superpixels_on_face", "training_claims",

@@ -26,7 +26,7 @@ from ..explain import (
     mask_iou, region_shares, segmentation_settings, top_positive,
 )
 from ..faces import FaceSet
-from ..models.base import TorchClassifier
+from ..classifier import TorchClassifier
 from .names import PAPER, PAPER_KEYS
 
 log = logging.getLogger(__name__)

@@ -25,11 +25,6 @@ from ..stats import stratified_permutation_test, tost_from_estimate, total_varia
 from .lime_maps import LimeRun
 
 
-def region_area_shares(landmarks: np.ndarray, shape: tuple[int, int]) -> dict[str, float]:
-    """Share of the image each region covers (what a uniformly spread map would put there)."""
-    return region_areas(landmarks, shape)
-
-
 def map_regions(lr: LimeRun) -> pd.DataFrame:
     """Region shares of every heat map (the mean landmarks of its images), the regions' areas
     and the enrichment share / area (1: as a uniform map; above 1: concentrated there)."""
@@ -214,6 +209,6 @@ def region_share_figure(maps: pd.DataFrame, group_cols: Sequence[str]) -> Any:
 
 __all__ = [
     "NAMED_REGIONS", "enrichment_test", "excess_share", "image_regions", "map_regions",
-    "region_area_shares", "region_difference_test", "region_equivalence",
+    "region_difference_test", "region_equivalence",
     "region_share_figure", "region_summary", "superpixels_on_face",
 ]

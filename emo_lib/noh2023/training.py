@@ -19,7 +19,7 @@ from .. import paper
 from ..data.manifest import class_indices
 from ..faces import FaceSet
 from ..metrics import OVERALL
-from ..models.base import TorchClassifier
+from ..classifier import TorchClassifier
 from ..stats import mcnemar_exact
 from ..train import ArrayDataset, FitConfig, FitResult, fit, grouped_folds
 from .accuracy import accuracy_by

@@ -28,7 +28,8 @@ from ..layout import book_notebooks
 from ..notebook_parameters import NotebookNotFound, declared_parameters, notebook_path
 from ..compute_settings import DATA_PATHS, PIN_CPU_CHOICES
 from .options import EXECUTORS, compute_options, executor_options
-from .parameters import resolve_parameters
+from .parameters import merged_parameters, resolve_parameters
+from ..planning import PlanError, plan_pages, plan_providers
 from ..layout import book_root, executed_dir, runs_dir
 from .profiles import Profile, load_profile, parse_overrides
 from ..provenance import git_state
@@ -134,15 +135,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     """How many training units each page needs, how many are done, and the GPU hours of the
-    rest (:mod:`emo_lib.jeong2021.plan`), before anything runs; data sets need not be present."""
-    from ..jeong2021.plan import PAGES, plan_pages
-    from ..notebook_parameters import literal
-
+    rest, before anything runs; data sets need not be present. The pages that have training
+    units name their plan provider in their metadata (:mod:`emo_lib.planning`)."""
     profile = load_profile(args.profile)
     notebooks = book_notebooks()
     params = resolve_parameters(profile, notebooks, parse_overrides(args.param), check_data=[])
-    full = {nb: {k: literal(v["default"]) for k, v in declared_parameters(nb).items()}
-            | params[nb] for nb in notebooks if nb in PAGES}
+    providers = plan_providers(notebooks)
+    full = {nb: merged_parameters(nb, params[nb]) for nb in providers}
     rates = json.loads(Path(args.rates).read_text()) if args.rates else None
     executor = args.executor or executor_options(profile.executor).kind
     table, totals = plan_pages(full, executor=executor, rate=args.gpu_rate, rates=rates)
@@ -151,7 +150,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     for row in table.itertuples():
         print(f"  {row.page}: {row.data}; GPU hours {row.basis}")
     print("total: " + ", ".join(f"{k} {v}" for k, v in totals.items()))
-    others = [nb for nb in notebooks if nb not in PAGES]
+    others = [nb for nb in notebooks if nb not in providers]
     print(f"no training units: {', '.join(others)}")
     return 0
 
@@ -274,6 +273,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(modernize(sys.argv[1:] if argv is None else argv))
     try:
         return args.func(args)
-    except (RunnerError, NotebookNotFound) as err:
+    except (RunnerError, NotebookNotFound, PlanError) as err:
         print(f"emo-book: {err}", file=sys.stderr)
         return 2

@@ -1,12 +1,10 @@
-"""The runner's exceptions and its argument checks, in the scikit-learn manner.
+"""The runner's exceptions.
 
-Every check raises a :class:`RunnerError` (a ``ValueError``) whose message names the value given
-and the valid choices, written for a person (no Python reprs), so the CLI prints it as it is.
-This module holds no knowledge of notebooks or profiles.
+Arguments are checked with :mod:`emo_lib.validation` (``error=RunnerError``), so every message
+names the value given and the valid choices, written for a person (no Python reprs), and the
+CLI prints it as it is. This module holds no knowledge of notebooks or profiles.
 """
 from __future__ import annotations
-
-from typing import Any, Iterable
 
 from .. import validation
 
@@ -28,22 +26,5 @@ class ValidationError(ProfileError):
         super().__init__(heading + "\n  - " + "\n  - ".join(self.problems))
 
 
-# One way to check an argument and to write a value for a person: emo_lib.validation's; the
-# runner's checks raise RunnerError so the CLI prints them as messages, not tracebacks.
+# One way to write a value for a person: emo_lib.validation's.
 show, choices_text = validation.show, validation.choices_text
-
-
-def check_choice(value: Any, choices: Iterable[Any], what: str) -> Any:
-    return validation.check_choice(what, value, choices, error=RunnerError)
-
-
-def check_int(value: Any, what: str, *, minimum: int) -> int:
-    return validation.check_int(what, value, minimum=minimum, error=RunnerError)
-
-
-def check_positive_int(value: Any, what: str) -> int:
-    return validation.check_positive_int(what, value, error=RunnerError)
-
-
-def check_non_empty_str(value: Any, what: str) -> str:
-    return validation.check_non_empty_str(what, value, error=RunnerError)

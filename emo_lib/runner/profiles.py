@@ -7,7 +7,7 @@ A profile holds only what differs from the notebooks' own defaults::
     defaults:          # for every notebook that declares the parameter
       device: cuda
     notebooks:         # for one notebook
-      noh2023_lime_age: {num_samples: 1000}
+      some_page: {num_samples: 1000}
     kernel: emo-lib    # optional
     executor:          # optional; read by the training units (see options.py)
       kind: slurm

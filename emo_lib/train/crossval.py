@@ -25,7 +25,8 @@ from tqdm.auto import tqdm
 from ..cache import DiskCache
 from ..data.images import cached_image_key
 from ..device import describe_device, device_identity
-from ..models.base import TorchClassifier
+from ..classifier import TorchClassifier
+from ..validation import check_choices
 from .dataset import ArrayDataset, Items
 from .fit import FitConfig, evaluate, fit, seed_everything
 from .folds import Folds, validation_split
@@ -193,10 +194,7 @@ def config_spec(config: FitConfig) -> dict[str, Any]:
 
 def config_from_spec(spec: Mapping[str, Any]) -> FitConfig:
     """The FitConfig :func:`config_spec` describes (ValueError naming unknown fields)."""
-    fields = {f.name for f in dataclasses.fields(FitConfig)}
-    unknown = set(spec) - fields
-    if unknown:
-        raise ValueError(f"unknown FitConfig field(s) {sorted(unknown)}; known: {sorted(fields)}")
+    check_choices("FitConfig fields", sorted(spec), [f.name for f in dataclasses.fields(FitConfig)])
     values = dict(spec)
     values["freeze"] = tuple(values.get("freeze", ()))
     return FitConfig(**values)

@@ -25,7 +25,9 @@ raises is recorded (its recipe, the error, the traceback, its log file) and the 
 at the end :class:`UnitsFailed` lists each failed unit with its recipe and log path. Results are
 only ever read from the cache, so re-running computes exactly the units still missing, and an
 interrupted run (even killed) resumes where it stopped. Workers receive plain-JSON recipes
-(pickled by submitit as lists and dicts, never models or arrays) and memory-map their arrays.
+(pickled by submitit as lists and dicts, never models or arrays) and memory-map their arrays;
+beside them travel the recipes' unit-kind functions, pickled by reference (module and name), so
+that a worker imports the modules that register those kinds before it reads a recipe.
 
 Settings come from arguments or from the environment the runner exports to every notebook
 kernel (:mod:`emo_lib.executor_settings`, the one place they are defined).
@@ -55,7 +57,7 @@ from ..compute_settings import ComputeSettings
 from ..executor_settings import ENVIRONMENT, EXECUTORS, ExecutorSettings
 from ..storage import cache_dir, pid_alive, write_json
 from .units import (
-    Unit, compute, is_done, read_result, share_array, unit_store,
+    KindFunction, Unit, compute, is_done, kind_function, read_result, share_array, unit_store,
 )
 
 #: A local worker may run this long (submitit's default, 2 minutes, would kill real folds).
@@ -161,15 +163,21 @@ def _read_failure(path: Path) -> dict[str, Any] | None:
 # ------------------------------------------------------------------------------ the worker
 
 def work(recipes: list[dict[str, Any]], store_root: str, log_dir: str, *,
-         claims: str | None = None, threads: int | None = None,
-         driver_pid: int | None = None) -> dict[str, str]:
+         kinds: Mapping[str, KindFunction] | None = None, claims: str | None = None,
+         threads: int | None = None, driver_pid: int | None = None) -> dict[str, str]:
     """Compute the units ``recipes`` describe (plain JSON) into the store at ``store_root``;
     what runs in a worker process. Each unit is skipped when done, or (with ``claims``, a
     folder) when another worker claimed it; a unit that raises is recorded under
     ``log_dir/failures`` and the next one goes on. Stops early when ``driver_pid`` is gone.
-    Returns {unit id: present | claimed elsewhere | computed | failed}."""
+    ``kinds``: the recipes' unit kinds and their functions (:func:`kinds_of`); unpickling them
+    imported the modules that register them. Returns {unit id: present | claimed elsewhere |
+    computed | failed}."""
     import torch
 
+    for name, function in (kinds or {}).items():
+        if kind_function(name) is not function:
+            raise ValueError(f"unit kind {name}: this worker registered another function than "
+                             "the one the driver sent")
     if threads:
         torch.set_num_threads(int(threads))
     store = unit_store(store_root)
@@ -404,6 +412,10 @@ def local_workers(settings: ExecutorSettings, n_units: int, threads: int, n_gpus
     one per ``threads`` cores; never more than the units."""
     default = n_gpus if n_gpus else max(1, usable_cores() // max(1, threads))
     return max(1, min(settings.jobs or default, n_units))
+def kinds_of(units: Sequence[Unit]) -> dict[str, KindFunction]:
+    """{kind: its registered function} for the kinds among ``units``: what a worker call
+    carries so that the worker registers them (see :func:`work`)."""
+    return {kind: kind_function(kind) for kind in sorted({u.kind for u in units})}
 
 
 def submit(missing: Sequence[Unit], store: DiskCache, settings: ExecutorSettings,
@@ -418,8 +430,9 @@ def submit(missing: Sequence[Unit], store: DiskCache, settings: ExecutorSettings
     root = str(store.root)
     if settings.kind == "slurm":
         with ex.batch():   # one array task per unit
-            jobs = [ex.submit(work, [r], root, str(log_dir), threads=threads)
-                    for r in recipes]
+            jobs = [ex.submit(work, [r], root, str(log_dir), kinds=kinds_of([u]),
+                              threads=threads)
+                    for u, r in zip(missing, recipes)]
         return jobs
     n_gpus = _cuda_devices()
     n_workers = local_workers(settings, len(recipes), threads, n_gpus)
@@ -428,7 +441,7 @@ def submit(missing: Sequence[Unit], store: DiskCache, settings: ExecutorSettings
         for j in range(n_workers):
             if n_gpus:   # LocalExecutor hides every GPU unless asked; one per worker, in turn
                 ex.update_parameters(gpus_per_node=1, visible_gpus=(j % n_gpus,))
-            jobs.append(ex.submit(work, recipes, root, str(log_dir),
+            jobs.append(ex.submit(work, recipes, root, str(log_dir), kinds=kinds_of(missing),
                                   claims=str(log_dir / "claims"), threads=threads,
                                   driver_pid=os.getpid()))
     return jobs
@@ -546,5 +559,6 @@ def _job_log(job: Any) -> Path | None:
 
 
 __all__ = ["ENVIRONMENT", "EXECUTORS", "ExecutorSettings", "UnitFailure", "UnitsFailed",
-           "UnitsRun", "check_device", "local_workers", "resolve_executor", "run_units",
-           "slurm_resources", "submit", "usable_cores", "work", "worker_environment"]
+           "UnitsRun", "check_device", "kinds_of", "local_workers", "resolve_executor",
+           "run_units", "slurm_resources", "submit", "usable_cores", "work",
+           "worker_environment"]

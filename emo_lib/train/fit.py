@@ -28,8 +28,9 @@ from tqdm.auto import tqdm
 
 from ..compute_settings import ComputeSettings
 from ..data.manifest import class_indices
+from ..classifier import TorchClassifier, preprocess
 from ..device import bf16_supported, set_determinism
-from ..models.base import TorchClassifier, preprocess
+from ..validation import check_positive_int
 from .resident import DataPath, DataPathError, ResidentSet, decide_data_path, epoch_batches
 
 
@@ -181,7 +182,7 @@ def fit(model: TorchClassifier, train: Dataset, val: Dataset | None = None, *,
     """Train ``model.module`` in place on ``model.device`` with Adam.
 
     Batches (uint8 CHW from e.g. :class:`ArrayDataset`) go through
-    :func:`emo_lib.models.base.preprocess`, as in prediction. With ``val``, the weights of the
+    :func:`emo_lib.classifier.preprocess`, as in prediction. With ``val``, the weights of the
     lowest validation loss are kept and restored at the end, and ``config.patience`` epochs
     without improvement stop training. ``loss`` defaults to cross entropy; ``sampler``
     (e.g. :func:`emo_lib.balance.class_balanced_sampler`) replaces shuffling.
@@ -195,8 +196,7 @@ def fit(model: TorchClassifier, train: Dataset, val: Dataset | None = None, *,
     """
     if len(train) == 0:
         raise ValueError("the training set is empty")
-    if config.epochs < 1:
-        raise ValueError(f"config.epochs must be >= 1, got {config.epochs}")
+    check_positive_int("config.epochs", config.epochs)
     device = model.device
     seed_everything(seed, device)
     module = model.module

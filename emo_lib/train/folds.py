@@ -8,6 +8,8 @@ from typing import Hashable, Sequence
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
 
+from ..validation import check_int
+
 log = logging.getLogger(__name__)
 
 Folds = list[tuple[np.ndarray, np.ndarray]]
@@ -22,8 +24,7 @@ def stratified_folds(labels: Sequence[Hashable] | np.ndarray, k: int, seed: int,
     with ``reduce_k=True`` k drops to the smallest class size (>= 2) with a logged warning.
     """
     y = np.asarray(labels)
-    if k < 2:
-        raise ValueError(f"k must be >= 2, got {k}")
+    check_int("k (folds)", k, minimum=2)
     values, counts = np.unique(y, return_counts=True)
     smallest = int(counts.min())
     if smallest < k:

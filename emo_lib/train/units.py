@@ -3,8 +3,9 @@ plain-JSON recipe, content-addressed, its result written atomically.
 
 A :class:`Unit` is
 
-* ``kind``: which function computes it, a name in the whitelist :data:`UNIT_KINDS` (the recipe
-  never names code: a worker imports only what this table lists);
+* ``kind``: which function computes it, a name registered with :func:`unit_kind` (the recipe
+  never names code; a worker computes only kinds registered in its process, and the executors
+  send the kinds' functions along, so their modules are imported there: :mod:`.executors`);
 * ``spec``: everything that determines the result (data id, model and initial weights, classes,
   training items, augmentation, loss, sampler, device, folds fingerprint, FitConfig, seed,
   validation fraction, torch/torchvision versions, the identity of the device it trains on);
@@ -21,13 +22,12 @@ Its result (:class:`UnitResult`) is the fold's metrics row, the test fold's logi
 stored as ``<cache>/cv/<key>/fold<f>.npz`` then ``fold<f>.json`` (the JSON, written last and
 atomically, marks the unit done). A unit whose files are present is read, never recomputed.
 
-What it does not do: decide where units run (:mod:`.executors`), or what a kind trains
-(``emo_lib.jeong2021.cells.train_fold_unit`` rebuilds model, items, loss and sampler).
+What it does not do: decide where units run (:mod:`.executors`), or what a kind trains (the
+function registered for it does).
 """
 from __future__ import annotations
 
 import hashlib
-import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -35,15 +35,16 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ..cache import DiskCache, canonical_json, npy_file_of, open_npy
+from ..validation import check_choice
 
 #: The in-process cross-validation's module (the code of units without a kind).
 CROSSVAL_MODULE = "emo_lib.train.crossval"
 
-#: The unit kinds a worker may compute: name -> "module:function". A recipe names a kind, never
-#: code; this table is the whitelist.
-UNIT_KINDS: dict[str, str] = {
-    "jeong2021.fold": "emo_lib.jeong2021.cells:train_fold_unit",
-}
+#: A unit kind's computation: ``function(unit, *, arrays=None, progress=False) -> UnitResult``.
+KindFunction = Callable[..., "UnitResult"]
+#: The registered unit kinds, name -> function (:func:`unit_kind` fills it when the module that
+#: defines a kind is imported).
+_KINDS: dict[str, KindFunction] = {}
 
 #: Arrays every unit result holds (``npz``).
 RESULT_ARRAYS = ("test_index", "y_true", "logits")
@@ -61,8 +62,7 @@ class Unit:
     label: str = ""
 
     def __post_init__(self) -> None:
-        if self.kind not in UNIT_KINDS:
-            raise ValueError(f"unknown unit kind {self.kind!r}; choose from {sorted(UNIT_KINDS)}")
+        kind_function(self.kind)       # raises naming the registered kinds
         if isinstance(self.fold, bool) or not isinstance(self.fold, (int, np.integer)) \
                 or self.fold < 0:
             raise ValueError(f"fold must be an integer >= 0, got {self.fold!r}")
@@ -116,10 +116,9 @@ def unit_key(kind: str | None, spec: Mapping[str, Any]) -> str:
 
 
 def kind_module(kind: str) -> str:
-    """The module that defines the function computing units of ``kind``."""
-    if kind not in UNIT_KINDS:
-        raise ValueError(f"unknown unit kind {kind!r}; choose from {sorted(UNIT_KINDS)}")
-    return UNIT_KINDS[kind].partition(":")[0]
+    """The module that defines the function computing units of ``kind`` (its code is part of
+    the units' keys)."""
+    return kind_function(kind).__module__
 
 
 def unit_store(cache: bool | str | Path | DiskCache | None = True) -> DiskCache | None:
@@ -184,12 +183,36 @@ def row_of(record: Mapping[str, Any]) -> dict[str, Any]:
     return {c: record["row"][c] for c in record["columns"]}
 
 
-def kind_function(kind: str) -> Callable[..., UnitResult]:
-    """The function computing units of ``kind``, imported from the whitelist."""
-    if kind not in UNIT_KINDS:
-        raise ValueError(f"unknown unit kind {kind!r}; choose from {sorted(UNIT_KINDS)}")
-    module, _, name = UNIT_KINDS[kind].partition(":")
-    return getattr(importlib.import_module(module), name)
+def unit_kind(name: str) -> Callable[[KindFunction], KindFunction]:
+    """Register the decorated function as the computation of units of kind ``name``::
+
+        @unit_kind("jeong2021.fold")
+        def train_fold_unit(unit, *, arrays=None, progress=False) -> UnitResult: ...
+
+    A name belongs to one function (registering it again from the same place, as a reload
+    does, replaces it)."""
+    def register(function: KindFunction) -> KindFunction:
+        known = _KINDS.get(name)
+        if known is not None and _qualified(known) != _qualified(function):
+            raise ValueError(f"unit kind {name} is {_qualified(known)} already; "
+                             f"{_qualified(function)} needs a name of its own")
+        _KINDS[name] = function
+        return function
+    return register
+
+
+def _qualified(function: Any) -> str:
+    return f"{function.__module__}.{function.__qualname__}"
+
+
+def unit_kinds() -> list[str]:
+    """The names of the kinds registered in this process."""
+    return sorted(_KINDS)
+
+
+def kind_function(kind: str) -> KindFunction:
+    """The function registered for ``kind``; ValueError naming the registered kinds."""
+    return _KINDS[check_choice("unit kind", kind, unit_kinds())]
 
 
 def compute(unit: Unit, store: DiskCache | None, *, arrays: Mapping[str, np.ndarray] | None = None,
@@ -243,7 +266,7 @@ def share_array(array: np.ndarray, content_id: str | None = None) -> Path:
     return path
 
 
-__all__ = ["RESULT_ARRAYS", "UNIT_KINDS", "Unit", "UnitResult", "compute",
+__all__ = ["KindFunction", "RESULT_ARRAYS", "Unit", "UnitResult", "compute",
            "is_done", "kind_function", "kind_module", "open_array", "read_arrays",
-           "read_result", "result_paths", "row_of", "share_array", "unit_key", "unit_store",
-           "write_result"]
+           "read_result", "result_paths", "row_of", "share_array", "unit_key", "unit_kind",
+           "unit_kinds", "unit_store", "write_result"]

@@ -1,5 +1,7 @@
 # ---
 # jupyter:
+#   emo_book:
+#     plan: emo_lib.jeong2021.plan  # its training units, for emo-book plan
 #   kernelspec:
 #     display_name: Python (emo-lib)
 #     language: python

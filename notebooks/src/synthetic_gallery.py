@@ -54,7 +54,8 @@ adult_n = 3500  # adult_pretrain images measured (the stand-in model's training 
 
 # %% tags=["remove-input"]
 from emo_lib.data import EMOTIONS_8
-from emo_lib.data.synthetic import gallery_figure, mechanism_table, proportions_table
+from emo_lib.data.synthetic import mechanism_table
+from emo_lib.face_gallery import gallery_figure, proportions_table
 from emo_lib.book.report import Run, show_markdown
 
 run = Run.from_parameters("synthetic_gallery", globals())

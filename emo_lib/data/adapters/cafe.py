@@ -13,7 +13,8 @@ faces or train anything. How labels are found, in order of trust:
    ``angryopen_M-EA-06b.jpg``, ``disgustwithtongue_F-LA-03.jpg`` are *emotion token* (``open``
    for an open mouth, ``withtongue`` for the disgust pose with the tongue out, nothing for a
    closed mouth), ``_``, gender ``F``/``M``, ethnicity code, the child's number and an optional
-   suffix for a further photo of the same pose (``19b``, ``10-2``). As soon as one file is named
+   suffix for a further photo of the same pose: a set letter (``19b``), a photo number
+   (``10-2``), or both (``06b-2``: set b, second photo). As soon as one file is named
    this way the whole tree is read by this rule, and a file whose name does not follow it is an
    exclusion naming the pattern. A tree with no such name is read by the older token rule
    (``001_angryopen_F.jpg``, else a folder such as ``Angry/``).
@@ -21,7 +22,8 @@ faces or train anything. How labels are found, in order of trust:
 Columns beyond the Manifest's: ``mouth`` (``closed``/``open``/``unknown``), ``variant``
 (:data:`VARIANTS`), and from release names ``ethnicity`` (the code as written: the release's
 documentation, which would give the codes' meanings, was not available to this project, so
-no name is invented) and ``photo_suffix`` (``none``, or the suffix as written: ``b``, ``-2``).
+no name is invented) and ``photo_suffix`` (``none``, or the suffix as written: ``b``, ``-2``,
+``b-2``).
 A child is ``subject_id`` = gender + ethnicity + number (``F-AA-01``), never the number alone:
 children of different gender or ethnicity share numbers. Missing metadata in a CSV (no child id,
 no mouth) is filled from a release file name when the file has one. A label is never guessed:
@@ -37,6 +39,7 @@ import pandas as pd
 
 from ..images import DEFAULT_MAX_PIXELS
 from ..manifest import EMOTIONS_7, Manifest, ManifestError, canonical_label
+from ...validation import check_choices, choices_text
 from ..registry import DatasetInfo, register_dataset
 from ._scan import (
     Collected, find_column, finish, list_image_files, norm_gender, read_manifest_csv, read_table,
@@ -72,8 +75,9 @@ _RELEASE_NAME = re.compile(
     r"^(?P<token>[^_]+)_(?P<gender>[^-_]+)-(?P<ethnicity>[^-_]+)-(?P<number>\d+)(?P<suffix>.*)$")
 #: A stem that carries a child code (``_F-AA-01``) marks the tree as named like the release.
 _CHILD_CODE = re.compile(r"_[a-z]-[a-z]{2}-\d", re.IGNORECASE)
-#: A further photo of the same pose: one letter (``19b``) or ``-<n>`` (``10-2``).
-_PHOTO_SUFFIX = re.compile(r"^(?:[a-z]|-\d+)?$", re.IGNORECASE)
+#: A further photo of the same pose: a set letter (``19b``), ``-<n>`` (``10-2``), or a letter
+#: then ``-<n>`` (``06b-2``: set b, second photo), as the release writes them.
+_PHOTO_SUFFIX = re.compile(r"^(?:[a-z]?-\d+|[a-z])?$", re.IGNORECASE)
 _LABEL_HINT = "pass manifest=PATH to label such files"
 
 FILE_COLUMNS = ("filename", "file", "filepath", "path", "image", "imagename", "imagefile",
@@ -134,8 +138,8 @@ def parse_release_name(name: str) -> tuple[dict[str, str] | None, str | None]:
                       f"uses {', '.join(ETHNICITY_CODES)})")
     suffix = m["suffix"]
     if not _PHOTO_SUFFIX.match(suffix):
-        return None, (f"photo suffix {suffix!r} in {name!r} is neither a letter ('19b') nor "
-                      "'-<n>' ('10-2')")
+        return None, (f"photo suffix {suffix!r} in {name!r} is none of a letter ('19b'), "
+                      "'-<n>' ('10-2') or a letter then '-<n>' ('06b-2')")
     label, extras = parsed
     variant = "closed" if extras["variant"] == "unknown" else extras["variant"]
     return {"label": label, "variant": variant, "mouth": MOUTH_OF_VARIANT[variant],
@@ -329,10 +333,10 @@ def _check_variants(variant: str | Sequence[str] | None) -> tuple[str, ...] | No
     if variant is None:
         return None
     wanted = (variant,) if isinstance(variant, str) else tuple(variant)
-    if not wanted or any(v not in VARIANTS for v in wanted):
-        raise ValueError(f"variant={variant!r}: choose from {list(VARIANTS)} (one name or a "
-                         "list), or None to keep every variant")
-    return wanted
+    what = "variant (one name or a list; null keeps every variant)"
+    if not wanted:
+        raise ValueError(f"{what}: [] names none of the choices {choices_text(VARIANTS)}")
+    return tuple(check_choices(what, wanted, VARIANTS))
 
 
 def _filter_variants(out: Collected, wanted: tuple[str, ...] | None) -> None:

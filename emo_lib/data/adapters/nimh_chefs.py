@@ -27,6 +27,7 @@ from typing import Mapping
 
 from ..images import DEFAULT_MAX_PIXELS
 from ..manifest import Manifest
+from ...validation import check_choice, check_choices
 from ..registry import DatasetInfo, register_dataset
 from ._scan import Collected, finish, list_image_files
 
@@ -101,12 +102,9 @@ def load_nimh_chefs(root: Path, *, gaze: str | None = None,
             in ``meta["missing_classes"]`` instead of stopping the run (default: a
             ManifestError naming the missing classes and this option).
     """
-    if gaze not in (None, *GAZES):
-        raise ValueError(f"gaze={gaze!r}: use 'direct', 'averted' or None (both)")
+    check_choice("gaze (null: both)", gaze, (*GAZES, None))
     codes = {k.upper(): v for k, v in (gaze_codes or GAZE_CODES).items()}
-    bad = {k: v for k, v in codes.items() if v not in GAZES}
-    if bad:
-        raise ValueError(f"gaze_codes {bad}: values must be 'direct' or 'averted'")
+    check_choices("gaze_codes' gazes", codes.values(), GAZES)
     root = Path(root)
     files, others = list_image_files(root)
     out = Collected()

@@ -8,26 +8,26 @@ data.
     load_preset("cafe_like", seed=0, size=96)      # Manifest of 144-px photos, cached on disk
     spec, expr = sample_face("happy", "child", "female", seed=3)
     image, landmarks = render_face(spec, 144)      # the photograph and its five landmarks
-    crop, crop_landmarks = face_crop(spec, 96)     # the 96-px face crop emo_lib.faces makes
+
+The crops of these faces that the models see, in galleries, are :mod:`emo_lib.face_gallery`.
 """
 from .expressions import (
     AU_DESCRIPTIONS, AU_NAMES, EXPRESSION_BY_AGE, NEIGHBOURS, PROTOTYPES, Expression,
     ExpressionStyle, prototype_aus, sample_expression,
 )
 from .face import FaceSpec, Identity, Pose, Scene, render_face
-from .gallery import face_crop, gallery_array, gallery_figure, mechanism_table, proportions_table
+from .mechanisms import mechanism_table
 from .population import maturity, sample_face, sample_identity, sample_photo
 from .presets import (
     PHOTO_PER_CROP, PRESETS, adult_counts, cafe_counts, constants, generator_version, load_preset,
-    nimh_counts, photo_side, preset_counts, preset_names, se30k8_counts,
+    nimh_counts, photo_side, preset_names, se30k8_counts,
 )
 
 __all__ = [
     "AU_DESCRIPTIONS", "AU_NAMES", "EXPRESSION_BY_AGE", "NEIGHBOURS", "PROTOTYPES", "Expression",
     "ExpressionStyle", "prototype_aus", "sample_expression", "FaceSpec", "Identity", "Pose",
-    "Scene", "render_face", "face_crop", "gallery_array", "gallery_figure", "mechanism_table",
-    "proportions_table",
+    "Scene", "render_face", "mechanism_table",
     "maturity", "sample_face", "sample_identity", "sample_photo",
     "PHOTO_PER_CROP", "PRESETS", "adult_counts", "cafe_counts", "constants", "generator_version",
-    "load_preset", "nimh_counts", "photo_side", "preset_counts", "preset_names", "se30k8_counts",
+    "load_preset", "nimh_counts", "photo_side", "preset_names", "se30k8_counts",
 ]

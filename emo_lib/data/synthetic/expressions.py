@@ -12,6 +12,8 @@ from typing import Mapping
 
 import numpy as np
 
+from ...validation import check_choice
+
 #: The action units the generator draws, with what each one moves.
 AU_DESCRIPTIONS: dict[str, str] = {
     "AU1": "inner brow raiser",
@@ -122,8 +124,7 @@ def _pair(value: float | tuple[float, float]) -> tuple[float, float]:
 
 def prototype_aus(label: str, intensity: float = 1.0) -> dict[str, tuple[float, float]]:
     """The noiseless prototype of ``label`` at ``intensity``: AU -> (right, left)."""
-    if label not in PROTOTYPES:
-        raise KeyError(f"no prototype for expression {label!r}; known: {sorted(PROTOTYPES)}")
+    check_choice("expression", label, PROTOTYPES)
     return {au: (min(1.0, r * intensity), min(1.0, lft * intensity))
             for au, (r, lft) in ((au, _pair(v)) for au, v in PROTOTYPES[label].items())}
 
@@ -159,13 +160,10 @@ def sample_expression(label: str, age_group: str, rng: np.random.Generator,
         style: overrides ``EXPRESSION_BY_AGE[age_group]``.
     """
     if style is None:
-        if age_group not in EXPRESSION_BY_AGE:
-            raise KeyError(f"unknown age group {age_group!r}; known: {sorted(EXPRESSION_BY_AGE)}")
+        check_choice("age group", age_group, EXPRESSION_BY_AGE)
         style = EXPRESSION_BY_AGE[age_group]
-    if mouth not in ("open", "closed", "default"):
-        raise ValueError(f"mouth must be 'open', 'closed' or 'default', not {mouth!r}")
-    if label not in _PROTO_MATRIX:
-        raise KeyError(f"no prototype for expression {label!r}; known: {sorted(PROTOTYPES)}")
+    check_choice("mouth", mouth, ("open", "closed", "default"))
+    check_choice("expression", label, PROTOTYPES)
     proto = _PROTO_MATRIX[label]
     n = len(AU_NAMES)
     # every random number drawn in a fixed order: a seed gives the same face whatever the AUs

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ...validation import check_choice
 from .expressions import Expression, prototype_aus, sample_expression
 from .face import RGB, FaceSpec, Identity, Pose, Scene
 
@@ -120,8 +121,7 @@ def maturity(age: float) -> float:
 
 
 def sample_age(age_group: str, rng: np.random.Generator) -> float:
-    if age_group not in AGE_RANGES:
-        raise KeyError(f"unknown age group {age_group!r}; known: {sorted(AGE_RANGES)}")
+    check_choice("age group", age_group, AGE_RANGES)
     lo, hi = AGE_RANGES[age_group]
     return round(float(rng.uniform(lo, hi + 1.0 if age_group != "adult" else hi)), 2)
 
@@ -142,8 +142,7 @@ def _skin(tone: float) -> RGB:
 def sample_identity(age_group: str, gender: str, rng: np.random.Generator,
                     age: float | None = None) -> Identity:
     """Draw one person of ``age_group`` and ``gender`` (``"male"``/``"female"``)."""
-    if gender not in HAIR_STYLES:
-        raise KeyError(f"gender must be 'male' or 'female', not {gender!r}")
+    check_choice("gender", gender, HAIR_STYLES)
     age = sample_age(age_group, rng) if age is None else float(age)
     m = maturity(age)
     # fixed order of draws: same seed, same person
@@ -255,8 +254,7 @@ def sample_face(label: str, age_group: str = "adult", gender: str = "female", se
     Returns:
         (spec for :func:`~emo_lib.data.synthetic.face.render_face`, the expression drawn).
     """
-    if gaze not in ("direct", "averted"):
-        raise ValueError(f"gaze must be 'direct' or 'averted', not {gaze!r}")
+    check_choice("gaze", gaze, ("direct", "averted"))
     identity = sample_identity(age_group, gender, np.random.default_rng([seed, 7]))
     photo_rng = np.random.default_rng([seed, 8])
     pose, scene = sample_photo(photo_rng)

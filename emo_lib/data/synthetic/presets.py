@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 from ...cache import DiskCache
 from ...storage import atomic_path, pid_alive, write_json
+from ...validation import check_choice, check_choices, check_int, check_positive
 from ..manifest import EMOTIONS_7, EMOTIONS_8, LANDMARK_COLUMNS, Manifest, make_manifest
 from .expressions import expression_constants, sample_expression
 from .face import SUPERSAMPLE, FaceSpec, render_face
@@ -95,9 +96,7 @@ def _scaled(count: int, scale: float, minimum: int = 1) -> int:
 
 
 def _check_scale(scale: float) -> float:
-    if not (isinstance(scale, (int, float)) and np.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale must be a positive number, got {scale!r}")
-    return float(scale)
+    return check_positive("scale", scale)
 
 
 def cafe_counts(scale: float = 1.0) -> dict[str, dict[str, int]]:
@@ -174,15 +173,6 @@ def se30k8_counts(scale: float = 1.0) -> dict[str, int]:
     return {c: _scaled(int(v), scale, MIN_CLASS_COUNT) for c, v in zip(SE30K8_ORDER, counts)}
 
 
-def preset_counts(name: str, scale: float = 1.0, n: int | None = None) -> pd.DataFrame:
-    """Images per gender (rows, with ``total``) x class (columns, with ``total``) that
-    ``load_preset(name, scale=..., n=...)`` draws; computed without drawing."""
-    plan = _plan(name, seed=0, scale=scale, n=n)
-    table = pd.crosstab(plan["gender"], plan["label"], margins=True, margins_name="total")
-    classes = [c for c in _classes(name) if c in table.columns]
-    return table.reindex(columns=classes + ["total"], fill_value=0)
-
-
 def preset_names() -> list[str]:
     """The synthetic presets, for ``load_dataset("synthetic:<name>")``."""
     return list(PRESETS)
@@ -249,8 +239,7 @@ def _cells_to_rows(name: str, cells: dict[tuple[str, str], dict[str, int]],
 
 def _plan(name: str, seed: int, scale: float, n: int | None) -> pd.DataFrame:
     """The rows of preset ``name`` (label, gender, age_group, subject_id, extras), shuffled."""
-    if name not in PRESETS:
-        raise KeyError(f"unknown synthetic preset {name!r}; known: {list(PRESETS)}")
+    check_choice("synthetic preset", name, PRESETS)
     if n is not None and name != "adult_pretrain":
         raise ValueError(f"option n applies to adult_pretrain only; use scale for {name}")
     rng = _rng(seed, name, 0)
@@ -286,17 +275,12 @@ def _plan(name: str, seed: int, scale: float, n: int | None) -> pd.DataFrame:
 
 
 def _options(name: str, seed: Any, size: Any, scale: Any, n: Any) -> dict[str, Any]:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 16:
-        raise ValueError(f"size must be an integer >= 16 (pixels), got {size!r}")
-    opts: dict[str, Any] = {"seed": int(seed), "size": int(size), "scale": _check_scale(scale)}
+    opts: dict[str, Any] = {"seed": check_int("seed", seed),
+                            "size": check_int("size (pixels)", size, minimum=16),
+                            "scale": _check_scale(scale)}
     if name == "adult_pretrain":
-        if n is None:
-            n = ADULT_DEFAULT_N
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < len(EMOTIONS_7):
-            raise ValueError(f"n must be an integer >= {len(EMOTIONS_7)}, got {n!r}")
-        opts["n"] = int(n)
+        opts["n"] = check_int("n", ADULT_DEFAULT_N if n is None else n,
+                              minimum=len(EMOTIONS_7))
     return opts
 
 
@@ -439,11 +423,8 @@ def load_preset(name: str, root: str | Path | None = None, *, seed: int = 0, siz
     interrupted or concurrent generation is never half-read; a partial folder left by a dead
     process is removed and drawn again.
     """
-    if unknown:
-        raise TypeError(f"unknown option(s) {sorted(unknown)} for synthetic preset {name!r}; "
-                        f"allowed: {list(_ALLOWED_OPTIONS)}")
-    if name not in PRESETS:
-        raise KeyError(f"unknown synthetic preset {name!r}; known: {list(PRESETS)}")
+    check_choices(f"options of synthetic preset {name}", sorted(unknown), _ALLOWED_OPTIONS)
+    check_choice("synthetic preset", name, PRESETS)
     if n is not None and name != "adult_pretrain":
         raise ValueError(f"option n applies to adult_pretrain only; use scale for {name}")
     opts = _options(name, seed, size, scale, n)

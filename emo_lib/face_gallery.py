@@ -1,5 +1,12 @@
-"""Galleries of synthetic faces (as the models see them: face crops) and the table of age
-mechanisms, for the book's pages."""
+"""Galleries of synthetic faces as the models see them (face crops, cut the way
+:func:`emo_lib.faces.prepare_faces` cuts them) and the presets' crop proportions beside the
+reference figures, for the book's pages.
+
+It sits above both :mod:`emo_lib.data.synthetic` (which draws the faces) and :mod:`emo_lib.faces`
+(which crops them, and reads data); the generator's mechanism table needs no crop and stays with
+the generator (:mod:`emo_lib.data.synthetic.mechanisms`). What it does not do: draw data sets or
+detect faces in photographs.
+"""
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -7,12 +14,17 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from ..manifest import EMOTIONS_8
-from .expressions import AU_DESCRIPTIONS, EXPRESSION_BY_AGE, INTENSITY_MIN
-from .face import render_face
-from .face import FaceSpec
-from .population import AGE_GEOMETRY, AGE_RANGES, maturity, sample_face
-from .presets import photo_side
+from .data.manifest import EMOTIONS_8
+from .data.synthetic.face import FaceSpec, render_face
+from .data.synthetic.population import sample_face
+from .data.synthetic.presets import load_preset, photo_side
+from .data.synthetic.reference import (
+    CHILD_GROWTH_SOURCE, REAL_ADULT_CROP, REAL_ADULT_CROP_SOURCE, child_landmark_ratios,
+)
+from .faces import (
+    MTCNN_BOX_HEIGHT_PER_EYE_MOUTH, align_face, face_from_landmarks, landmark_proportions,
+    prepare_faces,
+)
 
 #: Gallery columns: one identity per age group x gender.
 GALLERY_GROUPS: tuple[tuple[str, str], ...] = tuple(
@@ -22,8 +34,6 @@ GALLERY_GROUPS: tuple[tuple[str, str], ...] = tuple(
 def face_crop(spec: FaceSpec, size: int, margin: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
     """Draw ``spec`` as a photograph for crops of ``size`` and crop its face as
     ``emo_lib.faces.prepare_faces`` crops a preset's images: (crop, landmarks in the crop)."""
-    from ...faces import align_face, face_from_landmarks   # lazy: faces imports data
-
     image, landmarks = render_face(spec, photo_side(size))
     return align_face(image, face_from_landmarks(landmarks), size, margin)
 
@@ -74,49 +84,6 @@ def gallery_figure(labels: Sequence[str] = EMOTIONS_8, size: int = 96, seed: int
     return fig
 
 
-#: Mid-age of each group, where the geometry column of :func:`mechanism_table` is evaluated.
-def _mid_age(group: str) -> float:
-    lo, hi = AGE_RANGES[group]
-    return (lo + hi + (0.0 if group == "adult" else 1.0)) / 2.0
-
-
-def mechanism_table() -> pd.DataFrame:
-    """Every constant by which age groups differ, one row each, one column per age group.
-
-    Expression rows come from ``EXPRESSION_BY_AGE``; geometry rows interpolate
-    ``AGE_GEOMETRY`` at each group's mid-age (children 5.5, adolescents 14, adults at full
-    maturity).
-    """
-    groups = ("child", "adolescent", "adult")
-    rows: list[dict[str, Any]] = []
-    meaning = {
-        "intensity_mean": "mean expression intensity (scales every prototype AU)",
-        "intensity_sd": f"sd of intensity (clipped to [{INTENSITY_MIN}, 1])",
-        "au_noise_sd": "per-AU jitter added to each prototype AU",
-        "au_dropout": "chance a prototype AU is missing",
-        "asymmetry_sd": "per-side jitter of each AU",
-        "blend_prob": "chance of blending in the neighbouring expression",
-        "blend_weight": "weight range of that neighbour",
-        "spurious_sd": "|N(0, sd)| activation of non-prototype AUs",
-    }
-    for name, text in meaning.items():
-        row = {"kind": "expression", "constant": name, "meaning": text}
-        for g in groups:
-            v = getattr(EXPRESSION_BY_AGE[g], name)
-            row[g] = f"{v[0]}-{v[1]}" if isinstance(v, tuple) else v
-        rows.append(row)
-    m = {g: maturity(_mid_age(g)) for g in groups}
-    rows.append({"kind": "geometry", "constant": "maturity", "meaning":
-                 "0 at age 2, 1 from 18 on; interpolates every geometry row",
-                 **{g: round(m[g], 3) for g in groups}})
-    for name, (child, adult) in AGE_GEOMETRY.items():
-        rows.append({"kind": "geometry", "constant": name,
-                     "meaning": f"child (age 2) {child} -> adult {adult}",
-                     **{g: round(child + (adult - child) * m[g], 4) for g in groups}})
-    table = pd.DataFrame(rows).set_index(["kind", "constant"])
-    return table[[*groups, "meaning"]]
-
-
 #: Which preset shows each age group in :func:`proportions_table` (as the papers' pages use them).
 PROPORTION_PRESETS: tuple[tuple[str, str], ...] = (
     ("synthetic adults", "adult_pretrain"), ("synthetic adolescents", "nimh_like"),
@@ -134,12 +101,6 @@ def proportions_table(size: int = 64, seed: int = 0, adult_n: int = 3500,
     cited ratios and the box rule, which fixes eye-to-mouth at 1 / (1.4 x box height factor)).
     Columns: ``n``, the four proportions, ``source``.
     """
-    from ...faces import MTCNN_BOX_HEIGHT_PER_EYE_MOUTH, landmark_proportions, prepare_faces
-    from .presets import load_preset
-    from .reference import (
-        CHILD_GROWTH_SOURCE, REAL_ADULT_CROP, REAL_ADULT_CROP_SOURCE, child_landmark_ratios,
-    )
-
     rows = {}
     for group, preset in PROPORTION_PRESETS:
         options = {"n": adult_n} if preset == "adult_pretrain" else {}
@@ -162,4 +123,4 @@ def proportions_table(size: int = 64, seed: int = 0, adult_n: int = 3500,
 
 
 __all__ = ["GALLERY_GROUPS", "PROPORTION_PRESETS", "face_crop", "gallery_array",
-           "gallery_figure", "mechanism_table", "proportions_table", "AU_DESCRIPTIONS"]
+           "gallery_figure", "proportions_table"]
