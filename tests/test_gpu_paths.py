@@ -17,7 +17,7 @@ from emo_lib.augment import TRANSFORMS, make_transform
 from emo_lib.balance import balanced_items
 from emo_lib.compute_settings import CUBLAS_WORKSPACE, ComputeSettings
 from emo_lib.losses import LOSS_NAMES, make_loss
-from emo_lib.models.base import preprocess
+from emo_lib.classifier import preprocess
 from emo_lib.models.heads import replace_head
 from emo_lib.models.zoo import MIN_INPUT_SIZE, ZOO_NAMES
 from emo_lib.train import ArrayDataset, FitConfig, fit, seed_everything

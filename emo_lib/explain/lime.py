@@ -201,7 +201,7 @@ class _Perturbations:
 def _model_device(model: Any) -> torch.device | None:
     """The device of a torch model (a ``TorchClassifier``) whose ``predict_proba`` takes uint8
     tensors there; None for anything else (it gets numpy arrays)."""
-    from ..models.base import TorchClassifier
+    from ..classifier import TorchClassifier
 
     return model.device if isinstance(model, TorchClassifier) else None
 
