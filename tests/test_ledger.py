@@ -48,6 +48,9 @@ def test_ledger_lists_every_claim_and_every_missing_page(tmp_path):
     md = ledger.ledger_markdown(table)
     assert "{doc}`noh2023_age_accuracy`" in md and "### Jeong & Kim 2021" in md
     assert md.count("\n| ") == 2 + 4   # a header per paper and four claim rows
+    assert "| across seeds |" in md and "not measured (one seed)" in md
+    assert "not measured in this build" in ledger.stability_sentence(table)
+    assert "emo-book build --seeds 0,1,2" in ledger.stability_sentence(table)
     assert "  - paper's numbers (*supported*): paper a" in md
     assert "  - this run (*contradicted*; synthetic, cpu (2 threads)): run b" in md
 
@@ -83,3 +86,36 @@ def test_build_status_table_from_the_runners_record(tmp_path):
     summary = build_status.build_summary(record)
     assert summary["seconds"] == 4.5 and summary["commit"] == "a" * 12
     assert summary["counts"] == {"executed": 1, "failed": 1, "executing (this page)": 1}
+
+
+def test_ledger_shows_stability_across_seeds_and_the_rules_each_page_applied(tmp_path,
+                                                                              monkeypatch):
+    from emo_lib.seeds import claims_across_seeds
+
+    def table(verdicts):
+        return claims_table([{"claim": f"c{i}", "verdict": v, "evidence": "e"}
+                             for i, v in enumerate(verdicts)], ["a", "b"])
+
+    folder = tmp_path / "noh2023_age_accuracy"
+    folder.mkdir()
+    claims, _ = claims_across_seeds({0: table([SUPPORTED, SUPPORTED]),
+                                     1: table([SUPPORTED, NOT_TESTABLE])})
+    claims.to_csv(folder / "claims.csv")
+    (folder / "results.json").write_text(json.dumps({"synthetic": True, "device": "cpu"}))
+    (folder / "rules.md").write_text("**How**\n\n- Rule one +/-0.2.\n- Rule two.\n")
+    other = tmp_path / "noh2023_gender_accuracy"
+    other.mkdir()
+    (other / "rules.md").write_text("- Rule one +/-0.2.\n")
+    page = ledger.read_page("noh2023_age_accuracy", tmp_path)
+    built = ledger.build_ledger([page])
+    assert built["verdict"].tolist() == [SUPPORTED, "varies"]
+    assert built["stability"].tolist() == ["stable: supported in 2 of 2",
+                                           "varies: supported 1, not testable 1"]
+    assert ledger.stability_sentence(built).startswith("2 of 2 claims were computed with "
+                                                       "several seeds: 1 stable, 1 varying")
+    monkeypatch.setattr(ledger, "book_notebooks", lambda: ["noh2023_age_accuracy",
+                                                           "noh2023_gender_accuracy"])
+    rules = ledger.rules_by_page(tmp_path).splitlines()
+    assert rules == ["- Rule one +/-0.2. ({doc}`noh2023_age_accuracy`, "
+                     "{doc}`noh2023_gender_accuracy`)",
+                     "- Rule two. ({doc}`noh2023_age_accuracy`)"]

@@ -182,7 +182,7 @@ def test_table_rounds_on_the_page_and_keeps_full_precision_in_the_csv(results, s
     Run("nb", params={"device": "cpu"}).table(frame, "t")
     [html] = _html(shown)
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", html)
-    assert cells == ["angry", "0.455", "&lt; 0.001", "112", "fear", "0.500", "0.383", "84"]
+    assert cells == ["angry", "0.455", "&lt; 0.001", "112", "fear", "0.500", "0.38", "84"]
     back = pd.read_csv(results / "nb" / "t.csv", index_col=0)
     assert back.loc["angry", "accuracy"] == 0.45544 and back.loc["angry", "p_value"] == 1e-5
 
@@ -206,21 +206,34 @@ def test_p_value_columns_are_recognised_by_name(name, is_p):
     assert pagestyle.is_p_value_column(name) is is_p
 
 
-@pytest.mark.parametrize("p,text", [(0.0, "< 0.001"), (0.000999, "< 0.001"), (0.001, "0.001"),
-                                    (0.012345, "0.0123"), (0.38321, "0.383"), (1.0, "1"),
-                                    (float("nan"), "–")])
-def test_p_values_read_as_the_papers_print_them(p, text):
+@pytest.mark.parametrize("p,text", [(0.0, "< 0.001"), (0.000999, "< 0.001"), (0.001, "0.0010"),
+                                    (0.012345, "0.012"), (0.38321, "0.38"), (1.0, "1.0"),
+                                    (0.0496, "0.0496"), (float("nan"), "–")])
+def test_p_values_in_tables_as_in_prose(p, text):
+    from emo_lib.formatting import format_p
+
     assert pagestyle.format_p_value(p) == text
+    assert text == "–" or format_p(p) == text     # one formatter for tables and prose
 
 
-@pytest.mark.parametrize("x,integral,text", [
-    (0.45544, False, "0.455"), (1.0, False, "1.000"), (224.0, True, "224"),
-    (0.0001, False, "0.0001"), (-0.0001, False, "-0.0001"), (-0.0004, False, "-0.0004"),
-    (-1e-9, False, "-1e-09"), (np.float32(0.25), False, "0.250"), (np.int64(7), False, "7"),
-    (float("nan"), False, "–"), (None, False, "–"), (True, False, "True"),
-    (-0.0, False, "0.000"), (float("inf"), False, "∞")])
-def test_numbers_to_three_decimals_never_rounding_a_value_to_zero(x, integral, text):
-    assert pagestyle.format_number(x, 3, integral) == text
+@pytest.mark.parametrize("x,integral,small,text", [
+    (0.45544, False, False, "0.455"), (1.0, False, False, "1.000"), (224.0, True, False, "224"),
+    (0.0001, False, False, "0.000"), (-0.0004, False, False, "0.000"),
+    (-0.000171, False, False, "0.000"), (-3.7e-05, False, False, "0.000"),
+    (0.0001, False, True, "0.0001"), (-0.0004, False, True, "-0.0004"),
+    (-1e-9, False, True, "-0.000000001"), (np.float32(0.25), False, False, "0.250"),
+    (np.int64(7), False, False, "7"), (float("nan"), False, False, "–"),
+    (None, False, False, "–"), (True, False, False, "True"), (-0.0, False, False, "0.000"),
+    (float("inf"), False, False, "∞")])
+def test_numbers_to_fixed_decimals_never_scientific(x, integral, small, text):
+    assert pagestyle.format_number(x, 3, integral, small) == text
+
+
+def test_a_column_of_tiny_values_keeps_significant_digits_a_mixed_column_does_not():
+    frame = pd.DataFrame({"lr": [0.0001, 0.00003], "difference": [-0.000171, 0.412]})
+    cells = pagestyle.formatted_cells(frame)
+    assert cells["lr"].tolist() == ["0.0001", "0.00003"]
+    assert cells["difference"].tolist() == ["0.000", "0.412"]   # no "-0.000171", no "e-05"
 
 
 def test_whole_numbers_show_as_integers_by_column_or_row():

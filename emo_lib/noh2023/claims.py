@@ -123,7 +123,7 @@ def _gap_verdicts(ka: int, na: int, kb: int, nb: int, margin: float, alpha: floa
         return NOT_TESTABLE, tost, float("nan")
     d = ka / na - kb / nb
     beyond = gap_beyond_p(ka, na, kb, nb, margin, 1 if d >= 0 else -1)
-    return equivalence_verdict(tost.p_value, d, beyond, margin, alpha), tost, beyond
+    return equivalence_verdict(tost.p_value, beyond, alpha), tost, beyond
 
 
 def gender_claims(acc: pd.DataFrame, alpha: float = 0.05,
@@ -374,7 +374,7 @@ def lime_gender_claims(per_image: pd.DataFrame, alpha: float = 0.05, n_perm: int
         worst = eq["difference"].abs().idxmax() if eq["difference"].notna().any() else None
         diff = float(eq.loc[worst, "difference"]) if worst is not None else float("nan")
         tost_p = float(eq["tost_p"].max()) if eq["tost_p"].notna().all() else float("nan")
-        verdict = equivalence_verdict(tost_p, diff, p, margin, alpha)
+        verdict = equivalence_verdict(tost_p, p if abs(diff) > margin else float('nan'), alpha)
         rows.append({"claim": f"{ds}: no clear male/female difference in where the maps lie.",
                      "verdict": verdict,
                      "evidence": (f"largest male-female region difference {worst} {diff:+.3f}; "
