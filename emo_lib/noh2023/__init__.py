@@ -20,8 +20,8 @@ from .accuracy import (
     rates_figure, vggface2_note,
 )
 from .claims import (
-    RULE_KINDS, age_claims, gender_claims, lime_age_claims, lime_gender_claims,
-    paper_not_testable, training_claims,
+    RULE_KINDS, age_claims, claim_rules, finish_claims, gender_claims, lime_age_claims,
+    lime_gender_claims, paper_classes, paper_not_testable, tag_claims, training_claims,
 )
 from .lime_maps import (
     LimeRun, explain_cached, explain_with_seeds, heatmap_figure, lime_classes,
@@ -48,7 +48,8 @@ from .training import (
 __all__ = [
     "CAFE", "GENDERS", "GENDER_GAP_THRESHOLD", "LimeRun", "MOVED_ENRICHMENT", "NAMED_REGIONS",
     "NIMH", "OVERALL_GENDER_MARGIN", "PAPER", "PAPER_KEYS", "RULE_KINDS", "SURVIVING_SHARE",
-    "accuracy_by", "age_claims", "claim_lines", "class_order", "enrichment_test",
+    "accuracy_by", "age_claims", "claim_lines", "claim_rules", "class_order", "finish_claims",
+    "paper_classes", "tag_claims", "enrichment_test",
     "excess_share", "explain_cached", "explain_with_seeds", "fig3_comparison", "fine_tune",
     "gain_share_test", "gap_beyond_p", "gap_tests", "gender_claims", "gender_comparison",
     "gender_layout", "heatmap_figure", "image_regions", "lime_age_claims", "lime_classes",
