@@ -108,15 +108,15 @@ def claims_across_seeds(tables_by_seed: Mapping[int, pd.DataFrame]
 
 
 def stability_table(claims: pd.DataFrame, by_seed: pd.DataFrame) -> pd.DataFrame:
-    """A page's stability table: one row per claim, its verdict in each seed (columns
-    "seed 0", "seed 1"...), the common verdict and the label."""
+    """A page's stability table: one row per claim (``claim_id``, ``claim``), its verdict in
+    each seed (columns "seed 0", "seed 1"...), the common verdict and the label."""
     wide = by_seed.pivot(index="claim_id", columns="seed", values="verdict")
     wide = wide.reindex(index=list(claims.index))
     wide.columns = [f"seed {s}" for s in wide.columns]
     wide.insert(0, "claim", claims["claim"])
     wide["verdict"] = claims["verdict"]
     wide[STABILITY] = claims[STABILITY]
-    return wide
+    return wide.rename_axis("claim_id").reset_index()
 
 
 __all__ = ["BY_SEED_COLUMNS", "MEASURE_COMMAND", "NOT_MEASURED", "check_seeds",

@@ -421,8 +421,10 @@ def claim_lines(table: pd.DataFrame) -> str:
     for _, r in table.iterrows():
         verdict = f"*{r['verdict']}*"
         stability = str(r.get(STABILITY, "") or "")
-        if stability and not stability.startswith("not measured"):
-            verdict += f" ({stability})"
+        if stability.startswith("stable: "):
+            verdict += f" (every seed: {stability.split(' in ', 1)[-1]})"
+        elif stability.startswith("varies: "):
+            verdict += f" (across seeds: {stability[len('varies: '):]})"
         line = f"- **{r['claim']}** This run: {verdict}: {str(r['evidence']).rstrip('.')}."
         if PAPER_VERDICT in table.columns and str(r[PAPER_VERDICT]):
             evidence = str(r.get(PAPER_EVIDENCE, "") or "").rstrip(".")

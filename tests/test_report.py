@@ -66,7 +66,8 @@ def results(tmp_path, monkeypatch):
 
 
 def _html(items, kind="bundle"):
-    return [obj["text/html"] for k, obj in items if k == kind]
+    # glue records (myst_nb) are raw bundles too, when myst_nb is first imported under the patch
+    return [obj["text/html"] for k, obj in items if k == kind and "text/html" in obj]
 
 
 # --------------------------------------------------------------------------- banner, record
@@ -419,3 +420,41 @@ def test_claims_writes_the_ledgers_csv_shows_each_claim_once_and_glues_each_verd
     assert markdown[1].startswith("**How the verdicts")
     assert run.values["claim_a_lower"] == "supported"
     assert run.values["claim_b_exception"] == "contradicted"
+
+
+def test_claims_per_seed_write_the_long_table_the_rules_and_show_the_stability(results,
+                                                                              shown):
+    from emo_lib.verdicts import claims_table
+
+    def table(first, second):
+        return claims_table([{"claim": "A is lower.", "verdict": first, "evidence": "e",
+                              "value": "0.4 vs 0.6"},
+                             {"claim": "B holds.", "verdict": second, "evidence": "f"}],
+                            ["a", "b"])
+
+    run = Run("nb", params={"device": "cpu", "seeds": [3, 4]})
+    run.claims({3: table("supported", "supported"), 4: table("inconclusive", "supported")},
+               "**How the verdicts are reached.**\n\n- Rule.")
+    folder = results / "nb"
+    back = pd.read_csv(folder / "claims.csv", index_col=0, keep_default_na=False)
+    assert list(back["verdict"]) == ["varies", "supported"]
+    assert list(back["stability"]) == ["varies: supported 1, inconclusive 1",
+                                       "stable: supported in 2 of 2"]
+    long = pd.read_csv(folder / "claims_by_seed.csv")
+    assert list(long.columns) == ["claim_id", "seed", "verdict", "value", "evidence"]
+    assert long["seed"].tolist() == [3, 3, 4, 4]
+    assert (folder / "rules.md").read_text().startswith("**How the verdicts")
+    markdown = [text for kind, text in shown if kind == "markdown"]
+    assert "*varies* (across seeds: supported 1, inconclusive 1)" in markdown[0]
+    assert "*supported* (every seed: 2 of 2)" in markdown[0]
+    assert markdown[1].startswith("**Across seeds.**")
+    [html] = _html(shown)
+    assert "seed 3" in html and "seed 4" in html and "claim_id" not in html
+    assert run.values["claim_a"] == "varies"
+    # one table: one seed (the page's first), stability not measured
+    run = Run("nb2", params={"device": "cpu", "seeds": [7]})
+    run.claims(table("supported", "supported"), "rules")
+    long = pd.read_csv(results / "nb2" / "claims_by_seed.csv")
+    assert long["seed"].tolist() == [7, 7]
+    back = pd.read_csv(results / "nb2" / "claims.csv", index_col=0, keep_default_na=False)
+    assert set(back["stability"]) == {"not measured (one seed)"}

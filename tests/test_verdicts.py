@@ -177,7 +177,8 @@ def test_claims_across_seeds_never_takes_the_first_seeds_verdict():
     with pytest.raises(ValueError, match="same claims"):
         S.claims_across_seeds({0: _table([SUP]), 1: _table([SUP, SUP])})
     wide = S.stability_table(claims, long)
-    assert list(wide.columns) == ["claim", "seed 0", "seed 1", "seed 2", "verdict", "stability"]
+    assert list(wide.columns) == ["claim_id", "claim", "seed 0", "seed 1", "seed 2", "verdict",
+                                  "stability"]
 
 
 @pytest.mark.parametrize("bad", [[], [0, 0], [-1], [1.5], "0,1", [True], None])

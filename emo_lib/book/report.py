@@ -299,7 +299,9 @@ class Run:
             show_markdown(f"**Across seeds.** Each claim's verdict with each of the "
                           f"{len(by_seed)} seeds ({', '.join(map(str, by_seed))}); the figures "
                           f"and numbers above are seed {next(iter(by_seed))}'s.")
-            self.table(stability_table(table, long), "claims_stability")
+            shown = stability_table(table, long)
+            self.table(shown, "claims_stability",
+                       columns=[c for c in shown.columns if c != "claim_id"])
         show_markdown(rules)
         for key, row in table.iterrows():
             self.glue(f"claim_{key}", row["verdict"])
