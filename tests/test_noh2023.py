@@ -365,9 +365,9 @@ def test_sanity_table_each_side_and_summary():
     assert table.loc["happy", "share"] == pytest.approx(expected)
     assert table.loc["happy", "area"] == pytest.approx(0.1)
     verdict, sentence = nh.sanity_summary(table.reset_index())
-    assert verdict == INCONCLUSIVE                      # one supported, one contradicted
+    assert verdict == CONTRADICTED                      # a map significantly off the moved regions
     assert "cannot support claims" in sentence and "1 of 3 testable maps" in sentence
     ok, sentence = nh.sanity_summary(table.reset_index().iloc[[0, 3]])
-    assert ok == SUPPORTED and "find the regions" in sentence
+    assert ok == SUPPORTED and "find the regions" in sentence   # neutral moves nothing: outside
     with pytest.raises(ValueError, match="class"):
         nh.sanity_table(per_image, moved, by=("dataset",))

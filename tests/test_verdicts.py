@@ -3,7 +3,6 @@ papers; emo_lib.seeds: claims across seeds; emo_lib.detectable."""
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from emo_lib import detectable

@@ -143,24 +143,30 @@ def stability_sentence(ledger: pd.DataFrame) -> str:
 
 def ledger_markdown(ledger: pd.DataFrame) -> str:
     """The ledger for a page: per paper, a compact table (claim, the verdict on the paper's
-    numbers, this run's verdict, the page as a ``{doc}`` link) that fits the text column, then
-    every claim's evidence on both sides and the data it ran on."""
+    numbers, this run's verdict, its stability across seeds when some claim was computed with
+    several, the page as a ``{doc}`` link) that fits the text column, then every claim's
+    evidence on both sides and the data it ran on."""
     def cell(value: Any) -> str:
         return str(value).replace("|", "\\|").replace("\n", " ")
 
     def verdict(value: Any) -> str:
         return f"*{value}*" if value else "–"
 
+    measured = bool((~ledger["stability"].isin(["", ONE_SEED])).any()) \
+        if "stability" in ledger.columns else False
     parts = []
     for paper, rows in ledger.groupby("paper", sort=False):
-        table = [f"### {paper}", "", "| claim | paper's numbers | this run | across seeds | page |",
-                 "|---|---|---|---|---|"]
+        # the seeds column only when some claim was computed with several seeds (else the
+        # stability sentence says it was not measured)
+        head = "| claim | paper's numbers | this run |" + (" across seeds |" if measured else "")
+        table = [f"### {paper}", "", head + " page |",
+                 "|---|---|---|" + ("---|" if measured else "") + "---|"]
         details = [f"**{paper}: the evidence**", ""]
         for _, r in rows.iterrows():
             claim, page = cell(r["claim"]), r["page"]
             theirs, ours = verdict(r[LEDGER_COLUMNS[5]]), verdict(r["verdict"])
-            stability = cell(r.get("stability", "")) or "–"
-            table.append(f"| {claim} | {theirs} | {ours} | {stability} | {{doc}}`{page}` |")
+            seeds = f" {cell(r.get('stability', '')) or '–'} |" if measured else ""
+            table.append(f"| {claim} | {theirs} | {ours} |{seeds} {{doc}}`{page}` |")
             if r["claim_id"]:
                 details += [f"- **{claim}**",
                             f"  - paper's numbers ({theirs}): {cell(r[LEDGER_COLUMNS[4]]) or '–'}",

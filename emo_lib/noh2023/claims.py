@@ -39,7 +39,7 @@ from ..stats import (
     stratified_permutation_test, tost_two_proportions,
 )
 from ..verdicts import (
-    CONTRADICTED, INCONCLUSIVE, NOT_TESTABLE, Part, claims_table, combine_parts,
+    INCONCLUSIVE, NOT_TESTABLE, Part, claims_table, combine_parts,
     direction_part, direction_verdict, equivalence_part, equivalence_verdict,
     exact_equivalence_verdict, exact_part, rules_markdown, threshold_part, threshold_verdict,
     with_paper_verdicts,

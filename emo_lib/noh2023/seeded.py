@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 
 from ..faces import FaceSet
@@ -132,7 +131,10 @@ def predictions_by_seed(nets: Mapping[int, TorchClassifier], faces: Mapping[str,
     """:func:`predict_all` per seed, computed once per distinct model (a fixed model shared by
     every seed predicts once)."""
     done: dict[int, pd.DataFrame] = {}
-    return {s: done.setdefault(id(net), predict_all(net, faces)) for s, net in nets.items()}
+    for net in nets.values():
+        if id(net) not in done:
+            done[id(net)] = predict_all(net, faces)
+    return {s: done[id(net)] for s, net in nets.items()}
 
 
 def age_claims_by_seed(preds: Mapping[int, pd.DataFrame], alpha: float = 0.05

@@ -57,7 +57,9 @@ def _say_seeds(profile: Profile, names: Sequence[str], overrides: Sequence) -> N
         raise ValidationError("cannot start:", [
             f"{source}: none of {choices_text(names)} takes seeds; the pages that do: "
             f"{choices_text([nb for nb in book_notebooks() if SEEDS in declared_parameters(nb)])}"])
-    resolved = resolve_parameters(profile, list(names), overrides, check_data=[])
+    book = book_notebooks()
+    resolved = resolve_parameters(profile, book if set(names) <= set(book) else list(names),
+                                  overrides, check_data=[])
     print(seeds_note(list(names), resolved), flush=True)
 
 
