@@ -280,8 +280,8 @@ def exact_part(name: str, verdict: str, note: str = "") -> Part:
 class Combination:
     """A claim about several parts, judged (:func:`combine_parts`): ``verdict``; ``parts``, one
     row per part (``part``, ``verdict``, ``p_support``, ``p_support_holm``, ``p_contradict``,
-    ``p_contradict_holm``, ``note``); ``summary``, the parts' verdicts in words ("mixed:
-    supported in sad; contradicted in angry")."""
+    ``p_contradict_holm``, ``note``); ``summary``, the parts' verdicts in words ("mixed —
+    supported: sad; contradicted: angry")."""
 
     verdict: str
     parts: pd.DataFrame
@@ -347,12 +347,12 @@ def combine_parts(parts: Sequence[Part], alpha: float = 0.05) -> Combination:
         "note": [q.note for q in parts]},
         columns=["part", "verdict", "p_support", "p_support_holm", "p_contradict",
                  "p_contradict_holm", "note"])
-    groups = [f"{v} in {', '.join(has[v])}" for v in
+    groups = [f"{v}: {', '.join(has[v])}" for v in
               (SUPPORTED, CONTRADICTED, INCONCLUSIVE, NOT_TESTABLE) if has[v]]
     if verdict == SUPPORTED and len(parts) > 1:
-        summary = f"supported in each of the {len(parts)} parts"
+        summary = f"every part supported ({len(parts)} of {len(parts)})"
     else:
-        summary = ("mixed: " if mixed else "") + "; ".join(groups)
+        summary = ("mixed — " if mixed else "") + "; ".join(groups)
     return Combination(verdict, table, summary, mixed)
 
 

@@ -66,8 +66,8 @@ def test_case1_lime_age_a_tested_part_and_an_untested_one_are_not_a_contradictio
     v = nh.lime_age_claims(_maps(img), img, n_perm=400)
     row = v.loc["nimh_upper_face"]
     assert row["verdict"] == PARTLY_SUPPORTED, row["evidence"]
-    assert row["evidence"].startswith(f"supported in above {nh.CAFE}'s; inconclusive in above "
-                                      "their area")
+    assert row["evidence"].startswith(f"supported: share above {nh.CAFE}'s; inconclusive: "
+                                      "share above their area")
 
 
 def _gender_frame(rng, diffs: dict[str, float], sd: float, n: int,
@@ -110,7 +110,7 @@ def test_case2_lime_gender_contradicted_only_by_a_one_sided_test_beyond_the_marg
     assert eyes["beyond_p"] > 0.05
     row = v.loc["cafe_no_gender_difference"]
     assert row["verdict"] == PARTLY_SUPPORTED, row["evidence"]
-    assert "inconclusive in eyes" in row["evidence"]
+    assert "inconclusive: eyes" in row["evidence"]
 
 
 def test_case3_a_region_with_no_spread_does_not_block_support():
@@ -140,8 +140,8 @@ def test_case4_untestable_parts_give_partly_supported_never_supported():
     v = nh.gender_claims(acc)
     row = v.loc["nimh_chefs_small_gaps"]
     assert row["verdict"] == PARTLY_SUPPORTED
-    assert "supported in angry" in row["evidence"]
-    assert "not testable in fear, happy, sad" in row["evidence"]
+    assert "supported: angry" in row["evidence"]
+    assert "not testable: fear, happy, sad" in row["evidence"]
 
 
 def test_case5_a_significant_counterexample_contradicts_an_every_class_claim():
@@ -151,8 +151,8 @@ def test_case5_a_significant_counterexample_contradicts_an_every_class_claim():
     v = nh.age_claims(_age_acc(cafe, high))
     row = v.loc["shared_gaps_large"]
     assert row["verdict"] == CONTRADICTED
-    assert row["evidence"].startswith("mixed: supported in angry, fear, neutral; "
-                                      "contradicted in sad")
+    assert row["evidence"].startswith("mixed — supported: angry, fear, neutral; "
+                                      "contradicted: sad")
 
 
 def test_case6_large_is_tested_against_the_threshold_not_against_zero():
@@ -225,5 +225,5 @@ def test_case9_a_reversal_beside_a_drop_is_named_mixed_and_contradicts():
     v = nh.training_claims(cafe, None, nimh)
     row = v.loc["nimh_angry_sad_drop"]
     assert row["verdict"] == CONTRADICTED
-    assert row["evidence"].startswith("mixed: supported in sad; contradicted in angry")
+    assert row["evidence"].startswith("mixed — supported: sad; contradicted: angry")
     assert "angry 0.692 to 0.846 (+0.154" in row["evidence"]

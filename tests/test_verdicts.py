@@ -65,12 +65,12 @@ def test_untestable_parts_never_support_and_a_counterexample_contradicts():
     # issue 16 rule 4: one testable part of four supports only partly
     parts = [ok] + [V.direction_part(c, float("nan"), float("nan")) for c in ("a", "b", "c")]
     c = V.combine_parts(parts)
-    assert c.verdict == PART and "not testable in a, b, c" in c.summary
+    assert c.verdict == PART and "not testable: a, b, c" in c.summary
     # issue 16 rule 5 and 9: a significant counterexample contradicts, named "mixed"
     c = V.combine_parts([V.direction_part("sad", 0.2, 0.001),
                          V.direction_part("angry", -0.15, 0.001)])
     assert c.verdict == CON and c.mixed
-    assert c.summary == "mixed: supported in sad; contradicted in angry"
+    assert c.summary == "mixed — supported: sad; contradicted: angry"
     c = V.combine_parts([V.direction_part("sad", 0.2, 0.3), V.direction_part("x", -0.2, 0.001)])
     assert c.verdict == CON and not c.mixed
     assert V.combine_parts([]).verdict == NT

@@ -104,6 +104,11 @@ def _interval(ka: int, na: int, kb: int, nb: int, level: float = VALUE_LEVEL
     return r.ci_low, r.ci_high
 
 
+def _detectable(x: float) -> str:
+    """A detectable difference for the ``detectable`` column ("" when there is none)."""
+    return format_number(x, missing="")
+
+
 def _range(values: Sequence[float]) -> str:
     """"0.081" or "0.081 to 0.212" (finite values only; "" when none)."""
     v = [float(x) for x in values if x is not None and np.isfinite(x)]
@@ -194,7 +199,7 @@ def age_claims(acc: pd.DataFrame, alpha: float = 0.05, except_class: str = "happ
                              f"(difference {format_signed(diff)}, Fisher {p_equals(p)})",
                  "value": _estimate_value(c["accuracy"], n["accuracy"], diff,
                                           kc / nc - kn / nn, lo, hi, VALUE_LEVEL),
-                 "detectable": format_number(detectable.two_proportions(kc, nc, kn, nn, alpha))})
+                 "detectable": _detectable(detectable.two_proportions(kc, nc, kn, nn, alpha))})
     keys.append("cafe_overall_lower")
 
     gaps = compare_groups(acc, "dataset", CAFE, NIMH)
@@ -247,7 +252,7 @@ def age_claims(acc: pd.DataFrame, alpha: float = 0.05, except_class: str = "happ
                          printed.get((CAFE, except_class), np.nan)
                          - printed.get((NIMH, except_class), np.nan),
                          r["difference"], tost.ci_low, tost.ci_high, 1 - 2 * alpha),
-                     "detectable": format_number((tost.ci_high - tost.ci_low) / 2)})
+                     "detectable": _detectable((tost.ci_high - tost.ci_low) / 2)})
     else:
         rows.append({"claim": claim, "verdict": NOT_TESTABLE,
                      "evidence": f"{except_class} is not a class both data sets have on this "
@@ -301,16 +306,22 @@ def gender_claims(acc: pd.DataFrame, alpha: float = 0.05,
     rows, keys = [], []
     for ds in (CAFE, NIMH):
         g = gaps[gaps["dataset"] == ds].set_index("class")
+        exc = exceptions[ds]
         if g.empty:
-            # No male/female pair in this data set: its claims stay in the table, untestable.
-            for key, what in (("small_gaps", "per-class gaps small"),
-                              ("overall_gender", "overall gap small")):
+            # No male/female pair in this data set: its claims stay in the table, untestable
+            # (the same claims with every seed and every data set).
+            whats = [("small_gaps", f"male and female accuracies differ by at most "
+                                    f"{threshold:g} in every class but {', '.join(exc) or 'none'}")]
+            whats += [(f"{c}_exception", f"{c} is the exception, with a gap beyond "
+                                         f"{threshold:g}") for c in exc]
+            whats += [("overall_gender", f"overall, male and female accuracies differ little "
+                                         f"(within {overall_margin:g})")]
+            for key, what in whats:
                 rows.append({"claim": f"{ds}: {what}.", "verdict": NOT_TESTABLE,
                              "evidence": f"{ds} has no class with both genders on this run"})
                 keys.append(f"{PAPER_KEYS[ds]}_{key}")
             continue
         cls = g.drop(index=[OVERALL_SHARED])
-        exc = exceptions[ds]
         classes = [c for c in paper_classes(ds) + [c for c in cls.index
                                                   if c not in paper_classes(ds)]
                    if c not in exc]
@@ -345,6 +356,12 @@ def gender_claims(acc: pd.DataFrame, alpha: float = 0.05,
         pg = paper_gaps[paper_gaps["dataset"] == ds].set_index("class")
         for c in exc:
             if c not in cls.index:
+                rows.append({"claim": f"{ds}: {c} is the exception, with a gap beyond "
+                                      f"{threshold:g} (paper "
+                                      f"{format_signed(pg.loc[c, 'difference'])}, male minus "
+                                      "female).", "verdict": NOT_TESTABLE,
+                             "evidence": f"this run has no {c} images of both genders in {ds}"})
+                keys.append(f"{PAPER_KEYS[ds]}_{c}_exception")
                 continue
             r = cls.loc[c]
             ka, na, kb, nb = (int(r[x]) for x in ("correct_a", "n_a", "correct_b", "n_b"))
@@ -368,7 +385,7 @@ def gender_claims(acc: pd.DataFrame, alpha: float = 0.05,
                     r["accuracy_a"], r["accuracy_b"],
                     printed.get((ds, "male", c), np.nan) - printed.get((ds, "female", c), np.nan),
                     r["difference"], lo, hi, VALUE_LEVEL, (" (male)", " (female)")),
-                "detectable": format_number(detectable.beyond_threshold(threshold, se,
+                "detectable": _detectable(detectable.beyond_threshold(threshold, se,
                                                                         alpha=alpha))})
             keys.append(f"{PAPER_KEYS[ds]}_{c}_exception")
         ov = acc[(acc["dataset"] == ds) & (acc["class"] == OVERALL)].set_index("gender")
@@ -389,7 +406,7 @@ def gender_claims(acc: pd.DataFrame, alpha: float = 0.05,
                             f"beyond it: {p_equals(beyond)})",
                 "value": _estimate_value(m["accuracy"], f["accuracy"], d, ka / na - kb / nb,
                                          tost.ci_low, tost.ci_high, 1 - 2 * alpha),
-                "detectable": format_number((tost.ci_high - tost.ci_low) / 2)})
+                "detectable": _detectable((tost.ci_high - tost.ci_low) / 2)})
         else:
             rows.append({"claim": claim, "verdict": NOT_TESTABLE,
                          "evidence": f"{ds} lacks one gender's overall accuracy on this run"})
@@ -512,16 +529,16 @@ def lime_age_claims(maps: pd.DataFrame, per_image: pd.DataFrame, alpha: float = 
                              f"{format_number(_per_dataset(img, img['outside'])[NIMH])}",
                  "value": f"rest of the face {format_number(rest[CAFE])} vs "
                           f"{format_number(rest[NIMH])} ({format_signed(stat)})",
-                 "detectable": format_number(z(se, alpha=alpha))})
+                 "detectable": _detectable(z(se, alpha=alpha))})
     keys.append("cafe_spread")
 
     nose = _per_dataset(img, img["glabella_nose"])
     area = _per_dataset(img, img["area_glabella_nose"])
     below_area, ex, p_a, se_a = _one_sample(
-        "below its area", _excess(cafe_img, ["glabella_nose"]), -1,
+        "share below its area", _excess(cafe_img, ["glabella_nose"]), -1,
         f"{CAFE} enrichment {format_ratio(nose[CAFE] / area[CAFE])}")
     stat, p_b, se_b = _permutation(img, img["glabella_nose"], n_perm, seed)
-    below_nimh = direction_part(f"below {NIMH}'s", -stat, p_b, format_signed(stat))
+    below_nimh = direction_part(f"share below {NIMH}'s", -stat, p_b, format_signed(stat))
     combined = combine_parts([below_area, below_nimh], alpha)
     rows.append(_combined_row(
         claims[1], combined,
@@ -540,9 +557,9 @@ def lime_age_claims(maps: pd.DataFrame, per_image: pd.DataFrame, alpha: float = 
     upper = _per_dataset(img, upper_values)
     upper_area = _per_dataset(img, img[[f"area_{r}" for r in upper_cols]].sum(axis=1))
     stat, p_a, se_a = _permutation(img, upper_values, n_perm, seed)
-    above_cafe = direction_part(f"above {CAFE}'s", -stat, p_a, format_signed(-stat))
+    above_cafe = direction_part(f"share above {CAFE}'s", -stat, p_a, format_signed(-stat))
     above_area, ex, p_b, se_b = _one_sample(
-        "above their area", _excess(nimh_img, upper_cols), 1,
+        "share above their area", _excess(nimh_img, upper_cols), 1,
         f"share {format_number(upper[NIMH])} vs area {format_number(upper_area[NIMH])}")
     combined = combine_parts([above_cafe, above_area], alpha)
     rows.append(_combined_row(
@@ -575,7 +592,8 @@ def lime_age_claims(maps: pd.DataFrame, per_image: pd.DataFrame, alpha: float = 
         p_neutral = stratified_permutation_test(
             mouth, ~is_neutral, np.zeros(len(nimh_all)), mean_difference, n_perm=n_perm,
             seed=seed).p_value
-        parts.append(direction_part("neutral below the others", others - neutral, p_neutral,
+        parts.append(direction_part("neutral's share below the others'", others - neutral,
+                                    p_neutral,
                                     format_signed(neutral - others)))
         smallest.append(z(_strata_se(mouth, ~is_neutral, np.zeros(len(mouth))), alpha=alpha))
         combined = combine_parts(parts, alpha)
@@ -620,7 +638,13 @@ def lime_gender_claims(per_image: pd.DataFrame, alpha: float = 0.05, n_perm: int
     rows, keys, tables, equiv = [], [], [], []
     for ds in (CAFE, NIMH):
         sub = per_image[per_image["dataset"] == ds]
-        if sub.empty:
+        claim = f"{ds}: no clear male/female difference in where the maps lie."
+        if sub.empty or not set(GENDERS) <= set(sub["gender"]):
+            # every data set keeps its claim (the same claims with every seed), untestable
+            rows.append({"claim": claim, "verdict": NOT_TESTABLE,
+                         "evidence": f"no LIME maps of both genders in {ds} on this run (too "
+                                     "few correctly classified images)"})
+            keys.append(f"{PAPER_KEYS[ds]}_no_gender_difference")
             continue
         tab, stat, p = region_difference_test(sub, "gender", "male", "female", ("class",),
                                               n_perm, seed)
@@ -652,7 +676,7 @@ def lime_gender_claims(per_image: pd.DataFrame, alpha: float = 0.05, n_perm: int
         else:
             value = ""
         rows.append(_combined_row(
-            f"{ds}: no clear male/female difference in where the maps lie.", combined,
+            claim, combined,
             f"male minus female share per region, {1 - 2 * alpha:.0%} interval, margin "
             f"+/-{margin:g}: " + "; ".join(
                 f"{REGION_LABELS.get(k, k)} {format_signed(r['difference'])} "
@@ -752,7 +776,7 @@ def training_claims(cafe_paper: pd.DataFrame, gain: Mapping[str, float] | None,
                  "evidence": f"{_before_after(o)} on the same images ({format_signed(o['change'])}, McNemar "
                              f"{p_equals(o['p_value'])})",
                  "value": _change_value(o),
-                 "detectable": format_number(detectable.paired_change(
+                 "detectable": _detectable(detectable.paired_change(
                      int(o["fixed"]), int(o["broken"]), int(o["n"]), alpha))})
     keys.append("cafe_gain")
     named = [c for c in fig5["after"] if c != OVERALL and fig5["after"][c] is not None
@@ -796,7 +820,7 @@ def training_claims(cafe_paper: pd.DataFrame, gain: Mapping[str, float] | None,
                      f"({format_signed(gain['gain_held_out'])} of "
                      f"{format_signed(gain['gain_paper'])}); per child "
                      f"{format_estimate(gain['cluster_mean'], gain['cluster_mean'] - half, gain['cluster_mean'] + half, signed=True)}",
-            "detectable": format_number(detectable.from_se(se, df, alpha))
+            "detectable": _detectable(detectable.from_se(se, df, alpha))
             if np.isfinite(df) and df > 0 else ""})
     keys.append("gain_survives")
     if OVERALL not in nimh_paper.index:
@@ -814,7 +838,7 @@ def training_claims(cafe_paper: pd.DataFrame, gain: Mapping[str, float] | None,
                                 "counts" if derived else ""),
                  "value": (_change_value(n) if n["n"] else "")
                           + (" (after: derived from the per-class values)" if derived else ""),
-                 "detectable": format_number(detectable.paired_change(
+                 "detectable": _detectable(detectable.paired_change(
                      int(n["fixed"]), int(n["broken"]), int(n["n"]), alpha))})
     keys.append("nimh_falls")
     # The paper singles out the classes that fell "greatly" (angry, sad): those whose drop
