@@ -3,7 +3,9 @@
 A notebook opens a :class:`Run` with ``Run.from_parameters`` (which shows a compact "Parameters
 of this run" table), shows where its data came from (``run.banner``), glues key numbers into its
 prose (``run.glue``), saves tables and figures under ``results/<notebook>/`` and shows them
-(``run.table``, ``run.figure``) and ends with ``run.finish()``, which writes ``results.json``
+(``run.table``, ``run.figure``), writes its claims (``run.claims``: ``claims.csv``, one row per
+claim, ``claims_by_seed.csv`` and ``rules.md``; given one claims table per seed, each claim's
+verdict across the seeds) and ends with ``run.finish()``, which writes ``results.json``
 atomically and ends the page with a provenance line (commit, lock file, profile, device, seed,
 date, seconds) and download links to the result files.
 

@@ -242,7 +242,7 @@ def age_claims(acc: pd.DataFrame, alpha: float = 0.05, except_class: str = "happ
         absgap = gaps["difference"].abs().drop(except_class)
         rows.append({"claim": claim, "verdict": verdict,
                      "evidence": f"{except_class} {format_signed(r['difference'])} "
-                                 f"({1 - 2 * alpha:.0%} Newcombe interval "
+                                 f"({format_percent(1 - 2 * alpha)} Newcombe interval "
                                  f"[{format_signed(tost.ci_low)}, {format_signed(tost.ci_high)}],"
                                  f" TOST {p_equals(tost.p_value)}; beyond +/-{threshold:g}: "
                                  f"{p_equals(beyond)}); the other classes' |gap| "
@@ -349,7 +349,7 @@ def gender_claims(acc: pd.DataFrame, alpha: float = 0.05,
         rows.append(_combined_row(
             f"{ds}: male and female accuracies differ by at most {threshold:g} in every class "
             f"but {', '.join(exc) or 'none'}.", combined,
-            f"male minus female, {1 - 2 * alpha:.0%} Newcombe interval, TOST margin "
+            f"male minus female, {format_percent(1 - 2 * alpha)} Newcombe interval, TOST margin "
             f"{threshold:g}: " + "; ".join(details) if details else "no other class",
             "; ".join(values), _range(widths)))
         keys.append(f"{PAPER_KEYS[ds]}_small_gaps")
@@ -400,7 +400,7 @@ def gender_claims(acc: pd.DataFrame, alpha: float = 0.05,
                 "claim": claim, "verdict": v,
                 "evidence": f"male {format_number(m['accuracy'])} vs female "
                             f"{format_number(f['accuracy'])} ({format_signed(d)}; "
-                            f"{1 - 2 * alpha:.0%} Newcombe interval "
+                            f"{format_percent(1 - 2 * alpha)} Newcombe interval "
                             f"[{format_signed(tost.ci_low)}, {format_signed(tost.ci_high)}], "
                             f"TOST {p_equals(tost.p_value)} for margin {overall_margin:g}; "
                             f"beyond it: {p_equals(beyond)})",
@@ -672,12 +672,12 @@ def lime_gender_claims(per_image: pd.DataFrame, alpha: float = 0.05, n_perm: int
             w = eq.loc[worst]
             value = (f"largest: {REGION_LABELS.get(worst, worst)} "
                      f"{format_estimate(w['difference'], w['ci_low'], w['ci_high'], signed=True)}"
-                     f" ({1 - 2 * alpha:.0%} interval; margin {margin:g})")
+                     f" ({format_percent(1 - 2 * alpha)} interval; margin {margin:g})")
         else:
             value = ""
         rows.append(_combined_row(
             claim, combined,
-            f"male minus female share per region, {1 - 2 * alpha:.0%} interval, margin "
+            f"male minus female share per region, {format_percent(1 - 2 * alpha)} interval, margin "
             f"+/-{margin:g}: " + "; ".join(
                 f"{REGION_LABELS.get(k, k)} {format_signed(r['difference'])} "
                 f"[{format_signed(r['ci_low'])}, {format_signed(r['ci_high'])}]"
