@@ -3,7 +3,9 @@
 Holds:
 
 - counts: :func:`fisher_exact_2x2` (two accuracies), :func:`mcnemar_exact` (paired
-  before/after answers on the same images);
+  before/after answers on the same images), :func:`paired_difference_p` (a paired change
+  against a threshold, Tango's score test), :func:`sign_test_p` (signs only, no spread
+  needed);
 - :func:`stratified_permutation_test`, one permutation test for any statistic of blocks of
   (values, group labels), with the two statistics the book uses, :func:`mean_difference` and
   :func:`total_variation_distance`;
@@ -129,6 +131,70 @@ def mcnemar_exact(before_correct: np.ndarray, after_correct: np.ndarray) -> floa
     b = int(np.sum(before & ~after))
     c = int(np.sum(~before & after))
     return 1.0 if b + c == 0 else float(stats.binomtest(c, b + c, 0.5).pvalue)
+
+
+def paired_difference_p(fixed: int, broken: int, n: int, delta: float = 0.0, *,
+                        alternative: Alternative = "greater") -> float:
+    """Tango's score test that a paired change of accuracy, after minus before on the same
+    ``n`` items, differs from ``delta`` (a threshold: "changed by more than 0.2").
+
+    With ``fixed`` items wrong before and right after, ``broken`` right before and wrong after,
+    the change is d = (fixed - broken) / n. Under H0 (true change = delta) the cell
+    probabilities are fitted by constrained maximum likelihood: the probability q of a broken
+    item solves 2n q^2 - B q - broken * delta * (1 - delta) = 0 with
+    B = fixed (1 - delta) + broken (1 - 3 delta) - 2 (n - fixed - broken) delta (its positive
+    root), and Z = (d - delta) / sqrt((2 q + delta (1 - delta)) / n), referred to the normal
+    distribution. ``alternative="greater"``: true change > delta; ``"less"``: < delta;
+    ``"two-sided"``. At delta = 0 it is McNemar's asymptotic test, (fixed - broken) /
+    sqrt(fixed + broken). No discordant item and delta = 0: p = 1 (nothing changed) for
+    "two-sided", 0.5 one-sided; n = 0: NaN.
+
+    Reference: Tango, T. (1998). Equivalence test and confidence interval for the difference
+    in proportions for the paired-sample design. Statistics in Medicine 17(8), 891-908.
+    """
+    b = check_count("fixed", fixed)
+    c = check_count("broken", broken)
+    m = check_count("n", n)
+    alternative = _check_choice("alternative", alternative, ALTERNATIVES)
+    if b + c > m:
+        raise ValueError(f"fixed={b} + broken={c} exceed n={m}")
+    if not (isinstance(delta, (int, float, np.integer, np.floating)) and -1 < delta < 1):
+        raise ValueError(f"delta={delta!r} must lie strictly between -1 and 1")
+    if m == 0:
+        return float("nan")
+    d = (b - c) / m
+    big_b = b * (1 - delta) + c * (1 - 3 * delta) - 2 * (m - b - c) * delta
+    q = (big_b + math.sqrt(big_b ** 2 + 8 * m * c * delta * (1 - delta))) / (4 * m)
+    var = (2 * q + delta * (1 - delta)) / m
+    if var <= 0:
+        if d == delta:
+            return 1.0 if alternative == "two-sided" else 0.5
+        z = math.copysign(math.inf, d - delta)
+    else:
+        z = (d - delta) / math.sqrt(var)
+    if alternative == "greater":
+        return float(stats.norm.sf(z))
+    if alternative == "less":
+        return float(stats.norm.cdf(z))
+    return float(min(1.0, 2 * stats.norm.sf(abs(z))))
+
+
+def sign_test_p(differences: Sequence[float], *, alternative: Alternative = "two-sided"
+                ) -> float:
+    """Exact sign test that the differences' median is 0 (zeros dropped): the count of
+    positive differences is Binomial(k, 1/2) under H0 (scipy's binomtest). k identical
+    non-zero differences give p = 2^(1-k) two-sided; all differences 0: p = 1. It needs no
+    spread, so it judges a difference that is the same in every fold, where a t test cannot.
+
+    Reference: Conover, W. J. (1999). *Practical Nonparametric Statistics*, 3rd ed., Sec. 3.4.
+    """
+    x = _finite_1d("differences", differences)
+    alternative = _check_choice("alternative", alternative, ALTERNATIVES)
+    nonzero = x[x != 0]
+    if not len(nonzero):
+        return 1.0
+    return float(stats.binomtest(int((nonzero > 0).sum()), len(nonzero), 0.5,
+                                 alternative=alternative).pvalue)
 
 
 # ------------------------------------------------------------------------ permutation test

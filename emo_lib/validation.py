@@ -127,4 +127,23 @@ def check_non_empty_str(name: str, value: Any, *, error: type[ValueError] = Valu
 
 
 __all__ = ["check_choice", "check_choices", "check_count", "check_fraction", "check_int",
-           "check_non_empty_str", "check_positive", "check_positive_int", "choices_text", "show"]
+           "check_non_empty_str", "check_positive", "check_positive_int", "check_seeds",
+           "choices_text", "show"]
+
+
+def check_seeds(name: str, value: Any, *, error: type[ValueError] = ValueError) -> list[int]:
+    """A list of distinct non-negative integers (``seeds: [0, 1, 2]``), order kept; a single
+    integer is a list of one."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not value:
+        raise error(f"{name} = {show(value)} must be a non-empty list of integers, e.g. "
+                    "[0, 1, 2]")
+    bad = [v for v in value if isinstance(v, bool) or not isinstance(v, numbers.Integral)
+           or v < 0]
+    if bad:
+        raise error(f"{name} = {show(list(value))}: {choices_text(bad)} "
+                    f"{'is' if len(bad) == 1 else 'are'} not a non-negative integer")
+    if len(set(value)) != len(value):
+        raise error(f"{name} = {show(list(value))} repeats a seed: give each seed once")
+    return [int(v) for v in value]

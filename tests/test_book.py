@@ -154,6 +154,16 @@ def test_tiny_build_verdicts_and_key_values(built_book):
                              keep_default_na=False)
         assert len(claims) and set(claims["verdict"]) <= set(VERDICTS), page
         assert set(claims[PAPER_VERDICT]) <= set(VERDICTS), page
+        # the claims contract's columns, the per-seed table and the rules as applied
+        assert {"value", "paper_value", "detectable", "tags", "construction",
+                "stability"} <= set(claims.columns), page
+        for name in ("claims_by_seed.csv", "rules.md"):
+            assert (built_book.results / page / name).exists(), (page, name)
+        rules = (built_book.results / page / "rules.md").read_text()
+        assert not re.search(r"\b(None|nan)\b", rules), (page, rules)
+        if page.startswith("noh2023_"):   # a claim with numbers shows them
+            testable = claims[claims["verdict"] != "not testable"]
+            assert (testable["value"] != "").all(), (page, testable["value"])
         for key, row in claims.iterrows():   # the page glued each verdict it shows
             assert values(page).get(f"claim_{key}", row["verdict"]) == row["verdict"], (page, key)
         n_claims += len(claims)

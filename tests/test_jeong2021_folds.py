@@ -14,7 +14,9 @@ from emo_lib import jeong2021 as jg
 from emo_lib.jeong2021 import cells as cells_mod
 from emo_lib.train import FitConfig
 from emo_lib.train.units import read_arrays, unit_store
-from emo_lib.verdicts import CONTRADICTED, INCONCLUSIVE, NOT_TESTABLE, SUPPORTED
+from emo_lib.verdicts import (
+    CONTRADICTED, INCONCLUSIVE, NOT_TESTABLE, PARTLY_SUPPORTED, SUPPORTED,
+)
 
 from test_jeong2021 import CLASSES, CONFIG, cache, toy  # noqa: F401  (fixture, tiny net)
 
@@ -225,8 +227,9 @@ def test_focal_claim_holm_corrects_across_transforms_and_skips_the_exceptions():
     assert "without augmentation (not part of the claim) -0.100" in \
         v.loc["focal_beats_ce", "evidence"]
     worse = _sweep({"rotation": GAIN, "cutout": np.negative(GAIN)})
+    # a significant counterexample contradicts a claim about every transform (issue 16, rule 5)
     assert jg.claim_verdicts(sweep=worse, reference_model=REF,
-                             only=["focal_beats_ce"])["verdict"].item() == INCONCLUSIVE
+                             only=["focal_beats_ce"])["verdict"].item() == CONTRADICTED
     both_worse = _sweep({"rotation": np.negative(GAIN), "cutout": np.negative(GAIN)})
     assert jg.claim_verdicts(sweep=both_worse, reference_model=REF,
                              only=["focal_beats_ce"])["verdict"].item() == CONTRADICTED
@@ -243,7 +246,9 @@ def test_model_claim_needs_a_rival_and_tests_both_metrics():
     # accuracy identical in every fold: no spread, not testable; macro F1 clearly ahead
     assert comps["verdict"].tolist() == [NOT_TESTABLE, SUPPORTED]
     v = jg.claim_verdicts(sweep=both, reference_model=REF, only=["b0_beats_others"])
-    assert v["verdict"].item() == SUPPORTED
+    # a part that is not shown (accuracy the same in every fold) never counts as support
+    # (issue 16, rules 4 and 8): the claim holds in part
+    assert v["verdict"].item() == PARTLY_SUPPORTED
 
 
 def test_the_papers_own_numbers_are_not_testable_and_their_direction_is_shown():
@@ -330,3 +335,32 @@ def test_initial_weights_and_frozen_blocks_are_in_each_units_key(monkeypatch):
     with pytest.raises(ValueError, match="unknown weights"):
         jg.initial_weights("faces")
     assert jg.initial_weights(True) == {"weights": "imagenet"}
+
+
+def test_a_difference_with_no_spread_is_reported_as_what_it_is():
+    """Issue 16, rule 8: the same difference in every fold is an exact result (named, judged
+    by the sign test), never silently "not testable"."""
+    from emo_lib.jeong2021.foldstats import (
+        comparison_equivalence_part, comparison_part, compare_cells,
+    )
+    from emo_lib.verdicts import combine_parts
+
+    base = _cell("", BASE, transform="no_augmentation").drop(columns="method")
+    same = compare_cells(base, base.copy(), "macro_f1", label="same")
+    assert same.constant and same.identical and np.isnan(same.test.p_value)
+    assert same.p_value == 1.0 and same.describe() == f"identical in every fold ({same.folds} folds)"
+    part = comparison_part(same)
+    assert part.exact == INCONCLUSIVE and part.testable
+    # an untested identical part keeps a claim about every cell from full support
+    ahead = compare_cells(base.assign(macro_f1=np.add(BASE, GAIN)), base, "macro_f1", label="a")
+    assert combine_parts([comparison_part(ahead), part]).verdict in (PARTLY_SUPPORTED,
+                                                                     INCONCLUSIVE)
+    shifted = compare_cells(base.assign(macro_f1=np.add(BASE, 0.01)), base, "macro_f1",
+                            label="shift")
+    k = shifted.folds
+    assert shifted.constant and not shifted.identical
+    assert shifted.p_value == pytest.approx(2.0 ** (1 - k))
+    assert shifted.describe().startswith(f"+0.010 in every one of {k} folds (sign test p = ")
+    # as an equivalence part the constant difference is exact: within 0.05, beyond 0.005
+    assert comparison_equivalence_part(shifted, 0.05).exact == SUPPORTED
+    assert comparison_equivalence_part(shifted, 0.005).exact == CONTRADICTED

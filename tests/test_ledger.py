@@ -55,6 +55,9 @@ def test_ledger_lists_every_claim_and_every_missing_page(tmp_path):
     md = ledger.ledger_markdown(table)
     assert "{doc}`noh2023_age_accuracy`" in md and "### Jeong & Kim 2021" in md
     assert md.count("\n| ") == 2 + 4   # a header per paper and four claim rows
+    assert "across seeds" not in md      # one seed everywhere: the sentence says so instead
+    assert "not measured in this build" in ledger.stability_sentence(table)
+    assert "emo-book build --seeds 0,1,2" in ledger.stability_sentence(table)
     assert "  - paper's numbers (*supported*): paper a" in md
     assert "  - this run (*contradicted*; synthetic, cpu (2 threads)): run b" in md
 
@@ -131,3 +134,39 @@ def test_results_another_build_wrote_are_refused_and_shown_as_such(tmp_path, mon
     assert table["status"].tolist() == ["up to date", FOREIGN, FOREIGN]
     assert "written by execution xxxxxxxxxxxx" in table.loc[1, "note"]
     assert "the build record describes execution oooooooooooo" in table.loc[2, "note"]
+
+
+def test_ledger_shows_stability_across_seeds_and_the_rules_each_page_applied(tmp_path,
+                                                                              monkeypatch):
+    from emo_lib.seeds import claims_across_seeds
+
+    def table(verdicts):
+        return claims_table([{"claim": f"c{i}", "verdict": v, "evidence": "e"}
+                             for i, v in enumerate(verdicts)], ["a", "b"])
+
+    folder = tmp_path / "noh2023_age_accuracy"
+    folder.mkdir()
+    claims, _ = claims_across_seeds({0: table([SUPPORTED, SUPPORTED]),
+                                     1: table([SUPPORTED, NOT_TESTABLE])})
+    claims.to_csv(folder / "claims.csv")
+    (folder / "results.json").write_text(json.dumps({"synthetic": True, "device": "cpu"}))
+    (folder / "rules.md").write_text("**How**\n\n- Rule one +/-0.2.\n- Rule two.\n")
+    other = tmp_path / "noh2023_gender_accuracy"
+    other.mkdir()
+    (other / "rules.md").write_text("- Rule one +/-0.2.\n")
+    page = ledger.read_page("noh2023_age_accuracy", tmp_path)
+    built = ledger.build_ledger([page])
+    assert built["verdict"].tolist() == [SUPPORTED, "varies"]
+    assert built["stability"].tolist() == ["stable: supported in 2 of 2",
+                                           "varies: supported 1, not testable 1"]
+    assert ledger.stability_sentence(built).startswith("2 of 2 claims were computed with "
+                                                       "several seeds: 1 stable, 1 varying")
+    md = ledger.ledger_markdown(built)
+    assert "| claim | paper's numbers | this run | across seeds | page |" in md
+    assert "| *varies* | varies: supported 1, not testable 1 |" in md
+    monkeypatch.setattr(ledger, "book_notebooks", lambda: ["noh2023_age_accuracy",
+                                                           "noh2023_gender_accuracy"])
+    rules = ledger.rules_by_page(tmp_path).splitlines()
+    assert rules == ["- Rule one +/-0.2. ({doc}`noh2023_age_accuracy`, "
+                     "{doc}`noh2023_gender_accuracy`)",
+                     "- Rule two. ({doc}`noh2023_age_accuracy`)"]

@@ -66,7 +66,8 @@ def results(tmp_path, monkeypatch):
 
 
 def _html(items, kind="bundle"):
-    return [obj["text/html"] for k, obj in items if k == kind]
+    # glue records (myst_nb) are raw bundles too, when myst_nb is first imported under the patch
+    return [obj["text/html"] for k, obj in items if k == kind and "text/html" in obj]
 
 
 # --------------------------------------------------------------------------- banner, record
@@ -191,7 +192,7 @@ def test_table_rounds_on_the_page_and_keeps_full_precision_in_the_csv(results, s
     Run("nb", params={"device": "cpu"}).table(frame, "t")
     [html] = _html(shown)
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", html)
-    assert cells == ["angry", "0.455", "&lt; 0.001", "112", "fear", "0.500", "0.383", "84"]
+    assert cells == ["angry", "0.455", "&lt; 0.001", "112", "fear", "0.500", "0.38", "84"]
     back = pd.read_csv(results / "nb" / "t.csv", index_col=0)
     assert back.loc["angry", "accuracy"] == 0.45544 and back.loc["angry", "p_value"] == 1e-5
 
@@ -215,21 +216,34 @@ def test_p_value_columns_are_recognised_by_name(name, is_p):
     assert pagestyle.is_p_value_column(name) is is_p
 
 
-@pytest.mark.parametrize("p,text", [(0.0, "< 0.001"), (0.000999, "< 0.001"), (0.001, "0.001"),
-                                    (0.012345, "0.0123"), (0.38321, "0.383"), (1.0, "1"),
-                                    (float("nan"), "–")])
-def test_p_values_read_as_the_papers_print_them(p, text):
+@pytest.mark.parametrize("p,text", [(0.0, "< 0.001"), (0.000999, "< 0.001"), (0.001, "0.0010"),
+                                    (0.012345, "0.012"), (0.38321, "0.38"), (1.0, "1.0"),
+                                    (0.0496, "0.0496"), (float("nan"), "–")])
+def test_p_values_in_tables_as_in_prose(p, text):
+    from emo_lib.formatting import format_p
+
     assert pagestyle.format_p_value(p) == text
+    assert text == "–" or format_p(p) == text     # one formatter for tables and prose
 
 
-@pytest.mark.parametrize("x,integral,text", [
-    (0.45544, False, "0.455"), (1.0, False, "1.000"), (224.0, True, "224"),
-    (0.0001, False, "0.0001"), (-0.0001, False, "-0.0001"), (-0.0004, False, "-0.0004"),
-    (-1e-9, False, "-1e-09"), (np.float32(0.25), False, "0.250"), (np.int64(7), False, "7"),
-    (float("nan"), False, "–"), (None, False, "–"), (True, False, "True"),
-    (-0.0, False, "0.000"), (float("inf"), False, "∞")])
-def test_numbers_to_three_decimals_never_rounding_a_value_to_zero(x, integral, text):
-    assert pagestyle.format_number(x, 3, integral) == text
+@pytest.mark.parametrize("x,integral,small,text", [
+    (0.45544, False, False, "0.455"), (1.0, False, False, "1.000"), (224.0, True, False, "224"),
+    (0.0001, False, False, "0.000"), (-0.0004, False, False, "0.000"),
+    (-0.000171, False, False, "0.000"), (-3.7e-05, False, False, "0.000"),
+    (0.0001, False, True, "0.0001"), (-0.0004, False, True, "-0.0004"),
+    (-1e-9, False, True, "-0.000000001"), (np.float32(0.25), False, False, "0.250"),
+    (np.int64(7), False, False, "7"), (float("nan"), False, False, "–"),
+    (None, False, False, "–"), (True, False, False, "True"), (-0.0, False, False, "0.000"),
+    (float("inf"), False, False, "∞")])
+def test_numbers_to_fixed_decimals_never_scientific(x, integral, small, text):
+    assert pagestyle.format_number(x, 3, integral, small) == text
+
+
+def test_a_column_of_tiny_values_keeps_significant_digits_a_mixed_column_does_not():
+    frame = pd.DataFrame({"lr": [0.0001, 0.00003], "difference": [-0.000171, 0.412]})
+    cells = pagestyle.formatted_cells(frame)
+    assert cells["lr"].tolist() == ["0.0001", "0.00003"]
+    assert cells["difference"].tolist() == ["0.000", "0.412"]   # no "-0.000171", no "e-05"
 
 
 def test_whole_numbers_show_as_integers_by_column_or_row():
@@ -440,3 +454,41 @@ def test_claims_writes_the_ledgers_csv_shows_each_claim_once_and_glues_each_verd
     assert markdown[1].startswith("**How the verdicts")
     assert run.values["claim_a_lower"] == "supported"
     assert run.values["claim_b_exception"] == "contradicted"
+
+
+def test_claims_per_seed_write_the_long_table_the_rules_and_show_the_stability(results,
+                                                                              shown):
+    from emo_lib.verdicts import claims_table
+
+    def table(first, second):
+        return claims_table([{"claim": "A is lower.", "verdict": first, "evidence": "e",
+                              "value": "0.4 vs 0.6"},
+                             {"claim": "B holds.", "verdict": second, "evidence": "f"}],
+                            ["a", "b"])
+
+    run = Run("nb", params={"device": "cpu", "seeds": [3, 4]})
+    run.claims({3: table("supported", "supported"), 4: table("inconclusive", "supported")},
+               "**How the verdicts are reached.**\n\n- Rule.")
+    folder = results / "nb"
+    back = pd.read_csv(folder / "claims.csv", index_col=0, keep_default_na=False)
+    assert list(back["verdict"]) == ["varies", "supported"]
+    assert list(back["stability"]) == ["varies: supported 1, inconclusive 1",
+                                       "stable: supported in 2 of 2"]
+    long = pd.read_csv(folder / "claims_by_seed.csv")
+    assert list(long.columns) == ["claim_id", "seed", "verdict", "value", "evidence"]
+    assert long["seed"].tolist() == [3, 3, 4, 4]
+    assert (folder / "rules.md").read_text().startswith("**How the verdicts")
+    markdown = [text for kind, text in shown if kind == "markdown"]
+    assert "*varies* (across seeds: supported 1, inconclusive 1)" in markdown[0]
+    assert "*supported* (every seed: 2 of 2)" in markdown[0]
+    assert markdown[1].startswith("**Across seeds.**")
+    [html] = _html(shown)
+    assert "seed 3" in html and "seed 4" in html and "claim_id" not in html
+    assert run.values["claim_a"] == "varies"
+    # one table: one seed (the page's first), stability not measured
+    run = Run("nb2", params={"device": "cpu", "seeds": [7]})
+    run.claims(table("supported", "supported"), "rules")
+    long = pd.read_csv(results / "nb2" / "claims_by_seed.csv")
+    assert long["seed"].tolist() == [7, 7]
+    back = pd.read_csv(results / "nb2" / "claims.csv", index_col=0, keep_default_na=False)
+    assert set(back["stability"]) == {"not measured (one seed)"}

@@ -1,6 +1,7 @@
 """The claims ledger: every claim of both papers, gathered from each page's ``claims.csv``, with
 the paper's evidence and the verdict the same rule gives on the paper's own numbers, this run's
-evidence and verdict, the data it ran on, and the page it comes from.
+evidence and verdict, its stability across seeds, the data it ran on, and the page it comes
+from; the rules as each page applied them (``rules.md``).
 
 A page that failed or was not executed shows as such (one row saying so), never silently
 missing; so does a page whose results belong to another build (:mod:`emo_lib.pagekey`: another
@@ -20,7 +21,8 @@ import pandas as pd
 
 from ..layout import AGGREGATE_PAGES, book_notebooks, results_root as default_root
 from ..pagekey import FOREIGN, page_results_foreign
-from ..verdicts import NOT_TESTABLE, PAPER_VERDICT, VERDICTS
+from ..seeds import MEASURE_COMMAND, NOT_MEASURED
+from ..verdicts import NOT_TESTABLE, PAPER_VERDICT, STABILITY, VARIES, VERDICTS
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,9 @@ PAPERS: dict[str, str] = {"noh2023": "Noh & Lim 2023", "jeong2021": "Jeong & Kim
 PAPER_EVIDENCE = f"evidence ({PAPER_VERDICT})"
 LEDGER_COLUMNS: tuple[str, ...] = (
     "paper", "page", "claim_id", "claim", "paper's evidence", "verdict on the paper's numbers",
-    "this run's evidence", "verdict", "data", "page status")
+    "this run's evidence", "verdict", "stability", "data", "page status")
+#: A claims.csv written before seeds existed has no stability column: one seed.
+ONE_SEED = NOT_MEASURED
 #: Page statuses (the runner's build record uses the first three).
 EXECUTED, UP_TO_DATE, FAILED, NOT_EXECUTED = "executed", "up to date", "failed", "not executed"
 UNREADABLE = "unreadable"
@@ -98,7 +102,8 @@ def build_ledger(pages: Sequence[PageResult]) -> pd.DataFrame:
             rows.append({"paper": page.paper, "page": page.name, "claim_id": "",
                          "claim": f"{what}: its claims are not known in this build)",
                          "paper's evidence": "", "verdict on the paper's numbers": "",
-                         "this run's evidence": "", "verdict": NOT_TESTABLE, "data": "",
+                         "this run's evidence": "", "verdict": NOT_TESTABLE, "stability": "",
+                         "data": "",
                          "page status": page.status})
             continue
         if page.claims is None:
@@ -108,6 +113,7 @@ def build_ledger(pages: Sequence[PageResult]) -> pd.DataFrame:
                          "claim": c["claim"], "paper's evidence": c.get(PAPER_EVIDENCE, ""),
                          "verdict on the paper's numbers": c.get(PAPER_VERDICT, ""),
                          "this run's evidence": c["evidence"], "verdict": c["verdict"],
+                         "stability": c.get(STABILITY, "") or ONE_SEED,
                          "data": page.data, "page status": page.status})
     return pd.DataFrame(rows, columns=list(LEDGER_COLUMNS))
 
@@ -124,25 +130,49 @@ def ledger_counts(ledger: pd.DataFrame) -> dict[str, int]:
     return counts
 
 
+def stability_sentence(ledger: pd.DataFrame) -> str:
+    """One sentence on how stable this build's verdicts are across seeds: how many claims were
+    computed with several seeds and how many of those vary, or that stability was not
+    measured, with the command that measures it."""
+    claims = ledger[ledger["claim_id"] != ""]
+    measured = claims[~claims["stability"].isin(["", ONE_SEED])]
+    if measured.empty:
+        return (f"Stability across seeds was not measured in this build (each page ran one "
+                f"seed); `{MEASURE_COMMAND}` computes every training-dependent page's claims "
+                "with three seeds and labels each claim *stable* or *varies*.")
+    varies = int(measured["stability"].str.startswith("varies").sum())
+    return (f"{len(measured)} of {len(claims)} claims were computed with several seeds: "
+            f"{len(measured) - varies} stable, {varies} varying (their verdict reads "
+            f"*{VARIES}*, never one seed's); the other claims come from pages that take no "
+            "seed or ran one.")
+
+
 def ledger_markdown(ledger: pd.DataFrame) -> str:
     """The ledger for a page: per paper, a compact table (claim, the verdict on the paper's
-    numbers, this run's verdict, the page as a ``{doc}`` link) that fits the text column, then
-    every claim's evidence on both sides and the data it ran on."""
+    numbers, this run's verdict, its stability across seeds when some claim was computed with
+    several, the page as a ``{doc}`` link) that fits the text column, then every claim's
+    evidence on both sides and the data it ran on."""
     def cell(value: Any) -> str:
         return str(value).replace("|", "\\|").replace("\n", " ")
 
     def verdict(value: Any) -> str:
         return f"*{value}*" if value else "–"
 
+    measured = bool((~ledger["stability"].isin(["", ONE_SEED])).any()) \
+        if "stability" in ledger.columns else False
     parts = []
     for paper, rows in ledger.groupby("paper", sort=False):
-        table = [f"### {paper}", "", "| claim | paper's numbers | this run | page |",
-                 "|---|---|---|---|"]
+        # the seeds column only when some claim was computed with several seeds (else the
+        # stability sentence says it was not measured)
+        head = "| claim | paper's numbers | this run |" + (" across seeds |" if measured else "")
+        table = [f"### {paper}", "", head + " page |",
+                 "|---|---|---|" + ("---|" if measured else "") + "---|"]
         details = [f"**{paper}: the evidence**", ""]
         for _, r in rows.iterrows():
             claim, page = cell(r["claim"]), r["page"]
             theirs, ours = verdict(r[LEDGER_COLUMNS[5]]), verdict(r["verdict"])
-            table.append(f"| {claim} | {theirs} | {ours} | {{doc}}`{page}` |")
+            seeds = f" {cell(r.get('stability', '')) or '–'} |" if measured else ""
+            table.append(f"| {claim} | {theirs} | {ours} |{seeds} {{doc}}`{page}` |")
             if r["claim_id"]:
                 details += [f"- **{claim}**",
                             f"  - paper's numbers ({theirs}): {cell(r[LEDGER_COLUMNS[4]]) or '–'}",
@@ -150,6 +180,23 @@ def ledger_markdown(ledger: pd.DataFrame) -> str:
                             f"{cell(r[LEDGER_COLUMNS[6]])}"]
         parts += ["\n".join(table), "\n".join(details)]
     return "\n\n".join(parts)
+
+
+def rules_by_page(results_root: str | Path | None = None) -> str:
+    """Every rule a verdict of this build came from, as the pages applied it (each page's
+    ``rules.md``, written by ``Run.claims``, parameters filled in): one bullet per distinct
+    rule sentence, with the pages that used it; "" when no page wrote rules."""
+    root = Path(results_root) if results_root else default_root()
+    pages: dict[str, list[str]] = {}
+    for name in book_notebooks():
+        path = root / name / "rules.md"
+        if name in AGGREGATE_PAGES or not path.exists():
+            continue
+        for line in path.read_text().splitlines():
+            if line.startswith("- "):
+                pages.setdefault(line, []).append(name)
+    return "\n".join(f"{line} ({', '.join(f'{{doc}}`{p}`' for p in names)})"
+                     for line, names in pages.items())
 
 
 def page_statuses(notebooks: Sequence[str], results_root: Path,
@@ -189,5 +236,5 @@ __all__ = [
     "NOT_EXECUTED", "PAPERS",
     "PageResult", "book_ledger",
     "UP_TO_DATE", "build_ledger", "ledger_counts", "ledger_markdown", "page_statuses",
-    "read_page",
+    "read_page", "rules_by_page", "stability_sentence",
 ]

@@ -25,6 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..formatting import MISSING, column_decimals, format_p, format_small
+from ..formatting import format_number as _format_number
+
 #: Width of the page's text column in CSS pixels (1280-pixel window; see the module docstring).
 CONTENT_COLUMN_PX = 688
 #: Smallest text allowed in a figure, in points at the size it is shown.
@@ -51,9 +54,6 @@ FIGURE_STYLE: dict[str, Any] = {
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
-
-#: What ``run.table`` shows for a missing value.
-MISSING = "–"
 
 _P_COLUMN = re.compile(r"^(p|p[ _-]?values?|.*[ _(]p[ _-]?values?\)?|.*_p)$", re.IGNORECASE)
 
@@ -151,39 +151,27 @@ def is_p_value_column(name: Any) -> bool:
 
 
 def format_p_value(p: Any) -> str:
-    """``< 0.001`` below 0.001, else 3 significant digits (``0.0123``, ``0.383``, ``1``)."""
-    if p is None or (isinstance(p, Real) and math.isnan(p)):
-        return MISSING
-    if not isinstance(p, Real) or isinstance(p, bool):
-        return str(p)
-    return "< 0.001" if p < 0.001 else f"{p:.3g}"
+    """A p-value cell: :func:`emo_lib.formatting.format_p` (``< 0.001``, else two significant
+    digits), :data:`MISSING` when absent."""
+    return format_p(p, missing=MISSING)
 
 
-def format_number(x: Any, precision: int = 3, integral: bool = False) -> str:
-    """One number as the page shows it.
+def format_number(x: Any, precision: int = 3, integral: bool = False,
+                  small: bool = False) -> str:
+    """One number as the page shows it (:mod:`emo_lib.formatting`).
 
     ``integral``: show a whole float as an integer (its column or row holds only whole
-    numbers: counts, sizes). Otherwise ``precision`` decimals, except a non-zero value that
-    would round to zero, which keeps 3 significant digits (a learning rate of 0.0001 is not
-    0.000).
+    numbers: counts, sizes). ``small``: its column holds only values too small for
+    ``precision`` decimals (learning rates): two significant digits, written out. Otherwise
+    ``precision`` fixed decimals: never scientific notation, never ``-0.000``.
     """
-    if x is None or (isinstance(x, Real) and not isinstance(x, Integral) and math.isnan(x)):
-        return MISSING
-    if isinstance(x, (bool, np.bool_)):
-        return str(bool(x))
-    if isinstance(x, Integral):
-        return str(int(x))
-    if not isinstance(x, Real):
-        return str(x)
-    x = float(x)
-    if math.isinf(x):
-        return "∞" if x > 0 else "-∞"
-    if integral and x.is_integer():
-        return str(int(x))
-    if x != 0 and abs(x) < 0.5 * 10.0 ** -precision:
-        return f"{x:.3g}"
-    text = f"{x:.{precision}f}"
-    return text[1:] if re.fullmatch(r"-0\.?0*", text) else text  # no "-0.000"
+    if isinstance(x, Real) and not isinstance(x, (Integral, bool, np.bool_)) \
+            and math.isfinite(x):
+        if integral and float(x).is_integer():
+            return str(int(x))
+        if small:
+            return format_small(x, missing=MISSING)
+    return _format_number(x, precision, missing=MISSING)
 
 
 def _whole(values: Any) -> bool:
@@ -237,13 +225,17 @@ def formatted_cells(frame: pd.DataFrame, precision: int = 3) -> pd.DataFrame:
 
     Whole numbers show as integers when their column holds only whole numbers, or their row
     does (across the float columns: a "paper / this run / difference" table has one quantity a
-    row); p-value columns as :func:`format_p_value`; other numbers to ``precision`` decimals.
+    row); p-value columns as :func:`format_p_value`; other numbers to ``precision`` decimals,
+    except a column whose values all round to zero there (learning rates), which keeps
+    two significant digits (:func:`emo_lib.formatting.column_decimals`).
     """
     kinds = _numeric_columns(frame)
     floats = [j for j in range(frame.shape[1])
               if kinds[j] and pd.api.types.is_float_dtype(frame.iloc[:, j])]
     whole_columns = [kinds[j] and _whole(frame.iloc[:, j]) for j in range(frame.shape[1])]
     whole_rows = [bool(floats) and _whole_row(frame.iloc[i, floats]) for i in range(len(frame))]
+    small_columns = [kinds[j] and column_decimals(frame.iloc[:, j], precision) is None
+                     for j in range(frame.shape[1])]
     out = pd.DataFrame(index=frame.index, columns=frame.columns, dtype=object)
     for j, column in enumerate(frame.columns):
         p_column = kinds[j] and is_p_value_column(column)
@@ -254,7 +246,8 @@ def formatted_cells(frame: pd.DataFrame, precision: int = 3) -> pd.DataFrame:
             elif isinstance(value, str):
                 text = value
             else:
-                text = format_number(value, precision, whole_columns[j] or whole_rows[i])
+                text = format_number(value, precision, whole_columns[j] or whole_rows[i],
+                                     small_columns[j])
             out.iat[i, j] = text
     return out
 

@@ -3,7 +3,9 @@
 A notebook opens a :class:`Run` with ``Run.from_parameters`` (which shows a compact "Parameters
 of this run" table), shows where its data came from (``run.banner``), glues key numbers into its
 prose (``run.glue``), saves tables and figures under ``results/<notebook>/`` and shows them
-(``run.table``, ``run.figure``) and ends with ``run.finish()``, which writes ``results.json``
+(``run.table``, ``run.figure``), writes its claims (``run.claims``: ``claims.csv``, one row per
+claim, ``claims_by_seed.csv`` and ``rules.md``; given one claims table per seed, each claim's
+verdict across the seeds) and ends with ``run.finish()``, which writes ``results.json``
 atomically (with the key of the execution that wrote it, :mod:`emo_lib.pagekey`) and ends the page
 with a provenance line (commit, lock file, profile, device with its CPU capability and threads
 or its GPU, BLAS, CPU pin, determinism, seed, date, seconds) and download links to the result
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
@@ -34,7 +36,8 @@ from ..layout import book_root
 from ..notebook_parameters import declared_parameters, literal
 from ..pagekey import RESULTS_FIELD, current_page_key
 from ..provenance import git_state, lock_hash
-from ..storage import results_dir, save_figure, write_csv, write_json
+from ..seeds import claims_across_seeds, stability_table
+from ..storage import atomic_path, results_dir, save_figure, write_csv, write_json
 from ..verdicts import claim_lines
 
 #: The environment variable the runner sets to the profile's name (provenance reads it).
@@ -298,17 +301,45 @@ class Run:
                             pagestyle.table_text(shown, precision))
         return ShownFrame(frame) if isinstance(frame, pd.DataFrame) else frame
 
-    def claims(self, verdicts: pd.DataFrame, rules: str) -> pd.DataFrame:
-        """A page's claims, the same way on every page: ``claims.csv`` (the table the claims
-        ledger reads), each claim once with both verdicts (:func:`emo_lib.verdicts.claim_lines`),
-        then ``rules`` (the page's ``rules_markdown(...)``); each verdict glued as
-        ``claim_<key>`` for the page's summary. Returns the table."""
-        self.table(verdicts, "claims", display=False)
-        show_markdown(claim_lines(verdicts))
+    def claims(self, verdicts: pd.DataFrame | Mapping[int, pd.DataFrame], rules: str
+               ) -> pd.DataFrame:
+        """A page's claims, the same way on every page. ``verdicts``: one claims table, or one
+        per seed (``{seed: table}``, same claims and rules: :func:`emo_lib.seeds.
+        claims_across_seeds` gives each claim the seeds' common verdict or *varies*, and its
+        stability). Writes ``claims.csv`` (the table the claims ledger reads),
+        ``claims_by_seed.csv`` (one row per claim and seed) and ``rules.md`` (``rules``, the
+        page's ``rules_markdown(...)``, as the ledger quotes it); shows each claim once with
+        both verdicts (:func:`emo_lib.verdicts.claim_lines`), then, with several seeds, the
+        verdict of each claim in each seed, then ``rules``; glues each verdict as
+        ``claim_<key>`` for the page's summary. Returns the claims table."""
+        by_seed = verdicts if isinstance(verdicts, Mapping) else {self._seed(): verdicts}
+        table, long = claims_across_seeds(by_seed)
+        self.table(table, "claims", display=False)
+        self.table(long, "claims_by_seed", display=False)
+        with atomic_path(self.out / "rules.md") as tmp:
+            tmp.write_text(rules + "\n")
+        self._wrote(self.out / "rules.md")
+        show_markdown(claim_lines(table))
+        if len(by_seed) > 1:
+            show_markdown(f"**Across seeds.** Each claim's verdict with each of the "
+                          f"{len(by_seed)} seeds ({', '.join(map(str, by_seed))}); the figures "
+                          f"and numbers above are seed {next(iter(by_seed))}'s.")
+            shown = stability_table(table, long)
+            self.table(shown, "claims_stability",
+                       columns=[c for c in shown.columns if c != "claim_id"])
         show_markdown(rules)
-        for key, row in verdicts.iterrows():
+        for key, row in table.iterrows():
             self.glue(f"claim_{key}", row["verdict"])
-        return ShownFrame(verdicts)
+        return ShownFrame(table)
+
+    def _seed(self) -> int:
+        """The seed a single claims table was computed with: the first of ``seeds``, else
+        ``seed``, else 0."""
+        seeds = self.params.get("seeds")
+        if isinstance(seeds, (list, tuple)) and seeds:
+            return int(seeds[0])
+        seed = self.params.get("seed")
+        return int(seed) if isinstance(seed, int) and not isinstance(seed, bool) else 0
 
     def figure(self, fig: Any, name: str, display: bool = True) -> Path:
         """Fit ``fig`` to the page (:func:`emo_lib.book.pagestyle.fit_figure`: text >= 9 pt at the

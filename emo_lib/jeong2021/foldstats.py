@@ -11,7 +11,9 @@ collapsed folds are shown but left out of every statistic and verdict.
 
 The statistics are the Nadeau-Bengio corrected resampled t (:mod:`emo_lib.stats`): a cell's
 interval from its learning folds' scores, a comparison's from the per-fold differences of two
-cells on the same folds (only folds where neither collapsed). Each fold tests ``n_test``
+cells on the same folds (only folds where neither collapsed). A difference that is the same in
+every fold (zero variance) is not "not testable": it is an exact result, reported as such and
+judged by the sign test (:class:`Comparison`, :func:`comparison_part`). Each fold tests ``n_test``
 images and trains on the rest of the data set, so ``n_train / n_test`` comes from the rows.
 
 Not here: what each claim compares and its verdict (:mod:`.claims`), the paper-shaped tables
@@ -25,7 +27,16 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..stats import CorrectedT, corrected_paired_t, corrected_resampled_t
+from scipy.stats import t as stats_t
+
+from ..formatting import format_estimate, format_signed, p_equals
+from ..stats import (
+    ZERO_SPREAD, CorrectedT, corrected_paired_t, corrected_resampled_t, sign_test_p,
+    tost_from_estimate,
+)
+from ..verdicts import (
+    INCONCLUSIVE, Part, direction_part, equivalence_part, exact_equivalence_verdict, exact_part,
+)
 
 #: A fold whose predictions put more than this share on one class is collapsed.
 COLLAPSE_SHARE = 0.9
@@ -133,7 +144,13 @@ def cell_summary(results: pd.DataFrame, by: Sequence[str], metric: str = "macro_
 class Comparison:
     """Cell ``a`` against cell ``b`` on their shared learning folds: the corrected paired t
     of the per-fold differences a - b (``test``; NaN p with fewer than 2 folds), the means of
-    each over those folds, and how many folds were paired or left out."""
+    each over those folds, and how many folds were paired or left out.
+
+    A difference that is the same in every fold (``constant``: at least 2 folds, no spread)
+    has no variance for the t test (its p is NaN); it is an exact result, reported as such
+    (:meth:`describe`: "identical in every fold" or "+0.010 in every one of 5 folds") and
+    judged by the sign test (``sign_p``, two-sided: 2^(1-k) for k folds on one side, 1 when
+    identical)."""
 
     label: str
     test: CorrectedT
@@ -141,6 +158,7 @@ class Comparison:
     mean_b: float
     folds: int
     excluded: int
+    sign_p: float = float("nan")
 
     @property
     def difference(self) -> float:
@@ -151,11 +169,40 @@ class Comparison:
         """(a - b) / b over the paired folds (NaN when b's mean is 0)."""
         return self.difference / self.mean_b if self.mean_b else float("nan")
 
+    @property
+    def constant(self) -> bool:
+        """The same difference in every one of at least 2 paired folds (no spread)."""
+        return self.folds >= 2 and self.test.sd == 0
+
+    @property
+    def identical(self) -> bool:
+        """Both cells scored the same in every paired fold."""
+        return self.constant and abs(self.difference) <= ZERO_SPREAD
+
+    @property
+    def p_value(self) -> float:
+        """The comparison's two-sided p: the corrected paired t, or for a constant difference
+        the sign test."""
+        return self.sign_p if self.constant else self.test.p_value
+
+    def describe(self) -> str:
+        """The difference in words: "identical in every fold (5 folds)", "+0.010 in every one
+        of 5 folds (sign test p = 0.062)" or "+0.012 [-0.010, +0.034] over 5 folds"."""
+        if self.identical:
+            return f"identical in every fold ({self.folds} folds)"
+        if self.constant:
+            return (f"{format_signed(self.difference)} in every one of {self.folds} folds "
+                    f"(sign test {p_equals(self.sign_p)})")
+        estimate = format_estimate(self.difference, self.test.ci_low, self.test.ci_high,
+                                   signed=True)
+        return f"{estimate} over {self.folds} folds"
+
 
 def compare_cells(a: pd.DataFrame, b: pd.DataFrame, metric: str = "macro_f1", *,
                   label: str = "", alpha: float = 0.05) -> Comparison:
     """Cell ``a``'s fold rows against cell ``b``'s, paired by ``fold``, over the folds where
-    neither collapsed (:func:`emo_lib.stats.corrected_paired_t`, two-sided)."""
+    neither collapsed (:func:`emo_lib.stats.corrected_paired_t`, two-sided; a difference with
+    no spread also gets the sign test, see :class:`Comparison`)."""
     if a.empty or b.empty:
         raise ValueError(f"{label or 'comparison'}: both cells need fold rows (got {len(a)} "
                          f"and {len(b)})")
@@ -166,9 +213,41 @@ def compare_cells(a: pd.DataFrame, b: pd.DataFrame, metric: str = "macro_f1", *,
         both.loc[keep, f"{metric}_b"].to_numpy(float)
     test = corrected_paired_t(xa, xb, n_train, n_test, alpha=alpha)
     nan = float("nan")
+    sign_p = sign_test_p(np.full(len(xa), test.mean)) if len(xa) >= 2 and test.sd == 0 \
+        else nan
     return Comparison(label, test, float(xa.mean()) if len(xa) else nan,
                       float(xb.mean()) if len(xb) else nan, int(keep.sum()),
-                      int(len(both) - keep.sum()))
+                      int(len(both) - keep.sum()), sign_p)
+
+
+def comparison_part(c: Comparison, name: str | None = None, *, direction: int = 1) -> Part:
+    """One comparison as a part of a claim (:func:`emo_lib.verdicts.combine_parts`), the
+    paper's way being a - b > 0 (``direction=-1``: a - b < 0). Two cells identical in every
+    fold: an exact *inconclusive* part (no difference either way: tested, and not support);
+    a constant non-zero difference: judged by the sign test; else the corrected paired t."""
+    if direction not in (1, -1):
+        raise ValueError(f"direction must be +1 or -1, got {direction!r}")
+    name = name or c.label
+    if c.identical:
+        return exact_part(name, INCONCLUSIVE, c.describe())
+    return direction_part(name, direction * c.difference, c.p_value, c.describe())
+
+
+def comparison_equivalence_part(c: Comparison, margin: float, name: str | None = None, *,
+                                alpha: float = 0.05) -> Part:
+    """One comparison as a part of a "no (large) difference" claim within +/- ``margin``: the
+    two one-sided corrected t tests (:func:`emo_lib.stats.tost_from_estimate` on the corrected
+    standard error) and the one-sided test that the difference lies beyond the margin; a
+    constant difference is exact (within the margin: supported; beyond: contradicted)."""
+    name = name or c.label
+    if c.constant:
+        return exact_part(name, exact_equivalence_verdict(c.difference, margin), c.describe())
+    t = c.test
+    if not (np.isfinite(t.se) and t.se > 0):
+        return Part(name, note=c.describe())
+    tost = tost_from_estimate(t.mean, t.se, t.df, margin, alpha=alpha)
+    beyond = float(stats_t.sf((abs(t.mean) - margin) / t.se, t.df))
+    return equivalence_part(name, tost.p_value, beyond, c.describe())
 
 
 def select_rows(results: pd.DataFrame, **where: Any) -> pd.DataFrame:
@@ -226,5 +305,6 @@ def fold_scores(results: pd.DataFrame, page: str, *, cell_columns: Sequence[str]
 
 
 __all__ = ["COLLAPSE_MARGIN", "COLLAPSE_SHARE", "Comparison", "FOLD_SCORE_COLUMNS",
-           "augmentation_label", "cell_summary", "compare_cells", "fold_collapse",
+           "augmentation_label", "cell_summary", "compare_cells", "comparison_equivalence_part",
+           "comparison_part", "fold_collapse",
            "fold_scores", "majority_f1", "select_rows", "split_sizes", "with_collapse"]

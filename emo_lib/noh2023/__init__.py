@@ -8,6 +8,7 @@
 - :mod:`.lime_sanity`: do the maps find where the synthetic expressions are?
 - :mod:`.training`: Figs 5-6, additional training;
 - :mod:`.claims`: every claim's rule and verdict;
+- :mod:`.seeded`: a page's work and claims once per seed (what a seed changes);
 - :mod:`.quotes`: the paper's numbers the pages' prose quotes.
 
 The paper's numbers are read from ``book/paper_values.yaml`` through :mod:`emo_lib.paper`,
@@ -20,8 +21,8 @@ from .accuracy import (
     rates_figure, vggface2_note,
 )
 from .claims import (
-    RULE_KINDS, age_claims, gender_claims, lime_age_claims, lime_gender_claims,
-    paper_not_testable, training_claims,
+    RULE_KINDS, age_claims, claim_rules, finish_claims, gender_claims, lime_age_claims,
+    lime_gender_claims, paper_classes, paper_not_testable, tag_claims, training_claims,
 )
 from .lime_maps import (
     LimeRun, explain_cached, explain_with_seeds, heatmap_figure, lime_classes,
@@ -39,6 +40,11 @@ from .lime_sanity import (
 from .names import CAFE, GENDERS, NIMH, PAPER, PAPER_KEYS, class_order
 from .quotes import paper_quotes
 from .setup import load_faces, model_note, predict_all, predict_frame, setup
+from .seeded import (
+    TrainingRun, age_claims_by_seed, gender_claims_by_seed, lime_age_claims_by_seed,
+    lime_by_seed, lime_gender_claims_by_seed, model_takes_seed, predictions_by_seed, seed_note,
+    seeded_options, setup_seeds, train_once, training_by_seed, training_claims_by_seed,
+)
 from .training import (
     SURVIVING_SHARE, fine_tune, gain_share_test, mcnemar_from_margins, paired_changes,
     paper_before_after, paper_changes, paper_counts, stage_table, subject_cv_predictions,
@@ -46,9 +52,14 @@ from .training import (
 )
 
 __all__ = [
+    "TrainingRun", "age_claims_by_seed", "gender_claims_by_seed", "lime_age_claims_by_seed",
+    "lime_by_seed", "lime_gender_claims_by_seed", "model_takes_seed", "predictions_by_seed",
+    "seed_note", "seeded_options", "setup_seeds", "train_once", "training_by_seed",
+    "training_claims_by_seed",
     "CAFE", "GENDERS", "GENDER_GAP_THRESHOLD", "LimeRun", "MOVED_ENRICHMENT", "NAMED_REGIONS",
     "NIMH", "OVERALL_GENDER_MARGIN", "PAPER", "PAPER_KEYS", "RULE_KINDS", "SURVIVING_SHARE",
-    "accuracy_by", "age_claims", "claim_lines", "class_order", "enrichment_test",
+    "accuracy_by", "age_claims", "claim_lines", "claim_rules", "class_order", "finish_claims",
+    "paper_classes", "tag_claims", "enrichment_test",
     "excess_share", "explain_cached", "explain_with_seeds", "fig3_comparison", "fine_tune",
     "gain_share_test", "gap_beyond_p", "gap_tests", "gender_claims", "gender_comparison",
     "gender_layout", "heatmap_figure", "image_regions", "lime_age_claims", "lime_classes",

@@ -28,7 +28,8 @@ from scipy import stats as scipy_stats
 
 from ..explain import FACE_REGIONS, REGION_LABELS, REGIONS, region_areas, region_masks
 from ..verdicts import (
-    CONTRADICTED, NOT_TESTABLE, SUPPORTED, direction_verdict, each_verdict, p_equals,
+    CONTRADICTED, NOT_TESTABLE, SUPPORTED, combine_parts, direction_part, direction_verdict,
+    p_equals,
 )
 
 #: A region counts as moved by a class when it holds at least this many times its share of the
@@ -49,8 +50,10 @@ SANITY_RULE = (
     "evenly); a one-sample t test over the images: *supported* when the moved regions hold more "
     "with p < {alpha}, *contradicted* when they hold less with p < {alpha}, *inconclusive* "
     "otherwise, *not testable* for a class that moves nothing (neutral) or has too few images. "
-    "Over all maps: *supported* when every testable map is, *partly supported* when some are and "
-    "none is contradicted. Unless every testable map is supported, the maps do not reliably "
+    "Over all maps of classes that move a region, by the rule for every part: *supported* "
+    "when every such map is (a map with too few images counts against it), else, with the maps' "
+    "p-values Holm-corrected, *contradicted* when one holds significantly less, *partly "
+    "supported* when some hold more. Unless every such map is supported, the maps do not reliably "
     "find where the expressions are, and their region claims cannot be read as evidence about "
     "faces, on this data or any other.")
 
@@ -184,7 +187,12 @@ def sanity_table(per_image: pd.DataFrame, moved: pd.DataFrame, alpha: float = 0.
 def sanity_summary(table: pd.DataFrame, alpha: float = 0.05) -> tuple[str, str]:
     """(verdict over every map of :func:`sanity_table`, a sentence for the page that says
     plainly whether the maps can carry region claims)."""
-    verdict = each_verdict(table["verdict"].tolist())
+    # maps of a class that moves nothing (neutral) are outside the check, not parts of it
+    scoped = table[table["moved"] != "none"]
+    verdict = combine_parts([direction_part(" / ".join(str(r[c]) for c in table.columns
+                                                       if c in ("dataset", "gender", "class")),
+                                            r["excess"], r["p_value"])
+                             for _, r in scoped.iterrows()], alpha).verdict
     testable = table[table["verdict"] != NOT_TESTABLE]
     n_ok = int((testable["verdict"] == SUPPORTED).sum())
     n_bad = int((testable["verdict"] == CONTRADICTED).sum())

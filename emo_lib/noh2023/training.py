@@ -149,7 +149,9 @@ def paper_changes(figure: str) -> pd.DataFrame:
     run on the paper's own numbers: per class with a before and an after value, ``n`` from
     Tables 1-2, correct counts rounded from the accuracies, the change and McNemar's test on the
     least favourable pairing (:func:`mcnemar_from_margins`). An ``overall`` the paper does not
-    give (Fig. 6) is derived from the per-class counts (``derived`` True)."""
+    give (Fig. 6) is derived from the per-class counts (``derived`` True). ``printed_before``
+    and ``printed_after`` keep the accuracies as the paper prints them (the others are
+    derived from the rounded counts; NaN where the paper prints none)."""
     before, after = paper_before_after(figure)
     counts = paper_counts(CAFE if figure == "fig5" else NIMH)
     rows = []
@@ -171,7 +173,8 @@ def paper_changes(figure: str) -> pd.DataFrame:
         fixed, broken, p = mcnemar_from_margins(n, kb, ka)
         rows.append({"class": c, "n": n, "before": kb / n, "after": ka / n,
                      "change": (ka - kb) / n, "fixed": fixed, "broken": broken, "p_value": p,
-                     "derived": derived})
+                     "derived": derived, "printed_before": before.get(c, np.nan),
+                     "printed_after": np.nan if derived else after.get(c, np.nan)})
     return pd.DataFrame(rows).set_index("class")
 
 
@@ -186,8 +189,9 @@ def gain_share_test(preds: pd.DataFrame, before: str, paper_after: str, held_out
     (two-sided p; NaN with fewer than two clusters or no spread).
 
     Returns ``gain_paper``, ``gain_held_out``, ``share_observed`` (their ratio), ``share``,
-    ``excess`` (mean D over images), ``cluster_mean`` (mean of the cluster means), ``p_value``,
-    ``n_images``, ``n_clusters``."""
+    ``excess`` (mean D over images), ``cluster_mean`` (mean of the cluster means), ``se`` and
+    ``df`` of that mean (NaN with fewer than two clusters), ``p_value``, ``n_images``,
+    ``n_clusters``."""
     if not 0 < share <= 1:
         raise ValueError(f"share must lie in (0, 1], got {share!r}")
     truth = preds["label"].to_numpy(object)
@@ -204,7 +208,9 @@ def gain_share_test(preds: pd.DataFrame, before: str, paper_after: str, held_out
     return {"gain_paper": gain_paper, "gain_held_out": gain_held,
             "share_observed": gain_held / gain_paper if gain_paper else float("nan"),
             "share": float(share), "excess": float(d.mean()),
-            "cluster_mean": float(means.mean()), "p_value": p, "n_images": int(len(d)),
+            "cluster_mean": float(means.mean()), "p_value": p,
+            "se": float(means.std(ddof=1) / np.sqrt(len(means))) if len(means) >= 2
+            else float("nan"), "df": float(len(means) - 1), "n_images": int(len(d)),
             "n_clusters": int(len(means))}
 
 

@@ -22,11 +22,13 @@ from .incremental import staleness
 from ..layout import book_notebooks
 from ..notebook_parameters import declared_parameters, notebook_path, type_mismatch
 from .options import EXECUTORS, ExecutorSettings, compute_options, executor_options
-from .parameters import merged_parameters, redundant_entries, resolve_parameters
+from .parameters import merged_parameters, redundant_entries, resolve_parameters, seeds_note
 from ..layout import (
     EXECUTED, KERNEL_NAME, book_root, executed_dir, notebooks_dir, profiles_dir, runs_dir,
 )
-from .profiles import Override, Profile, load_profile, parse_overrides
+from .profiles import (
+    SEEDS, Override, Profile, load_profile, parse_overrides, parse_seeds, seeds_override,
+)
 
 __all__ = [
     "build", "build_book", "summary", "main", "make_parser", "ProfileError", "RunnerError",
@@ -35,5 +37,6 @@ __all__ = [
     "compute_options", "executor_options", "merged_parameters", "redundant_entries",
     "resolve_parameters",
     "EXECUTED", "KERNEL_NAME", "book_root", "executed_dir", "notebooks_dir", "profiles_dir",
-    "runs_dir", "Override", "Profile", "load_profile", "parse_overrides",
+    "runs_dir", "Override", "Profile", "load_profile", "parse_overrides", "SEEDS",
+    "parse_seeds", "seeds_note", "seeds_override",
 ]

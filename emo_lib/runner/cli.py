@@ -1,9 +1,10 @@
 """The ``emo-book`` command line: argument parsing and the ``run``, ``list``, ``check`` commands.
 
     emo-book build [--profile smoke|paper|FILE] [--only NAME ...] [--force [NAME ...]]
-                   [-p [NOTEBOOK.]KEY=VALUE ...] [--executor inline|local|slurm] [--jobs N] ...
+                   [-p [NOTEBOOK.]KEY=VALUE ...] [--seeds 0,1,2]
+                   [--executor inline|local|slurm] [--jobs N] ...
                    [--pin-cpu avx2] [--deterministic true|false] [--data-path auto|...]
-    emo-book run NOTEBOOK [-p [NOTEBOOK.]KEY=VALUE ...] [--profile P] [--out DIR]
+    emo-book run NOTEBOOK [-p [NOTEBOOK.]KEY=VALUE ...] [--seeds 0,1,2] [--profile P] [--out DIR]
     emo-book list
     emo-book check [--profile P] [-p [NOTEBOOK.]KEY=VALUE ...]
 
@@ -21,17 +22,17 @@ from pathlib import Path
 from typing import Sequence
 
 from .builder import build, summary
-from .errors import RunnerError, ValidationError
+from .errors import RunnerError, ValidationError, choices_text
 from .execute import render_html, ensure_kernel, execute
 from .incremental import InputsOf, key_of
 from ..layout import book_notebooks
 from ..notebook_parameters import NotebookNotFound, declared_parameters, notebook_path
 from ..compute_settings import DATA_PATHS, PIN_CPU_CHOICES
 from .options import EXECUTORS, compute_options, executor_options
-from .parameters import merged_parameters, resolve_parameters
+from .parameters import merged_parameters, resolve_parameters, seeds_note
 from ..planning import PlanError, plan_pages, plan_providers
 from ..layout import book_root, executed_dir, runs_dir
-from .profiles import Profile, load_profile, parse_overrides
+from .profiles import SEEDS, Profile, load_profile, parse_overrides, seeds_override
 from ..provenance import git_state
 
 
@@ -48,12 +49,40 @@ def _compute_flags(args: argparse.Namespace) -> dict:
             "data_path": args.data_path}
 
 
+def _overrides(args: argparse.Namespace) -> list:
+    """``-p`` items, and ``--seeds`` as the override of every page's ``seeds``."""
+    overrides = parse_overrides(args.param)
+    if args.seeds is not None:
+        overrides.insert(0, seeds_override(args.seeds, overrides))
+    return overrides
+
+
+def _say_seeds(profile: Profile, names: Sequence[str], overrides: Sequence) -> None:
+    """Which pages compute their claims per seed (when seeds were asked for); an error when
+    none of the pages to run takes seeds."""
+    asked = [o for o in overrides if o.key == SEEDS]
+    if not asked and profile.seeds is None:
+        return
+    declaring = [nb for nb in names if SEEDS in declared_parameters(nb)]
+    if not declaring:
+        source = asked[0].source if asked else f"seeds in {profile.path}"
+        raise ValidationError("cannot start:", [
+            f"{source}: none of {choices_text(names)} takes seeds; the pages that do: "
+            f"{choices_text([nb for nb in book_notebooks() if SEEDS in declared_parameters(nb)])}"])
+    book = book_notebooks()
+    resolved = resolve_parameters(profile, book if set(names) <= set(book) else list(names),
+                                  overrides, check_data=[])
+    print(seeds_note(list(names), resolved), flush=True)
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     executor = executor_options(profile.executor, **_executor_flags(args))
     compute = compute_options(profile.compute, **_compute_flags(args))
+    overrides = _overrides(args)
+    _say_seeds(profile, args.only or book_notebooks(), overrides)
     return build(args.profile, only=args.only, force=args.force,
-                 overrides=parse_overrides(args.param), executor=executor, compute=compute,
+                 overrides=overrides, executor=executor, compute=compute,
                  book=not args.no_book, allow_warnings=args.allow_warnings,
                  progress=not args.quiet, verbose=args.verbose, lanes=args.lanes)
 
@@ -67,18 +96,20 @@ def _profile_for(name: str, spec: str | None) -> Profile:
     declared = declared_parameters(name)
     return dataclasses.replace(
         profile, defaults={k: v for k, v in profile.defaults.items() if k in declared},
-        notebooks={name: profile.notebooks.get(name, {})})
+        notebooks={name: profile.notebooks.get(name, {})},
+        seeds=profile.seeds if SEEDS in declared else None)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     name = Path(args.notebook).stem
     notebook_path(name)  # an unknown name fails here, naming the notebooks
-    overrides = parse_overrides(args.param)
+    overrides = _overrides(args)
     wrong = [f"{o.source}: emo-book run {name} sets only {name}'s parameters"
              for o in overrides if o.notebook not in (None, name)]
     if wrong:
         raise ValidationError(f"run {name} cannot start:", wrong)
     profile = _profile_for(name, args.profile)
+    _say_seeds(profile, [name], overrides)
     params = resolve_parameters(profile, [name], overrides, context=name)[name]
     executor = executor_options(profile.executor, **_executor_flags(args))
     compute = compute_options(profile.compute, **_compute_flags(args))
@@ -157,6 +188,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 _P_HELP = ("KEY=VALUE sets KEY in every notebook that declares it; NOTEBOOK.KEY=VALUE in one "
            "notebook; VALUE is YAML (3, 1e-4, [a, b], {k: v}, true, null); repeatable")
+_SEEDS_HELP = ("compute the claims of every page that takes seeds once per seed, in one "
+               "execution (e.g. 0,1,2): each claim then shows its verdict per seed and whether "
+               "it is stable; the first seed's figures are shown (default: each page's own, one "
+               "seed)")
 
 
 def _add_executor_flags(p: argparse.ArgumentParser) -> None:
@@ -202,6 +237,7 @@ def make_parser() -> argparse.ArgumentParser:
                    help="re-execute these notebooks (no NAME: all) even if up to date")
     b.add_argument("-p", "--param", action="append", metavar="[NOTEBOOK.]KEY=VALUE",
                    help=_P_HELP)
+    b.add_argument("--seeds", default=None, metavar="S1,S2,...", help=_SEEDS_HELP)
     b.add_argument("--no-book", action="store_true", help="execute, but skip jupyter-book")
     b.add_argument("--lanes", type=int, default=1, metavar="N",
                    help="execute up to N notebooks at once (one lane per paper; each kernel "
@@ -218,6 +254,7 @@ def make_parser() -> argparse.ArgumentParser:
     r.add_argument("-p", "--param", action="append", metavar="[NOTEBOOK.]KEY=VALUE",
                    help=_P_HELP.replace("every notebook that declares it; NOTEBOOK.KEY=VALUE "
                                         "in one notebook", "the notebook (NOTEBOOK. optional)"))
+    r.add_argument("--seeds", default=None, metavar="S1,S2,...", help=_SEEDS_HELP)
     r.add_argument("--profile", default=None, help="start from this profile's parameters")
     r.add_argument("--out", default=None, help="output folder (default runs/<name>-<time>)")
     r.add_argument("--quiet", action="store_true")

@@ -1,8 +1,9 @@
 """Each notebook's parameters for one build: the notebook's defaults, then the profile, then the
 ``-p`` overrides; validated before anything runs, every problem reported at once.
 
-Order, later wins: notebook default < profile ``defaults:`` < profile ``notebooks: <nb>:`` <
-``-p KEY=VALUE`` < ``-p NOTEBOOK.KEY=VALUE``. Checked: notebooks that do not exist, parameters a
+Order, later wins: notebook default < profile ``seeds:`` (the ``seeds`` parameter of every
+notebook that declares it) < profile ``defaults:`` < profile ``notebooks: <nb>:`` <
+``-p KEY=VALUE`` or ``--seeds`` < ``-p NOTEBOOK.KEY=VALUE``. Checked: notebooks that do not exist, parameters a
 notebook does not declare, values of the wrong type (against the types papermill infers), and
 data sets that are not where the parameters say (``<x>_dataset`` / ``<x>_root`` pairs), each
 missing data set reported once with the pages that need it. Reading profiles is
@@ -15,7 +16,7 @@ from typing import Any, Iterable, Sequence
 
 from .errors import ProfileError, ValidationError, choices_text, show
 from ..notebook_parameters import declared_parameters, literal, type_mismatch
-from .profiles import Override, Profile
+from .profiles import SEEDS, Override, Profile
 
 
 def resolve_parameters(profile: Profile, notebooks: Sequence[str],
@@ -48,6 +49,8 @@ def resolve_parameters(profile: Profile, notebooks: Sequence[str],
         if nb not in book:
             problems.append(f"notebook {nb} (in {profile.path}) is not in the book; notebooks: "
                             f"{choices_text(book)}")
+    if profile.seeds is not None and not seed_pages(declared):
+        problems.append(f"seeds (in {profile.path}) is taken by no notebook of the book")
     for key in profile.defaults:
         if not any(key in d for d in declared.values()):
             problems.append(f"{key} (in {profile.path}: defaults) is declared by no notebook")
@@ -61,8 +64,11 @@ def resolve_parameters(profile: Profile, notebooks: Sequence[str],
     resolved: dict[str, dict[str, Any]] = {}
     wrong_type: dict[tuple, list[str]] = {}
     for nb, decl in declared.items():
-        given: dict[str, tuple[Any, str]] = {
-            k: (v, f"{profile.path}: defaults") for k, v in profile.defaults.items() if k in decl}
+        given: dict[str, tuple[Any, str]] = {}
+        if profile.seeds is not None and SEEDS in decl:
+            given[SEEDS] = (list(profile.seeds), f"{profile.path}: seeds")
+        given |= {k: (v, f"{profile.path}: defaults") for k, v in profile.defaults.items()
+                  if k in decl}
         for key, value in profile.notebooks.get(nb, {}).items():
             if key not in decl:
                 problems.append(_undeclared(nb, key, f"{profile.path}: notebooks: {nb}", decl))
@@ -94,6 +100,30 @@ def resolve_parameters(profile: Profile, notebooks: Sequence[str],
                               f"({len(problems)} problem"
                               f"{'s' if len(problems) > 1 else ''}):", problems)
     return resolved
+
+
+def seed_pages(declared: dict[str, dict[str, Any]]) -> list[str]:
+    """The notebooks (of ``{notebook: declared parameters}``) that take ``seeds``: those whose
+    claims are computed once per seed."""
+    return [nb for nb, d in declared.items() if SEEDS in d]
+
+
+def seeds_note(notebooks: Sequence[str], resolved: dict[str, dict[str, Any]]) -> str:
+    """One line saying which of ``notebooks`` compute their claims per seed, with which seeds
+    (from ``resolved`` parameters, else the notebook's default), and that the others do not
+    depend on a seed."""
+    declared = {nb: declared_parameters(nb) for nb in notebooks}
+    taking = seed_pages(declared)
+    if not taking:
+        return "seeds: no page of this build takes seeds"
+    by_value: dict[str, list[str]] = {}
+    for nb in taking:
+        value = resolved.get(nb, {}).get(SEEDS, literal(declared[nb][SEEDS]["default"]))
+        by_value.setdefault(show(value), []).append(nb)
+    parts = [f"{value} on {choices_text(nbs)}" for value, nbs in by_value.items()]
+    rest = len(notebooks) - len(taking)
+    return ("seeds: claims computed per seed, " + "; ".join(parts)
+            + (f" ({rest} other page{'s' if rest != 1 else ''} take no seeds)" if rest else ""))
 
 
 def _undeclared(nb: str, key: str, source: str, declared: dict[str, Any]) -> str:

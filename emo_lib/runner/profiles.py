@@ -8,6 +8,7 @@ A profile holds only what differs from the notebooks' own defaults::
       device: cuda
     notebooks:         # for one notebook
       some_page: {num_samples: 1000}
+    seeds: [0, 1, 2]   # optional: every page that declares `seeds` computes its claims per seed
     kernel: emo-lib    # optional
     executor:          # optional; read by the training units (see options.py)
       kind: slurm
@@ -30,10 +31,14 @@ from typing import Any, Sequence
 import yaml
 
 from .errors import ProfileError, choices_text
+from ..validation import check_seeds
 from ..layout import KERNEL_NAME, profiles_dir
 
 _ENV = re.compile(r"\$\{(\w+)\}")
-_TOP_KEYS = ("name", "description", "defaults", "notebooks", "kernel", "executor", "compute")
+_TOP_KEYS = ("name", "description", "defaults", "notebooks", "kernel", "executor", "compute",
+             "seeds")
+#: The parameter a profile's ``seeds`` and ``--seeds`` set on every page that declares it.
+SEEDS = "seeds"
 _OVERRIDE = re.compile(r"(?:([A-Za-z_][\w\-]*)\.)?([A-Za-z_]\w*)=(.*)", re.S)
 
 
@@ -61,6 +66,9 @@ class Profile:
     kernel: str = KERNEL_NAME
     executor: dict[str, Any] = field(default_factory=dict)
     compute: dict[str, Any] = field(default_factory=dict)
+    #: The top-level ``seeds``: set on every notebook that declares a ``seeds`` parameter
+    #: (below the profile's ``defaults``/``notebooks`` entries); None when not given.
+    seeds: list[int] | None = None
     #: (notebook or None for ``defaults``, key) of values that read ``${VAR}``: their value
     #: depends on the environment, so they are never "the same as the default".
     from_environment: set[tuple[str | None, str]] = field(default_factory=set)
@@ -123,13 +131,16 @@ def load_profile(spec: str | Path) -> Profile:
     from_env = {(None, k) for k, v in defaults.items() if _reads_environment(v)}
     from_env |= {(nb, k) for nb, given in notebooks.items() for k, v in given.items()
                  if _reads_environment(v)}
+    seeds = data.get(SEEDS)
+    if seeds is not None:
+        seeds = check_seeds(f"{path}: seeds", seeds, error=ProfileError)
     return Profile(name=str(data.get("name", path.stem)), path=path,
                    description=data.get("description", ""),
                    defaults=_expand(defaults),
                    notebooks={nb: _expand(v) for nb, v in notebooks.items()},
                    kernel=data.get("kernel", KERNEL_NAME),
                    executor=_expand(executor), compute=_expand(compute),
-                   from_environment=from_env)
+                   from_environment=from_env, seeds=seeds)
 
 
 @dataclass(frozen=True)
@@ -141,10 +152,12 @@ class Override:
     key: str
     value: Any
     text: str
+    #: How it was given when not by ``-p`` (``--seeds 0,1,2``).
+    flag: str = ""
 
     @property
     def source(self) -> str:
-        return f"-p {self.text}"
+        return self.flag or f"-p {self.text}"
 
 
 def parse_override(item: str) -> Override:
@@ -170,3 +183,26 @@ def parse_override(item: str) -> Override:
 def parse_overrides(items: Sequence[str] | None) -> list[Override]:
     """Every ``-p`` item, in order (a later one wins over an earlier one for the same target)."""
     return [parse_override(item) for item in items or ()]
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``--seeds 0,1,2`` -> [0, 1, 2] (ProfileError naming the value otherwise)."""
+    parts = [p.strip() for p in str(text).split(",")]
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        raise ProfileError(f"--seeds {text}: write the seeds as integers separated by commas, "
+                           "e.g. --seeds 0,1,2") from None
+    return check_seeds(f"--seeds {text}", values, error=ProfileError)
+
+
+def seeds_override(text: str, overrides: Sequence[Override] = ()) -> Override:
+    """``--seeds TEXT`` as the override of ``seeds`` for every page that declares it (the
+    same standing as ``-p seeds=[...]``, so a ``-p NOTEBOOK.seeds=...`` still wins for its
+    notebook); given together with ``-p seeds=...`` it is an error (one source of seeds)."""
+    clash = [o.source for o in overrides if o.key == SEEDS and o.notebook is None]
+    if clash:
+        raise ProfileError(f"--seeds {text} and {', '.join(clash)} both set seeds for every "
+                           "page: give one of them")
+    seeds = parse_seeds(text)
+    return Override(None, SEEDS, seeds, f"{SEEDS}={seeds}", flag=f"--seeds {text}")

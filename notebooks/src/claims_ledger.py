@@ -52,7 +52,7 @@ seed = 0  # unused: this page computes nothing random (kept for the book's conve
 from emo_lib import paper
 from emo_lib.book import ledger
 from emo_lib.book.report import Run, show_markdown
-from emo_lib.verdicts import VERDICTS, rules_markdown
+from emo_lib.verdicts import VERDICTS
 
 run = Run.from_parameters("claims_ledger", globals())
 table, counts = ledger.book_ledger(results_root or None)
@@ -71,8 +71,11 @@ for key, value in paper.headlines().items():
 # on the paper's own numbers.
 
 # %% tags=["remove-input"]
+show_markdown(ledger.stability_sentence(table))
 show_markdown(ledger.ledger_markdown(table))
-show_markdown(rules_markdown("direction", "each", "equivalence", "paper"))
+rules = ledger.rules_by_page(results_root or None)
+show_markdown("**How the verdicts are reached**, each rule as the pages applied it:\n\n"
+              + rules if rules else "No page of this build wrote its rules.")
 
 # %% tags=["remove-input"]
 run.finish();
