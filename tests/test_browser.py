@@ -44,6 +44,41 @@ _ABSOLUTE_PATH = re.compile(
     r"(?<![\w.~/-])/(work|home|tmp|root|Users|mnt|scratch|private|var/folders|opt|srv|data)/"
     r"[^\s'\"`<>]*")
 
+#: The same word twice in a row ("The The claims ledger"), across a tag boundary too.
+_DOUBLED = re.compile(r"\b([A-Za-z]{2,})\s+\1\b", re.IGNORECASE)
+#: What Python writes for a missing value, never meant for a reader.
+_MISSING = re.compile(r"(?<![\w.])(None|nan|NaN)(?![\w])")
+#: A number written with a fixed count of decimals, and one in scientific notation.
+_FIXED = re.compile(r"^[+\-\u2212]?\d+\.\d+$")
+_SCIENTIFIC = re.compile(r"^[+\-\u2212]?\d+(\.\d+)?[eE][+\-\u2212]?\d+$")
+#: A program's identifier (snake_case) where a reader expects a name.
+_IDENTIFIER = re.compile(r"\b[a-z][a-z0-9]*(_[a-z0-9]+)+\b")
+
+
+def table_findings(table: dict[str, Any]) -> list[str]:
+    """What a reader should not see in one rendered table: a header that is a program's
+    identifier, a missing value written as None/nan, or a number in scientific notation in a
+    column of fixed-decimal numbers."""
+    found = []
+    for header in table["headers"]:
+        if m := _IDENTIFIER.search(header):
+            found.append(f"identifier in a table header: {m.group(0)!r} (in {header!r})")
+    rows = table["rows"]
+    for row in rows:
+        for cell in row:
+            if m := _MISSING.search(cell):
+                found.append(f"None/nan in a table: {cell[:60]!r}")
+    width = max((len(r) for r in rows), default=0)
+    for j in range(width):
+        column = [r[j] for r in rows if j < len(r)]
+        fixed = [c for c in column if _FIXED.match(c)]
+        for c in column:
+            if len(fixed) >= 2 and _SCIENTIFIC.match(c):
+                name = table["headers"][j] if j < len(table["headers"]) else f"column {j + 1}"
+                found.append(f"scientific notation in a fixed-decimal column: {c} (in {name!r})")
+    return found
+
+
 #: Runs in the page once it has loaded: waits for MathJax and the images, then measures.
 _INSPECT = r"""
 (async () => {
@@ -112,10 +147,32 @@ _INSPECT = r"""
       reported.push(el);
     }
   }
+  // Each block of prose as one text (a doubled word can span a link), code left out.
+  const blocks = [...col.querySelectorAll("p, li, td, th, h1, h2, h3, h4, dt, dd, figcaption")]
+    .filter(el => el.checkVisibility() && !authorCode(el)).map(el => {
+      const copy = el.cloneNode(true);
+      copy.querySelectorAll("code, pre, mjx-container, .MathJax, script, style")
+        .forEach(c => c.remove());
+      return copy.textContent.replace(/\s+/g, " ").trim(); }).filter(t => t);
+  // Tables as a reader sees them: header cells and body rows, visible text only.
+  const cellText = c => (c.innerText || "").replace(/\s+/g, " ").trim();
+  const tables = [...col.querySelectorAll("table")].filter(t => t.checkVisibility())
+    .map(t => ({headers: [...t.querySelectorAll("thead th")].map(cellText),
+                rows: [...t.querySelectorAll("tbody tr")].map(
+                  r => [...r.querySelectorAll("th, td")].map(cellText))}));
+  // What the page shows after its summary: the last section titled "Summary" may hold prose
+  // and the provenance line, nothing a cell displayed besides.
+  const summary = [...col.querySelectorAll("section")].filter(sec => {
+    const h = sec.querySelector(":scope > h1, :scope > h2, :scope > h3");
+    return h && /^\s*summary/i.test(h.textContent); }).pop();
+  const afterSummary = summary ? [...summary.querySelectorAll(".cell_output > *")]
+    .filter(o => o.checkVisibility() && !/^\s*(Provenance:|Result files:)/.test(o.innerText))
+    .map(o => (o.innerText || o.querySelector("img")?.getAttribute("src") || "")
+      .trim().replace(/\s+/g, " ").slice(0, 60)) : [];
   const page = document.documentElement;
   if (page.scrollWidth > window.innerWidth + 1)
     overflow.push(`the page is ${page.scrollWidth} px wide in a ${window.innerWidth} px window`);
-  return {mathjax, images, prose, text: shown, overflow, column: width};
+  return {mathjax, images, prose, text: shown, overflow, column: width, tables, afterSummary, blocks};
 })()
 """
 
@@ -189,6 +246,13 @@ def inspect_page(browser: cdp.Chromium, html_dir: Path, page: Path,
     for chunk in seen["prose"]:
         if m := _RAW_TEX.search(chunk):  # one finding per piece of text
             found.append(f"raw TeX: ...{_context(chunk, m)}...")
+    for chunk in seen["blocks"]:
+        for kind, pattern in (("doubled word", _DOUBLED), ("None/nan in the text", _MISSING)):
+            if m := pattern.search(chunk):
+                found.append(f"{kind}: ...{_context(chunk, m)}...")
+    for table in seen["tables"]:
+        found += table_findings(table)
+    found += [f"output after the summary: {o}" for o in seen["afterSummary"]]
     for chunk in seen["text"]:
         for kind, pattern in (("Python repr", _REPR), ("absolute path", _ABSOLUTE_PATH)):
             if m := pattern.search(chunk):
@@ -287,13 +351,27 @@ def test_each_defect_is_found(chromium, tmp_path):
         "<div class='cell_output'><pre>&lt;Figure size 640x480 with 1 Axes&gt;</pre></div>"
         "<p>results written to /work/main/results/nb/results.json</p>"
         "<div style='width: 900px'>a wide table</div>"
-        "<div style='overflow-x: auto'><div style='width: 2000px'>scrolls</div></div>",
+        "<div style='overflow-x: auto'><div style='width: 2000px'>scrolls</div></div>"
+        "<p>See <a href='#'>The</a> the claims ledger; margin +/-None, rho nan.</p>"
+        "<table><thead><tr><th>tost_p</th><th>difference</th></tr></thead><tbody>"
+        "<tr><td>0.010</td><td>0.123</td></tr><tr><td>None</td><td>-3.7e-05</td></tr>"
+        "<tr><td>0.500</td><td>0.456</td></tr></tbody></table>"
+        "<section id='summary'><h2>Summary</h2><p>It held.</p>"
+        "<div class='cell_output'><pre>a table printed late</pre></div>"
+        "<div class='cell_output'><p>Provenance: commit abc</p><p>Result files: a.csv</p>"
+        "</div></section>",
         head="<script src='https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js'>"
              "</script>")
     found = inspect_page(chromium, tmp_path / "html", page, results, None).findings
     kinds = sorted({f.split(":")[0] for f in found})
-    assert kinds == ["MathJax did not load", "Python repr", "absolute path", "broken image",
-                     "figure not shown", "loads from the network", "overflow", "raw TeX"], found
+    assert kinds == ["MathJax did not load", "None/nan in a table", "None/nan in the text",
+                     "Python repr", "absolute path", "broken image", "doubled word",
+                     "figure not shown", "identifier in a table header", "loads from the network",
+                     "output after the summary", "overflow", "raw TeX",
+                     "scientific notation in a fixed-decimal column"], found
+    assert any("-3.7e-05" in f for f in found) and any("'tost_p'" in f for f in found)
+    assert any("a table printed late" in f for f in found)
+    assert not any("Provenance" in f for f in found)
     assert any("\\(N_{min}\\)" in f for f in found)
     assert any("never_shown.png" in f for f in found)
     assert sum(f.startswith("overflow") for f in found) == 2, found
