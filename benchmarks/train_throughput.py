@@ -118,8 +118,8 @@ def full_path(name: str, size: int, batch: int, n_images: int, epochs: int,
     paths = write_images(workdir, n_images, size)
     t_files = time.perf_counter() - t0
     t0 = time.perf_counter()
-    images = load_images(paths, size, cache=DiskCache("bench_u8", version=1,
-                                                      root=workdir / "cache"))
+    cache = DiskCache("bench_u8", code=("emo_lib.data.images",), root=workdir / "cache")
+    images = load_images(paths, size, cache=cache)
     t_cache = time.perf_counter() - t0
     labels = long_tailed_labels(len(images))[: len(images)]
     n_min = max(1, round(PAPER_N_MIN * len(labels) / PAPER_IMAGES))
