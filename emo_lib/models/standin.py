@@ -8,6 +8,15 @@ the evaluated sets are (generator landmarks, MTCNN-shaped box, margin 0.2), 85/1
 split, Adam at lr 1e-3 (from scratch, so ten times the paper's fine-tuning rate), horizontal
 flips, BatchNorm momentum 0.1. Its numbers are the stand-in's, never HSEmotion's.
 
+**Composition** (the explanation page's experiment, Noh & Lim's VGGFace2 argument): with
+``composition={"child_share": s, "male_share": m}`` the stand-in trains on ``n`` images drawn
+from two fixed pools instead: the default ``adult_pretrain`` set (:data:`ADULT_POOL_N` adults)
+and a pool of :data:`CHILD_POOL_N` children (the same preset with ``child_share=1``: aged and
+posing as ``cafe_like``'s children, other people). Each (gender, age group, class) cell takes
+its first images in the pool's (shuffled) order, so the sets of one seed are nested: a larger
+share of children adds children and drops adults, the rest unchanged; the total and the class
+balance are held. Without ``composition`` nothing changes.
+
 Training takes minutes on a CPU, so the weights are cached (:func:`standin_cache`,
 ``$EMO_CACHE/models/standin``), keyed by every option that changes them (and
 by the generator's version and data key), as ``<key>.pt`` (state dict) plus
@@ -22,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 import torchvision
 import torchvision.transforms.v2 as transforms
@@ -30,7 +40,7 @@ from sklearn.model_selection import train_test_split
 from ..cache import DiskCache
 from ..data.images import load_images
 from ..faces import prepare_faces
-from ..data.manifest import EMOTIONS_7, Manifest, class_indices
+from ..data.manifest import EMOTIONS_7, Manifest, class_indices, make_manifest
 from ..data.registry import load_dataset
 from ..device import describe_device, resolve_device
 from . import register_model
@@ -49,6 +59,9 @@ TRAIN_BATCH = 64
 #: PyTorch default, lets them converge (62 %).
 BN_MOMENTUM = 0.1
 HELDOUT_FRACTION = 0.15
+#: Composition pools: the default adult set, and children enough for a 30 % share of it.
+ADULT_POOL_N = 3500
+CHILD_POOL_N = 1050
 ARCH = "torchvision.models.mobilenet_v3_small(weights=None)"
 #: Faces are near-symmetric, so a mirrored face keeps its label; it lifts held-out accuracy
 #: at the defaults from 62 % to 69 % (8 epochs, measured) and delays overfitting.
@@ -127,9 +140,64 @@ def training_recipe(manifest: Manifest, *, size: int, epochs: int, n: int, seed:
 
 def recipe_for(manifest: Manifest, *, size: int, epochs: int, n: int, seed: int) -> dict[str, Any]:
     """Everything that determines the stand-in's weights (hashed into the cache key)."""
-    return {"model": "standin", "recipe_version": RECIPE_VERSION, "architecture": ARCH,
-            **training_recipe(manifest, size=size, epochs=epochs, n=n, seed=seed),
-            "faces": FACE_STEP}
+    recipe = {"model": "standin", "recipe_version": RECIPE_VERSION, "architecture": ARCH,
+              **training_recipe(manifest, size=size, epochs=epochs, n=n, seed=seed),
+              "faces": FACE_STEP}
+    if "composition" in manifest.meta:
+        recipe["composition"] = manifest.meta["composition"]
+    return recipe
+
+
+def check_composition(composition: Any) -> dict[str, Any] | None:
+    """``composition`` with its defaults filled in (``child_share`` 0, ``male_share`` None:
+    VGGFace2's as cited), or None; a bad key or value says what is allowed."""
+    if composition is None:
+        return None
+    if not isinstance(composition, dict):
+        raise ValueError(f"composition must be a mapping with keys child_share, male_share; "
+                         f"got {composition!r}")
+    unknown = sorted(set(composition) - {"child_share", "male_share"})
+    if unknown:
+        raise ValueError(f"composition: unknown key(s) {unknown}; allowed: child_share, "
+                         "male_share")
+    from ..data.synthetic.presets import _check_composition
+
+    child, male = _check_composition(composition.get("child_share", 0.0),
+                                     composition.get("male_share"))
+    return {"child_share": child, "male_share": male}
+
+
+def composed_manifest(composition: dict[str, Any], *, n: int, size: int, seed: int,
+                      progress: bool = False) -> Manifest:
+    """``n`` pretraining images of the given composition, taken from the two pools (module
+    docstring). Raises ValueError when a pool is too small for it, naming the cell."""
+    from ..data.synthetic.presets import pretrain_counts
+
+    composition = check_composition(composition)
+    pools = {"adult": load_dataset(DATASET, n=ADULT_POOL_N, size=size, seed=seed,
+                                   progress=progress),
+             "child": load_dataset(DATASET, n=CHILD_POOL_N, size=size, seed=seed,
+                                   child_share=1.0, progress=progress)}
+    taken: dict[str, list[pd.Index]] = {"adult": [], "child": []}
+    for (gender, group), counts in pretrain_counts(n, 1.0, **composition).items():
+        frame = pools[group].frame
+        for label, k in counts.items():
+            cell = frame.index[(frame["gender"] == gender) & (frame["label"] == label)]
+            if len(cell) < k:
+                raise ValueError(
+                    f"the stand-in's {group} pool has {len(cell)} {gender} {label} images, "
+                    f"the composition {composition} of n={n} needs {k}: lower n or the share")
+            taken[group].append(cell[:k])
+    # each pool's rows in its own order, adults first
+    frame = pd.concat([pools[g].frame.loc[np.sort(np.concatenate(ix))]
+                       for g, ix in taken.items() if ix], ignore_index=True)
+    meta = {"generator_version": _generator_version(pools["adult"]), "landmarks": "generator",
+            "composition": {**composition,
+                            "pools": {g: {"n": len(m), "cache_key": m.meta.get("cache_key")}
+                                      for g, m in pools.items()}}}
+    meta["cache_key"] = standin_cache().key(meta["composition"], length=12)
+    return make_manifest(frame, name=DATASET, classes=EMOTIONS_7, synthetic=True, meta=meta,
+                         source=f"{DATASET} pools, composition {composition}")
 
 
 def standin_cache() -> DiskCache:
@@ -139,7 +207,10 @@ def standin_cache() -> DiskCache:
 
 def cache_key(recipe: dict[str, Any]) -> str:
     """A readable prefix (size, epochs, n, seed) and the hash of the whole recipe."""
-    return (f"standin-s{recipe['size']}-e{recipe['epochs']}-n{recipe['n']}-seed{recipe['seed']}-"
+    mix = recipe.get("composition")
+    mix = "" if mix is None else (f"-c{mix['child_share']:g}"
+                                  + ("" if mix["male_share"] is None else f"-m{mix['male_share']:g}"))
+    return (f"standin-s{recipe['size']}-e{recipe['epochs']}-n{recipe['n']}{mix}-seed{recipe['seed']}-"
             + standin_cache().key(recipe, length=12))
 
 
@@ -189,7 +260,8 @@ def _train(manifest: Manifest, recipe: dict[str, Any], device: torch.device, bat
 
 def load_standin(*, size: int = 64, epochs: int = 8, n: int = 3500, seed: int = 0,
                  device: str = "cpu", batch_size: int = 64, progress: bool = True,
-                 retrain: bool = False) -> TorchClassifier:
+                 retrain: bool = False, composition: dict[str, Any] | None = None
+                 ) -> TorchClassifier:
     """The stand-in adult-trained model, from the cache or trained now (module docstring).
 
     Args:
@@ -199,12 +271,17 @@ def load_standin(*, size: int = 64, epochs: int = 8, n: int = 3500, seed: int = 
         batch_size: images per forward pass in ``predict_proba`` (training uses 64).
         progress: tqdm bars while generating and training.
         retrain: ignore a cached entry and train again (overwrites it).
+        composition: ``{"child_share": s, "male_share": m}``: train on ``n`` images of that
+            composition from the pools (module docstring); None: the default adult set.
 
     ``info`` holds the recipe, ``heldout_accuracy`` on the adults not trained on, per-class
     accuracy, the training history and seconds, and ``cache``: ``"hit"`` or ``"trained"``.
     """
     dev = resolve_device(device)
-    manifest = load_dataset(DATASET, n=n, size=size, seed=seed, progress=progress)
+    composition = check_composition(composition)
+    manifest = load_dataset(DATASET, n=n, size=size, seed=seed, progress=progress) \
+        if composition is None else \
+        composed_manifest(composition, n=n, size=size, seed=seed, progress=progress)
     recipe = recipe_for(manifest, size=size, epochs=epochs, n=n, seed=seed)
     key = cache_key(recipe)
     store = standin_cache()
@@ -240,5 +317,6 @@ def _standin(**options: Any) -> TorchClassifier:
     return load_standin(**options)
 
 
-__all__ = ["DATASET", "FACE_STEP", "LR", "RECIPE_VERSION", "cache_key", "load_standin",
+__all__ = ["ADULT_POOL_N", "CHILD_POOL_N", "DATASET", "FACE_STEP", "LR", "RECIPE_VERSION",
+           "cache_key", "check_composition", "composed_manifest", "load_standin",
            "recipe_for", "standin_cache", "training_images"]
