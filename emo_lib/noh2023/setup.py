@@ -38,7 +38,7 @@ def setup(run: Any, *, model: str, model_options: Mapping[str, Any] | None,
     (``{name: (dataset, root, options)}``) through the face pipeline at the model's input size,
     then the provenance banner and the model note. Returns (model, {name: FaceSet})."""
     from ..models import load_model
-    from ..report import show_markdown
+    from ..book.report import show_markdown
 
     device = str(run.device)
     options = dict(model_options or {})
