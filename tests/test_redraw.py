@@ -25,9 +25,12 @@ SIZE = 32
 #: size 32, computed with the generator as it was before the re-drawing options were added
 #: (commit 1320fed): a change to the default draw fails here.
 GOLDEN = {
-    ("cafe_like", "scale", 0.05): "128c6a6bababb4ed6826d4ffdebc71e23834dd7190967269b9cd431e5486694b",
-    ("nimh_like", "scale", 0.05): "f3f21740d40b938c1861cdda99363e19803c0c889fd8373c7ac68c2c25be8e22",
-    ("adult_pretrain", "n", 40): "e701082643909da0482a7e753c10e2e14d554add90ea254e0bfdda30f3bce0f8",
+    ("cafe_like", "scale", 0.05):
+        "128c6a6bababb4ed6826d4ffdebc71e23834dd7190967269b9cd431e5486694b",
+    ("nimh_like", "scale", 0.05):
+        "f3f21740d40b938c1861cdda99363e19803c0c889fd8373c7ac68c2c25be8e22",
+    ("adult_pretrain", "n", 40):
+        "e701082643909da0482a7e753c10e2e14d554add90ea254e0bfdda30f3bce0f8",
 }
 
 

@@ -10,12 +10,14 @@ flips, BatchNorm momentum 0.1. Its numbers are the stand-in's, never HSEmotion's
 
 **Composition** (the explanation page's experiment, Noh & Lim's VGGFace2 argument): with
 ``composition={"child_share": s, "male_share": m}`` the stand-in trains on ``n`` images drawn
-from two fixed pools instead: the default ``adult_pretrain`` set (:data:`ADULT_POOL_N` adults)
-and a pool of :data:`CHILD_POOL_N` children (the same preset with ``child_share=1``: aged and
-posing as ``cafe_like``'s children, other people). Each (gender, age group, class) cell takes
-its first images in the pool's (shuffled) order, so the sets of one seed are nested: a larger
-share of children adds children and drops adults, the rest unchanged; the total and the class
-balance are held. Without ``composition`` nothing changes.
+from two fixed pools instead: the ``adult_pretrain`` set of ``adult_pool`` adults (default
+:data:`ADULT_POOL_N`, the default stand-in's own set) and one of ``child_pool`` children
+(default :data:`CHILD_POOL_N`; the same preset with ``child_share=1``: aged and posing as
+``cafe_like``'s children, other people), both drawn for ``image_size`` crops (default: the
+stand-in's ``size``) and cropped at ``size``, as the pages crop their test sets. Each
+(gender, age group, class) cell takes its first images in the pool's (shuffled) order, so the
+sets of one seed are nested: a larger share of children adds children and drops adults, the
+rest unchanged; the total and the class balance are held. Without ``composition`` nothing changes.
 
 Training takes minutes on a CPU, so the weights are cached (:func:`standin_cache`,
 ``$EMO_CACHE/models/standin``), keyed by every option that changes them (and
@@ -150,21 +152,34 @@ def recipe_for(manifest: Manifest, *, size: int, epochs: int, n: int, seed: int)
 
 def check_composition(composition: Any) -> dict[str, Any] | None:
     """``composition`` with its defaults filled in (``child_share`` 0, ``male_share`` None:
-    VGGFace2's as cited), or None; a bad key or value says what is allowed."""
+    VGGFace2's as cited, the pools :data:`ADULT_POOL_N` and :data:`CHILD_POOL_N`), or None; a
+    bad key or value says what is allowed."""
     if composition is None:
         return None
+    allowed = ("child_share", "male_share", "adult_pool", "child_pool", "image_size")
     if not isinstance(composition, dict):
-        raise ValueError(f"composition must be a mapping with keys child_share, male_share; "
-                         f"got {composition!r}")
-    unknown = sorted(set(composition) - {"child_share", "male_share"})
+        raise ValueError(f"composition must be a mapping with keys {list(allowed)}; got "
+                         f"{composition!r}")
+    unknown = sorted(set(composition) - set(allowed))
     if unknown:
-        raise ValueError(f"composition: unknown key(s) {unknown}; allowed: child_share, "
-                         "male_share")
+        raise ValueError(f"composition: unknown key(s) {unknown}; allowed: {list(allowed)}")
     from ..data.synthetic.presets import _check_composition
 
     child, male = _check_composition(composition.get("child_share", 0.0),
                                      composition.get("male_share"))
-    return {"child_share": child, "male_share": male}
+    pools = {}
+    for key, default in (("adult_pool", ADULT_POOL_N), ("child_pool", CHILD_POOL_N)):
+        value = composition.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 7:
+            raise ValueError(f"composition: {key} must be an integer >= 7, got {value!r}")
+        pools[key] = int(value)
+    image_size = composition.get("image_size")
+    if image_size is not None and (isinstance(image_size, bool)
+                                   or not isinstance(image_size, (int, np.integer))
+                                   or image_size < 16):
+        raise ValueError(f"composition: image_size must be an integer >= 16, got {image_size!r}")
+    return {"child_share": child, "male_share": male, **pools,
+            "image_size": None if image_size is None else int(image_size)}
 
 
 def composed_manifest(composition: dict[str, Any], *, n: int, size: int, seed: int,
@@ -174,30 +189,32 @@ def composed_manifest(composition: dict[str, Any], *, n: int, size: int, seed: i
     from ..data.synthetic.presets import pretrain_counts
 
     composition = check_composition(composition)
-    pools = {"adult": load_dataset(DATASET, n=ADULT_POOL_N, size=size, seed=seed,
+    drawn = composition["image_size"] or size
+    pools = {"adult": load_dataset(DATASET, n=composition["adult_pool"], size=drawn, seed=seed,
                                    progress=progress),
-             "child": load_dataset(DATASET, n=CHILD_POOL_N, size=size, seed=seed,
+             "child": load_dataset(DATASET, n=composition["child_pool"], size=drawn, seed=seed,
                                    child_share=1.0, progress=progress)}
     taken: dict[str, list[pd.Index]] = {"adult": [], "child": []}
-    for (gender, group), counts in pretrain_counts(n, 1.0, **composition).items():
+    shares = {k: composition[k] for k in ("child_share", "male_share")}
+    for (gender, group), counts in pretrain_counts(n, 1.0, **shares).items():
         frame = pools[group].frame
         for label, k in counts.items():
             cell = frame.index[(frame["gender"] == gender) & (frame["label"] == label)]
             if len(cell) < k:
                 raise ValueError(
                     f"the stand-in's {group} pool has {len(cell)} {gender} {label} images, "
-                    f"the composition {composition} of n={n} needs {k}: lower n or the share")
+                    f"the composition {shares} of n={n} needs {k}: lower n or the share, or "
+                    f"raise {group}_pool")
             taken[group].append(cell[:k])
     # each pool's rows in its own order, adults first
     frame = pd.concat([pools[g].frame.loc[np.sort(np.concatenate(ix))]
                        for g, ix in taken.items() if ix], ignore_index=True)
     meta = {"generator_version": _generator_version(pools["adult"]), "landmarks": "generator",
             "composition": {**composition,
-                            "pools": {g: {"n": len(m), "cache_key": m.meta.get("cache_key")}
-                                      for g, m in pools.items()}}}
+                            "pool_keys": {g: m.meta.get("cache_key") for g, m in pools.items()}}}
     meta["cache_key"] = standin_cache().key(meta["composition"], length=12)
     return make_manifest(frame, name=DATASET, classes=EMOTIONS_7, synthetic=True, meta=meta,
-                         source=f"{DATASET} pools, composition {composition}")
+                         source=f"{DATASET} pools, composition {shares}")
 
 
 def standin_cache() -> DiskCache:
@@ -208,10 +225,10 @@ def standin_cache() -> DiskCache:
 def cache_key(recipe: dict[str, Any]) -> str:
     """A readable prefix (size, epochs, n, seed) and the hash of the whole recipe."""
     mix = recipe.get("composition")
-    mix = "" if mix is None else (f"-c{mix['child_share']:g}"
-                                  + ("" if mix["male_share"] is None else f"-m{mix['male_share']:g}"))
-    return (f"standin-s{recipe['size']}-e{recipe['epochs']}-n{recipe['n']}{mix}-seed{recipe['seed']}-"
-            + standin_cache().key(recipe, length=12))
+    tag = "" if mix is None else f"-c{mix['child_share']:g}" + (
+        "" if mix["male_share"] is None else f"-m{mix['male_share']:g}")
+    return (f"standin-s{recipe['size']}-e{recipe['epochs']}-n{recipe['n']}{tag}-"
+            f"seed{recipe['seed']}-" + standin_cache().key(recipe, length=12))
 
 
 def _classifier(module: torch.nn.Module, size: int, device: torch.device, batch_size: int,

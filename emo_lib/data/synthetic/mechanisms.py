@@ -121,6 +121,17 @@ def mechanism_text(name: str, group: str) -> str:
     return ", ".join(parts)
 
 
+def mechanism_compare(name: str, a: str = "child", b: str = "adolescent",
+                      sep: str = " vs ") -> str:
+    """Each constant of mechanism ``name`` for groups ``a`` and ``b``, e.g.
+    ``au_dropout 0.25 vs 0.06``."""
+    def text(value: Any) -> str:
+        return f"{value[0]:g}-{value[1]:g}" if isinstance(value, tuple) else f"{value:g}"
+
+    va, vb = mechanism_values(name, a), mechanism_values(name, b)
+    return ", ".join(f"{field} {text(va[field])}{sep}{text(vb[field])}" for field in va)
+
+
 def age_differences(a: str = "child", b: str = "adolescent") -> list[str]:
     """The mechanisms whose constants differ between age groups ``a`` and ``b`` (read from the
     generator: a mechanism both draw alike is no difference to remove)."""
@@ -130,5 +141,6 @@ def age_differences(a: str = "child", b: str = "adolescent") -> list[str]:
 
 
 __all__ = ["AGE_MECHANISMS", "GEOMETRY", "MECHANISM_TITLES", "age_differences",
-           "check_draw_as", "expression_style", "geometry_group", "mechanism_text",
+           "check_draw_as", "expression_style", "geometry_group", "mechanism_compare",
+           "mechanism_text",
            "mechanism_values", "rank_age"]
