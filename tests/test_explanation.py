@@ -222,7 +222,7 @@ def test_tag_marks_the_generators_claims_on_synthetic_data_only():
     text = tagged.at["cafe_overall_lower", "construction"]
     assert "{ref}`" in text and "au_dropout 0.25 vs 0.06" in text
     # read from the generator: a changed constant changes the sentence
-    assert construction.construction_text("nimh_small_gaps").count("{ref}`") == 1
+    assert construction.construction_text("nimh_chefs_small_gaps").count("{ref}`") == 1
     real = construction.tag(table.drop(columns="tags"), synthetic=False)
     assert (real["tags"] == "").all() and (real["construction"] == "").all()
     assert construction.tag(tagged, synthetic=True).equals(tagged)      # idempotent
@@ -233,7 +233,7 @@ def test_tag_evidence_says_which_tags_this_run_confirms():
                            "evidence": ["", ""]},
                           index=pd.Index(["explanation_gender", "explanation_redraw_closes"]))
     ev = construction.tag_evidence(claims).set_index("claim_id")
-    assert ev.loc["nimh_small_gaps", "confirmed"]
+    assert ev.loc["nimh_chefs_small_gaps", "confirmed"]
     assert not ev.loc["cafe_overall_lower", "confirmed"]
     assert ev.loc["cafe_overall_lower", "evidence verdict"] == INCONCLUSIVE
 
@@ -337,3 +337,16 @@ def test_page_on_real_data_says_what_does_not_apply(tmp_path, monkeypatch, capsy
     assert "generator" in claims.at["explanation_redraw_closes", "evidence"]
     assert "fer:mini_xception" in claims.at["explanation_children", "evidence"]
     assert not claims["tags"].fillna("").str.contains(construction.TAG).any()
+
+
+def test_every_tagged_id_is_a_claim_its_page_writes():
+    """The tags are keyed by claim id: a renamed claim would lose its tag silently."""
+    from emo_lib import noh2023 as nh
+
+    written = {
+        "noh2023_age_accuracy": set(nh.age_claims(nh.paper_accuracy_table("age")).index),
+        "noh2023_gender_accuracy": set(nh.gender_claims(nh.paper_accuracy_table("gender")).index),
+        construction.PAGE: set(CLAIM_IDS),
+    }
+    for claim_id, (page, _) in construction.BY_CONSTRUCTION.items():
+        assert claim_id in written[page], f"{claim_id} is not a claim of {page}"

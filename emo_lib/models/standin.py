@@ -64,10 +64,10 @@ HELDOUT_FRACTION = 0.15
 #: Composition pools: the default adult set, and children enough for a 30 % share of it.
 ADULT_POOL_N = 3500
 CHILD_POOL_N = 1050
-#: This process's composition pools (folder -> manifest) and their face crops ((folder, size)
-#: -> FaceSet): the sets of one page are cut from the same pools, so each pool is cropped once.
+#: This process's composition pools (folder -> manifest) and the crops cut from them so far
+#: ((path, size) -> crop): the sets of one page overlap, so each image is cropped once.
 _POOLS: dict[str, Manifest] = {}
-_POOL_FACES: dict[tuple[str, int], Any] = {}
+_POOL_CROPS: dict[tuple[str, int], np.ndarray] = {}
 ARCH = "torchvision.models.mobilenet_v3_small(weights=None)"
 #: Faces are near-symmetric, so a mirrored face keeps its label; it lifts held-out accuracy
 #: at the defaults from 62 % to 69 % (8 epochs, measured) and delays overfitting.
@@ -260,28 +260,31 @@ def training_images(manifest: Manifest, size: int, progress: bool = False
     return load_images(manifest.frame["path"].tolist(), size), manifest
 
 
-def _composed_images(manifest: Manifest, keys: list[str], size: int, progress: bool
+def _composed_images(manifest: Manifest, folders: list[str], size: int, progress: bool
                      ) -> tuple[np.ndarray, Manifest]:
-    """The crops of a composed set's rows, cut from its pools' crops."""
+    """The crops of a composed set's rows, each image cropped once per process (the rows not
+    cropped yet go through :func:`prepare_faces` together, per pool)."""
     import dataclasses
 
-    where: dict[str, tuple[np.ndarray, int]] = {}
-    excluded = []
-    for key in keys:
-        if (key, size) not in _POOL_FACES:
-            _POOL_FACES[(key, size)] = prepare_faces(_POOLS[key], size, progress=progress)
-        faces = _POOL_FACES[(key, size)]
-        where.update((p, (faces.images, i)) for i, p in enumerate(faces.manifest.frame["path"]))
-        excluded.append(faces.manifest.exclusions)
     frame = manifest.frame
-    kept = [i for i, p in enumerate(frame["path"]) if p in where]
-    images = np.stack([where[p][0][where[p][1]] for p in frame["path"].iloc[kept]]) if kept \
+    excluded = [manifest.exclusions]
+    for folder in folders:
+        pool = _POOLS[folder]
+        todo = pool.frame[pool.frame["path"].isin(set(frame["path"]))
+                          & ~pool.frame["path"].map(lambda p: (p, size) in _POOL_CROPS)]
+        if len(todo):
+            faces = prepare_faces(dataclasses.replace(pool, frame=todo.reset_index(drop=True)),
+                                  size, progress=progress)
+            for path, crop in zip(faces.manifest.frame["path"], faces.images):
+                _POOL_CROPS[(path, size)] = crop
+            excluded.append(faces.manifest.exclusions)
+    kept = [i for i, p in enumerate(frame["path"]) if (p, size) in _POOL_CROPS]
+    images = np.stack([_POOL_CROPS[(p, size)] for p in frame["path"].iloc[kept]]) if kept \
         else np.empty((0, size, size, 3), np.uint8)
-    gone = pd.concat(excluded, ignore_index=True)
-    gone = gone[gone["path"].isin(set(frame["path"]))]
+    gone = pd.concat(excluded, ignore_index=True).drop_duplicates()
     out = dataclasses.replace(manifest, frame=frame.iloc[kept].reset_index(drop=True),
-                              exclusions=pd.concat([manifest.exclusions, gone],
-                                                   ignore_index=True))
+                              exclusions=gone[gone["path"].isin(set(frame["path"]))]
+                              .reset_index(drop=True))
     return images, out
 
 

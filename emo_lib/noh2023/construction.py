@@ -74,9 +74,9 @@ BY_CONSTRUCTION: dict[str, tuple[str, str]] = {
     "cafe_small_gaps": ("noh2023_gender_accuracy", "gender"),
     "cafe_fear_exception": ("noh2023_gender_accuracy", "gender"),
     "cafe_overall_gender": ("noh2023_gender_accuracy", "gender"),
-    "nimh_small_gaps": ("noh2023_gender_accuracy", "gender"),
-    "nimh_neutral_exception": ("noh2023_gender_accuracy", "gender"),
-    "nimh_overall_gender": ("noh2023_gender_accuracy", "gender"),
+    "nimh_chefs_small_gaps": ("noh2023_gender_accuracy", "gender"),
+    "nimh_chefs_neutral_exception": ("noh2023_gender_accuracy", "gender"),
+    "nimh_chefs_overall_gender": ("noh2023_gender_accuracy", "gender"),
     "explanation_gender": (PAGE, "gender"),
 }
 

@@ -107,11 +107,16 @@ def redraw_reading(table: pd.DataFrame, gaps: Mapping[str, Contrast]) -> str:
     singles = rows.drop(index=[n for n in (AS_DRAWN, ALL_AGE, MOUTH, EVERYTHING)
                                if n in rows.index])
     parts = [f"As drawn, the gap is {gaps[AS_DRAWN].text()}."]
-    if len(singles):
+    def moved(name: str) -> str:
+        return (f"{name} ({rows.loc[name, 'change']:+.3f}, "
+                f"{rows.loc[name, 'share_of_gap']:.0%} of the gap)")
+
+    if len(singles) == 1:
+        parts.append(f"The one mechanism drawn alone moves it by: {moved(singles.index[0])}.")
+    elif len(singles):
         top = singles["change"].sort_values(ascending=False).head(2)
         parts.append("One at a time, the mechanisms that close it most are "
-                     + " and ".join(f"{name} ({r:+.3f}, {rows.loc[name, 'share_of_gap']:.0%} of "
-                                    "the gap)" for name, r in top.items()) + ".")
+                     + " and ".join(moved(name) for name in top.index) + ".")
 
     def closes(name: str) -> str:
         g = gaps[name]
@@ -129,8 +134,9 @@ def redraw_reading(table: pd.DataFrame, gaps: Mapping[str, Contrast]) -> str:
                          "open and closed mouths, a difference of the two data sets' protocols, "
                          "not of age.")
         elif not gaps[EVERYTHING].contains_zero:
-            parts.append("Something the generator draws beyond these differences still "
-                         "separates the two sets on this run.")
+            parts.append("Something else still separates the two sets on this run: besides "
+                         "what is drawn differently, they differ in their classes (CAFE has "
+                         "disgust and surprise, NIMH-ChEFS not) and class counts (Tables 1-2).")
     return " ".join(parts)
 
 

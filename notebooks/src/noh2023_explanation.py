@@ -47,8 +47,8 @@ image_size = 64  # synthetic only: side of the generated faces (crops use the mo
 mechanisms = []  # age mechanisms re-drawn one at a time ([]: every one the generator draws)
 child_shares = [0.0, 0.01, 0.1, 0.3]  # shares of children in the composition stand-ins' training sets
 skewed_male_share = 0.9  # share of men in the gender-skewed training set (no children)
-pretraining = {"n": 1750, "epochs": 5}  # the composition stand-ins' budget (size/n/epochs; see the measurement below)
-pools = {"adult_pool": 3500, "child_pool": 1050}  # the images the composition sets are taken from
+pretraining = {"n": 1400, "epochs": 4}  # the composition stand-ins' budget (size/n/epochs; measured by benchmarks/composition_budget.py)
+pools = {"adult_pool": 3500, "child_pool": 420}  # the images the composition sets are cut from (children: the largest share of n)
 alpha = 0.05  # significance level of the verdicts
 progress = False  # tqdm progress bars (interactive use)
 seed = 0  # generator seed and the composition stand-ins' seed
@@ -76,9 +76,9 @@ show_markdown("\n".join(f"- {n}" for n in paper.paper_notes("noh2023", "Quoted, 
 # stand-ins (each trained once and cached, like the stand-in itself). A seed sets the draw of
 # the test sets and the composition stand-ins' pools, split and initialisation; the adult
 # stand-in of the re-drawing is the one every paper-1 page uses. The intervals hold the trained
-# models fixed: only another seed shows how much retraining moves the results (the `seeds`
-# parameter, when the book is built with several, runs this cell once per seed and reports
-# each claim's stability).
+# models fixed: only another seed shows how much retraining moves the results. This page runs
+# one seed (`seed`); the claims of several seeds, and their stability, come from running this
+# call once per seed (the book's seeds option).
 
 # %% tags=["hide-input"]
 result = nh.run_explanation(
