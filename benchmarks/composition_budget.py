@@ -4,10 +4,11 @@ For each training budget (input side, images, epochs) the stand-in is trained on
 composition experiment's sets (children's share 0, 1, 10, 30 % of a fixed total, and a 90 %
 male set without children; pools drawn for 64-px crops, cropped at the input side), each
 evaluated on the default ``cafe_like`` and ``nimh_like`` (seed 0, 64-px photographs cropped at
-the model's input); prints, per budget and set, the two
-accuracies, the CAFE-minus-NIMH-ChEFS gap, the male-minus-female gap, the training seconds
-and the CPU seconds of the whole step (one torch thread: on a busy machine the CPU seconds are
-what a quiet machine's wall time would be).
+the model's input). Prints, per budget and set, the two accuracies, the CAFE-minus-NIMH-ChEFS
+gap, the male-minus-female gap, the training seconds and the CPU seconds of the whole step;
+then per budget the linear trends over the shares (gap, children's and adolescents' accuracy,
+with subject-clustered 95 % intervals). CPU seconds are inflated on a busy machine (measured
+here: 1.85 x a quiet machine's wall time for the full budget), so compare budgets by ratio.
 Not a test: run it by hand (one torch thread, a quiet machine), e.g.
 
     EMO_CACHE=$PWD/.cache .venv/bin/python benchmarks/composition_budget.py \
@@ -46,20 +47,28 @@ def main() -> None:
         faces = {name: nh.load_faces(ds, None, None, size=size, image_size=64, seed=args.seed)
                  for name, ds in ((nh.CAFE, "synthetic:cafe_like"),
                                   (nh.NIMH, "synthetic:nimh_like"))}
+        preds, shares = {}, {}
         for label in args.sets:
             t, cpu = time.perf_counter(), time.process_time()
             net = load_model("standin", size=size, n=n, epochs=epochs, seed=args.seed,
                              progress=False, composition={**SETS[label], "image_size": 64})
             seconds = net.info.get("seconds") if net.info.get("cache") == "trained" else \
                 f"cached ({net.info.get('seconds', float('nan')):.1f})"
-            preds = nh.predict_all(net, faces)
-            acc = preds.groupby("dataset")["correct"].mean()
-            sex = preds.groupby("gender")["correct"].mean()
+            preds[label] = nh.predict_all(net, faces)
+            if "male_share" not in SETS[label]:
+                shares[label] = SETS[label]["child_share"]
+            acc = preds[label].groupby("dataset")["correct"].mean()
+            sex = preds[label].groupby("gender")["correct"].mean()
             print(f"{budget}\t{label}\t{acc[nh.CAFE]:.3f}\t{acc[nh.NIMH]:.3f}\t"
                   f"{acc[nh.CAFE] - acc[nh.NIMH]:+.3f}\t{sex['male'] - sex['female']:+.3f}\t"
                   f"{net.info['heldout_accuracy']:.3f}\t{seconds}\t"
                   f"{time.process_time() - cpu:.1f}\t(wall {time.perf_counter() - t:.1f})",
                   flush=True)
+        if len(set(shares.values())) > 1:
+            trends = nh.share_trends(preds, shares)
+            print(f"{budget}\ttrend over {min(shares.values()):.0%}-{max(shares.values()):.0%}:"
+                  f" gap {trends['gap'].text()}, children {trends[nh.CAFE].text()}, "
+                  f"adolescents {trends[nh.NIMH].text()}", flush=True)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from .claims import (
 from . import construction
 from .composition import (
     composition_figure, composition_reading, composition_sets, gender_table, share_table,
-    share_trend, skew_effect, vggface2_shares,
+    share_trend, share_trends, skew_effect, vggface2_shares,
 )
 from .explanation import (
     EXPLANATION_MARGIN, ExplanationRun, explanation_claims, explanation_rules,
@@ -60,10 +60,10 @@ from .training import (
 
 __all__ = [
     "EXPLANATION_MARGIN", "ExplanationRun", "composition_figure", "composition_reading",
-    "composition_sets", "redraw_reading",
-    "construction", "explanation_claims", "explanation_rules", "gender_table",
-    "paper_explanation_claims", "redraw_conditions", "redraw_figure", "redraw_table",
-    "run_explanation", "share_table", "share_trend", "skew_effect", "vggface2_shares",
+    "composition_sets", "construction", "explanation_claims", "explanation_rules",
+    "gender_table", "paper_explanation_claims", "redraw_conditions", "redraw_figure",
+    "redraw_reading", "redraw_table", "run_explanation", "share_table", "share_trend",
+    "share_trends", "skew_effect", "vggface2_shares",
     "CAFE", "GENDERS", "GENDER_GAP_THRESHOLD", "LimeRun", "MOVED_ENRICHMENT", "NAMED_REGIONS",
     "NIMH", "OVERALL_GENDER_MARGIN", "PAPER", "PAPER_KEYS", "RULE_KINDS", "SURVIVING_SHARE",
     "accuracy_by", "age_claims", "claim_lines", "class_order", "enrichment_test",

@@ -114,12 +114,14 @@ def share_table(preds: Mapping[str, pd.DataFrame], shares: Mapping[str, float],
     return pd.DataFrame(rows)
 
 
-def share_trend(preds: Mapping[str, pd.DataFrame], shares: Mapping[str, float],
-                alpha: float = 0.05) -> Contrast:
-    """The linear trend of the gap over the shares tested (its fitted change from the smallest
-    share to the largest; > 0: the gap shrinks as children are added), with its interval: the
-    children's mean trend score minus the adolescents' (:func:`trend_scores`), the models held
-    fixed. Every set's predictions must be on the same images in the same order."""
+def share_trends(preds: Mapping[str, pd.DataFrame], shares: Mapping[str, float],
+                 alpha: float = 0.05) -> dict[str, Contrast]:
+    """The linear trends over the shares tested (each one's fitted change from the smallest
+    share to the largest), with intervals, the models held fixed: ``"gap"`` (> 0: the gap
+    shrinks as children are added; the children's mean trend score minus the adolescents',
+    :func:`trend_scores`), and each data set's own accuracy (CAFE, NIMH-ChEFS), which says
+    whether a shrinking gap comes from children read better or adolescents read worse. Every
+    set's predictions must be on the same images in the same order."""
     names = list(shares)
     first = preds[names[0]]
     for name in names[1:]:
@@ -129,8 +131,16 @@ def share_trend(preds: Mapping[str, pd.DataFrame], shares: Mapping[str, float],
     is_cafe = (first["dataset"] == CAFE).to_numpy()
     is_nimh = (first["dataset"] == NIMH).to_numpy()
     subjects = first["subject_id"].to_numpy()
-    return contrast(scores[is_cafe], subjects[is_cafe], scores[is_nimh], subjects[is_nimh],
-                    alpha)
+    return {"gap": contrast(scores[is_cafe], subjects[is_cafe], scores[is_nimh],
+                            subjects[is_nimh], alpha),
+            CAFE: contrast(scores[is_cafe], subjects[is_cafe], alpha=alpha),
+            NIMH: contrast(scores[is_nimh], subjects[is_nimh], alpha=alpha)}
+
+
+def share_trend(preds: Mapping[str, pd.DataFrame], shares: Mapping[str, float],
+                alpha: float = 0.05) -> Contrast:
+    """The gap's trend of :func:`share_trends`."""
+    return share_trends(preds, shares, alpha)["gap"]
 
 
 def composition_figure(table: pd.DataFrame, trend: Contrast, vggface2_child_share: float,
@@ -190,11 +200,14 @@ def skew_effect(balanced: pd.DataFrame, skewed: pd.DataFrame, alpha: float = 0.0
     return contrast(change[male], subjects[male], change[female], subjects[female], alpha)
 
 
-def composition_reading(shares: pd.DataFrame, trend: Contrast, gender: pd.DataFrame | None,
-                        skew: Contrast | None, skewed_male_share: float | None) -> str:
-    """What the two tables say, in words computed from them."""
+def composition_reading(shares: pd.DataFrame, trends: Mapping[str, Contrast],
+                        gender: pd.DataFrame | None, skew: Contrast | None,
+                        skewed_male_share: float | None) -> str:
+    """What the two tables say, in words computed from them (``trends``:
+    :func:`share_trends`)."""
     from ..verdicts import p_equals
 
+    trend = trends["gap"]
     first, last = shares.iloc[0], shares.iloc[-1]
     parts = [f"From {percent(first['child_share'])} to {percent(last['child_share'])} children "
              f"in the training set the gap goes from {first['gap']:+.3f} to {last['gap']:+.3f} "
@@ -205,6 +218,9 @@ def composition_reading(shares: pd.DataFrame, trend: Contrast, gender: pd.DataFr
     if trend.estimate > 0 and first["gap"] < 0:
         parts.append(f"The trend removes {trend.estimate / -first['gap']:.0%} of the gap "
                      f"without children.")
+    parts.append(f"Over the same range the children's own accuracy moves by "
+                 f"{trends[CAFE].text()} ({p_equals(trends[CAFE].p_value)}) and the "
+                 f"adolescents' by {trends[NIMH].text()} ({p_equals(trends[NIMH].p_value)}).")
     if gender is not None and skew is not None and skewed_male_share is not None:
         both = gender[gender["dataset"] == "both"].set_index("set")
         parts.append(f"With {percent(skewed_male_share)} men the male-minus-female gap is "
@@ -216,4 +232,4 @@ def composition_reading(shares: pd.DataFrame, trend: Contrast, gender: pd.DataFr
 
 __all__ = ["composition_figure", "composition_predictions", "composition_reading",
            "composition_sets", "gender_table", "percent", "share_name", "share_table",
-           "share_trend", "skew_effect", "skew_name", "vggface2_shares"]
+           "share_trend", "share_trends", "skew_effect", "skew_name", "vggface2_shares"]

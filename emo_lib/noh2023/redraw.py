@@ -51,8 +51,8 @@ def redraw_conditions(mechanisms: Sequence[str] | None = None) -> list[Condition
     for m in names:
         out.append(Condition(MECHANISM_TITLES[m], mechanism_compare(m, CHILD, ADOLESCENT, " -> "),
                              {"draw_as": {m: ADOLESCENT}}))
-    out.append(Condition(ALL_AGE, "every age mechanism above at the adolescents' value",
-                         {"draw_as": every}))
+    out.append(Condition(ALL_AGE, "every age mechanism at the adolescents' value: "
+                         + ", ".join(MECHANISM_TITLES[m] for m in every), {"draw_as": every}))
     out.append(Condition(MOUTH, "CAFE's alternating open/closed mouths -> each expression's "
                          "own mouth (as NIMH-ChEFS is drawn)", {"mouth_variants": False}))
     out.append(Condition(EVERYTHING, "every age mechanism and the mouth variants",

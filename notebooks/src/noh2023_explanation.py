@@ -44,7 +44,7 @@ nimh_options = {}  # adapter options, e.g. {"gaze": "direct"}
 model = "standin"  # load_model name; the paper profile: "hsemotion:mobilenet_7"
 model_options = {}  # load_model options (standin: size/epochs/n; hsemotion: path, trust_unverified)
 image_size = 64  # synthetic only: side of the generated faces (crops use the model's input size)
-mechanisms = []  # age mechanisms re-drawn one at a time ([]: every one the generator draws)
+mechanisms = ["intensity", "au_noise", "au_dropout", "geometry"]  # age mechanisms re-drawn one at a time ([]: every one the generator draws); "all at once" always takes every one
 child_shares = [0.0, 0.01, 0.1, 0.3]  # shares of children in the composition stand-ins' training sets
 skewed_male_share = 0.9  # share of men in the gender-skewed training set (no children)
 pretraining = {"n": 1400, "epochs": 4}  # the composition stand-ins' budget (size/n/epochs; measured by benchmarks/composition_budget.py)
@@ -101,9 +101,10 @@ run.glue("interval_level", f"{1 - alpha:.0%}")
 # the named difference at the adolescents' value, and the same model reads them; the
 # adolescents are not redrawn. *gap*: children minus adolescents, with its interval; *change*:
 # how far the condition moves the gap, paired on the same children; *share of gap*: that move
-# over the default gap. Beyond the age mechanisms the generator draws one more difference
-# between the two sets: CAFE's open and closed mouths (each CAFE child poses most expressions
-# both ways), which NIMH-ChEFS has not.
+# over the default gap. The mechanisms of `mechanisms` are drawn one at a time; "all age
+# mechanisms" draws every one the generator has, those not drawn alone included. Beyond the
+# age mechanisms the generator draws one more difference between the two sets: CAFE's open and
+# closed mouths (each CAFE child poses most expressions both ways), which NIMH-ChEFS has not.
 
 # %% tags=["hide-input"]
 if result.redraw is not None:
@@ -142,7 +143,7 @@ if result.shares is not None:
     run.figure(nh.composition_figure(result.shares, result.trend,
                                      nh.vggface2_shares()["age_0_12"], alpha),
                "composition_gap")
-    show_markdown(nh.composition_reading(result.shares, result.trend, result.gender,
+    show_markdown(nh.composition_reading(result.shares, result.trends, result.gender,
                                          result.skew, skewed_male_share))
     run.glue("trend", result.trend.text())
 else:
