@@ -16,6 +16,7 @@ The claims table follows the contract of CONTRACTS.md (``value``, ``paper_value`
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -71,6 +72,8 @@ class ExplanationRun:
     redraw_note: str = ""
     composition_note: str = ""
     claims: pd.DataFrame | None = None
+    #: part -> {"wall": s, "cpu": s}: where the time went (the page records it)
+    timings: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def _synthetic(dataset: str) -> bool:
@@ -94,6 +97,7 @@ def run_explanation(*, seed: int, datasets: Mapping[str, tuple[str, str | None,
     the composition experiment needs the stand-in (the only model whose training set the book
     can change). Then :func:`explanation_claims`."""
     out = ExplanationRun(seed=seed, alpha=alpha, skewed_male_share=skewed_male_share)
+    clock = _Clock(out.timings)
     (cafe_ds, cafe_root, cafe_opts), (nimh_ds, nimh_root, nimh_opts) = \
         datasets[CAFE], datasets[NIMH]
 
@@ -108,6 +112,7 @@ def run_explanation(*, seed: int, datasets: Mapping[str, tuple[str, str | None,
     adolescents = predict_frame(net, page[NIMH], NIMH)
     out.baseline = contrast(correct(children[AS_DRAWN]), children[AS_DRAWN]["subject_id"],
                             correct(adolescents), adolescents["subject_id"], alpha)
+    clock.lap("the model on the page's data")
     if _synthetic(cafe_ds) and _synthetic(nimh_ds):
         conditions = redraw_conditions(mechanisms)
         for c in conditions:
@@ -117,6 +122,7 @@ def run_explanation(*, seed: int, datasets: Mapping[str, tuple[str, str | None,
                 children[c.name] = predict_frame(net, redrawn, CAFE)
         out.redraw, out.gaps, out.changes = redraw_table(children, adolescents, conditions,
                                                          alpha)
+        clock.lap(f"re-drawing ({len(conditions) - 1} sets drawn, cropped, read)")
     else:
         out.redraw_note = ("the re-drawing needs the generator: on real photographs no "
                            "difference between the two sets can be drawn again with another "
@@ -142,13 +148,27 @@ def run_explanation(*, seed: int, datasets: Mapping[str, tuple[str, str | None,
         if skewed_male_share is not None:
             baseline = next(n for n, s in by_share.items() if s == 0.0)
             out.skew = skew_effect(preds[baseline], preds[skew_name(skewed_male_share)], alpha)
+        clock.lap(f"composition ({len(sets)} stand-ins, their pools and predictions)")
     else:
         out.composition_note = (f"the composition experiment retrains the model on sets of "
                                 f"another make-up; the book can do that for its stand-in only, "
                                 f"not for {model} (its pretraining data, VGGFace2 and AffectNet, "
                                 f"are not part of the book)")
     out.claims = explanation_claims(out, margin=margin)
+    clock.lap("claims")
     return out
+
+
+class _Clock:
+    """Wall and CPU seconds per part of :func:`run_explanation`."""
+
+    def __init__(self, into: dict[str, dict[str, float]]) -> None:
+        self.into, self.wall, self.cpu = into, time.perf_counter(), time.process_time()
+
+    def lap(self, part: str) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        self.into[part] = {"wall": round(wall - self.wall, 2), "cpu": round(cpu - self.cpu, 2)}
+        self.wall, self.cpu = wall, cpu
 
 
 def explanation_claims(run: ExplanationRun, margin: float = EXPLANATION_MARGIN) -> pd.DataFrame:
