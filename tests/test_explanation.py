@@ -358,3 +358,11 @@ def test_every_tagged_id_is_a_claim_its_page_writes():
     }
     for claim_id, (page, _) in construction.BY_CONSTRUCTION.items():
         assert claim_id in written[page], f"{claim_id} is not a claim of {page}"
+
+
+def test_settings_and_evidence_sentences():
+    text = construction.settings_markdown()
+    assert text.count("\n- ") == 1 and "`cafe_overall_lower`" in text
+    ev = pd.DataFrame({"confirmed": [True, False]})
+    assert construction.evidence_sentence(ev, synthetic=True).startswith("1 of 2")
+    assert "no verdict" in construction.evidence_sentence(ev, synthetic=False)

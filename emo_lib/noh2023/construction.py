@@ -133,5 +133,23 @@ def tag_evidence(explanation: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def settings_markdown() -> str:
+    """One bullet per generator setting that decides claims: the claims and the sentence."""
+    lines = []
+    for kind, c in constructions().items():
+        ids = ", ".join(f"`{i}`" for i, (_, k) in BY_CONSTRUCTION.items() if k == kind)
+        lines.append(f"- {ids}: {c.setting}")
+    return "\n".join(lines)
+
+
+def evidence_sentence(evidence: pd.DataFrame, *, synthetic: bool) -> str:
+    """How many tags this run confirms (:func:`tag_evidence`), or that real data has none."""
+    if not synthetic:
+        return "On real data no verdict is by construction: nothing is tagged."
+    n, k = len(evidence), int(evidence["confirmed"].sum())
+    return (f"{k} of {n} \"by construction\" tags are confirmed by this run"
+            + ("." if k == n else "; the others are shown above as not confirmed."))
+
+
 __all__ = ["BY_CONSTRUCTION", "Construction", "PAGE", "TAG", "construction_text",
-           "constructions", "tag", "tag_evidence"]
+           "constructions", "evidence_sentence", "settings_markdown", "tag", "tag_evidence"]
