@@ -7,6 +7,9 @@
 - :mod:`.lime_maps`, :mod:`.lime_regions`: Figs 4, 7, 8 and where the maps lie;
 - :mod:`.lime_sanity`: do the maps find where the synthetic expressions are?
 - :mod:`.training`: Figs 5-6, additional training;
+- :mod:`.redraw`, :mod:`.composition`, :mod:`.contrasts`, :mod:`.explanation`: the paper's
+  explanation under test (re-drawn children, the training set's make-up, their claims);
+- :mod:`.construction`: which verdicts the synthetic generator sets by design (``tag``);
 - :mod:`.claims`: every claim's rule and verdict;
 - :mod:`.seeded`: a page's work and claims once per seed (what a seed changes);
 - :mod:`.quotes`: the paper's numbers the pages' prose quotes.
@@ -24,6 +27,15 @@ from .claims import (
     RULE_KINDS, age_claims, claim_rules, finish_claims, gender_claims, lime_age_claims,
     lime_gender_claims, paper_classes, paper_not_testable, tag_claims, training_claims,
 )
+from . import construction
+from .composition import (
+    composition_figure, composition_reading, composition_sets, gender_table, share_table,
+    share_trend, share_trends, skew_effect, vggface2_shares,
+)
+from .explanation import (
+    EXPLANATION_MARGIN, ExplanationRun, explanation_claims, explanation_rules,
+    paper_explanation_claims, run_explanation,
+)
 from .lime_maps import (
     LimeRun, explain_cached, explain_with_seeds, heatmap_figure, lime_classes,
     lime_counts_vs_paper, map_stability, model_fingerprint, run_lime, select_for_lime,
@@ -39,6 +51,7 @@ from .lime_sanity import (
 )
 from .names import CAFE, GENDERS, NIMH, PAPER, PAPER_KEYS, class_order
 from .quotes import paper_quotes
+from .redraw import redraw_conditions, redraw_figure, redraw_reading, redraw_table
 from .setup import load_faces, model_note, predict_all, predict_frame, setup
 from .seeded import (
     TrainingRun, age_claims_by_seed, gender_claims_by_seed, lime_age_claims_by_seed,
@@ -56,6 +69,11 @@ __all__ = [
     "lime_by_seed", "lime_gender_claims_by_seed", "model_takes_seed", "predictions_by_seed",
     "seed_note", "seeded_options", "setup_seeds", "train_once", "training_by_seed",
     "training_claims_by_seed",
+    "EXPLANATION_MARGIN", "ExplanationRun", "composition_figure", "composition_reading",
+    "composition_sets", "construction", "explanation_claims", "explanation_rules",
+    "gender_table", "paper_explanation_claims", "redraw_conditions", "redraw_figure",
+    "redraw_reading", "redraw_table", "run_explanation", "share_table", "share_trend",
+    "share_trends", "skew_effect", "vggface2_shares",
     "CAFE", "GENDERS", "GENDER_GAP_THRESHOLD", "LimeRun", "MOVED_ENRICHMENT", "NAMED_REGIONS",
     "NIMH", "OVERALL_GENDER_MARGIN", "PAPER", "PAPER_KEYS", "RULE_KINDS", "SURVIVING_SHARE",
     "accuracy_by", "age_claims", "claim_lines", "claim_rules", "class_order", "finish_claims",

@@ -20,7 +20,6 @@ Not here: the tables the claims read (:mod:`.accuracy`, :mod:`.lime_regions`,
 """
 from __future__ import annotations
 
-import importlib.util
 import math
 from typing import Any, Mapping, Sequence
 
@@ -149,21 +148,24 @@ def _combined_row(claim: str, combination: Any, evidence: str, value: str,
             "value": value, "detectable": detectable_text}
 
 
-def tag_claims(table: pd.DataFrame) -> pd.DataFrame:
-    """The claims' ``tags`` and ``construction`` from :mod:`emo_lib.noh2023.construction`
-    (which claims the synthetic generator decides by design) when that module exists; the
-    table unchanged otherwise."""
-    if importlib.util.find_spec(f"{__package__}.construction") is None:
-        return table
-    from . import construction  # noqa: PLC0415 (present only once the explanation page is)
+def tag_claims(tables: pd.DataFrame | Mapping[int, pd.DataFrame], *, synthetic: bool
+               ) -> pd.DataFrame | dict[int, pd.DataFrame]:
+    """A claims table (or one per seed) with the contract's ``tags`` and ``construction``
+    filled from :mod:`emo_lib.noh2023.construction`: on synthetic data, the claims whose outcome
+    the generator decides by design are tagged "by construction", naming the setting; on real
+    data nothing is."""
+    from .construction import tag
 
-    return construction.tag(table)
+    if isinstance(tables, pd.DataFrame):
+        return tag(tables, synthetic=synthetic)
+    return {seed: tag(table, synthetic=synthetic) for seed, table in tables.items()}
 
 
 def finish_claims(mine: pd.DataFrame, own: pd.DataFrame) -> pd.DataFrame:
     """This run's claims with the same rules' verdict, evidence and value on the paper's own
-    numbers beside (``paper_value``) and the construction tags (:func:`tag_claims`)."""
-    return tag_claims(with_paper_verdicts(mine, own))
+    numbers beside (``paper_value``); the page adds the construction tags (:func:`tag_claims`),
+    which depend on whether its data are synthetic."""
+    return with_paper_verdicts(mine, own)
 
 
 # ------------------------------------------------------------------------------ Fig. 3: age

@@ -149,7 +149,8 @@ run.table(gaps.rename(columns=lambda c: c.replace("_a", " (CAFE)").replace("_b",
 # test with the same yardstick.
 
 # %% tags=["hide-input"]
-run.claims(nh.age_claims_by_seed(preds_by_seed, alpha=alpha), nh.claim_rules("age", run.params))
+claims = nh.age_claims_by_seed(preds_by_seed, alpha=alpha)
+run.claims(nh.tag_claims(claims, synthetic=run.synthetic), nh.claim_rules("age", run.params))
 
 # %% [markdown]
 # ## Summary

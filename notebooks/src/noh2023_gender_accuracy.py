@@ -175,8 +175,8 @@ run.glue("paper_exceptions", "; ".join(f"{ds} {', '.join(c)}" for ds, c in excep
 #   statement than "not large" in one class).
 
 # %% tags=["hide-input"]
-run.claims(nh.gender_claims_by_seed(preds_by_seed, alpha=alpha, overall_margin=overall_margin),
-           nh.claim_rules("gender", run.params))
+claims = nh.gender_claims_by_seed(preds_by_seed, alpha=alpha, overall_margin=overall_margin)
+run.claims(nh.tag_claims(claims, synthetic=run.synthetic), nh.claim_rules("gender", run.params))
 
 # %% [markdown]
 # ## The paper's explanation: VGGFace2's gender balance

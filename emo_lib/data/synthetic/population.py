@@ -10,7 +10,7 @@ expressions do not depend on gender.
 from __future__ import annotations
 
 import zlib
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -140,11 +140,16 @@ def _skin(tone: float) -> RGB:
 
 
 def sample_identity(age_group: str, gender: str, rng: np.random.Generator,
-                    age: float | None = None) -> Identity:
-    """Draw one person of ``age_group`` and ``gender`` (``"male"``/``"female"``)."""
+                    age: float | None = None,
+                    geometry_age: Callable[[float], float] | None = None) -> Identity:
+    """Draw one person of ``age_group`` and ``gender`` (``"male"``/``"female"``).
+
+    ``geometry_age``: a function of the drawn age giving the age whose maturity shapes the
+    face (:mod:`.mechanisms`' ``"geometry"``); hair, greying and the recorded age keep the
+    drawn age. The random numbers drawn are the same either way."""
     check_choice("gender", gender, HAIR_STYLES)
     age = sample_age(age_group, rng) if age is None else float(age)
-    m = maturity(age)
+    m = maturity(age if geometry_age is None else geometry_age(age))
     # fixed order of draws: same seed, same person
     jit = 1.0 + rng.normal(0.0, IDENTITY_JITTER, len(AGE_GEOMETRY))
     geo = {k: _lerp(v, m) * jit[i] for i, (k, v) in enumerate(AGE_GEOMETRY.items())}

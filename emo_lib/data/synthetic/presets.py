@@ -12,7 +12,7 @@ import os
 import shutil
 import zlib
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,7 @@ from ...validation import check_choice, check_choices, check_int, check_positive
 from ..manifest import EMOTIONS_7, EMOTIONS_8, LANDMARK_COLUMNS, Manifest, make_manifest
 from .expressions import expression_constants, sample_expression
 from .face import SUPERSAMPLE, FaceSpec, render_face
+from .mechanisms import check_draw_as, expression_style, geometry_group, rank_age
 from .population import (
     averted_gaze, population_constants, sample_background, sample_identity, sample_photo,
 )
@@ -67,7 +68,10 @@ MIN_CLASS_COUNT = 2
 #: also the smallest (lossless either way).
 PNG_COMPRESS_LEVEL = 1
 
-_ALLOWED_OPTIONS = ("seed", "size", "scale", "n", "progress")
+_ALLOWED_OPTIONS = ("seed", "size", "scale", "n", "progress", "draw_as", "child_share",
+                    "male_share", "mouth_variants")
+#: Options of ``adult_pretrain`` alone: the composition of the pretraining set.
+_COMPOSITION_OPTIONS = ("child_share", "male_share")
 
 
 # --------------------------------------------------------------------------------------------
@@ -137,14 +141,43 @@ def adult_male_share() -> float:
 def adult_counts(n: int = ADULT_DEFAULT_N, scale: float = 1.0) -> dict[str, dict[str, int]]:
     """gender -> class -> images of ``adult_pretrain``: ``round(n * scale)`` images, the 7
     classes balanced, each class split by the VGGFace2 male share."""
+    return {g: counts for (g, _), counts in pretrain_counts(n, scale).items()}
+
+
+def pretrain_counts(n: int = ADULT_DEFAULT_N, scale: float = 1.0, child_share: float = 0.0,
+                    male_share: float | None = None) -> dict[tuple[str, str], dict[str, int]]:
+    """(gender, age group) -> class -> images of ``adult_pretrain``: ``round(n * scale)``
+    images, the 7 classes balanced; each class split into children (aged as ``cafe_like``'s)
+    by ``child_share`` (1: children only) and adults, each part by ``male_share`` (default:
+    VGGFace2's male share as the paper cites it). Cells with no images are left out (the
+    default has adults only)."""
     total = int(round(int(n) * _check_scale(scale)))
     if total < len(EMOTIONS_7):
         raise ValueError(f"adult_pretrain needs n * scale >= {len(EMOTIONS_7)}, got {total}")
-    share = adult_male_share()
-    out: dict[str, dict[str, int]] = {"male": {}, "female": {}}
+    child_share, male_share = _check_composition(child_share, male_share)
+    share = adult_male_share() if male_share is None else male_share
+    out: dict[tuple[str, str], dict[str, int]] = {
+        (g, a): {} for a in ("adult", "child") for g in ("male", "female")}
     for c, k in zip(EMOTIONS_7, apportion(total, [1.0] * len(EMOTIONS_7))):
-        out["male"][c], out["female"][c] = apportion(k, [share, 1.0 - share])
-    return out
+        adults, children = apportion(k, [1.0 - child_share, child_share])
+        for group, k_group in (("adult", adults), ("child", children)):
+            out[("male", group)][c], out[("female", group)][c] = \
+                apportion(k_group, [share, 1.0 - share])
+    return {cell: counts for cell, counts in out.items() if sum(counts.values())}
+
+
+def _check_composition(child_share: Any, male_share: Any) -> tuple[float, float | None]:
+    def share(name: str, value: Any, closed: bool) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer,
+                                                                 np.floating)) \
+                or not np.isfinite(value) or not (0.0 <= value <= 1.0 if closed
+                                                  else 0.0 < value < 1.0):
+            raise ValueError(f"{name} must be a number in {'[0, 1]' if closed else '(0, 1)'}, "
+                             f"got {value!r}")
+        return float(value)
+
+    return (share("child_share", child_share, True),
+            None if male_share is None else share("male_share", male_share, False))
 
 
 def se30k8_counts(scale: float = 1.0) -> dict[str, int]:
@@ -237,7 +270,8 @@ def _cells_to_rows(name: str, cells: dict[tuple[str, str], dict[str, int]],
     return rows
 
 
-def _plan(name: str, seed: int, scale: float, n: int | None) -> pd.DataFrame:
+def _plan(name: str, seed: int, scale: float, n: int | None, child_share: float = 0.0,
+          male_share: float | None = None) -> pd.DataFrame:
     """The rows of preset ``name`` (label, gender, age_group, subject_id, extras), shuffled."""
     check_choice("synthetic preset", name, PRESETS)
     if n is not None and name != "adult_pretrain":
@@ -255,8 +289,8 @@ def _plan(name: str, seed: int, scale: float, n: int | None) -> pd.DataFrame:
                               rng)
         _alternate(rows, "gaze", ("direct", "averted"), rng)
     elif name == "adult_pretrain":
-        counts = adult_counts(ADULT_DEFAULT_N if n is None else n, scale)
-        rows = _cells_to_rows(name, {(g, "adult"): counts[g] for g in counts},
+        rows = _cells_to_rows(name, pretrain_counts(ADULT_DEFAULT_N if n is None else n, scale,
+                                                    child_share, male_share),
                               ADULT_IMAGES_PER_SUBJECT, rng)
     else:
         cells: dict[tuple[str, str], dict[str, int]] = {}
@@ -274,13 +308,34 @@ def _plan(name: str, seed: int, scale: float, n: int | None) -> pd.DataFrame:
 # drawing and caching
 
 
-def _options(name: str, seed: Any, size: Any, scale: Any, n: Any) -> dict[str, Any]:
+def _options(name: str, seed: Any, size: Any, scale: Any, n: Any, draw_as: Any = None,
+             child_share: Any = 0.0, male_share: Any = None,
+             mouth_variants: Any = True) -> dict[str, Any]:
+    """The preset's options, checked; an option at its default is left out, so the default
+    draw keeps its cache key."""
     opts: dict[str, Any] = {"seed": check_int("seed", seed),
                             "size": check_int("size (pixels)", size, minimum=16),
                             "scale": _check_scale(scale)}
     if name == "adult_pretrain":
         opts["n"] = check_int("n", ADULT_DEFAULT_N if n is None else n,
                               minimum=len(EMOTIONS_7))
+        child_share, male_share = _check_composition(child_share, male_share)
+        if child_share:
+            opts["child_share"] = child_share
+        if male_share is not None:
+            opts["male_share"] = male_share
+    elif child_share or male_share is not None:
+        raise ValueError(f"options {list(_COMPOSITION_OPTIONS)} apply to adult_pretrain only, "
+                         f"not {name}")
+    if not isinstance(mouth_variants, bool):
+        raise ValueError(f"mouth_variants must be True or False, got {mouth_variants!r}")
+    if not mouth_variants:
+        if name != "cafe_like":
+            raise ValueError(f"mouth_variants applies to cafe_like only, not {name}")
+        opts["mouth_variants"] = False
+    draw_as = check_draw_as(draw_as)
+    if draw_as:
+        opts["draw_as"] = draw_as
     return opts
 
 
@@ -339,22 +394,31 @@ def cache_key(name: str, opts: dict[str, Any]) -> str:
 def _generate(name: str, opts: dict[str, Any], folder: Path, progress: bool) -> pd.DataFrame:
     """Draw every image of the plan into ``folder/images``; return the frame (relative paths)."""
     seed, size = opts["seed"], photo_side(opts["size"])
-    plan = _plan(name, seed, opts["scale"], opts.get("n"))
+    plan = _plan(name, seed, opts["scale"], opts.get("n"), opts.get("child_share", 0.0),
+                 opts.get("male_share"))
+    draw_as = opts.get("draw_as", {})
     (folder / "images").mkdir(parents=True, exist_ok=True)
     # identities and backgrounds per subject: the same person in every picture of them
     people: dict[str, tuple[Any, Any]] = {}
     for row in plan.drop_duplicates("subject").itertuples(index=False):
         rng = _rng(seed, name, 1, row.subject)
-        people[row.subject_id] = (sample_identity(row.age_group, row.gender, rng),
+        other = geometry_group(row.age_group, draw_as)
+        grown = None if other is None else \
+            (lambda age, g=row.age_group, o=other: rank_age(age, g, o))
+        people[row.subject_id] = (sample_identity(row.age_group, row.gender, rng,
+                                                  geometry_age=grown),
                                   sample_background(rng))
     records = []
     has_mouth, has_gaze = "mouth" in plan.columns, "gaze" in plan.columns
+    if not opts.get("mouth_variants", True):   # planned (same random numbers), drawn as default
+        plan["mouth"] = "default"
     for i, row in enumerate(tqdm(plan.itertuples(index=False), total=len(plan),
                                  desc=f"synthetic:{name}", disable=not progress)):
         rng = _rng(seed, name, 2, i)
         identity, background = people[row.subject_id]
         expr = sample_expression(row.label, row.age_group, rng,
-                                 mouth=row.mouth if has_mouth else "default")
+                                 mouth=row.mouth if has_mouth else "default",
+                                 style=expression_style(row.age_group, draw_as))
         pose, scene = sample_photo(rng, background)
         gaze = averted_gaze(rng) if has_gaze and row.gaze == "averted" else (0.0, 0.0)
         image, landmarks = render_face(FaceSpec(identity, expr.aus, gaze, pose, scene), size)
@@ -400,6 +464,8 @@ def _remove_stale_partials(base: Path, stem: str) -> None:
 
 def load_preset(name: str, root: str | Path | None = None, *, seed: int = 0, size: int = 96,
                 scale: float = 1.0, n: int | None = None, progress: bool = True,
+                draw_as: Mapping[str, str] | None = None, child_share: float = 0.0,
+                male_share: float | None = None, mouth_variants: bool = True,
                 **unknown: Any) -> Manifest:
     """Generate (or load from cache) the synthetic preset ``name`` as a validated Manifest.
 
@@ -417,6 +483,15 @@ def load_preset(name: str, root: str | Path | None = None, *, seed: int = 0, siz
             classes at least ``MIN_CLASS_COUNT``, adult_pretrain ``round(n * scale)``).
         n: adult_pretrain's number of images (default 3500).
         progress: show a tqdm bar while drawing.
+        draw_as: mechanism -> age group (:data:`.mechanisms.AGE_MECHANISMS`): draw that age
+            difference with the group's value, everything else as by default (same people,
+            photographs and random numbers), e.g. ``{"au_dropout": "adolescent"}``.
+        child_share, male_share: adult_pretrain only: the share of its images that are
+            children (aged as ``cafe_like``'s; default 0) and the male share (default
+            VGGFace2's as the paper cites it), the total held (:func:`pretrain_counts`).
+        mouth_variants: cafe_like only: False draws every expression with its prototype's own
+            mouth instead of CAFE's alternating open and closed mouths (the plan, and every
+            random number, unchanged; the ``mouth`` column then reads ``default``).
 
     A set is drawn into a hidden ``.<name>-<key>.partial-<pid>`` folder (images, then
     ``meta.json``, then ``manifest.csv``) and renamed into place when complete, so an
@@ -427,7 +502,8 @@ def load_preset(name: str, root: str | Path | None = None, *, seed: int = 0, siz
     check_choice("synthetic preset", name, PRESETS)
     if n is not None and name != "adult_pretrain":
         raise ValueError(f"option n applies to adult_pretrain only; use scale for {name}")
-    opts = _options(name, seed, size, scale, n)
+    opts = _options(name, seed, size, scale, n, draw_as, child_share, male_share,
+                    mouth_variants)
     key = cache_key(name, opts)
     base = synthetic_cache(root).root.resolve()
     stem = f"{name}-{key}"
