@@ -366,3 +366,197 @@ def test_settings_and_evidence_sentences():
     ev = pd.DataFrame({"confirmed": [True, False]})
     assert construction.evidence_sentence(ev, synthetic=True).startswith("1 of 2")
     assert "no verdict" in construction.evidence_sentence(ev, synthetic=False)
+
+
+# ------------------------------------------------------------------------------ seeds
+
+
+class _Net:
+    """A model for :func:`explanation_by_seed` with fakes: how well it reads children."""
+
+    input_size = 32
+
+    def __init__(self, children: float) -> None:
+        self.children = children
+
+
+def _fake_experiments(monkeypatch):
+    """explanation's loaders, predictions and composition stand-ins replaced by fakes that
+    record their calls: the re-drawn children are read better the more is drawn as the
+    adolescents', each model reads children at its own level, each composition seed moves
+    the gap by its own amount."""
+    from emo_lib.noh2023 import explanation
+
+    calls = {"load": [], "predict": [], "compose": []}
+
+    def load_faces(ds, root, opts, *, size, image_size, seed, device="cpu", progress=False):
+        calls["load"].append((ds, dict(opts or {}), size, seed))
+        return {"dataset": ds, "options": dict(opts or {})}
+
+    def predict_frame(net, faces, name):
+        calls["predict"].append((id(net), faces["dataset"], str(faces["options"])))
+        if name == NIMH:
+            return _frame(NIMH, _bits(300, 0.85, 0), 30, "n")
+        redrawn = len(faces["options"].get("draw_as", {})) + (
+            "mouth_variants" in faces["options"])
+        return _frame(CAFE, _bits(400, min(0.85, net.children + 0.09 * redrawn), 1), 80, "c")
+
+    def composition_predictions(sets, faces, *, model_options, device="cpu", progress=False):
+        seed = model_options["seed"]
+        calls["compose"].append(seed)
+        gaps = [-0.4, -0.3, -0.1 - 0.05 * seed]
+        preds, shares = _composition(gaps + [0.0])
+        names = [n for n in sets if "male_share" not in sets[n]]
+        out = {n: preds[f"children {percent(sets[n]['child_share'])}"] for n in names}
+        out[skew_name(0.9)] = out[names[0]]
+        return out, pd.DataFrame({"set": list(out), "images": 42, "epochs": 1})
+
+    monkeypatch.setattr(explanation, "load_faces", load_faces)
+    monkeypatch.setattr(explanation, "predict_frame", predict_frame)
+    monkeypatch.setattr(explanation, "composition_predictions", composition_predictions)
+    return calls
+
+
+def _by_seed(seeds, nets, model="standin", **kw):
+    from emo_lib.noh2023.explanation import explanation_by_seed
+
+    datasets = {CAFE: ("synthetic:cafe_like", "", {}), NIMH: ("synthetic:nimh_like", "", {})}
+    options = dict(mechanisms=["intensity"], child_shares=[0.0, 0.01, 0.1],
+                   skewed_male_share=0.9, pretraining={"n": 42, "epochs": 1, "size": 32},
+                   pools={"adult_pool": 70, "child_pool": 21})
+    options.update(kw)
+    return explanation_by_seed(seeds=seeds, seed=7, datasets=datasets, nets=nets, model=model,
+                               image_size=32, **options)
+
+
+def test_each_seed_trains_its_own_models_and_shares_the_draws(monkeypatch):
+    calls = _fake_experiments(monkeypatch)
+    nets = {0: _Net(0.40), 1: _Net(0.50), 2: _Net(0.60)}
+    out = _by_seed([2, 0, 1], nets)
+    assert list(out.runs) == [2, 0, 1] and out.first is out.runs[2]
+    conditions = len(redraw_conditions(["intensity"]))
+    # the page's two sets and each re-drawn set once, all drawn with the data seed
+    assert len(calls["load"]) == 2 + conditions - 1
+    assert {seed for *_, seed in calls["load"]} == {7}
+    # each model reads each set once; the composition stand-ins train once per seed
+    assert len(calls["predict"]) == 3 * (2 + conditions - 1)
+    assert len(set(calls["predict"])) == len(calls["predict"])
+    assert calls["compose"] == [2, 0, 1]
+    baselines = {s: r.baseline.estimate for s, r in out.runs.items()}
+    assert baselines[0] < baselines[1] < baselines[2]           # each seed's own model
+    trends = {s: r.trend.estimate for s, r in out.runs.items()}
+    assert trends[0] != trends[1] != trends[2]                  # each seed's own stand-ins
+    claims = out.claims()
+    assert list(claims) == [2, 0, 1]
+    assert all(list(c.index) == list(CLAIM_IDS) for c in claims.values())
+    assert {p for p in out.timings if p.startswith("composition")} == {
+        f"composition, seed {s} (4 stand-ins, their pools and predictions)" for s in (0, 1, 2)}
+    # sharing changes no number: a seed alone gives what it gives among others
+    alone = _by_seed([1], {1: _Net(0.50)}).runs[1]
+    assert alone.claims.equals(out.runs[1].claims)
+    assert alone.redraw.equals(out.runs[1].redraw) and alone.shares.equals(out.runs[1].shares)
+
+
+def test_a_fixed_model_reads_each_set_once_for_every_seed(monkeypatch):
+    calls = _fake_experiments(monkeypatch)
+    fixed = _Net(0.45)
+    out = _by_seed([0, 1, 2], {0: fixed, 1: fixed, 2: fixed}, model="hsemotion:enet_b0_7")
+    conditions = len(redraw_conditions(["intensity"]))
+    assert len(calls["predict"]) == 2 + conditions - 1 and calls["compose"] == []
+    tables = list(out.claims().values())
+    assert all(t.equals(tables[0]) for t in tables[1:])
+    assert tables[0].at["explanation_children", "verdict"] == NOT_TESTABLE
+    assert "hsemotion:enet_b0_7" in tables[0].at["explanation_children", "evidence"]
+    assert "the model on the page's data" in out.timings
+
+
+def test_explanation_by_seed_checks_its_models(monkeypatch):
+    _fake_experiments(monkeypatch)
+    with pytest.raises(ValueError, match=r"no model for seed\(s\) \[1\]"):
+        _by_seed([0, 1], {0: _Net(0.4)})
+    other = _Net(0.4)
+    other.input_size = 64
+    with pytest.raises(ValueError, match="different input sizes"):
+        _by_seed([0, 1], {0: _Net(0.4), 1: other})
+    with pytest.raises(ValueError, match="repeats a seed"):
+        _by_seed([0, 0], {0: _Net(0.4)})
+
+
+def test_what_a_seed_changes_on_the_page():
+    from emo_lib.noh2023 import seed_note
+    from emo_lib.noh2023.explanation import composition_takes_seed
+
+    assert composition_takes_seed("standin", {"n": 2100})
+    assert not composition_takes_seed("standin", {"seed": 3})
+    assert not composition_takes_seed("hsemotion:mobilenet_7", {})
+    note = seed_note("standin", {}, [0, 1, 2], "explanation")
+    assert "composition stand-ins' training" in note and "stand-in's training" in note
+    assert "(parameter `seed`)" in note
+
+
+def test_explanation_verdicts_tag_each_seed_and_add_the_paper_column():
+    from emo_lib.noh2023.explanation import explanation_verdicts
+    from emo_lib.verdicts import PAPER_VERDICT
+
+    tables = {s: explanation_claims(_run(trend_gaps=[-0.3] * 4, skew_move=0.0))
+              for s in (0, 1)}
+    tagged = explanation_verdicts(tables, synthetic=True)
+    assert list(tagged) == [0, 1]
+    for t in tagged.values():
+        assert construction.TAG in t.at["explanation_gender", "tags"]
+        assert set(t[PAPER_VERDICT]) == {NOT_TESTABLE}
+    real = explanation_verdicts(tables, synthetic=False)
+    assert not real[0]["tags"].str.contains(construction.TAG).any()
+
+
+def test_tag_evidence_across_seeds_counts_the_seeds_that_confirm():
+    def table(redraw: str) -> pd.DataFrame:
+        return pd.DataFrame({"claim": ["g", "r"], "verdict": [CONTRADICTED, redraw],
+                             "evidence": ["", ""]},
+                            index=pd.Index(["explanation_gender", "explanation_redraw_closes"]))
+
+    ev = construction.tag_evidence({0: table(SUPPORTED), 1: table(INCONCLUSIVE),
+                                    2: table(SUPPORTED)}).set_index("claim_id")
+    age, gender = ev.loc["cafe_overall_lower"], ev.loc["nimh_chefs_small_gaps"]
+    assert not age["confirmed"] and age["confirmed in"] == "2 of 3 seeds"
+    assert age["evidence verdict"] == "varies: supported 2, inconclusive 1"
+    assert gender["confirmed"] and gender["confirmed in"] == "3 of 3 seeds"
+    assert gender["evidence verdict"] == "stable: contradicted in 3 of 3"
+    sentence = construction.evidence_sentence(ev.reset_index(), synthetic=True)
+    n_age = sum(kind == "age" for _, kind in construction.BY_CONSTRUCTION.values())
+    n = len(construction.BY_CONSTRUCTION)
+    assert sentence.startswith(f"{n - n_age} of {n} ")
+    assert f"{n_age} only by some seeds" in sentence and "by none" not in sentence
+    none = construction.tag_evidence({0: table(INCONCLUSIVE), 1: table(INCONCLUSIVE)})
+    assert f"{n_age} by none" in construction.evidence_sentence(none, synthetic=True)
+    # one seed: the table of one run, as before
+    one = construction.tag_evidence({0: table(SUPPORTED)})
+    assert "confirmed in" not in one.columns and one["confirmed"].all()
+    with pytest.raises(ValueError, match="no claims table"):
+        construction.tag_evidence({})
+
+
+@pytest.mark.slow
+def test_a_seed_gives_the_same_numbers_alone_and_among_others(tmp_path, monkeypatch):
+    """The tiny profile's settings, each call with an empty cache: seed 1's experiments in a
+    run of seeds 0 and 1 are those of seed 1 alone (training seed 0 first moves nothing)."""
+    from emo_lib.models import load_model
+    from emo_lib.noh2023.explanation import explanation_by_seed
+
+    def run(seeds, cache):
+        monkeypatch.setenv("EMO_CACHE", str(tmp_path / cache))
+        nets = {s: load_model("standin", seed=s, size=32, n=140, epochs=1, progress=False)
+                for s in seeds}
+        return explanation_by_seed(
+            seeds=seeds, seed=0, nets=nets, model="standin", image_size=32,
+            datasets={CAFE: ("synthetic:cafe_like", "", {}),
+                      NIMH: ("synthetic:nimh_like", "", {})},
+            mechanisms=["intensity"], child_shares=[0.0, 0.3], skewed_male_share=0.9,
+            pretraining={"size": 32, "n": 140, "epochs": 1},
+            pools={"adult_pool": 280, "child_pool": 42})
+
+    both, alone = run([0, 1], "both").runs, run([1], "alone").runs[1]
+    assert alone.claims.equals(both[1].claims)
+    assert alone.redraw.equals(both[1].redraw) and alone.shares.equals(both[1].shares)
+    assert alone.gender.equals(both[1].gender)
+    assert not both[0].shares.equals(both[1].shares)     # the seed does change the stand-ins

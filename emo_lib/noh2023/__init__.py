@@ -33,8 +33,9 @@ from .composition import (
     share_trend, share_trends, skew_effect, vggface2_shares,
 )
 from .explanation import (
-    EXPLANATION_MARGIN, ExplanationRun, explanation_claims, explanation_rules,
-    paper_explanation_claims, run_explanation,
+    EXPLANATION_MARGIN, ExplanationRun, ExplanationSeeds, explanation_by_seed,
+    explanation_claims, explanation_rules, explanation_verdicts, paper_explanation_claims,
+    setup_explanation,
 )
 from .lime_maps import (
     LimeRun, explain_cached, explain_with_seeds, heatmap_figure, lime_classes,
@@ -69,10 +70,11 @@ __all__ = [
     "lime_by_seed", "lime_gender_claims_by_seed", "model_takes_seed", "predictions_by_seed",
     "seed_note", "seeded_options", "setup_seeds", "train_once", "training_by_seed",
     "training_claims_by_seed",
-    "EXPLANATION_MARGIN", "ExplanationRun", "composition_figure", "composition_reading",
-    "composition_sets", "construction", "explanation_claims", "explanation_rules",
-    "gender_table", "paper_explanation_claims", "redraw_conditions", "redraw_figure",
-    "redraw_reading", "redraw_table", "run_explanation", "share_table", "share_trend",
+    "EXPLANATION_MARGIN", "ExplanationRun", "ExplanationSeeds", "composition_figure",
+    "composition_reading", "composition_sets", "construction", "explanation_by_seed",
+    "explanation_claims", "explanation_rules", "explanation_verdicts", "gender_table",
+    "paper_explanation_claims", "redraw_conditions", "redraw_figure", "redraw_reading",
+    "redraw_table", "setup_explanation", "share_table", "share_trend",
     "share_trends", "skew_effect", "vggface2_shares",
     "CAFE", "GENDERS", "GENDER_GAP_THRESHOLD", "LimeRun", "MOVED_ENRICHMENT", "NAMED_REGIONS",
     "NIMH", "OVERALL_GENDER_MARGIN", "PAPER", "PAPER_KEYS", "RULE_KINDS", "SURVIVING_SHARE",

@@ -15,7 +15,8 @@ Which claims are listed is a finding of that page, not an assumption: the age cl
 drawing every difference as the adolescents' closes the gap (its claim
 ``explanation_redraw_closes``), the gender claims because a training set skewed to 90 % men
 leaves the gender gap where it was (``explanation_gender``). :func:`tag_evidence` shows, for a
-run of that page, whether its verdicts still confirm each tag. Claims the page does not test
+run of that page, whether its verdicts still confirm each tag; with several seeds, in how many
+of them (a tag that only some seeds confirm is not called confirmed). Claims the page does not test
 (the LIME maps, the additional training) carry no tag.
 
 Real data carries no tag: ``tag(..., synthetic=False)`` leaves the columns empty.
@@ -23,11 +24,13 @@ Real data carries no tag: ``tag(..., synthetic=False)`` leaves the columns empty
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 import pandas as pd
 
 from ..data.synthetic.mechanisms import age_differences, mechanism_compare
 from ..data.synthetic.population import GENDER_BROW_THICKNESS, GENDER_FACE_WIDTH, GENDER_JAW
+from ..seeds import stability_label
 from ..verdicts import CONTRADICTED, SUPPORTED
 from .explanation import GENDER_LABEL, REDRAW_LABEL
 
@@ -117,19 +120,35 @@ def tag(claims: pd.DataFrame, *, synthetic: bool) -> pd.DataFrame:
     return out
 
 
-def tag_evidence(explanation: pd.DataFrame) -> pd.DataFrame:
+def tag_evidence(explanation: pd.DataFrame | Mapping[int, pd.DataFrame]) -> pd.DataFrame:
     """Per tagged claim: its page, the setting's kind, the explanation page's claim that is the
-    evidence, that claim's verdict in this run (``explanation``: its claims table) and whether
-    it confirms the tag (a tag this run does not confirm is shown as such, never dropped)."""
+    evidence, that claim's verdict in this run and whether it confirms the tag (a tag this run
+    does not confirm is shown as such, never dropped).
+
+    ``explanation``: the explanation page's claims table, or one per seed (``{seed: table}``).
+    With several seeds the verdict is the stability label (:func:`emo_lib.seeds.
+    stability_label`: "stable: contradicted in 3 of 3", "varies: supported 2, inconclusive
+    1"), ``confirmed`` is True only when every seed confirms the tag, and ``confirmed in``
+    says in how many ("2 of 3 seeds": confirmed by some seeds, not by all)."""
+    tables = {0: explanation} if isinstance(explanation, pd.DataFrame) else dict(explanation)
+    if not tables:
+        raise ValueError("tag_evidence: no claims table (give the explanation page's claims, "
+                         "or one table per seed)")
+    several = len(tables) > 1
     kinds = constructions()
     rows = []
     for claim_id, (page, kind) in BY_CONSTRUCTION.items():
         c = kinds[kind]
-        verdict = str(explanation["verdict"].get(c.evidence_claim, "")) \
-            if c.evidence_claim in explanation.index else "not run"
-        rows.append({"claim_id": claim_id, "page": page, "setting": kind,
-                     "evidence": c.evidence_claim, "evidence verdict": verdict,
-                     "confirmed": verdict == c.confirmed_by})
+        verdicts = [str(t["verdict"].get(c.evidence_claim, "")) if c.evidence_claim in t.index
+                    else "not run" for t in tables.values()]
+        agree = sum(v == c.confirmed_by for v in verdicts)
+        row = {"claim_id": claim_id, "page": page, "setting": kind,
+               "evidence": c.evidence_claim,
+               "evidence verdict": stability_label(verdicts) if several else verdicts[0],
+               "confirmed": agree == len(verdicts)}
+        if several:
+            row["confirmed in"] = f"{agree} of {len(verdicts)} seeds"
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -143,12 +162,26 @@ def settings_markdown() -> str:
 
 
 def evidence_sentence(evidence: pd.DataFrame, *, synthetic: bool) -> str:
-    """How many tags this run confirms (:func:`tag_evidence`), or that real data has none."""
+    """How many tags this run confirms (:func:`tag_evidence`), or that real data has none; with
+    several seeds, how many every seed confirms and how many only some seeds do."""
     if not synthetic:
         return "On real data no verdict is by construction: nothing is tagged."
     n, k = len(evidence), int(evidence["confirmed"].sum())
-    return (f"{k} of {n} \"by construction\" tags are confirmed by this run"
-            + ("." if k == n else "; the others are shown above as not confirmed."))
+    if "confirmed in" not in evidence.columns:
+        return (f"{k} of {n} \"by construction\" tags are confirmed by this run"
+                + ("." if k == n else "; the others are shown above as not confirmed."))
+    some = int((~evidence["confirmed"].astype(bool)
+                & ~evidence["confirmed in"].str.startswith("0 of ")).sum())
+    text = f"{k} of {n} \"by construction\" tags are confirmed by every seed"
+    if k == n:
+        return text + "."
+    parts = []
+    if some:
+        parts.append(f"{some} only by some seeds (so not confirmed: the verdict they rest on "
+                     "varies with the seed)")
+    if n - k - some:
+        parts.append(f"{n - k - some} by none")
+    return text + "; " + " and ".join(parts) + ", as shown above."
 
 
 __all__ = ["BY_CONSTRUCTION", "Construction", "PAGE", "TAG", "construction_text",

@@ -1,18 +1,24 @@
-"""Noh & Lim's explanation under test (the page after Figs. 5-6): one seed's experiments and
-the claims they decide.
+"""Noh & Lim's explanation under test (the page after Figs. 5-6): the experiments once per
+training seed and the claims they decide.
 
-- :func:`run_explanation`: the re-drawn children (:mod:`.redraw`) and the training-set
-  composition (:mod:`.composition`) for one seed, on the synthetic default; on real data or
-  another model it says which part does not apply and why;
+- :func:`setup_explanation`, :func:`explanation_by_seed`: the re-drawn children
+  (:mod:`.redraw`) and the training-set composition (:mod:`.composition`) once per training
+  seed, on the synthetic default; on real data or another model it says which part does not
+  apply and why. What a seed changes is what it changes on every paper-1 page (the adult
+  stand-in's training, :mod:`.seeded`) plus the composition stand-ins' training (pools, split,
+  initialisation); the data sets, the re-drawn children among them, are one draw (``seed``),
+  drawn once and shared, and a model that does not depend on the seed reads them once;
 - :func:`explanation_claims`: "the gap comes from the training set's lack of children" (the
   gap's trend over the share of children), "gender barely matters because the split is
   balanced enough" (does a skewed split move the gender gap?), and, beyond the paper, "with
   every drawn difference removed the synthetic gap closes" (the evidence behind the "by
-  construction" tags of :mod:`.construction`);
+  construction" tags of :mod:`.construction`); :func:`explanation_verdicts` per seed, tagged
+  and with the paper's column, for ``Run.claims``;
 - :func:`explanation_rules`: the rules in words, with their parameters.
 
 The claims table follows the contract of CONTRACTS.md (``value``, ``paper_value``,
-``detectable``, ``tags``). Not here: the tags of other pages' claims (:mod:`.construction`).
+``detectable``, ``tags``). Not here: the tags of other pages' claims (:mod:`.construction`),
+the stability across seeds (:mod:`emo_lib.seeds`).
 """
 from __future__ import annotations
 
@@ -21,10 +27,13 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import pandas as pd
+from tqdm.auto import tqdm
 
+from ..classifier import TorchClassifier
+from ..seeds import check_seeds
 from ..verdicts import (
     CONTRADICTED, INCONCLUSIVE, NOT_TESTABLE, SUPPORTED, claims_table, direction_verdict,
-    p_equals,
+    p_equals, with_paper_verdicts,
 )
 from .accuracy import OVERALL_GENDER_MARGIN
 from .composition import (
@@ -35,6 +44,7 @@ from ..faces import FaceSet
 from .contrasts import Contrast, contrast, correct
 from .names import CAFE, NIMH
 from .redraw import AS_DRAWN, EVERYTHING, redraw_conditions, redraw_table
+from .seeded import setup_seeds
 from .setup import load_faces, predict_frame
 
 #: Equivalence margin of "the gap closes" and "the skew leaves the gender gap alone": the
@@ -53,8 +63,9 @@ CLAIM_IDS = ("explanation_children", "explanation_gender", "explanation_redraw_c
 
 @dataclass
 class ExplanationRun:
-    """One seed's experiments. ``redraw_note`` / ``composition_note`` say why a part did not
-    run (empty when it ran)."""
+    """One training seed's experiments (``seed``: the seed of the adult stand-in, when it takes
+    one, and of the composition stand-ins). ``redraw_note`` / ``composition_note`` say why a
+    part did not run (empty when it ran)."""
 
     seed: int
     alpha: float
@@ -72,32 +83,86 @@ class ExplanationRun:
     redraw_note: str = ""
     composition_note: str = ""
     claims: pd.DataFrame | None = None
-    #: part -> {"wall": s, "cpu": s}: where the time went (the page records it)
+
+
+@dataclass
+class ExplanationSeeds:
+    """The experiments once per training seed, in the order of the page's ``seeds``: the
+    first seed's run is the one the page draws; ``timings`` (part -> {"wall": s, "cpu": s})
+    says where the time of the whole execution went, shared parts once."""
+
+    runs: dict[int, ExplanationRun]
     timings: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def first(self) -> ExplanationRun:
+        return next(iter(self.runs.values()))
+
+    def claims(self) -> dict[int, pd.DataFrame]:
+        """{seed: that seed's claims table} (:func:`explanation_claims`)."""
+        return {s: r.claims for s, r in self.runs.items()}
 
 
 def _synthetic(dataset: str) -> bool:
     return dataset.startswith("synthetic:")
 
 
-def run_explanation(*, seed: int, datasets: Mapping[str, tuple[str, str | None,
-                                                                Mapping[str, Any] | None]],
-                    net: Any, model: str, image_size: int, mechanisms: Sequence[str] | None,
-                    child_shares: Sequence[float], skewed_male_share: float | None,
-                    pretraining: Mapping[str, Any], pools: Mapping[str, int],
-                    faces: Mapping[str, FaceSet] | None = None, alpha: float = 0.05,
-                    margin: float = EXPLANATION_MARGIN, device: str = "cpu",
-                    progress: bool = False) -> ExplanationRun:
-    """Both experiments for one ``seed`` (the seed of the test sets' draw and of the
-    composition stand-ins' pools and training): ``datasets`` maps CAFE and NIMH-ChEFS to
-    (dataset, root, options) as on every paper-1 page; ``net`` is the page's model (the
-    re-drawn children are evaluated with it) and ``faces`` the page's face sets at its input
-    size, when already loaded for this seed (else they are loaded here). ``baseline``: the
-    gap of ``net`` on the page's data, on any data. The re-drawing needs both sets synthetic;
-    the composition experiment needs the stand-in (the only model whose training set the book
-    can change). Then :func:`explanation_claims`."""
-    out = ExplanationRun(seed=seed, alpha=alpha, skewed_male_share=skewed_male_share)
-    clock = _Clock(out.timings)
+def composition_takes_seed(model: str, pretraining: Mapping[str, Any]) -> bool:
+    """Whether the page's seeds retrain the composition stand-ins: they run for the stand-in
+    only, and take the seed unless ``pretraining`` fixes one of its own."""
+    return model == "standin" and "seed" not in pretraining
+
+
+def setup_explanation(run: Any, *, model: str, model_options: Mapping[str, Any] | None,
+                      pretraining: Mapping[str, Any],
+                      datasets: Mapping[str, tuple[str, str | None, Mapping[str, Any] | None]],
+                      image_size: int, seed: int, seeds: Sequence[int], progress: bool = False
+                      ) -> tuple[dict[int, TorchClassifier], dict[str, FaceSet]]:
+    """:func:`.seeded.setup_seeds` for this page: the adult model per seed as on every paper-1
+    page (the stand-in trained with each seed, a fixed model shared), the data sets drawn once
+    with ``seed``, and the seed note naming what a seed changes here (the composition stand-ins
+    too, when they take the seed)."""
+    kind = "explanation" if composition_takes_seed(model, pretraining) else "accuracy"
+    return setup_seeds(run, model=model, model_options=model_options, datasets=datasets,
+                       image_size=image_size, seed=seed, seeds=seeds, kind=kind,
+                       progress=progress)
+
+
+def explanation_by_seed(*, seeds: Sequence[int], seed: int,
+                        datasets: Mapping[str, tuple[str, str | None, Mapping[str, Any] | None]],
+                        nets: Mapping[int, TorchClassifier], model: str, image_size: int,
+                        mechanisms: Sequence[str] | None, child_shares: Sequence[float],
+                        skewed_male_share: float | None, pretraining: Mapping[str, Any],
+                        pools: Mapping[str, int], faces: Mapping[str, FaceSet] | None = None,
+                        alpha: float = 0.05, margin: float = EXPLANATION_MARGIN,
+                        device: str = "cpu", progress: bool = False) -> ExplanationSeeds:
+    """Both experiments once per training seed of ``seeds``, then :func:`explanation_claims`
+    per seed.
+
+    ``datasets`` maps CAFE and NIMH-ChEFS to (dataset, root, options) as on every paper-1
+    page, drawn with ``seed`` (one draw, shared by every training seed); ``nets``: the adult
+    model per training seed (:func:`setup_explanation`; a fixed model is one object for every
+    seed); ``faces``: the page's face sets at the models' input size, when loaded (else loaded
+    here). ``baseline``: each model's gap on the page's data, on any data. The re-drawing
+    needs both sets synthetic: each re-drawn set is drawn once and read by each distinct model.
+    The composition experiment needs the stand-in (the only model whose training set the book
+    can change): its test sets are loaded once, its stand-ins trained per seed (the seed of
+    their pools, split and initialisation)."""
+    seeds = check_seeds(list(seeds))
+    missing = [s for s in seeds if s not in nets]
+    if missing:
+        raise ValueError(f"nets has no model for seed(s) {missing}: give one per seed of "
+                         f"{seeds} (setup_explanation)")
+    out = ExplanationSeeds({s: ExplanationRun(seed=s, alpha=alpha,
+                                              skewed_male_share=skewed_male_share)
+                            for s in seeds})
+    runs, clock = out.runs, _Clock(out.timings)
+    models = {id(nets[s]): nets[s] for s in seeds}   # a fixed model reads each set once
+    first = nets[seeds[0]]
+    sizes = {net.input_size for net in models.values()}
+    if len(sizes) > 1:
+        raise ValueError(f"the seeds' models take different input sizes {sorted(sizes)}: "
+                         "give every seed the same model options")
     (cafe_ds, cafe_root, cafe_opts), (nimh_ds, nimh_root, nimh_opts) = \
         datasets[CAFE], datasets[NIMH]
 
@@ -106,61 +171,86 @@ def run_explanation(*, seed: int, datasets: Mapping[str, tuple[str, str | None,
                           device=device, progress=progress)
 
     page = dict(faces) if faces is not None else {
-        CAFE: load(cafe_ds, cafe_root, cafe_opts, net.input_size),
-        NIMH: load(nimh_ds, nimh_root, nimh_opts, net.input_size)}
-    children = {AS_DRAWN: predict_frame(net, page[CAFE], CAFE)}
-    adolescents = predict_frame(net, page[NIMH], NIMH)
-    out.baseline = contrast(correct(children[AS_DRAWN]), children[AS_DRAWN]["subject_id"],
-                            correct(adolescents), adolescents["subject_id"], alpha)
-    clock.lap("the model on the page's data")
+        CAFE: load(cafe_ds, cafe_root, cafe_opts, first.input_size),
+        NIMH: load(nimh_ds, nimh_root, nimh_opts, first.input_size)}
+    children = {key: {AS_DRAWN: predict_frame(net, page[CAFE], CAFE)}
+                for key, net in models.items()}
+    adolescents = {key: predict_frame(net, page[NIMH], NIMH) for key, net in models.items()}
+    for s in seeds:
+        kids, teens = children[id(nets[s])][AS_DRAWN], adolescents[id(nets[s])]
+        runs[s].baseline = contrast(correct(kids), kids["subject_id"], correct(teens),
+                                    teens["subject_id"], alpha)
+    clock.lap("the model on the page's data" if len(models) == 1 else
+              f"the {len(models)} models on the page's data")
     if _synthetic(cafe_ds) and _synthetic(nimh_ds):
         conditions = redraw_conditions(mechanisms)
         for c in conditions:
-            if c.name not in children:
-                redrawn = load(cafe_ds, cafe_root, {**dict(cafe_opts or {}), **c.options},
-                               net.input_size)
-                children[c.name] = predict_frame(net, redrawn, CAFE)
-        out.redraw, out.gaps, out.changes = redraw_table(children, adolescents, conditions,
-                                                         alpha)
-        clock.lap(f"re-drawing ({len(conditions) - 1} sets drawn, cropped, read)")
+            if c.name == AS_DRAWN:
+                continue
+            redrawn = load(cafe_ds, cafe_root, {**dict(cafe_opts or {}), **c.options},
+                           first.input_size)
+            for key, net in models.items():
+                children[key][c.name] = predict_frame(net, redrawn, CAFE)
+            del redrawn
+        for s in seeds:
+            r = runs[s]
+            r.redraw, r.gaps, r.changes = redraw_table(children[id(nets[s])],
+                                                       adolescents[id(nets[s])], conditions,
+                                                       alpha)
+        clock.lap(f"re-drawing ({len(conditions) - 1} sets drawn, cropped, read"
+                  + ("" if len(models) == 1 else f" by {len(models)} models") + ")")
     else:
-        out.redraw_note = ("the re-drawing needs the generator: on real photographs no "
-                           "difference between the two sets can be drawn again with another "
-                           "value")
+        for r in runs.values():
+            r.redraw_note = ("the re-drawing needs the generator: on real photographs no "
+                             "difference between the two sets can be drawn again with another "
+                             "value")
     if model == "standin":
         size = int(pretraining.get("size", 64))
-        test = page if size == net.input_size else {
+        test = page if size == first.input_size else {
             CAFE: load(cafe_ds, cafe_root, cafe_opts, size),
             NIMH: load(nimh_ds, nimh_root, nimh_opts, size)}
         # the pools are drawn as the test sets are (image_size), then cropped at the budget's
-        # size: at the defaults the adult pool is the adult stand-in's own cached set
+        # size: at the defaults the adult pool is the seed's adult stand-in's own cached set
         sets = composition_sets(child_shares, skewed_male_share,
                                 {**dict(pools), "image_size": image_size})
-        preds, out.compositions = composition_predictions(
-            sets, test, model_options={"seed": seed, **dict(pretraining)}, device=device,
-            progress=progress)
-        by_share = {name: comp["child_share"] for name, comp in sets.items()
-                    if "male_share" not in comp}
-        out.shares = share_table(preds, by_share, alpha)
-        out.trends = share_trends(preds, by_share, alpha)
-        out.trend = out.trends["gap"]
-        out.gender = gender_table(preds, alpha)
-        if skewed_male_share is not None:
-            baseline = next(n for n, s in by_share.items() if s == 0.0)
-            out.skew = skew_effect(preds[baseline], preds[skew_name(skewed_male_share)], alpha)
-        clock.lap(f"composition ({len(sets)} stand-ins, their pools and predictions)")
+        for s in tqdm(seeds, desc="composition per seed", disable=not progress or len(seeds) < 2):
+            _composition(runs[s], sets, test, {"seed": s, **dict(pretraining)},
+                         skewed_male_share, alpha, device, progress)
+            clock.lap(f"composition, seed {s} ({len(sets)} stand-ins, their pools and "
+                      "predictions)")
     else:
-        out.composition_note = (f"the composition experiment retrains the model on sets of "
-                                f"another make-up; the book can do that for its stand-in only, "
-                                f"not for {model} (its pretraining data, VGGFace2 and AffectNet, "
-                                f"are not part of the book)")
-    out.claims = explanation_claims(out, margin=margin)
+        for r in runs.values():
+            r.composition_note = (
+                f"the composition experiment retrains the model on sets of another make-up; "
+                f"the book can do that for its stand-in only, not for {model} (its pretraining "
+                f"data, VGGFace2 and AffectNet, are not part of the book)")
+    for r in runs.values():
+        r.claims = explanation_claims(r, margin=margin)
     clock.lap("claims")
     return out
 
 
+def _composition(out: ExplanationRun, sets: Mapping[str, Mapping[str, Any]],
+                 test: Mapping[str, FaceSet], model_options: Mapping[str, Any],
+                 skewed_male_share: float | None, alpha: float, device: str,
+                 progress: bool) -> None:
+    """One seed's composition stand-ins (``model_options``: the budget and seed), their
+    predictions on ``test`` and the tables and trends they give, into ``out``."""
+    preds, out.compositions = composition_predictions(
+        sets, test, model_options=model_options, device=device, progress=progress)
+    by_share = {name: comp["child_share"] for name, comp in sets.items()
+                if "male_share" not in comp}
+    out.shares = share_table(preds, by_share, alpha)
+    out.trends = share_trends(preds, by_share, alpha)
+    out.trend = out.trends["gap"]
+    out.gender = gender_table(preds, alpha)
+    if skewed_male_share is not None:
+        baseline = next(n for n, s in by_share.items() if s == 0.0)
+        out.skew = skew_effect(preds[baseline], preds[skew_name(skewed_male_share)], alpha)
+
+
 class _Clock:
-    """Wall and CPU seconds per part of :func:`run_explanation`."""
+    """Wall and CPU seconds per part of :func:`explanation_by_seed`."""
 
     def __init__(self, into: dict[str, dict[str, float]]) -> None:
         self.into, self.wall, self.cpu = into, time.perf_counter(), time.process_time()
@@ -284,6 +374,17 @@ def paper_explanation_claims(mine: pd.DataFrame) -> pd.DataFrame:
                          for _, r in mine.iterrows()], list(mine.index))
 
 
+def explanation_verdicts(claims_by_seed: Mapping[int, pd.DataFrame], *, synthetic: bool
+                         ) -> dict[int, pd.DataFrame]:
+    """Per seed, the claims as the page hands them to ``Run.claims``: tagged "by construction"
+    where the generator decides them (:func:`.construction.tag`, synthetic data only), with the
+    paper's column (:func:`paper_explanation_claims`) beside."""
+    from .construction import tag      # construction reads this module's labels
+
+    return {s: with_paper_verdicts(tag(c, synthetic=synthetic), paper_explanation_claims(c))
+            for s, c in claims_by_seed.items()}
+
+
 def explanation_rules(alpha: float = 0.05, margin: float = EXPLANATION_MARGIN,
                       skewed_male_share: float | None = 0.9) -> str:
     """The three rules in words, each with its parameters (printed under the claims)."""
@@ -312,5 +413,7 @@ def explanation_rules(alpha: float = 0.05, margin: float = EXPLANATION_MARGIN,
 
 
 __all__ = ["CLAIM_IDS", "COMPOSITION_LABEL", "DESCRIPTIVE", "EXPLANATION_MARGIN",
-           "ExplanationRun", "GENDER_LABEL", "REDRAW_LABEL", "explanation_claims",
-           "explanation_rules", "paper_explanation_claims", "run_explanation"]
+           "ExplanationRun", "ExplanationSeeds", "GENDER_LABEL", "REDRAW_LABEL",
+           "composition_takes_seed", "explanation_by_seed", "explanation_claims",
+           "explanation_rules", "explanation_verdicts", "paper_explanation_claims",
+           "setup_explanation"]

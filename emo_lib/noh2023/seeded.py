@@ -8,7 +8,8 @@ What a seed changes on paper 1's pages (and what it does not):
   shared by every page; a fixed pretrained model (HSEmotion, fer, a Keras file) does not
   depend on the seed, so it is loaded once and shared by every seed;
 - LIME's sampling of perturbed images and the permutation tests (the LIME pages);
-- the fine-tuning's batch order and the subject-disjoint folds (the additional-training page).
+- the fine-tuning's batch order and the subject-disjoint folds (the additional-training page);
+- the composition stand-ins' training (the explanation page, :mod:`.explanation`).
 
 The data sets do not: the children's and adolescents' images are one draw (the page's
 ``seed``), as the paper's are one set of photographs; they are loaded once and shared.
@@ -48,6 +49,8 @@ SEED_CHANGES: dict[str, tuple[str, ...]] = {
     "accuracy": (),
     "lime": ("LIME's sampling of perturbed images", "the permutation tests"),
     "training": ("the fine-tuning's batch order", "the subject-disjoint folds"),
+    "explanation": ("the composition stand-ins' training (their pools of synthetic faces, "
+                    "split, initialisation and batch order)",),
 }
 
 
