@@ -224,15 +224,26 @@ def provenance_line(prov: dict[str, Any]) -> str:
         prov["date"], f"{prov['seconds']:.0f} s"]))
 
 
+def _markdown(text: str) -> Any:
+    """``text`` as a Markdown display object (glued for ``{glue:md}``); the text itself
+    outside IPython."""
+    try:
+        from IPython.display import Markdown
+    except ImportError:
+        return text
+    return Markdown(text)
+
+
 def time_text(seconds: float, profile: str) -> str:
-    """The sentence every page opens with on its own running time: "Computed in 42 s in this
-    build (profile smoke; kernel start-up and cached intermediate results not counted)."."""
+    """The sentence every page opens with on its own running time (MyST): "*Computed in* 42 s
+    in this build (profile `smoke`; kernel start-up and cached intermediate results not
+    counted)."."""
     if seconds >= 120:
         taken = f"{int(seconds // 60)} min {seconds % 60:.0f} s"
     else:
         taken = f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
-    built = "no profile" if profile in ("", "none") else f"profile {profile}"
-    return (f"Computed in {taken} in this build ({built}; kernel start-up and cached "
+    built = "no profile" if profile in ("", "none") else f"profile `{profile}`"
+    return (f"*Computed in* {taken} in this build ({built}; kernel start-up and cached "
             "intermediate results not counted).")
 
 
@@ -441,11 +452,12 @@ class Run:
         prov = self.provenance()
         # The page's own running time and profile, for its opening lines: glued for the prose
         # only, not results (a timing is not a result to compare across runs). Every page
-        # writes {glue:text}`page_time`, one wording for all; the parts stay glued for pages
-        # that word it themselves.
+        # writes {glue:md}`page_time`, one wording for all (markdown, so that it is not set in
+        # the bold of a pasted number); the parts stay glued for pages that word it themselves.
         _glue("page_seconds", float(prov["seconds"]))
         _glue("page_profile", str(prov.get("profile", "none")))
-        _glue("page_time", time_text(float(prov["seconds"]), str(prov.get("profile", "none"))))
+        _glue("page_time", _markdown(time_text(float(prov["seconds"]),
+                                               str(prov.get("profile", "none")))))
         path = self.out / "results.json"
         files = [*self.files, path]
         record = {
