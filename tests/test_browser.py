@@ -221,7 +221,8 @@ _INSPECT = r"""
   const page = document.documentElement;
   if (page.scrollWidth > window.innerWidth + 1)
     overflow.push(`the page is ${page.scrollWidth} px wide in a ${window.innerWidth} px window`);
-  return {mathjax, images, prose, text: shown, overflow, column: width, tables, afterSummary, blocks};
+  return {mathjax, images, prose, text: shown, overflow, column: width, tables, afterSummary,
+          blocks};
 })()
 """
 

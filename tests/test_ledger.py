@@ -2,7 +2,6 @@
 import json
 
 import pandas as pd
-import pytest
 
 from emo_lib import layout
 from emo_lib.book import ledger
@@ -217,7 +216,8 @@ def test_a_claim_tested_on_two_pages_is_one_row_counted_once(tmp_path):
     assert table["claim_id"].tolist() == ["proposed_gain_b0", "gain_b5"]
     row = table.iloc[0]
     assert row["page"] == "jeong2021_balanced_augmentation" and row["verdict"] == SUPPORTED
-    assert row["value"].startswith("0.40") and row["also"] == "jeong2021_model_scaling: inconclusive"
+    assert row["value"].startswith("0.40")
+    assert row["also"] == "jeong2021_model_scaling: inconclusive"
     assert row["tags"] == "synthetic; descriptive only"
     counts = ledger.ledger_counts(table)
     assert counts["total"] == 2 and counts[SUPPORTED] == 2 and counts[INCONCLUSIVE] == 0

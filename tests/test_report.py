@@ -166,8 +166,8 @@ def test_from_parameters_shows_the_parameters_of_this_run(tmp_path, results, sho
     # fixed layout on every page (the book's stylesheet styles the class)
     assert '<table class="emo-parameters">' in html and "<th>parameter</th><th>value</th>" in html
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", html, re.S)
-    cells = [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
-             for r in rows[1:]]
+    cells = [[re.sub(r"<[^>]+>", "", c).strip()
+              for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)] for r in rows[1:]]
     assert cells == [["seed", "7 changed; default 3"], ["size", "32"], ["name", "a"]]
     assert html.count('class="emo-changed"') == 1
     Run.from_parameters("nb", {"seed": 3, "size": 32, "name": "a"}, display=False)
@@ -439,7 +439,8 @@ def test_table_shows_chosen_columns_and_saves_all(tmp_path, monkeypatch):
     monkeypatch.setenv("EMO_RESULTS", str(tmp_path))
     run = Run("wide_page")
     shown = []
-    monkeypatch.setattr("emo_lib.book.report._display_bundle", lambda html, text: shown.append(html))
+    monkeypatch.setattr("emo_lib.book.report._display_bundle",
+                        lambda html, text: shown.append(html))
     frame = pd.DataFrame({"a": [1.0], "b": [2.0], "c": [3.0]})
     run.table(frame, "wide", columns=["a", "c"])
     # every column in the CSV, and no unnamed 0..n-1 index column

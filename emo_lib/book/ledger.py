@@ -403,7 +403,7 @@ def ledger_markdown(ledger: pd.DataFrame) -> str:
     claim's evidence on both sides, folded."""
     parts = []
     for paper, rows in ledger.groupby("paper", sort=False):
-        table = [f"```{{list-table}}", ":header-rows: 1", f":class: emo-ledger {CHIP_SCOPE}", "",
+        table = ["```{list-table}", ":header-rows: 1", f":class: emo-ledger {CHIP_SCOPE}", "",
                  _row("claim · page · tags", "the paper's numbers",
                       "verdict on the paper's numbers", "this run's numbers (interval)",
                       "this run's verdict")]
