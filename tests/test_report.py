@@ -581,6 +581,7 @@ def test_rerun_box_has_the_three_ways(tmp_path, monkeypatch):
     from emo_lib import runner
     from emo_lib.book.rerun import TITLE, rerun_markdown
     from emo_lib.notebook_parameters import declared_parameters
+    from emo_lib.rerun_spec import RerunSpec
     from emo_lib.runner.parameters import merged_parameters
     from emo_lib.runner.rerun import rerun_spec
 
@@ -611,6 +612,11 @@ def test_rerun_box_has_the_three_ways(tmp_path, monkeypatch):
     namespace: dict = {}
     exec(mine + "\n" + theirs, namespace)
     assert namespace["rate"] == 0.25 and namespace["cafe_root"] == "/path/to/CAFE"
+    # a page the paper profile sets nothing on says so instead of a paper line
+    assert rerun_spec("beta", runner.load_profile("p")).paper == {"x": 9}
+    beta = rerun_markdown("beta", {"y": 2, "x": 0}, {"y": "2", "x": "0"},
+                          RerunSpec("beta", "p", {}, {}, []))
+    assert len(_blocks(beta, "bash")) == 1 and "The paper profile sets nothing on this page" in beta
     # a build with the paper profile does not repeat its line
     paper_spec = rerun_spec("alpha", runner.load_profile("paper"))
     assert paper_spec.templates == {"cafe_root": "${CAFE_ROOT}"}

@@ -161,6 +161,9 @@ def rerun_markdown(page: str, params: Mapping[str, Any], defaults: Mapping[str, 
     if paper_built:
         parts.append("This build used the paper profile (`--profile paper`): the command "
                      "above writes out its values.")
+    elif paper == {}:
+        parts.append("The paper profile sets nothing on this page: under it the page runs "
+                     "with the notebook's defaults.")
     elif spec is None or paper is not None:
         variables = spec.paper_variables if spec else []
         parts += ["With the papers' settings on the real data (the paper profile: a GPU"
