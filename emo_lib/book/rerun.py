@@ -27,8 +27,9 @@ from ..rerun_spec import PAPER_PROFILE, RerunSpec
 PROGRAM = ".venv/bin/emo-book"
 #: The box's title (the browser test knows it: the box may follow a page's summary).
 TITLE = "Re-run this page"
-#: Longer commands are broken after each item (``\\`` line continuations).
-LINE = 88
+#: Longer commands are broken after each item (``\\`` line continuations); the box holds
+#: about 64 characters a line at 1280 pixels, and wraps the rest (copying keeps them whole).
+LINE = 72
 
 
 def placeholder(variable: str) -> str:
