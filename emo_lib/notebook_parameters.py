@@ -5,8 +5,10 @@
 A notebook declares its parameters in its ``parameters`` cell; papermill reads them (name,
 default as source text, type, help comment). :func:`literal` turns a default's source text into
 a value (the one place that does); :func:`type_mismatch` checks a given value against the
-declared type the way the kernel would receive it. The runner (which validates ``-p``
-overrides) and the pages (which show their parameters) both read these, so they live below both.
+declared type the way the kernel would receive it. :func:`read_yaml` reads a value the way
+``-p KEY=VALUE`` and the profiles write it, and :func:`yaml_text` writes one so (the parameters
+table of every page, the re-run box's commands). The runner (which validates ``-p`` overrides)
+and the pages (which show their parameters) both read these, so they live below both.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from .layout import notebooks_dir
 from .validation import choices_text
@@ -86,6 +90,59 @@ def literal(value: Any) -> Any:
     return value
 
 
+# ----------------------------------------------------------------------------- YAML
+
+#: A number in scientific notation without a dot (``1e-4``): YAML 1.1 reads it as text, people
+#: mean a float; the loader reads it as a float and the dumper quotes such text.
+_SCIENTIFIC = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML as people write numbers: ``1e-4`` is a float (YAML 1.1 reads it as text)."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """Writes what :class:`_Loader` reads back unchanged (text such as ``"1e-4"`` is quoted)."""
+
+
+for _cls in (_Loader, _Dumper):
+    _cls.add_implicit_resolver("tag:yaml.org,2002:float", _SCIENTIFIC, list("-+0123456789."))
+
+
+def read_yaml(text: str) -> Any:
+    """A YAML document or value as ``-p KEY=VALUE`` and the profiles are read."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+
+
+def yaml_text(value: Any) -> str:
+    """``value`` in YAML flow notation, on one line, as :func:`read_yaml` reads it back:
+    ``""``, ``null``, ``true``, ``0.0001``, ``[random_crop, rotation]``, ``{method: slic,
+    n: 3}``; text is quoted only where YAML needs it (``'1e-4'``, ``'null'``, ``'3'``).
+    Tuples are written as lists. ValueError for what YAML cannot hold (an object)."""
+    if value == "" and isinstance(value, str):
+        return '""'
+    try:
+        text = yaml.dump(_plain(value), Dumper=_Dumper, default_flow_style=True,
+                         width=float("inf"), allow_unicode=True, sort_keys=False)
+    except yaml.representer.RepresenterError as err:
+        raise ValueError(f"{value!r} cannot be written as YAML: {err}") from None
+    return text.removesuffix("\n...\n").strip()  # a scalar's document-end marker
+
+
+def _plain(value: Any) -> Any:
+    """Tuples as lists and numpy scalars as Python numbers, recursively."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            return value.item()
+        except (TypeError, ValueError):
+            return value
+    return value
+
+
 # ----------------------------------------------------------------------------- types
 
 _ANY = "any"
@@ -135,4 +192,4 @@ def type_mismatch(value: Any, declared_type: str) -> str | None:
 
 
 __all__ = ["NotebookNotFound", "book_metadata", "declared_parameters", "literal", "notebook_path",
-           "type_mismatch"]
+           "read_yaml", "type_mismatch", "yaml_text"]

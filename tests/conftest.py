@@ -20,7 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 TINY_PROFILE = ROOT / "tests" / "profiles" / "tiny.yml"
 #: What a copy of the book root needs to build (everything else is generated).
-BOOK_SOURCES = ("_config.yml", "_toc.yml", "book", "notebooks", "profiles")
+BOOK_SOURCES = ("_config.yml", "_toc.yml", "_static", "book", "notebooks", "profiles")
 #: The repository the tiny book is built for (its launch buttons; tests/test_launch_links.py).
 TINY_REPOSITORY = "emo-book-tests/emo-book"
 

@@ -3,7 +3,12 @@
 Fails on what a reader would see go wrong: raw TeX left after MathJax ran, a broken image, a
 page without its figures (each PNG in ``results/<notebook>/`` shown on that notebook's page), a
 Python repr (``<Figure size ...>``, ``PosixPath(...)``), an absolute path in the visible text,
-content wider than the text column, anything loaded from the network. Saves one screenshot per
+content wider than the text column, anything loaded from the network, a doubled word, None/nan
+in prose or tables, scientific notation in a fixed-decimal column, a program's identifier in a
+table header or a figure's legend, output after the summary, and a figure whose caption
+promises a series or marker that is not drawn. Figures are checked through the data they were
+drawn from: the ``<name>.figure.json`` beside each PNG (``Run.figure``: the series drawn, their
+points and markers, the legend entries, and the series the page promised). Saves one screenshot per
 page under ``_build/screenshots/`` (``EMO_SCREENSHOTS`` to put them elsewhere) for a person to
 look at.
 
@@ -16,6 +21,7 @@ build (tests/conftest.py), or ``EMO_BOOK_HTML=<book>/_build/html`` to check a bo
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -76,6 +82,48 @@ def table_findings(table: dict[str, Any]) -> list[str]:
             if len(fixed) >= 2 and _SCIENTIFIC.match(c):
                 name = table["headers"][j] if j < len(table["headers"]) else f"column {j + 1}"
                 found.append(f"scientific notation in a fixed-decimal column: {c} (in {name!r})")
+    return found
+
+
+def _same_label(a: str, b: str) -> bool:
+    return " ".join(str(a).split()).casefold() == " ".join(str(b).split()).casefold()
+
+
+def figure_findings(sidecar: dict[str, Any], name: str) -> list[str]:
+    """What a reader should not see in one figure, from what it was drawn from (its
+    ``.figure.json``): a program's identifier in a legend (entry or title), and a series the
+    page's caption promises (label, and marker if named) that no drawn series with at least
+    one finite point keeps."""
+    found = []
+    for legend in sidecar.get("legends", []):
+        for text in [legend.get("title", "")] + [e.get("label", "") for e in legend["entries"]]:
+            if m := _IDENTIFIER.search(text):
+                found.append(f"identifier in a figure legend: {m.group(0)!r} (in {name})")
+    drawn = [(s["label"], s["points"], {s.get("marker")} | {g.get("marker") for g in
+                                                            s.get("groups", [])})
+             for s in sidecar.get("series", [])]
+    drawn += [(e["label"], e["points"], {e.get("marker")})
+              for legend in sidecar.get("legends", []) for e in legend["entries"]]
+    for promise in sidecar.get("promises", []):
+        label, marker = promise["label"], promise.get("marker")
+        if not any(_same_label(label, lab) and points > 0 and (marker is None or marker in marks)
+                   for lab, points, marks in drawn):
+            shown = sorted({f"{lab} ({points})" for lab, points, _ in drawn
+                            if not str(lab).startswith("_")})
+            found.append(f"figure promise not drawn: {label!r}"
+                         + (f" with marker {marker!r}" if marker else "")
+                         + f" (in {name}; drawn, with points: {', '.join(shown) or 'nothing'})")
+    return found
+
+
+def results_figure_findings(results: Path) -> list[str]:
+    """:func:`figure_findings` of every figure a page saved in its results folder."""
+    import json
+
+    found = []
+    for path in sorted(results.glob("*.figure.json")) if results.is_dir() else []:
+        found += figure_findings(json.loads(path.read_text()),
+                                 path.name.removesuffix(".figure.json") + ".png")
     return found
 
 
@@ -166,13 +214,15 @@ _INSPECT = r"""
     const h = sec.querySelector(":scope > h1, :scope > h2, :scope > h3");
     return h && /^\s*summary/i.test(h.textContent); }).pop();
   const afterSummary = summary ? [...summary.querySelectorAll(".cell_output > *")]
-    .filter(o => o.checkVisibility() && !/^\s*(Provenance:|Result files:)/.test(o.innerText))
+    .filter(o => o.checkVisibility() &&
+            !/^\s*(Provenance:|Result files:|Re-run this page)/.test(o.innerText))
     .map(o => (o.innerText || o.querySelector("img")?.getAttribute("src") || "")
       .trim().replace(/\s+/g, " ").slice(0, 60)) : [];
   const page = document.documentElement;
   if (page.scrollWidth > window.innerWidth + 1)
     overflow.push(`the page is ${page.scrollWidth} px wide in a ${window.innerWidth} px window`);
-  return {mathjax, images, prose, text: shown, overflow, column: width, tables, afterSummary, blocks};
+  return {mathjax, images, prose, text: shown, overflow, column: width, tables, afterSummary,
+          blocks};
 })()
 """
 
@@ -266,6 +316,7 @@ def inspect_page(browser: cdp.Chromium, html_dir: Path, page: Path,
     if results is not None:
         for name in missing_figures(files, results):
             found.append(f"figure not shown: {name} (in {results.name}/)")
+        found += results_figure_findings(results)
     found += [f"overflow: {o}" for o in seen["overflow"]]
     found += [f"loads from the network: {url}" for url in browser.remote_requests]
     report.findings = _counted(found)
@@ -344,6 +395,10 @@ def test_each_defect_is_found(chromium, tmp_path):
     results = tmp_path / "results" / "nb"
     results.mkdir(parents=True)
     _png(results / "never_shown.png", (10, 200, 10))
+    (results / "never_shown.figure.json").write_text(json.dumps({
+        "series": [{"label": "this run", "kind": "line", "points": 1, "marker": "o"}],
+        "legends": [{"title": "", "entries": [{"label": "focal_loss", "points": 1}]}],
+        "promises": [{"label": "paper", "marker": "x"}]}))
     page = _site(
         tmp_path,
         "<p>Classes below \\(N_{min}\\) are over-sampled.</p>"
@@ -359,15 +414,18 @@ def test_each_defect_is_found(chromium, tmp_path):
         "<section id='summary'><h2>Summary</h2><p>It held.</p>"
         "<div class='cell_output'><pre>a table printed late</pre></div>"
         "<div class='cell_output'><p>Provenance: commit abc</p><p>Result files: a.csv</p>"
-        "</div></section>",
+        "<div class='admonition'><p>Re-run this page</p></div></div>"
+        "<div class='cell_output'><div class='admonition'><p>Re-run this page</p></div></div>"
+        "</section>",
         head="<script src='https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js'>"
              "</script>")
     found = inspect_page(chromium, tmp_path / "html", page, results, None).findings
     kinds = sorted({f.split(":")[0] for f in found})
     assert kinds == ["MathJax did not load", "None/nan in a table", "None/nan in the text",
                      "Python repr", "absolute path", "broken image", "doubled word",
-                     "figure not shown", "identifier in a table header", "loads from the network",
-                     "output after the summary", "overflow", "raw TeX",
+                     "figure not shown", "figure promise not drawn",
+                     "identifier in a figure legend", "identifier in a table header",
+                     "loads from the network", "output after the summary", "overflow", "raw TeX",
                      "scientific notation in a fixed-decimal column"], found
     assert any("-3.7e-05" in f for f in found) and any("'tost_p'" in f for f in found)
     assert any("a table printed late" in f for f in found)
@@ -376,6 +434,81 @@ def test_each_defect_is_found(chromium, tmp_path):
     assert any("never_shown.png" in f for f in found)
     assert sum(f.startswith("overflow") for f in found) == 2, found
     assert any("cdn.jsdelivr.net" in f for f in found)
+
+
+def _figure_sidecar(tmp_path: Path, monkeypatch, draw, promises=(), name: str = "fig") -> Path:
+    """Draw a figure with ``draw(ax)`` and save it through ``Run.figure`` (PNG and sidecar);
+    returns the page's results folder."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from emo_lib.book.report import Run
+
+    monkeypatch.setenv("EMO_RESULTS", str(tmp_path / "results"))
+    with matplotlib.rc_context():
+        fig, ax = plt.subplots()
+        draw(ax)
+        Run("nb", params={"device": "cpu"}).figure(fig, name, display=False, promises=promises)
+        plt.close("all")
+    return tmp_path / "results" / "nb"
+
+
+def _paper_and_run(ax, paper_y=(0.58, 0.80), label="this run"):
+    ax.plot([1, 2], [0.41, 0.82], "o-", label=label)
+    ax.scatter([1, 2], paper_y, marker="x", color="k", label="paper")
+    ax.legend()
+
+
+def test_a_figure_that_keeps_its_promises_has_no_findings(tmp_path, monkeypatch):
+    results = _figure_sidecar(tmp_path, monkeypatch, _paper_and_run,
+                              promises=["this run", {"label": "paper", "marker": "x"}])
+    assert (results / "fig.figure.json").exists() and (results / "fig.png").exists()
+    assert results_figure_findings(results) == []
+
+
+@pytest.mark.parametrize("draw, promises, expected", [
+    # the caption promises the paper's points as crosses: none drawn
+    (lambda ax: (ax.plot([1, 2], [0.4, 0.8], "o-", label="this run"), ax.legend()),
+     [{"label": "paper", "marker": "x"}], "figure promise not drawn: 'paper' with marker 'x'"),
+    # drawn, but every point is NaN (a single point per panel, or none)
+    (lambda ax: _paper_and_run(ax, paper_y=(float("nan"), float("nan"))), ["paper"],
+     "figure promise not drawn: 'paper'"),
+    # drawn with another marker than the caption says
+    (lambda ax: (ax.scatter([1], [1], marker="o", label="paper"), ax.legend()),
+     [{"label": "paper", "marker": "x"}], "figure promise not drawn: 'paper' with marker 'x'"),
+    # a legend that shows keys, not names
+    (lambda ax: _paper_and_run(ax, label="random_crop"), [],
+     "identifier in a figure legend: 'random_crop'"),
+])
+def test_each_figure_defect_is_found_from_what_was_drawn(tmp_path, monkeypatch, draw, promises,
+                                                         expected):
+    results = _figure_sidecar(tmp_path, monkeypatch, draw, promises)
+    found = results_figure_findings(results)
+    assert len(found) == 1 and found[0].startswith(expected) and "(in fig.png" in found[0], found
+
+
+def test_a_seaborn_hue_legend_keeps_its_promise_through_the_colours_drawn(tmp_path, monkeypatch):
+    """seaborn draws a whole hue in one scatter and builds its legend from proxies: the
+    promise is kept by the points of the proxy's colour and marker."""
+    import pandas as pd
+    import seaborn as sns
+
+    frame = pd.DataFrame({"x": [1, 2, 1, 2], "y": [0.4, 0.8, 0.58, 0.8],
+                          "source": ["this run", "this run", "paper", "paper"]})
+
+    def draw(ax):
+        sns.scatterplot(frame, x="x", y="y", hue="source", style="source",
+                        markers={"this run": "o", "paper": "X"}, ax=ax)
+
+    results = _figure_sidecar(tmp_path, monkeypatch, draw,
+                              promises=[{"label": "paper", "marker": "X"}, "this run"])
+    assert results_figure_findings(results) == []
+    results = _figure_sidecar(tmp_path, monkeypatch, draw, name="g",
+                              promises=[{"label": "paper", "marker": "s"}])
+    assert [f.split(" (")[0] for f in results_figure_findings(results)] == [
+        "figure promise not drawn: 'paper' with marker 's'"]
 
 
 def test_figures_match_by_content_not_by_name(tmp_path):

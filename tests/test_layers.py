@@ -10,9 +10,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "emo_lib"
 PAPERS = ("jeong2021", "noh2023")
 #: The book machinery: none of it imports a paper package.
-MACHINERY = ("runner", "book", "layout", "notebook_parameters", "planning")
+MACHINERY = ("runner", "book", "layout", "notebook_parameters", "planning",
+             "rerun_spec")
 #: ... and these do not name one at all.
-NAMELESS = ("runner", "layout", "notebook_parameters", "planning")
+NAMELESS = ("runner", "layout", "notebook_parameters", "planning", "rerun_spec")
 
 
 def _module(path: Path) -> str:

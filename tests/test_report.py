@@ -127,17 +127,28 @@ def test_run_records_every_declared_parameter(tmp_path, results, shown):
 
 # --------------------------------------------------------------------------- parameters table
 
-def test_parameters_table_marks_what_differs_from_the_default():
+def test_parameters_table_marks_what_differs_from_the_default_in_yaml_notation():
     table = parameters_table(
         {"dataset": "synthetic:cafe_like", "root": "", "scale": 0.05, "models": ["b0"],
-         "patience": None, "seed": 0},
+         "patience": None, "seed": 0, "options": {}, "method": {"method": "slic", "n": 3},
+         "text": "1e-4", "flag": False},
         {"dataset": '"synthetic:cafe_like"', "root": '""', "scale": "0.02",
-         "models": '["b0", "b1"]', "patience": "None", "seed": "0"})
+         "models": '["b0", "b1"]', "patience": "None", "seed": "0", "options": "{}",
+         "method": "{}", "text": '"1e-4"', "flag": "False"})
     assert table.to_dict("list") == {
-        "parameter": ["dataset", "root", "scale", "models", "patience", "seed"],
-        "value": ["synthetic:cafe_like", '""', "0.05", "['b0']", "None", "0"],
-        "default": ["synthetic:cafe_like", '""', "0.02", "['b0', 'b1']", "None", "0"],
-        "changed": ["", "", "yes", "yes", "", ""]}
+        "parameter": ["dataset", "root", "scale", "models", "patience", "seed", "options",
+                      "method", "text", "flag"],
+        "value": ["synthetic:cafe_like", '""', "0.05", "[b0]", "null", "0", "{}",
+                  "{method: slic, n: 3}", "'1e-4'", "false"],
+        "default": ["synthetic:cafe_like", '""', "0.02", "[b0, b1]", "null", "0", "{}", "{}",
+                    "'1e-4'", "false"],
+        "changed": ["", "", "yes", "yes", "", "", "", "yes", "", ""]}
+    # every value reads back as -p KEY=VALUE would read it: the table shows what to type
+    from emo_lib.notebook_parameters import read_yaml
+
+    assert [read_yaml(v) for v in table["value"]] == [
+        "synthetic:cafe_like", "", 0.05, ["b0"], None, 0, {}, {"method": "slic", "n": 3},
+        "1e-4", False]
 
 
 def test_parameters_table_shows_no_local_folder():
@@ -151,10 +162,14 @@ def test_from_parameters_shows_the_parameters_of_this_run(tmp_path, results, sho
     [html] = _html(shown)
     assert "<details" in html and "Parameters of this run" in html
     assert "1 changed from the notebook's defaults (seed)" in html
-    rows = re.findall(r"<tr>(.*?)</tr>", html, re.S)
-    cells = [re.findall(r"<td[^>]*>(.*?)</td>", r, re.S) for r in rows[1:]]
-    assert [[c.strip() for c in row] for row in cells] == [
-        ["seed", "7", "3", "yes"], ["size", "32", "32", ""], ["name", "a", "a", ""]]
+    # two columns, name and value; a changed value marked, its default beside it; the same
+    # fixed layout on every page (the book's stylesheet styles the class)
+    assert '<table class="emo-parameters">' in html and "<th>parameter</th><th>value</th>" in html
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", html, re.S)
+    cells = [[re.sub(r"<[^>]+>", "", c).strip()
+              for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)] for r in rows[1:]]
+    assert cells == [["seed", "7 changed; default 3"], ["size", "32"], ["name", "a"]]
+    assert html.count('class="emo-changed"') == 1
     Run.from_parameters("nb", {"seed": 3, "size": 32, "name": "a"}, display=False)
     assert len(shown) == 1
 
@@ -424,7 +439,8 @@ def test_table_shows_chosen_columns_and_saves_all(tmp_path, monkeypatch):
     monkeypatch.setenv("EMO_RESULTS", str(tmp_path))
     run = Run("wide_page")
     shown = []
-    monkeypatch.setattr("emo_lib.book.report._display_bundle", lambda html, text: shown.append(html))
+    monkeypatch.setattr("emo_lib.book.report._display_bundle",
+                        lambda html, text: shown.append(html))
     frame = pd.DataFrame({"a": [1.0], "b": [2.0], "c": [3.0]})
     run.table(frame, "wide", columns=["a", "c"])
     # every column in the CSV, and no unnamed 0..n-1 index column
@@ -492,3 +508,170 @@ def test_claims_per_seed_write_the_long_table_the_rules_and_show_the_stability(r
     assert long["seed"].tolist() == [7, 7]
     back = pd.read_csv(results / "nb2" / "claims.csv", index_col=0, keep_default_na=False)
     assert set(back["stability"]) == {"not measured (one seed)"}
+
+
+# --------------------------------------------------------------------------- re-run box
+
+def _blocks(markdown: str, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)\n```", markdown, re.S)
+
+
+def _parse_back(command: str, page: str, env: dict[str, str]) -> dict:
+    """Every parameter ``emo-book`` would run ``page`` with, reading the box's ``command``
+    through the CLI's own parser (nothing executed): continuations joined, the shell's words
+    split, ``${VAR}`` expanded from ``env`` (this build's), leading ``VAR=...`` placeholders
+    dropped (a reader sets their own folder)."""
+    import shlex
+
+    from emo_lib.runner import cli
+    from emo_lib.runner.parameters import merged_parameters, resolve_parameters
+
+    words = shlex.split(command.replace("\\\n", " "))
+    while re.fullmatch(r"\w+=.*", words[0]):
+        words.pop(0)
+    assert words[0] == ".venv/bin/emo-book", words
+    words = [re.sub(r"\$\{(\w+)\}", lambda m: env[m.group(1)], w) for w in words[1:]]
+    args = cli.make_parser().parse_args(cli.modernize(words))
+    assert args.command == "run" and args.notebook == page
+    overrides = cli._overrides(args)
+    profile = cli._profile_for(page, args.profile)
+    params = resolve_parameters(profile, [page], overrides, check_data=[], context=page)[page]
+    return merged_parameters(page, params)
+
+
+@pytest.mark.parametrize("tag", [
+    "a b", "1e-4", {"method": "slic", "n": 3}, [1, "x:y", "it's"], "", True, "$HOME", "null",
+    {"nested": {"list": [0.5, None]}}, "#not a comment"])
+def test_rerun_command_read_back_by_the_cli_gives_this_builds_parameters(tmp_path, monkeypatch,
+                                                                          tag):
+    """The box's command, parsed by emo-book's own parser and resolved as `emo-book run`
+    resolves it, gives every parameter this build ran the page with: profile values, -p
+    overrides of every YAML kind, and a value the profile read from an environment variable
+    (written as that variable, never the builder's folder)."""
+    from tinybook import make_book
+
+    from emo_lib import runner
+    from emo_lib.book.rerun import rerun_markdown
+    from emo_lib.notebook_parameters import declared_parameters, yaml_text
+    from emo_lib.runner.parameters import merged_parameters
+    from emo_lib.runner.rerun import rerun_spec
+
+    make_book(tmp_path / "book", monkeypatch)
+    monkeypatch.setenv("EMO_TEST_ROOT", "/somewhere/data/CAFE")
+    profile = runner.load_profile("p")
+    overrides = runner.parse_overrides(["rate=1e-4", f"tag={yaml_text(tag)}"])
+    params = runner.resolve_parameters(profile, ["alpha", "beta"], overrides, check_data=[])
+    built = merged_parameters("alpha", params["alpha"])
+    assert built["tag"] == tag and built["cafe_root"] == "/somewhere/data/CAFE"
+    defaults = {k: s["default"] for k, s in declared_parameters("alpha").items()}
+    box = rerun_markdown("alpha", built, defaults, rerun_spec("alpha", profile, overrides))
+    command = _blocks(box, "bash")[0]
+    assert "/somewhere" not in box, "the builder's folder is not shown"
+    assert '-p "cafe_root=${EMO_TEST_ROOT}"' in command
+    assert command.startswith("EMO_TEST_ROOT=/path/to/EMO_TEST ")
+    assert _parse_back(command, "alpha", dict(__import__("os").environ)) == built
+
+
+def test_rerun_box_has_the_three_ways(tmp_path, monkeypatch):
+    """This build's command, the paper profile's line with the data variables it reads (from
+    the profile, not typed), and JupyterLab: the notebook to open and the lines to paste for
+    this build's values and the paper profile's."""
+    from tinybook import make_book
+
+    from emo_lib import runner
+    from emo_lib.book.rerun import TITLE, rerun_markdown
+    from emo_lib.notebook_parameters import declared_parameters
+    from emo_lib.rerun_spec import RerunSpec
+    from emo_lib.runner.parameters import merged_parameters
+    from emo_lib.runner.rerun import rerun_spec
+
+    root = make_book(tmp_path / "book", monkeypatch)
+    (root / "profiles" / "paper.yml").write_text(
+        "name: paper\ndefaults:\n  x: 9\n  cafe_dataset: cafe\n  cafe_root: ${CAFE_ROOT}\n"
+        "notebooks:\n  alpha: {rate: 0.25}\n")
+    monkeypatch.delenv("CAFE_ROOT", raising=False)
+    monkeypatch.setenv("EMO_TEST_ROOT", "/somewhere/CAFE")
+    profile = runner.load_profile("p")
+    params = runner.resolve_parameters(profile, ["alpha", "beta"], check_data=[])["alpha"]
+    built = merged_parameters("alpha", params)
+    defaults = {k: s["default"] for k, s in declared_parameters("alpha").items()}
+    spec = rerun_spec("alpha", profile)
+    assert spec.paper == {"x": 9, "rate": 0.25, "cafe_dataset": "cafe",
+                          "cafe_root": "${CAFE_ROOT}"}
+    assert spec.paper_variables == ["CAFE_ROOT"]
+    box = rerun_markdown("alpha", built, defaults, spec)
+    assert box.startswith(f"````{{admonition}} {TITLE}\n:class: dropdown emo-rerun")
+    this_build, paper = _blocks(box, "bash")
+    assert paper == "CAFE_ROOT=/path/to/CAFE .venv/bin/emo-book run alpha --profile paper"
+    assert "`notebooks/alpha.ipynb`" in box and "`make lab`" in box and "`parameters` cell" in box
+    mine, theirs = _blocks(box, "python")
+    assert mine == 'x = 5\ncafe_root = "/path/to/EMO_TEST"  # your $EMO_TEST_ROOT'
+    assert theirs == ('x = 9\nrate = 0.25\ncafe_dataset = "cafe"\n'
+                      'cafe_root = "/path/to/CAFE"  # your $CAFE_ROOT')
+    # the lines are Python a parameters cell runs
+    namespace: dict = {}
+    exec(mine + "\n" + theirs, namespace)
+    assert namespace["rate"] == 0.25 and namespace["cafe_root"] == "/path/to/CAFE"
+    # a page the paper profile sets nothing on says so instead of a paper line
+    assert rerun_spec("beta", runner.load_profile("p")).paper == {"x": 9}
+    beta = rerun_markdown("beta", {"y": 2, "x": 0}, {"y": "2", "x": "0"},
+                          RerunSpec("beta", "p", {}, {}, []))
+    assert len(_blocks(beta, "bash")) == 1 and "The paper profile sets nothing on this page" in beta
+    # a build with the paper profile does not repeat its line
+    paper_spec = rerun_spec("alpha", runner.load_profile("paper"))
+    assert paper_spec.templates == {"cafe_root": "${CAFE_ROOT}"}
+    box = rerun_markdown("alpha", built, defaults, paper_spec)
+    assert len(_blocks(box, "bash")) == 1 and "This build used the paper profile" in box
+
+
+def test_rerun_box_without_the_runner_and_with_local_folders():
+    """A notebook run by hand has no spec: the box writes the values out, a local folder as a
+    placeholder (never the builder's path), and still names the paper profile's command."""
+    from emo_lib.book.rerun import rerun_markdown
+
+    box = rerun_markdown("nb", {"seed": 0, "root": "/home/me/data/CAFE", "n": 2},
+                         {"seed": "0", "root": '""', "n": "1"})
+    command = _blocks(box, "bash")[0]
+    assert command == ".venv/bin/emo-book run nb -p root=/path/to/CAFE -p n=2"
+    assert "/home/me" not in box and "`/path/to/...`: the folder on your machine" in box
+    assert _blocks(box, "bash")[1] == ".venv/bin/emo-book run nb --profile paper"
+    defaults = rerun_markdown("nb", {"seed": 0}, {"seed": "0"})
+    assert _blocks(defaults, "bash")[0] == ".venv/bin/emo-book run nb"
+    assert "run all cells (its `parameters` cell holds this build's values)" in defaults
+
+
+def test_long_commands_break_one_item_a_line():
+    from emo_lib.book.rerun import LINE, command
+
+    text = command("jeong2021_model_scaling", {"models": [f"efficientnet_b{i}" for i in range(6)],
+                                               "image_size": 224, "lr": 1e-4})
+    lines = text.splitlines()
+    assert lines[0] == ".venv/bin/emo-book run jeong2021_model_scaling \\"
+    assert lines[1].startswith("  -p 'models=[efficientnet_b0, ") and lines[-1] == "  -p lr=0.0001"
+    assert all(line.endswith(" \\") for line in lines[:-1]) and len(lines[2]) < LINE
+
+
+def test_the_runner_hands_the_kernel_its_rerun_spec(tmp_path, monkeypatch):
+    """execute() gives the kernel the record's re-run spec as $EMO_RERUN (JSON), the page
+    reads it back; a record without one removes a variable left in the caller's environment."""
+    import importlib
+
+    import papermill
+
+    from emo_lib.rerun_spec import RERUN_VARIABLE, RerunSpec, current_rerun_spec
+
+    ex = importlib.import_module("emo_lib.runner.execute")
+
+    _write_notebook(tmp_path, "seed = 3")
+    monkeypatch.setenv("EMO_BOOK_ROOT", str(tmp_path))
+    seen = []
+    monkeypatch.setattr(papermill, "execute_notebook",
+                        lambda *a, kernel_env=None, **k: seen.append(kernel_env))
+    monkeypatch.setattr(ex, "_register_engine", lambda: "x")
+    spec = RerunSpec("nb", "smoke", {"root": "${ROOT}"}, {"seed": 1}, ["ROOT"])
+    ex.execute("nb", tmp_path / "out" / "nb.ipynb", {}, record={"key": "k",
+                                                               "rerun": spec.__dict__})
+    monkeypatch.setenv(RERUN_VARIABLE, seen[0][RERUN_VARIABLE])
+    assert current_rerun_spec("nb") == spec and current_rerun_spec("other") is None
+    ex.execute("nb", tmp_path / "out" / "nb.ipynb", {}, record={"key": "k"})
+    assert RERUN_VARIABLE not in seen[1]

@@ -5,7 +5,9 @@ Holds the project's matplotlib style (:data:`FIGURE_STYLE`), :func:`fit_figure` 
 :data:`MIN_FONT_PT` at the size the figure is shown) and the table formatting rules
 (:func:`display_frame`, :func:`format_cell`, :func:`table_html`, :func:`table_text`): no integer
 index, no empty header rows, no truncated text, numbers to a fixed precision, p-values as
-``< 0.001``. It does not save anything or talk to the notebook (that is
+``< 0.001``; and :func:`figure_inventory`, what a figure draws (series, points, markers,
+legends) as data, so that a check can read it where pixels cannot be read. It does not save
+anything or talk to the notebook (that is
 :class:`emo_lib.book.report.Run`); the CSV files keep full precision, only the page is rounded.
 
 The sizes come from the built book. In the Jupyter Book theme the text column is 688 CSS pixels
@@ -290,3 +292,168 @@ def table_text(frame: pd.DataFrame | pd.Series, precision: int = 3) -> str:
     if isinstance(cells.columns, pd.MultiIndex):
         cells.columns = [" / ".join(str(p) for p in c if str(p).strip()) for c in cells.columns]
     return cells.to_string(index=False, max_colwidth=None)
+
+
+# --------------------------------------------------------------------------- what a figure draws
+
+#: Markers a scatter's path is matched against (a scatter keeps the path, not the marker's name).
+_MARKERS = ("o", "x", "s", "^", "v", "<", ">", "D", "d", "+", "*", "P", "X", "p", "h", "H", ".",
+            "1", "2", "3", "4", "|", "_")
+
+
+def _marker_name(marker: Any) -> str | None:
+    """A Line2D's marker as a name, None when it draws none."""
+    return None if marker in (None, "", " ", "None", "none") else str(marker)
+
+
+def _scatter_marker(collection: Any) -> str | None:
+    """The marker a scatter (PathCollection) draws, by its path; None when it is none of
+    :data:`_MARKERS`."""
+    from matplotlib.markers import MarkerStyle
+
+    paths = collection.get_paths()
+    if not paths:
+        return None
+    drawn = paths[0].vertices
+    for name in _MARKERS:
+        style = MarkerStyle(name)
+        path = style.get_path().transformed(style.get_transform())
+        if path.vertices.shape == drawn.shape and np.allclose(path.vertices, drawn):
+            return name
+    return None
+
+
+def _finite_points(x: Any, y: Any) -> int:
+    try:
+        xs = np.asarray(x, dtype=float).ravel()
+        ys = np.asarray(y, dtype=float).ravel()
+    except (TypeError, ValueError):  # categorical data: every point counts
+        return int(min(np.size(x), np.size(y)))
+    n = min(len(xs), len(ys))
+    return int(np.sum(np.isfinite(xs[:n]) & np.isfinite(ys[:n])))
+
+
+def _rgb(value: Any) -> tuple[float, ...] | None:
+    """A colour as RGB rounded to 3 decimals (alpha ignored: a legend's proxy may differ in it);
+    the first of several; None when there is none."""
+    from matplotlib.colors import to_rgba
+
+    if not isinstance(value, str):
+        array = np.asarray(value, dtype=float)
+        if array.ndim == 2:
+            if len(array) == 0:
+                return None
+            array = array[0]
+        value = array
+    try:
+        return tuple(round(c, 3) for c in to_rgba(value)[:3])
+    except (TypeError, ValueError):
+        return None
+
+
+def _groups(colours: list[Any], markers: list[str | None]) -> list[dict[str, Any]]:
+    counts: dict[tuple[Any, Any], int] = {}
+    for colour, marker in zip(colours, markers):
+        counts[(colour, marker)] = counts.get((colour, marker), 0) + 1
+    return [{"colour": c, "marker": m, "points": n} for (c, m), n in counts.items()]
+
+
+def _scatter(collection: Any, index: int) -> dict[str, Any]:
+    """One scatter: its finite points, grouped by colour and marker (seaborn draws a whole hue
+    and style in one collection)."""
+    offsets = np.asarray(collection.get_offsets(), dtype=float).reshape(-1, 2)
+    finite = np.all(np.isfinite(offsets), axis=1)
+    n = len(offsets)
+    faces = np.asarray(collection.get_facecolors(), dtype=float).reshape(-1, 4)
+    if len(faces) == 0:  # unfilled markers ("x", "+") are drawn in their edge colour
+        faces = np.asarray(collection.get_edgecolors(), dtype=float).reshape(-1, 4)
+    colours = [_rgb(faces[i % len(faces)]) if len(faces) else None for i in range(n)]
+    paths = collection.get_paths()
+    if len(paths) == n and n > 1:
+        markers = [_scatter_marker(type(collection)([p])) for p in paths]
+    else:
+        markers = [_scatter_marker(collection)] * n
+    keep = [i for i in range(n) if finite[i]]
+    groups = _groups([colours[i] for i in keep], [markers[i] for i in keep])
+    return {"axes": index, "label": collection.get_label(), "kind": "scatter",
+            "points": len(keep), "marker": markers[0] if len(set(markers)) == 1 and n else None,
+            "groups": groups}
+
+
+def _line(line: Any, index: int, label: str, kind: str) -> dict[str, Any]:
+    points = _finite_points(line.get_xdata(), line.get_ydata())
+    marker = _marker_name(line.get_marker())
+    colour = _rgb(line.get_markerfacecolor() if marker else line.get_color())
+    return {"axes": index, "label": label, "kind": kind, "points": points, "marker": marker,
+            "groups": [{"colour": colour, "marker": marker, "points": points}]}
+
+
+def _series(ax: Any, index: int) -> list[dict[str, Any]]:
+    """What one Axes draws, one entry per line, scatter, bar group or error-bar series."""
+    from matplotlib.collections import PathCollection
+
+    out: list[dict[str, Any]] = []
+    owned: set[int] = set()
+    for container in ax.containers:
+        kind = type(container).__name__
+        if kind == "BarContainer":
+            owned |= {id(p) for p in container.patches}
+            heights = np.asarray([p.get_height() for p in container.patches], float)
+            colours = [_rgb(p.get_facecolor()) for p in container.patches]
+            keep = [i for i, h in enumerate(heights) if np.isfinite(h)]
+            out.append({"axes": index, "label": container.get_label(), "kind": "bar",
+                        "points": len(keep), "marker": None,
+                        "groups": _groups([colours[i] for i in keep], [None] * len(keep))})
+        elif kind == "ErrorbarContainer" and container.lines[0] is not None:
+            owned.add(id(container.lines[0]))
+            out.append(_line(container.lines[0], index, container.get_label(), "errorbar"))
+    out += [_line(line, index, line.get_label(), "line") for line in ax.get_lines()
+            if id(line) not in owned]
+    out += [_scatter(c, index) for c in ax.collections if isinstance(c, PathCollection)]
+    return out
+
+
+def _legend_entries(legend: Any, series: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each legend entry: its text and the finite points of what it stands for: the series of
+    that label, else (a proxy handle, as seaborn makes for a hue or style) the drawn points of
+    its colour and marker."""
+    handles = getattr(legend, "legend_handles", None) or getattr(legend, "legendHandles", [])
+    entries = []
+    for text, handle in zip(legend.get_texts(), handles):
+        label = text.get_text()
+        # seaborn's legend proxies are empty artists of the same label: not what is drawn
+        named = [s for s in series if s["label"] == label and s["points"]]
+        marker = colour = None
+        if hasattr(handle, "get_marker"):
+            marker = _marker_name(handle.get_marker())
+            colour = _rgb(handle.get_markerfacecolor() if marker else handle.get_color())
+        elif hasattr(handle, "get_paths") and hasattr(handle, "get_facecolor"):
+            marker, colour = _scatter_marker(handle), _rgb(handle.get_facecolor())
+        elif hasattr(handle, "get_facecolor"):
+            colour = _rgb(handle.get_facecolor())
+        if named:
+            points = sum(s["points"] for s in named)
+            marker = marker or next((s["marker"] for s in named if s["marker"]), None)
+        else:
+            points = sum(g["points"] for s in series for g in s["groups"]
+                         if colour is not None and g["colour"] == colour
+                         and (marker is None or g["marker"] in (None, marker)))
+        entries.append({"label": label, "points": int(points), "marker": marker})
+    return entries
+
+
+def figure_inventory(fig: Any) -> dict[str, Any]:
+    """What ``fig`` draws, for checks that cannot read pixels: every series (``axes``,
+    ``label``, ``kind``, finite ``points``, ``marker``, and its points by colour and marker in
+    ``groups``) and every visible legend (``title``; ``entries``: label, points, marker), as
+    JSON-able data. A label starting with ``_`` is matplotlib's name for an unlabelled
+    artist."""
+    fig = getattr(fig, "figure", fig)
+    series: list[dict[str, Any]] = []
+    for i, ax in enumerate(fig.get_axes()):
+        series += _series(ax, i)
+    legends = [ax.get_legend() for ax in fig.get_axes()] + list(fig.legends)
+    return {"series": series,
+            "legends": [{"title": legend.get_title().get_text(),
+                         "entries": _legend_entries(legend, series)}
+                        for legend in legends if legend is not None and legend.get_visible()]}

@@ -8,8 +8,10 @@ claim, ``claims_by_seed.csv`` and ``rules.md``; given one claims table per seed,
 verdict across the seeds) and ends with ``run.finish()``, which writes ``results.json``
 atomically (with the key of the execution that wrote it, :mod:`emo_lib.pagekey`) and ends the page
 with a provenance line (commit, lock file, profile, device with its CPU capability and threads
-or its GPU, BLAS, CPU pin, determinism, seed, date, seconds) and download links to the result
-files.
+or its GPU, BLAS, CPU pin, determinism, seed, date, seconds), download links to the result
+files and the "Re-run this page" box (:mod:`emo_lib.book.rerun`: the command, the paper
+profile's line, the JupyterLab way); it glues ``page_time``, the one sentence every page opens
+with on its running time. Parameters are shown in YAML notation, as ``-p KEY=VALUE`` takes them.
 
 How tables and figures look (precision, p-values, the figure style, widths) lives in
 :mod:`emo_lib.book.pagestyle`; where files go and how they are written, in :mod:`emo_lib.storage`.
@@ -30,12 +32,14 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from . import pagestyle
+from .rerun import rerun_markdown
 from ..data.manifest import Manifest
 from ..device import describe_device, machine_description, resolve_device, threads_text
 from ..layout import book_root
-from ..notebook_parameters import declared_parameters, literal
+from ..notebook_parameters import declared_parameters, literal, yaml_text
 from ..pagekey import RESULTS_FIELD, current_page_key
 from ..provenance import git_state, lock_hash
+from ..rerun_spec import current_rerun_spec
 from ..seeds import claims_across_seeds, stability_table
 from ..storage import atomic_path, results_dir, save_figure, write_csv, write_json
 from ..verdicts import claim_lines
@@ -45,6 +49,9 @@ PROFILE_VARIABLE = "EMO_PROFILE"
 #: The pinned environment whose hash the provenance line shows.
 #: Result files a page links for download.
 DOWNLOADABLE = (".csv", ".png", ".json")
+#: What a figure draws, beside its PNG (``<name>.figure.json``): read by the browser test, not
+#: a result (not linked for download).
+FIGURE_SIDECAR = ".figure.json"
 
 
 class ShownFrame(pd.DataFrame):
@@ -123,19 +130,23 @@ def provenance_text(manifests: list[Manifest], device: str) -> str:
 # --------------------------------------------------------------------------- parameters
 
 def _value_text(value: Any) -> str:
-    """A parameter value as its notebook writes it (strings bare, ``""`` when empty). An
-    absolute path shows only its last part (``…/CAFE``): the builder's folders are not the
-    reader's business (results.json keeps the whole value)."""
-    if isinstance(value, str):
-        if os.path.isabs(value) and Path(value).name:
-            return f"…/{Path(value).name}"
-        return value if value else '""'
-    return repr(value)
+    """A parameter value as ``-p KEY=VALUE`` and the profiles write it: YAML flow notation
+    (``""``, ``null``, ``{}``, ``[random_crop, rotation]``, ``{method: slic}``;
+    :func:`emo_lib.notebook_parameters.yaml_text`), never a Python repr. An absolute path shows
+    only its last part (``…/CAFE``): the builder's folders are not the reader's business
+    (results.json keeps the whole value)."""
+    if isinstance(value, str) and os.path.isabs(value) and Path(value).name:
+        return f"…/{Path(value).name}"
+    try:
+        return yaml_text(value)
+    except ValueError:  # not a value YAML holds (a notebook's own object): its type, no repr
+        return f"({type(value).__name__})"
 
 
 def parameters_table(params: dict[str, Any], defaults: dict[str, Any]) -> pd.DataFrame:
-    """One row per parameter: its value in this run, the notebook's default, and ``yes`` in
-    ``changed`` where they differ. ``defaults`` as papermill reports them (source text)."""
+    """One row per parameter: its value in this run and the notebook's default, both in YAML
+    notation (:func:`_value_text`), and ``yes`` in ``changed`` where they differ.
+    ``defaults`` as papermill reports them (source text)."""
     rows = []
     for name, value in params.items():
         default = literal(defaults.get(name))
@@ -146,16 +157,33 @@ def parameters_table(params: dict[str, Any], defaults: dict[str, Any]) -> pd.Dat
 
 
 def parameters_html(table: pd.DataFrame) -> str:
-    """The table, folded under a summary that names the parameters this run changed."""
+    """The table, folded under a summary that names the parameters this run changed: two
+    columns, name and value (a changed value marked, its default beside it); the same fixed
+    column widths on every page (``_static/emo.css``: ``table.emo-parameters``)."""
     changed = table.loc[table["changed"] == "yes", "parameter"].tolist()
     summary = ("Parameters of this run: " + (f"{len(changed)} changed from the notebook's "
                f"defaults ({', '.join(changed)})" if changed else "the notebook's defaults"))
-    # the theme hides the disclosure triangle of <summary>: show it, so the table can be found
-    style = ("<style>details.emo-parameters > summary {display: list-item; cursor: pointer; "
-             "list-style: disclosure-closed inside;} details.emo-parameters[open] > summary "
-             "{list-style-type: disclosure-open;}</style>")
-    return (f'{style}<details class="emo-parameters"><summary>{escape(summary, quote=False)}'
-            "</summary>\n" + pagestyle.table_html(table, table_id="parameters") + "\n</details>")
+    rows = []
+    for r in table.itertuples(index=False):
+        value = f"<code>{escape(r.value, quote=False)}</code>"
+        if r.changed:
+            value += (' <span class="emo-default">changed; default '
+                      f"<code>{escape(r.default, quote=False)}</code></span>")
+        row = '<tr class="emo-changed">' if r.changed else "<tr>"
+        rows.append(f"{row}<td><code>{escape(r.parameter, quote=False)}</code></td>"
+                    f"<td>{value}</td></tr>")
+    return (f'<details class="emo-parameters"><summary>{escape(summary, quote=False)}'
+            '</summary>\n<table class="emo-parameters"><colgroup><col class="emo-name">'
+            '<col class="emo-value"></colgroup><thead><tr><th>parameter</th><th>value</th>'
+            "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>\n</details>")
+
+
+def parameters_text(table: pd.DataFrame) -> str:
+    """The table as plain text (consoles): ``name: value`` (``changed; default: ...``)."""
+    width = max((len(p) for p in table["parameter"]), default=0)
+    return "\n".join(f"{r.parameter:<{width}}  {r.value}"
+                     + (f"  (changed; default {r.default})" if r.changed else "")
+                     for r in table.itertuples(index=False))
 
 
 # --------------------------------------------------------------------------- provenance
@@ -192,7 +220,31 @@ def provenance_line(prov: dict[str, Any]) -> str:
     return ("**Provenance:** " + " · ".join([
         commit_text, f"lock file `{prov['lock_sha256']}`", f"profile `{prov['profile']}`",
         f"device {prov['device']}", *machine_text(prov.get("machine")),
-        f"seed {_value_text(prov['seed'])}", prov["date"], f"{prov['seconds']:.0f} s"]))
+        *([f"seed {_value_text(prov['seed'])}"] if prov.get("seed") is not None else []),
+        prov["date"], f"{prov['seconds']:.0f} s"]))
+
+
+def _markdown(text: str) -> Any:
+    """``text`` as a Markdown display object (glued for ``{glue:md}``); the text itself
+    outside IPython."""
+    try:
+        from IPython.display import Markdown
+    except ImportError:
+        return text
+    return Markdown(text)
+
+
+def time_text(seconds: float, profile: str) -> str:
+    """The sentence every page opens with on its own running time (MyST): "*Computed in* 42 s
+    in this build (profile `smoke`; kernel start-up and cached intermediate results not
+    counted)."."""
+    if seconds >= 120:
+        taken = f"{int(seconds // 60)} min {seconds % 60:.0f} s"
+    else:
+        taken = f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
+    built = "no profile" if profile in ("", "none") else f"profile `{profile}`"
+    return (f"*Computed in* {taken} in this build ({built}; kernel start-up and cached "
+            "intermediate results not counted).")
 
 
 def downloads_line(files: list[Path], book_root: Path) -> str:
@@ -242,7 +294,7 @@ class Run:
                   defaults={k: spec["default"] for k, spec in declared.items()})
         if display:
             table = parameters_table(run.params, run.defaults)
-            _display_bundle(parameters_html(table), pagestyle.table_text(table))
+            _display_bundle(parameters_html(table), parameters_text(table))
         return run
 
     def __post_init__(self) -> None:
@@ -341,13 +393,28 @@ class Run:
         seed = self.params.get("seed")
         return int(seed) if isinstance(seed, int) and not isinstance(seed, bool) else 0
 
-    def figure(self, fig: Any, name: str, display: bool = True) -> Path:
+    def figure(self, fig: Any, name: str, display: bool = True,
+               promises: Sequence[str | Mapping[str, str]] = ()) -> Path:
         """Fit ``fig`` to the page (:func:`emo_lib.book.pagestyle.fit_figure`: text >= 9 pt at the
-        size shown), save it as ``<name>.png`` and show that very file at page size."""
+        size shown), save it as ``<name>.png`` and show that very file at page size.
+
+        Beside the PNG, ``<name>.figure.json`` (:data:`FIGURE_SIDECAR`) records what the figure
+        draws (:func:`emo_lib.book.pagestyle.figure_inventory`: series, points, markers, legend
+        entries) and ``promises``: the series the page's caption or prose promises, each a
+        label (``"paper"``) or ``{"label": "paper", "marker": "x"}``; the browser test fails a
+        promise that no drawn series keeps, and a legend that shows a program's identifier."""
         fig = getattr(fig, "figure", fig)  # also an Axes or a seaborn grid
         pagestyle.fit_figure(fig)
         path = save_figure(fig, self.out / f"{name}.png", dpi=pagestyle.FIGURE_DPI)
         self._wrote(path)
+        promised = [{"label": p} if isinstance(p, str) else dict(p) for p in promises]
+        bad = [p for p in promised if not str(p.get("label") or "").strip()]
+        if bad:
+            raise ValueError(f"figure {name}: each promise needs a label (the series' label "
+                             f"as drawn), got {bad}")
+        write_json(self.out / f"{name}{FIGURE_SIDECAR}",
+                   {"figure": f"{name}.png", **pagestyle.figure_inventory(fig),
+                    "promises": promised})
         if display:
             try:
                 from IPython.display import Image
@@ -383,10 +450,14 @@ class Run:
         execution, None outside ``emo-book``) and end the page with the provenance line and
         download links to this run's result files. Returns the path of results.json."""
         prov = self.provenance()
-        # The page's own running time and profile, for its opening lines ("time to run"): glued
-        # for the prose only, not results (a timing is not a result to compare across runs).
+        # The page's own running time and profile, for its opening lines: glued for the prose
+        # only, not results (a timing is not a result to compare across runs). Every page
+        # writes {glue:md}`page_time`, one wording for all (markdown, so that it is not set in
+        # the bold of a pasted number); the parts stay glued for pages that word it themselves.
         _glue("page_seconds", float(prov["seconds"]))
         _glue("page_profile", str(prov.get("profile", "none")))
+        _glue("page_time", _markdown(time_text(float(prov["seconds"]),
+                                               str(prov.get("profile", "none")))))
         path = self.out / "results.json"
         files = [*self.files, path]
         record = {
@@ -399,5 +470,9 @@ class Run:
         }
         write_json(path, record)
         links = downloads_line([p for p in files if p.suffix in DOWNLOADABLE], book_root())
-        show_markdown(provenance_line(prov) + ("\n\n" + links if links else ""))
+        # one output: the browser test knows that the provenance line, the result files and
+        # the re-run box may follow a page's summary
+        box = rerun_markdown(self.notebook, self.params, self.defaults,
+                             current_rerun_spec(self.notebook))
+        show_markdown(provenance_line(prov) + ("\n\n" + links if links else "") + "\n\n" + box)
         return QuietPath(path)

@@ -9,6 +9,7 @@ get a placeholder saying they were not executed). Parsing the command line is :m
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -34,6 +35,7 @@ from ..layout import book_root, executed_dir
 from .profiles import Override, load_profile
 from ..provenance import git_state
 from .record import BuildRecord
+from .rerun import rerun_spec
 
 
 def check_names(given: Sequence[str] | None, notebooks: Sequence[str], flag: str) -> list[str]:
@@ -113,7 +115,8 @@ def build(profile_spec: str | Path = "smoke", *, only: Sequence[str] | None = No
               f"{time.perf_counter() - t0:.0f} s)", flush=True)
         outcome = execute(name, output, params[name], kernel=kernel, env=kernel_env or {},
                           record={"key": key_of(inputs), "inputs": inputs,
-                                  "profile": profile.name, "git": git},
+                                  "profile": profile.name, "git": git,
+                                  "rerun": inputs["rerun"]},
                           progress=show_progress, verbose=verbose)
         outcome.note = f"reason: {reason}"
         return report(name, outcome)
@@ -124,7 +127,9 @@ def build(profile_spec: str | Path = "smoke", *, only: Sequence[str] | None = No
         if name not in selected:
             done[name] = report(name, _skipped(name, output))
             return None
-        inputs = inputs_of(name, notebook_path(name), params[name])
+        # the page's re-run box shows what the spec says: an input of its execution
+        inputs = inputs_of(name, notebook_path(name), params[name]) | {
+            "rerun": dataclasses.asdict(rerun_spec(name, profile, overrides))}
         reason = "forced" if name in forced else (
             "shows this build" if name in EVERY_BUILD else staleness(name, output, inputs))
         if reason is None:

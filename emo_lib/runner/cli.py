@@ -33,6 +33,7 @@ from .parameters import merged_parameters, resolve_parameters, seeds_note
 from ..planning import PlanError, plan_pages, plan_providers
 from ..layout import book_root, executed_dir, runs_dir
 from .profiles import SEEDS, Profile, load_profile, parse_overrides, seeds_override
+from .rerun import rerun_spec
 from ..provenance import git_state
 
 
@@ -126,13 +127,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         | compute.environment()
     # Its own key (the run's folder is one of its inputs): the Runs page checks that the
     # results beside this copy are this run's.
+    rerun = dataclasses.asdict(rerun_spec(name, profile, overrides,
+                                          named=args.profile is not None))
     inputs = InputsOf(kernel=kernel, profile=profile.name,
                       arithmetic=compute.kernel_arithmetic())(name, notebook_path(name), params) \
-        | {"run": str(out_dir.resolve())}
+        | {"run": str(out_dir.resolve()), "rerun": rerun}
     outcome = execute(name, out_dir / f"{name}.ipynb", params, kernel=kernel, env=env,
                       record={"profile": args.profile and profile.name, "parameters": params,
                               "git": git_state(book_root()), "key": key_of(inputs),
-                              "inputs": inputs},
+                              "inputs": inputs, "rerun": rerun},
                       progress=not args.quiet, verbose=args.verbose)
     print(summary([outcome]))
     html = render_html(outcome.output) if outcome.output and outcome.output.exists() else None

@@ -4,7 +4,9 @@ The copy is written atomically (the previous copy stays until the new one is com
 carries, in ``metadata["emo_book"]``, what produced it: status, seconds, when, the profile, the
 git state, the incremental-build key and inputs (see :mod:`.incremental`). The kernel gets the
 key as ``$EMO_PAGE_KEY`` (in an environment of its own, so executions running at once never
-see each other's), and the page's ``results.json`` records it (:mod:`emo_lib.pagekey`).
+see each other's), and the page's ``results.json`` records it (:mod:`emo_lib.pagekey`); the
+page's re-run spec (``record["rerun"]``, :mod:`emo_lib.rerun_spec`) reaches the kernel the same
+way, as ``$EMO_RERUN``.
 Papermill's ``injected-parameters`` cell and the notebook's ``parameters`` cell are tagged
 ``remove-cell``, so the rendered page shows the run's parameters the way ``Run`` displays them,
 not as code. Deciding what to execute is :mod:`.builder`.
@@ -12,6 +14,7 @@ not as code. Deciding what to execute is :mod:`.builder`.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 import time
@@ -25,6 +28,7 @@ from ..compute_settings import CUBLAS_WORKSPACE
 from ..layout import KERNEL_NAME, notebooks_dir
 from ..notebook_parameters import notebook_path
 from ..pagekey import METADATA_KEY, PAGE_KEY_VARIABLE
+from ..rerun_spec import RERUN_VARIABLE
 
 #: Environment every kernel (``build`` and ``run``) starts with unless the caller's
 #: environment sets it.
@@ -173,7 +177,9 @@ def execute(name: str, output: Path, parameters: dict[str, Any], *, kernel: str 
         env: environment variables for the kernel (None removes one), e.g. ``EMO_PROFILE``.
         record: what to store in the copy's ``metadata["emo_book"]`` besides status, seconds,
             when and error (the key and inputs, the profile, the git state); its ``key`` is
-            the kernel's ``$EMO_PAGE_KEY`` (none: the variable is removed).
+            the kernel's ``$EMO_PAGE_KEY`` and its ``rerun`` (a
+            :class:`emo_lib.rerun_spec.RerunSpec` as a dict) the kernel's ``$EMO_RERUN``
+            (none: the variable is removed).
 
     A failure is reported with its cell and error; the failed copy is kept (it shows where it
     stopped) and recorded as failed, so the next build runs it again.
@@ -187,7 +193,9 @@ def execute(name: str, output: Path, parameters: dict[str, Any], *, kernel: str 
     record = dict(record or {})
     t0 = time.perf_counter()
     status, error = "ok", ""
-    kernel_env = kernel_environment({**(env or {}), PAGE_KEY_VARIABLE: record.get("key")})
+    rerun = record.get("rerun")
+    kernel_env = kernel_environment({**(env or {}), PAGE_KEY_VARIABLE: record.get("key"),
+                                     RERUN_VARIABLE: json.dumps(rerun) if rerun else None})
     try:
         papermill.execute_notebook(
             str(notebook_path(name)), str(partial), parameters=parameters,

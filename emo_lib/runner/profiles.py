@@ -33,6 +33,7 @@ import yaml
 from .errors import ProfileError, choices_text
 from ..validation import check_seeds
 from ..layout import KERNEL_NAME, profiles_dir
+from ..notebook_parameters import read_yaml  # YAML as -p and profiles write it (1e-4: a float)
 
 _ENV = re.compile(r"\$\{(\w+)\}")
 _TOP_KEYS = ("name", "description", "defaults", "notebooks", "kernel", "executor", "compute",
@@ -40,20 +41,6 @@ _TOP_KEYS = ("name", "description", "defaults", "notebooks", "kernel", "executor
 #: The parameter a profile's ``seeds`` and ``--seeds`` set on every page that declares it.
 SEEDS = "seeds"
 _OVERRIDE = re.compile(r"(?:([A-Za-z_][\w\-]*)\.)?([A-Za-z_]\w*)=(.*)", re.S)
-
-
-class _Loader(yaml.SafeLoader):
-    """YAML as people write numbers: ``1e-4`` is a float (YAML 1.1 reads it as text)."""
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
-    list("-+0123456789."))
-
-
-def read_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
 
 
 @dataclass
