@@ -43,6 +43,13 @@ from emo_lib.explain import explain_batch, make_segmenter  # noqa: E402
 from emo_lib.classifier import TorchClassifier  # noqa: E402
 
 
+
+def segments_in_turn(segments):
+    """A segmentation function that hands out ``segments`` one after another (stock LIME calls it
+    once per image)."""
+    it = iter(segments)
+    return lambda image: next(it)
+
 def make_images(n: int, size: int, seed: int) -> tuple[np.ndarray, str]:
     try:
         from emo_lib.data.synthetic.face import render_face
@@ -165,7 +172,7 @@ def run(size: int, args: argparse.Namespace, device: torch.device) -> float:
     # the same two pipelines around a near-free model: perturbation cost only
     segments = [segmenter(im) for im in images]
     t_stock_cheap, _ = best_time(lambda: stock_lime(
-        cheap_classifier, images, labels, lambda im, _it=iter(segments): next(_it), ns, seed),
+        cheap_classifier, images, labels, segments_in_turn(segments), ns, seed),
         rep, device)
     cheap = cheap_torch_model(size, device)
     t_ours_cheap, _ = best_time(lambda: explain_batch(

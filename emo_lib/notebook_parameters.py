@@ -34,7 +34,8 @@ def notebook_path(name: str) -> Path:
     path = notebooks_dir() / f"{Path(name).stem}.ipynb"
     if not path.exists():
         known = sorted(p.stem for p in notebooks_dir().glob("*.ipynb"))
-        raise NotebookNotFound(f"no notebook {name} in {notebooks_dir()}; known: {choices_text(known)}")
+        raise NotebookNotFound(f"no notebook {name} in {notebooks_dir()}; "
+                               f"known: {choices_text(known)}")
     return path
 
 

@@ -121,7 +121,8 @@ def test_face_from_landmarks_matches_the_measured_box_shape() -> None:
     lm = np.array([[30, 30], [50, 30], [40, 42], [32, 52], [48, 52]], float)
     face = faces.face_from_landmarks(lm)
     w, h = face.box[2] - face.box[0], face.box[3] - face.box[1]
-    assert w == pytest.approx(2.20 * 20) and h == pytest.approx(faces.MTCNN_BOX_HEIGHT_PER_EYE_MOUTH * 22)
+    assert w == pytest.approx(2.20 * 20)
+    assert h == pytest.approx(faces.MTCNN_BOX_HEIGHT_PER_EYE_MOUTH * 22)
     assert (face.box[1] + face.box[3]) / 2 == pytest.approx(30 + 0.277 * 22)
     theta = np.deg2rad(20)
     rot = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])

@@ -241,7 +241,8 @@ def test_sweep_vs_paper_layout():
 
 
 def test_relative_gain_and_paper_gain():
-    rows = fake_results({(("method", "baseline"),): (0.5, 0.2), (("method", "proposed"),): (0.5, 0.3)})
+    rows = fake_results({(("method", "baseline"),): (0.5, 0.2),
+                         (("method", "proposed"),): (0.5, 0.3)})
     g = jg.relative_gain(jg.select(rows, method="baseline"), jg.select(rows, method="proposed"))
     assert g["gain"] == pytest.approx(0.5) and g["folds_gained"] == 2 and g["folds"] == 2
     assert jg.paper_gain("proposed") == pytest.approx((0.325 - 0.249) / 0.249)

@@ -271,7 +271,7 @@ def test_the_papers_own_numbers_are_not_testable_and_their_direction_is_shown():
 # ---------------------------------------------------------------------------- post hoc
 
 
-def test_posthoc_logit_adjustment_on_the_stored_logits(cache):
+def test_posthoc_logit_adjustment_on_the_stored_logits(cache):  # noqa: F811 (the fixture)
     x, y = toy(n=48)
     common = dict(folds=2, config=CONFIG, seed=0, progress=False)
     df = jg.run_balanced(x, y, CLASSES, ["baseline", "logit_adjusted_posthoc"], n_min=12,
@@ -348,7 +348,8 @@ def test_a_difference_with_no_spread_is_reported_as_what_it_is():
     base = _cell("", BASE, transform="no_augmentation").drop(columns="method")
     same = compare_cells(base, base.copy(), "macro_f1", label="same")
     assert same.constant and same.identical and np.isnan(same.test.p_value)
-    assert same.p_value == 1.0 and same.describe() == f"identical in every fold ({same.folds} folds)"
+    assert same.p_value == 1.0
+    assert same.describe() == f"identical in every fold ({same.folds} folds)"
     part = comparison_part(same)
     assert part.exact == INCONCLUSIVE and part.testable
     # an untested identical part keeps a claim about every cell from full support

@@ -298,7 +298,7 @@ def write_h5(path: Path, layer_list: list[dict[str, Any]], weights: dict | None 
         f.attrs["backend"] = "tensorflow"
         f.attrs["model_config"] = json.dumps(config)
         group = f.create_group("model_weights")
-        group.attrs["layer_names"] = [l["name"].encode() for l in layer_list]
+        group.attrs["layer_names"] = [layer["name"].encode() for layer in layer_list]
         for spec in layer_list:
             g = group.create_group(spec["name"])
             names = []

@@ -16,7 +16,8 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 def test_toc_and_notebooks_agree():
     in_toc = set(runner.book_notebooks(ROOT / "_toc.yml"))
     on_disk = {p.stem for p in NOTEBOOKS}
-    assert in_toc == on_disk, f"only in _toc.yml: {in_toc - on_disk}; only in notebooks/: {on_disk - in_toc}"
+    assert in_toc == on_disk, (f"only in _toc.yml: {in_toc - on_disk}; "
+                               f"only in notebooks/: {on_disk - in_toc}")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

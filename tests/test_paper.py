@@ -1,6 +1,5 @@
 """The paper-values loader and the paper / this run / difference tables."""
 import math
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -70,7 +69,8 @@ def test_missing_file_is_a_clear_error(tmp_path):
 
 def test_headlines_come_from_paper_values():
     h = paper.headlines()
-    assert h["noh_cafe_overall"] == paper.paper_value("noh2023.fig3_accuracy_pretrained.cafe.overall")
+    assert h["noh_cafe_overall"] == paper.paper_value(
+        "noh2023.fig3_accuracy_pretrained.cafe.overall")
     t4 = paper.paper_value("jeong2021.table4_efficientnet_b0_focal")
     assert h["jeong_proposed_gain"] == pytest.approx((t4["proposed"][1] - t4["baseline"][1])
                                                      / t4["baseline"][1])

@@ -5,12 +5,10 @@ import re
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 
 from emo_lib import runner
-from emo_lib.data import EMOTIONS_7
 from emo_lib.data.synthetic import render_face, sample_face
 from fakes import cafe_label, cafe_tree, class_folder_tree, nimh_tree
 
@@ -75,7 +73,8 @@ def test_paper_profile_data_pages_on_fake_trees(tmp_path, monkeypatch, capsys):
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::FutureWarning")
-def test_paper_profile_noh2023_pages_with_test_made_hsemotion_weights(tmp_path, monkeypatch, capsys):
+def test_paper_profile_noh2023_pages_with_test_made_hsemotion_weights(tmp_path, monkeypatch,
+                                                                     capsys):
     """Paper 1's five pages with the paper profile (hsemotion:mobilenet_7, the paper's Keras
     model, real-data adapters, the face detector) on fake trees and a MobileNet-v1 Keras file of
     the same shape the test writes with Keras 3. Its blob id is not the pinned one, so the run

@@ -183,8 +183,8 @@ def test_executor_options_from_profile_then_command_line():
             "EMO_GPUS_PER_JOB": None, "EMO_ARRAY_PARALLELISM": None,
             "EMO_SLURM_CPUS_PER_TASK": "8", "EMO_SLURM_MEM_GB": "32",
             "EMO_SLURM_TIMEOUT_MIN": "60"}
-    with pytest.raises(runner.RunnerError, match="executor: cluster is not one of the choices inline, "
-                                                 "local, slurm"):
+    with pytest.raises(runner.RunnerError,
+                       match="executor: cluster is not one of the choices inline, local, slurm"):
         runner.executor_options(kind="cluster")
     with pytest.raises(runner.RunnerError, match="jobs: 0 is not an integer >= 1"):
         runner.executor_options(jobs=0)
@@ -194,7 +194,8 @@ def test_executor_options_from_profile_then_command_line():
 
 def test_bad_executor_flag_stops_build_before_anything(book, capsys):
     assert runner.main(["build", "--profile", "p", "--executor", "cloud", "--no-book"]) == 2
-    assert "executor: cloud is not one of the choices inline, local, slurm" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "executor: cloud is not one of the choices inline, local, slurm" in err
     assert not (book / "executed").exists()
 
 

@@ -1,7 +1,6 @@
 """The Runs page's tables: a reader's re-executions set beside the book's run and the paper."""
 import json
 
-import pandas as pd
 
 from emo_lib.book import runs
 from emo_lib.verdicts import INCONCLUSIVE, SUPPORTED, claims_table, with_paper_verdicts

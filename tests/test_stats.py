@@ -229,7 +229,8 @@ def test_permutation_edge_cases_and_errors():
     assert (r.n_used, r.n_excluded) == (4, 2)
     assert r.per_stratum["class"].tolist() == ["u", "v"]
     assert r.statistic == pytest.approx(-1.0)
-    with pytest.raises(ValueError, match="alternative: bigger is not one of the choices two-sided, greater, less"):
+    with pytest.raises(ValueError, match="alternative: bigger is not one of the choices "
+                                         "two-sided, greater, less"):
         stratified_permutation_test(np.ones(4), np.array([1, 0, 1, 0], bool), np.zeros(4),
                                     mean_difference, n_perm=5, seed=0, alternative="bigger")
     with pytest.raises(ValueError, match="is_a must be a boolean array"):
@@ -520,7 +521,7 @@ def test_tost_size_at_the_margin():
     ka, kb = rng.binomial(150, 0.7, reps), rng.binomial(150, 0.6, reps)
     for method in ("wald", "newcombe"):
         rate = _rejection_rate(
-            lambda x, y: tost_two_proportions(x, 150, y, 150, 0.1, method=method),
+            lambda x, y, method=method: tost_two_proportions(x, 150, y, 150, 0.1, method=method),
             zip(ka, kb))
         assert rate <= alpha + 0.02, (method, rate)
     # means: unequal variances and sizes, true difference 0.5 = margin

@@ -5,7 +5,8 @@ A synthetic preset is fully described by its name, generator options and the gen
 fingerprinted from file metadata only -- relative path, size and modification time of every file
 under its root -- never by reading the images, so a 30,000-image folder costs a directory walk.
 It changes when a file is added, removed, replaced, resized or touched. A ``csv`` root (a file)
-is fingerprinted as that file alone. This module does not load or validate data sets (see :mod:`.registry`).
+is fingerprinted as that file alone. This module does not load or validate data sets (see
+:mod:`.registry`).
 """
 from __future__ import annotations
 

@@ -30,7 +30,8 @@ LABEL_ALIASES: dict[str, str] = {
     "contempt": "contempt",
 }
 
-REQUIRED_COLUMNS: tuple[str, ...] = ("path", "label", "gender", "age_group", "subject_id", "dataset")
+REQUIRED_COLUMNS: tuple[str, ...] = ("path", "label", "gender", "age_group", "subject_id",
+                                     "dataset")
 GENDERS: frozenset[str] = frozenset({"male", "female", "unknown"})
 AGE_GROUPS: frozenset[str] = frozenset({"child", "adolescent", "adult", "unknown"})
 EXCLUSION_COLUMNS: tuple[str, ...] = ("path", "reason")
@@ -196,7 +197,8 @@ def make_manifest(
         bad = frame.index[~frame[col].isin(allowed)]
         if len(bad):
             raise ManifestError(
-                f"{col} {frame.loc[bad[0], col]!r} at {_rows(bad)}{where}; allowed: {sorted(allowed)}"
+                f"{col} {frame.loc[bad[0], col]!r} at {_rows(bad)}{where}; "
+                f"allowed: {sorted(allowed)}"
             )
     if exclusions is None:
         exclusions = empty_exclusions()

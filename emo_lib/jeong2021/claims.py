@@ -68,7 +68,8 @@ def _judge(claim_id: str, comparisons: Sequence[Comparison], alpha: float) -> pd
     adjusted = holm(p) if len(p) else p
     return pd.DataFrame([{
         "claim_id": claim_id, "comparison": c.label, "metric": None, "folds": c.folds,
-        "excluded": c.excluded, "mean_a": c.mean_a, "mean_b": c.mean_b, "difference": c.difference, "ci_low": c.test.ci_low,
+        "excluded": c.excluded, "mean_a": c.mean_a, "mean_b": c.mean_b, "difference": c.difference,
+        "ci_low": c.test.ci_low,
         "ci_high": c.test.ci_high, "p": c.test.p_value, "p_holm": ph,
         "verdict": direction_verdict(c.difference, ph, alpha)}
         for c, ph in zip(comparisons, adjusted)], columns=list(COMPARISON_COLUMNS))

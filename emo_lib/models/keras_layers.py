@@ -449,7 +449,8 @@ def build_softmax(spec: LayerSpec, ctx: BuildContext) -> nn.Module:
 # --- padding, cropping, pooling -------------------------------------------------------------
 
 def _two_sided(value: Any, where: str, what: str) -> tuple[int, int, int, int]:
-    """Keras ``((top, bottom), (left, right))`` / ``(h, w)`` / ``n`` -> (top, bottom, left, right)."""
+    """Keras ``((top, bottom), (left, right))`` / ``(h, w)`` / ``n`` ->
+    (top, bottom, left, right)."""
     if isinstance(value, (int, float)):
         v = int(value)
         return v, v, v, v
@@ -480,8 +481,8 @@ class Crop(nn.Module):
         self.crop = (top, bottom, left, right)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        t, b, l, r = self.crop
-        return x[:, :, t:x.shape[2] - b, l:x.shape[3] - r]
+        top, bottom, left, right = self.crop
+        return x[:, :, top:x.shape[2] - bottom, left:x.shape[3] - right]
 
 
 def build_zero_padding(spec: LayerSpec, ctx: BuildContext) -> nn.Module:

@@ -102,7 +102,8 @@ class KerasGraph(nn.Module):
         values = {self.input_key: self.adapter(x)}
         for (out, layer, inputs, merge), release in zip(self.steps, self._release):
             module = self.layers[layer]
-            values[out] = module([values[k] for k in inputs]) if merge else module(values[inputs[0]])
+            values[out] = (module([values[k] for k in inputs]) if merge
+                           else module(values[inputs[0]]))
             for k in release:
                 values.pop(k, None)
         y = values[self.output_key]

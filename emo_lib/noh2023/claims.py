@@ -328,7 +328,7 @@ def gender_claims(acc: pd.DataFrame, alpha: float = 0.05,
                                                   if c not in paper_classes(ds)]
                    if c not in exc]
 
-        def shown(c: str, r: pd.Series) -> str:
+        def shown(c: str, r: pd.Series, ds: str = ds) -> str:
             m, f = printed.get((ds, "male", c), np.nan), printed.get((ds, "female", c), np.nan)
             return _difference(m - f, r["difference"]) if np.isfinite(m - f) \
                 else format_signed(r["difference"])
@@ -775,8 +775,8 @@ def training_claims(cafe_paper: pd.DataFrame, gain: Mapping[str, float] | None,
                           f"{format_number(fig5['before']['overall'])} to "
                           f"{format_number(fig5['after']['overall'])}).",
                  "verdict": direction_verdict(o["change"], o["p_value"], alpha),
-                 "evidence": f"{_before_after(o)} on the same images ({format_signed(o['change'])}, McNemar "
-                             f"{p_equals(o['p_value'])})",
+                 "evidence": f"{_before_after(o)} on the same images "
+                             f"({format_signed(o['change'])}, McNemar {p_equals(o['p_value'])})",
                  "value": _change_value(o),
                  "detectable": _detectable(detectable.paired_change(
                      int(o["fixed"]), int(o["broken"]), int(o["n"]), alpha))})
@@ -821,7 +821,8 @@ def training_claims(cafe_paper: pd.DataFrame, gain: Mapping[str, float] | None,
             "value": f"{format_percent(gain['share_observed'])} survives "
                      f"({format_signed(gain['gain_held_out'])} of "
                      f"{format_signed(gain['gain_paper'])}); per child "
-                     f"{format_estimate(gain['cluster_mean'], gain['cluster_mean'] - half, gain['cluster_mean'] + half, signed=True)}",
+                     + format_estimate(gain['cluster_mean'], gain['cluster_mean'] - half,
+                                       gain['cluster_mean'] + half, signed=True),
             "detectable": _detectable(detectable.from_se(se, df, alpha))
             if np.isfinite(df) and df > 0 else ""})
     keys.append("gain_survives")
@@ -835,7 +836,8 @@ def training_claims(cafe_paper: pd.DataFrame, gain: Mapping[str, float] | None,
     rows.append({"claim": f"{NIMH}'s accuracy falls after training on {CAFE} (never trained "
                           "on).",
                  "verdict": direction_verdict(-n["change"], n["p_value"], alpha),
-                 "evidence": f"{_before_after(n)} ({format_signed(n['change'])}, McNemar {p_equals(n['p_value'])})"
+                 "evidence": f"{_before_after(n)} ({format_signed(n['change'])}, "
+                             f"McNemar {p_equals(n['p_value'])})"
                              + ("; overall derived from the per-class values and Table 2's "
                                 "counts" if derived else ""),
                  "value": (_change_value(n) if n["n"] else "")

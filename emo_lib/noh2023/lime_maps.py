@@ -91,9 +91,9 @@ def explain_cached(model: TorchClassifier, images: np.ndarray, labels: Sequence[
     images = np.asarray(images)
     if len(images) == 0:
         return []
-    idx = [int(l) if isinstance(l, (int, np.integer))
-           else int(class_indices([l], model.classes, of="the model's classes")[0])
-           for l in labels]
+    idx = [int(label) if isinstance(label, (int, np.integer))
+           else int(class_indices([label], model.classes, of="the model's classes")[0])
+           for label in labels]
     side = min(images.shape[1:3])
     spec = dict(segmentation or {})
     superpixels = segmentation_settings(spec.pop("method", "quickshift"), side, **spec)

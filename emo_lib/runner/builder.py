@@ -4,8 +4,9 @@ A notebook is executed when ``--force`` names it (or names nothing), or when its
 is not up to date (:func:`.incremental.staleness`: never executed, its last run failed, an input
 changed, or its results.json is missing); otherwise its copy is kept untouched, so Sphinx, which
 is incremental too, does not re-read the page. The aggregate pages (ledger, build status, runs)
-execute last, after the pages they gather; the build-status page in every build. Pages left out by ``--only`` keep their copy (or
-get a placeholder saying they were not executed). Parsing the command line is :mod:`.cli`.
+execute last, after the pages they gather; the build-status page in every build. Pages left out
+by ``--only`` keep their copy (or get a placeholder saying they were not executed). Parsing the
+command line is :mod:`.cli`.
 """
 from __future__ import annotations
 

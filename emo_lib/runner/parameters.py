@@ -3,11 +3,11 @@
 
 Order, later wins: notebook default < profile ``seeds:`` (the ``seeds`` parameter of every
 notebook that declares it) < profile ``defaults:`` < profile ``notebooks: <nb>:`` <
-``-p KEY=VALUE`` or ``--seeds`` < ``-p NOTEBOOK.KEY=VALUE``. Checked: notebooks that do not exist, parameters a
-notebook does not declare, values of the wrong type (against the types papermill infers), and
-data sets that are not where the parameters say (``<x>_dataset`` / ``<x>_root`` pairs), each
-missing data set reported once with the pages that need it. Reading profiles is
-:mod:`.profiles`; the declarations :mod:`.notebooks`.
+``-p KEY=VALUE`` or ``--seeds`` < ``-p NOTEBOOK.KEY=VALUE``. Checked: notebooks that do not
+exist, parameters a notebook does not declare, values of the wrong type (against the types
+papermill infers), and data sets that are not where the parameters say (``<x>_dataset`` /
+``<x>_root`` pairs), each missing data set reported once with the pages that need it. Reading
+profiles is :mod:`.profiles`; the declarations :mod:`.notebooks`.
 """
 from __future__ import annotations
 

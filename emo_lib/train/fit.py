@@ -34,9 +34,10 @@ from ..validation import check_positive_int
 from .resident import DataPath, DataPathError, ResidentSet, decide_data_path, epoch_batches
 
 
-@dataclass
+@dataclass(frozen=True)
 class FitConfig:
-    """Training settings (defaults: the paper's Adam, lr 1e-4, batch 128, 30 epochs)."""
+    """Training settings (defaults: the paper's Adam, lr 1e-4, batch 128, 30 epochs). Frozen:
+    one instance serves as a default argument everywhere (``dataclasses.replace`` for variants)."""
 
     epochs: int = 30
     lr: float = 1e-4

@@ -1,9 +1,9 @@
 """The presets: synthetic sets whose counts mirror the papers' tables, generated and cached.
 
 Counts are read from ``book/paper_values.yaml`` (the project's transcription of the papers,
-through :mod:`emo_lib.paper`), never retyped here. A preset is a *plan* (one row per image: label, gender, age group,
-subject, extras), then one drawing per row. Every random choice is keyed by
-``(seed, preset, purpose, index)``, so the same options give byte-identical PNGs.
+through :mod:`emo_lib.paper`), never retyped here. A preset is a *plan* (one row per image:
+label, gender, age group, subject, extras), then one drawing per row. Every random choice is keyed
+by ``(seed, preset, purpose, index)``, so the same options give byte-identical PNGs.
 """
 from __future__ import annotations
 
