@@ -9,8 +9,8 @@ PROFILE ?= smoke
 # Notebooks executed at once (one lane per paper, one torch thread per kernel): on 2 cores two
 # lanes build the smoke book faster than one page after another (see README).
 LANES ?= 2
-# More arguments for `emo-book build`, e.g. BOOK_ARGS="--only runs". (Three seeds for the
-# published book: BOOK_ARGS="--seeds 0,1,2" once `emo-book build` accepts --seeds.)
+# More arguments for `emo-book build`, e.g. BOOK_ARGS="--only runs"; the published book (the
+# GitHub workflow) builds with three training seeds: BOOK_ARGS="--seeds 0,1,2".
 BOOK_ARGS ?=
 KERNEL := emo-lib
 # One stamp per set installed: the book's packages, + the test extra, + the lab extra.
