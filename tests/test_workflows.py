@@ -118,7 +118,10 @@ def test_pull_requests_run_linters_doctests_and_the_fast_tests():
     assert runs == ["make test PYTEST_ARGS='-m \"not slow\"'"], runs
     if not shutil.which("make"):
         pytest.skip("make is not installed")
-    dry = subprocess.run(["make", "-n", "-o", ".venv/.installed-test", "test",
+    # --no-print-directory: under `make test` this make is a sub-make, which would announce
+    # its directory.
+    dry = subprocess.run(["make", "-n", "--no-print-directory", "-o", ".venv/.installed-test",
+                          "test",
                           "PYTEST_ARGS=-m 'not slow'"], cwd=ROOT, capture_output=True, text=True)
     assert dry.returncode == 0, dry.stderr
     assert dry.stdout.splitlines() == [".venv/bin/ruff check .",
