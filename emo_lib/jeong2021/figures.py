@@ -40,7 +40,7 @@ def fold_figure(results: pd.DataFrame, by: Sequence[str], metric: str = "macro_f
         sub = results if p is None else results[results[panel] == p]
         summary = cell_summary(sub, by, metric, alpha=alpha)
         groups = list(sub.groupby(list(by), sort=False))
-        for y, ((key, g), (_, s)) in enumerate(zip(groups, summary.iterrows())):
+        for y, ((_key, g), (_, s)) in enumerate(zip(groups, summary.iterrows())):
             collapsed = g["collapsed"].astype(bool).to_numpy()
             ax.scatter(g.loc[~collapsed, metric], [y] * int((~collapsed).sum()), s=18,
                        color=FOLD_COLOUR, alpha=0.7, zorder=3)

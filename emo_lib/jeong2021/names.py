@@ -43,6 +43,8 @@ MODEL_LABELS: dict[str, str] = {
     **{f"efficientnet_b{i}": f"EfficientNet-B{i}" for i in range(8)},
     "resnet18": "ResNet-18", "resnet50": "ResNet-50", "vgg16": "VGG-16",
     "mobilenet_v3_small": "MobileNetV3-Small", "mobilenet_v3_large": "MobileNetV3-Large",
+    "mobilenet_v3_small_s1": "MobileNetV3-Small φ=1", "mobilenet_v3_small_s2":
+        "MobileNetV3-Small φ=2", "resnet18_narrow": "ResNet-18 (quarter width)",
 }
 
 
