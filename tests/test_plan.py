@@ -169,6 +169,36 @@ def test_cli_plan_for_the_paper_profile(cache, monkeypatch, capsys, tmp_path):
     assert "no training units:" in out and "noh2023_lime_age" in out
 
 
+def test_paper_plan_never_downloads_and_names_the_missing_imagenet_files(
+        cache, monkeypatch, capsys, tmp_path):
+    import torch
+    import torchvision
+
+    from emo_lib.models import zoo
+
+    hub = tmp_path / "hub"
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(hub))
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("a plan must not download weights")
+
+    monkeypatch.setattr(torchvision.models.WeightsEnum, "get_state_dict", no_download)
+    for var in ("SE30K8_ROOT", "CAFE_ROOT", "NIMH_CHEFS_ROOT"):
+        monkeypatch.delenv(var, raising=False)
+    assert runner.main(["plan", "--profile", "paper"]) == 0
+    out = capsys.readouterr().out
+    assert "ImageNet weights missing from torchvision's cache" in out
+    assert str(hub) in out and zoo.imagenet_file("efficientnet_b5").name in out
+    # a file in the cache is found without loading it
+    path = zoo.imagenet_file("vgg16")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"")
+    assert zoo.cached_imagenet_source("vgg16") == str(
+        torchvision.models.get_model_weights("vgg16").DEFAULT)
+    assert jg.cells.known_weights_source("resnet50", "imagenet") is None
+    assert zoo.imagenet_file("resnet18_narrow") is None
+
+
 def test_pages_name_their_plan_provider_in_their_metadata(tmp_path, monkeypatch, capsys):
     """The runner finds a page's provider through the page's metadata and the registry alone."""
     book = make_book(tmp_path / "book", monkeypatch)

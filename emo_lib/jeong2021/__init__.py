@@ -38,11 +38,11 @@ from .names import (
 )
 from .plan import PAGES, page_grid, run_page
 from .posthoc import posthoc_rows
-from .sizes import model_sizes, reference_input_size, scaling_trend
+from .sizes import family_note, model_sizes, reference_input_size, scaling_trend
 from .tables import (
-    balanced_vs_paper, collapse_note, confusion_sum, fold_means, paper_gain, paper_sweep,
-    paper_table, paper_table4, relative_gain, scaling_display, scaling_vs_paper, select,
-    select_top_transforms, sweep_vs_paper,
+    balanced_vs_paper, collapse_note, comparisons_display, confusion_sum, fold_means, paper_gain,
+    paper_sweep, paper_table, paper_table4, relative_gain, scaling_display, scaling_vs_paper,
+    select, select_top_transforms, sweep_vs_paper,
 )
 
 __all__ = [
@@ -52,14 +52,15 @@ __all__ = [
     "RULE_KINDS", "Recipe", "SWEEP_TABLES", "TRAINED_EXTRA_METHODS", "WEIGHTS_CHOICES",
     "add_posthoc", "augmentation_label", "balanced_cells", "balanced_vs_paper", "cell_summary",
     "cell_units", "claim_comparisons", "claim_lines", "claim_tests", "claim_verdicts",
-    "classes_by_frequency", "collapse_note", "compare_cells", "confusion_figure", "confusion_sum",
-    "content_key", "describe_weights", "effective_n_min", "fold_collapse", "fold_figure",
-    "fold_means", "fold_scores", "format_p", "frozen_prefixes", "initial_weights", "label_indices",
-    "load_se30k8", "loss_spec", "majority_f1", "method_cell", "method_recipes", "model_label",
-    "model_sizes", "page_grid", "paper_gain", "paper_results", "paper_sweep", "paper_table",
-    "paper_table4", "paper_verdicts", "posthoc_rows", "reference_input_size", "relative_gain",
-    "rules_markdown", "run_balanced", "run_cells", "run_page", "run_scaling", "run_sweep",
-    "scaling_cells", "scaling_display", "scaling_figure", "scaling_trend", "scaling_vs_paper",
-    "se30k8_manifest", "select", "size_slopes", "select_top_transforms", "sweep_cells",
-    "sweep_recipe", "sweep_vs_paper", "weights_source", "with_collapse", "with_paper_verdicts",
+    "classes_by_frequency", "collapse_note", "comparisons_display", "compare_cells",
+    "confusion_figure", "confusion_sum", "content_key", "describe_weights", "effective_n_min",
+    "family_note", "fold_collapse", "fold_figure", "fold_means", "fold_scores", "format_p",
+    "frozen_prefixes", "initial_weights", "label_indices", "load_se30k8", "loss_spec",
+    "majority_f1", "method_cell", "method_recipes", "model_label", "model_sizes", "page_grid",
+    "paper_gain", "paper_results", "paper_sweep", "paper_table", "paper_table4", "paper_verdicts",
+    "posthoc_rows", "reference_input_size", "relative_gain", "rules_markdown", "run_balanced",
+    "run_cells", "run_page", "run_scaling", "run_sweep", "scaling_cells", "scaling_display",
+    "scaling_figure", "scaling_trend", "scaling_vs_paper", "se30k8_manifest", "select",
+    "size_slopes", "select_top_transforms", "sweep_cells", "sweep_recipe", "sweep_vs_paper",
+    "weights_source", "with_collapse", "with_paper_verdicts",
 ]

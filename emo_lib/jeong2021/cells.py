@@ -221,10 +221,17 @@ def _build_initial(model: str, request: Mapping[str, Any], **options: Any) -> An
 
 def known_weights_source(model: str, weights: str | bool = "random",
                          pretraining: Mapping[str, Any] | None = None) -> str | None:
-    """:func:`weights_source` without pretraining anything: None when the synthetic-face
-    pretraining of ``model`` is not cached yet (``emo-book plan`` then identifies units by
-    their settings)."""
+    """:func:`weights_source` without pretraining or downloading anything: None when the
+    synthetic-face pretraining of ``model`` is not cached yet, or its ImageNet weights are not
+    in torchvision's cache (``emo-book plan`` then identifies units by their settings and says
+    what is missing)."""
     request = initial_weights(weights, pretraining)
+    if request["weights"] == "imagenet":
+        # never a download: the file in torchvision's cache, or None (what is missing)
+        from ..models.zoo import BACKBONE_NAMES, cached_imagenet_source
+
+        return cached_imagenet_source(model) if model in BACKBONE_NAMES else \
+            weights_source(model, weights, pretraining)
     if request["weights"] != "synthetic_faces":
         return weights_source(model, weights, pretraining)
     from ..models.face_pretraining import cached_source

@@ -95,4 +95,25 @@ def scaling_trend(table: pd.DataFrame, metric: str = "macro_f1", method: str = "
             "monotone": bool((rows[metric].diff().dropna() >= 0).all())}
 
 
-__all__ = ["model_sizes", "reference_input_size", "scaling_trend"]
+def family_note(models: Sequence[str], image_size: int = 64) -> str:
+    """A sentence per compound-scaled model of ``models`` (:mod:`emo_lib.models.families`):
+    its phi, depth / width / resolution multipliers and input side; "" when none is."""
+    from ..models import families
+    from .names import model_label
+
+    scaled = [m for m in dict.fromkeys(models) if m in families.SCALED]
+    if len(scaled) < 2:
+        return ""
+    parts = []
+    for m in scaled:
+        phi = families.SCALED[m]
+        k = families.compound(phi)
+        parts.append(f"{model_label(m)}: phi = {phi}, depth x{k['depth']:.2f}, width "
+                     f"x{k['width']:.2f}, input {families.input_size_for(m, image_size)} px")
+    return ("**The scaled family.** EfficientNet's compound scaling (depth x "
+            f"{families.ALPHA}^phi, width x {families.BETA}^phi, resolution x "
+            f"{families.GAMMA}^phi) applied to MobileNetV3-Small, which is phi = 0 and the "
+            "reference model, as B0 is EfficientNet's: " + "; ".join(parts) + ".")
+
+
+__all__ = ["family_note", "model_sizes", "reference_input_size", "scaling_trend"]

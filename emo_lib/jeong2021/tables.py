@@ -281,8 +281,22 @@ def paper_gain(other: str = "proposed", metric: str = "macro_f1") -> float:
     return (value - t4["baseline"][j]) / t4["baseline"][j]
 
 
+def comparisons_display(comparisons: pd.DataFrame) -> pd.DataFrame:
+    """The claims' comparisons as a page shows them: each comparison's difference with its
+    interval, the Holm-corrected p, the verdict, the smallest difference its design could have
+    called significant (``detectable``) and the paper's difference beside."""
+    shown = comparisons.assign(
+        claim=comparisons["claim_id"].str.replace("_", " "),
+        metric=comparisons["metric"].map({"macro_f1": "macro F1", "accuracy": "accuracy"})
+        .fillna(comparisons["metric"]))
+    return shown[["claim", "comparison", "metric", "folds", "difference", "ci_low", "ci_high",
+                  "p_holm", "verdict", "detectable", "paper_difference"]].rename(columns={
+                      "ci_low": "95 % low", "ci_high": "95 % high", "p_holm": "p (Holm)",
+                      "detectable": "detectable (±)", "paper_difference": "paper"})
+
+
 __all__ = [
-    "balanced_vs_paper", "collapse_note", "confusion_sum", "fold_means", "paper_gain",
-    "paper_sweep", "paper_table", "paper_table4", "relative_gain", "scaling_display",
+    "balanced_vs_paper", "comparisons_display", "collapse_note", "confusion_sum", "fold_means",
+    "paper_gain", "paper_sweep", "paper_table", "paper_table4", "relative_gain", "scaling_display",
     "scaling_vs_paper", "select", "select_top_transforms", "sweep_vs_paper",
 ]

@@ -77,6 +77,26 @@ def _load_imagenet(module: nn.Module, arch: str, weights_path: str | Path | None
     return True, str(weights)
 
 
+def imagenet_file(arch: str) -> Path | None:
+    """Where torchvision keeps ``arch``'s ImageNet weights (``torch.hub.get_dir()``, i.e.
+    ``$TORCH_HOME/hub``, ``checkpoints/<file>``), whether or not the file is there; None for a
+    network without ImageNet weights (:mod:`.families`)."""
+    if arch in families.CUSTOM_NAMES:
+        return None
+    url = torchvision.models.get_model_weights(arch).DEFAULT.url
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(url).name
+
+
+def cached_imagenet_source(arch: str) -> str | None:
+    """The ImageNet weights ``build_backbone(arch, pretrained=True)`` would load, named as its
+    ``info["weights"]`` names them, when their file is in torchvision's cache; None when it is
+    not (nothing is downloaded: ``emo-book plan`` asks this)."""
+    path = imagenet_file(arch)
+    if path is None or not path.is_file():
+        return None
+    return str(torchvision.models.get_model_weights(arch).DEFAULT)
+
+
 @lru_cache(maxsize=None)
 def feature_blocks(arch: str) -> tuple[tuple[str, ...], ...]:
     """The parameter-name prefixes of ``arch``'s feature blocks, input side first: one entry per
