@@ -34,7 +34,7 @@ from .foldstats import (
 from .names import (
     BASELINE_TABLE4, EXTRA_METHODS, METRICS, NO_AUGMENTATION, PAPER, PAPER_METHODS,
     PAPER_MODELS, PAPER_REFERENCE_MODEL, POSTHOC_METHODS, POSTHOC_SOURCES, SWEEP_TABLES,
-    TRAINED_EXTRA_METHODS, model_label,
+    TRAINED_EXTRA_METHODS, method_label, model_label,
 )
 from .plan import PAGES, page_grid, run_page
 from .posthoc import posthoc_rows
@@ -56,11 +56,11 @@ __all__ = [
     "confusion_figure", "confusion_sum", "content_key", "describe_weights", "effective_n_min",
     "family_note", "fold_collapse", "fold_figure", "fold_means", "fold_scores", "format_p",
     "frozen_prefixes", "initial_weights", "label_indices", "load_se30k8", "loss_spec",
-    "majority_f1", "method_cell", "method_recipes", "model_label", "model_sizes", "page_grid",
-    "paper_gain", "paper_results", "paper_sweep", "paper_table", "paper_table4", "paper_verdicts",
-    "posthoc_rows", "reference_input_size", "relative_gain", "rules_markdown", "run_balanced",
-    "run_cells", "run_page", "run_scaling", "run_sweep", "scaling_cells", "scaling_display",
-    "scaling_figure", "scaling_trend", "scaling_vs_paper", "se30k8_manifest", "select",
-    "size_slopes", "select_top_transforms", "sweep_cells", "sweep_recipe", "sweep_vs_paper",
-    "weights_source", "with_collapse", "with_paper_verdicts",
+    "majority_f1", "method_cell", "method_label", "method_recipes", "model_label", "model_sizes",
+    "page_grid", "paper_gain", "paper_results", "paper_sweep", "paper_table", "paper_table4",
+    "paper_verdicts", "posthoc_rows", "reference_input_size", "relative_gain", "rules_markdown",
+    "run_balanced", "run_cells", "run_page", "run_scaling", "run_sweep", "scaling_cells",
+    "scaling_display", "scaling_figure", "scaling_trend", "scaling_vs_paper", "se30k8_manifest",
+    "select", "size_slopes", "select_top_transforms", "sweep_cells", "sweep_recipe",
+    "sweep_vs_paper", "weights_source", "with_collapse", "with_paper_verdicts",
 ]

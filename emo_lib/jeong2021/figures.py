@@ -68,9 +68,12 @@ def fold_figure(results: pd.DataFrame, by: Sequence[str], metric: str = "macro_f
     if metric == "macro_f1":
         handles.append(Line2D([], [], ls="", marker="|", color="grey", ms=8,
                               label="majority-class F1"))
-    fig.legend(handles=handles, loc="lower center", ncol=2, frameon=False,
-               bbox_to_anchor=(0.5, 0.0))
-    fig.tight_layout(rect=(0, 0.16 if rows_per_panel < 6 else 0.09, 1, 1))
+    fig.legend(handles=handles, loc="lower center", ncol=4 if len(panels) > 1 else 2,
+               frameon=False, bbox_to_anchor=(0.5, 0.0), fontsize=8)
+    # room below the axes for the tick labels, the x label and the legend (in inches, so the
+    # legend never sits on the axis labels whatever the figure's height)
+    height = fig.get_figheight()
+    fig.tight_layout(rect=(0, min(0.5, (0.55 if len(panels) > 1 else 0.75) / height), 1, 1))
     return fig
 
 
@@ -102,7 +105,7 @@ def scaling_figure(table: pd.DataFrame, x: str = "params_m") -> Any:
     log scale) for this run (EfficientNets with the proposed method joined by a line, the
     baselines as separate markers) and the paper's points (open markers)."""
     from matplotlib.figure import Figure
-    from matplotlib.ticker import ScalarFormatter
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
 
     fig = Figure(figsize=(10, 3.8))
     axes = fig.subplots(1, 2)
@@ -114,19 +117,23 @@ def scaling_figure(table: pd.DataFrame, x: str = "params_m") -> Any:
                 continue
             ax.errorbar(sub[x], sub[metric], yerr=sub[f"{metric}_std"].fillna(0), fmt=style,
                         label=f"this run, {method}", capsize=3)
-            # the paper's points only on its own models (a model in B0's role is not B0)
-            own = sub[sub.index.isin(ZOO_NAMES) & sub[f"paper_{metric}"].notna()]
+            # the paper's points (its B0, B5, ResNet-50...) drawn at the run's model in that
+            # role: the x position is this run's model's size, not the paper's model's
+            own = sub[sub[f"paper_{metric}"].notna()]
             if not own.empty:
                 ax.plot(own[x], own[f"paper_{metric}"], style[0], mfc="none", color="k",
-                        label=f"paper, {method}")
+                        label=f"paper, {method}" + ("" if own.index.isin(ZOO_NAMES).all()
+                                                    else " (at the model in its role)"))
             for model, row in sub.iterrows():
                 ax.annotate(model_label(model).replace("EfficientNet-", ""),
                             (row[x], row[metric]), fontsize=7, xytext=(3, 3),
                             textcoords="offset points")
         ax.set_xscale("log")
+        # ticks at the models' own sizes only (log-axis minor labels overprinted each other)
+        ticks = np.unique(table[x].dropna().to_numpy(float))
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.xaxis.set_major_formatter(ScalarFormatter())
-        ax.xaxis.set_minor_formatter(ScalarFormatter())
-        ax.tick_params(axis="x", which="minor", labelsize=7)
+        ax.set_xticks(ticks, [f"{t:.3g}" for t in ticks], fontsize=7, rotation=45)
         ax.set(xlabel={"params_m": "parameters (millions)",
                                      "flops_b": "multiply-adds (billions)"}.get(x, x),
                ylabel=metric.replace("_", " "))

@@ -170,13 +170,14 @@ def balanced_vs_paper(balanced: pd.DataFrame, *, alpha: float = 0.05) -> pd.Data
 
 
 def scaling_vs_paper(scaling: pd.DataFrame, sizes: pd.DataFrame | None = None, *,
-                     reference_model: str = PAPER_REFERENCE_MODEL, alpha: float = 0.05
-                     ) -> pd.DataFrame:
+                     reference_model: str = PAPER_REFERENCE_MODEL, alpha: float = 0.05,
+                     largest_model: str | None = None) -> pd.DataFrame:
     """Fig. 5, one row per (model, method), indexed so: this run's accuracy and macro F1
     (means and sds over the learning folds, macro F1's corrected interval), the paper's values
     where it gives them (Fig. 5's B5 end point for ``proposed``, Table 4's proposed for B0,
     Table 3's no-augmentation focal cells for ``baseline``; EfficientNet-B0's on the rows of
-    the model in its role) and, if given, the model sizes (``sizes`` from
+    the model in its role, EfficientNet-B5's on ``largest_model``'s proposed row, ResNet-50's
+    on another ResNet's baseline row) and, if given, the model sizes (``sizes`` from
     :func:`.sizes.model_sizes`, indexed by model)."""
     summary = cell_summary(scaling, ["model", "method"], alpha=alpha)
     run = fold_means(scaling, ["model", "method"])
@@ -203,6 +204,10 @@ def scaling_vs_paper(scaling: pd.DataFrame, sizes: pd.DataFrame | None = None, *
             return ref[key]
         if model == reference_model:
             return ref.get((PAPER_REFERENCE_MODEL, method), [np.nan, np.nan])
+        if model == largest_model and method == "proposed":
+            return ref.get(("efficientnet_b5", method), [np.nan, np.nan])
+        if model.startswith("resnet"):
+            return ref.get(("resnet50", method), [np.nan, np.nan])
         return [np.nan, np.nan]
 
     out["paper_accuracy"] = [paper_of(k)[0] for k in out.index]

@@ -189,7 +189,8 @@ if reference_model in models and "focal" in losses and transforms:
     run.table(ranking.rename_axis("transform").reset_index(), "ranking_reference_focal")
     note = (f" Only {len(f1)} transforms were tried, so all are kept." if len(f1) <= top_k
             else "")
-    show_markdown(f"This run's top {top_k} ({jg.model_label(reference_model)}, focal loss): "
+    show_markdown(f"This run's top {len(run_top)} of {len(f1)} transforms "
+                  f"({jg.model_label(reference_model)}, focal loss): "
                   f"{', '.join(run_top)}; tied at the cut: {', '.join(run_ties) or 'none'}."
                   f"{note} The balanced-augmentation page uses its own `selected_transforms` "
                   "parameter (default: the paper's five).")

@@ -125,10 +125,6 @@ if reference_model != jg.PAPER_REFERENCE_MODEL:
 # %% tags=["hide-input"]
 sizes = jg.model_sizes([*size_models, *trained_models], len(se.classes), image_size)
 run.table(sizes.rename_axis("model").reset_index(), "model_sizes", display=False)
-run.table(sizes[["params_m", "flops_b", "params_m_imagenet", "flops_b_imagenet",
-                 "reference_params_m", "reference_flops_b"]].rename_axis("model")
-          .reset_index().assign(model=lambda d: d["model"].map(jg.model_label)),
-          "model_sizes_shown")
 refs = sizes.dropna(subset=["reference_params_m"])
 run.table(paper.compare(
     {**{f"{m} params (M)": r["reference_params_m"] for m, r in refs.iterrows()},
@@ -151,8 +147,9 @@ run.table(scaling.drop(columns="confusion"), "scaling_folds", display=False)
 run.glue("scaling_cached_share", float(scaling["from_cache"].mean()))
 run.glue("scaling_collapsed", int(scaling["collapsed"].sum()))
 run.glue("scaling_folds_total", int(len(scaling)))
+last = str(sizes.loc[list(models), "params_m"].idxmax())
 table = jg.paper_table(scaling, "fig5", sizes=sizes[["params_m", "flops_b"]],
-                       reference_model=reference_model, alpha=alpha)
+                       reference_model=reference_model, largest_model=last, alpha=alpha)
 show_markdown(jg.collapse_note(scaling, ["model", "method"]))
 
 # %% [markdown]
@@ -169,12 +166,24 @@ run.figure(jg.fold_figure(scaling, ["model", "method"], "macro_f1", alpha=alpha)
 # ## Accuracy and F1 against model size
 #
 # Filled markers: this run (mean over the learning folds, bars: sd); open markers: the paper's
-# values for its own models where it prints them (Table 4's B0, Fig. 5's B5 end point, Table
-# 3's baselines). The x axis uses this run's counts (8-class head, this run's input size).
+# values where it prints them (Table 4's B0, Fig. 5's B5 end point, Table 3's ResNet-50
+# baseline), each drawn at this run's model in that role (B0 at the reference model, B5 at the
+# largest scaled model), so their x position is this run's model's size, not the paper's. The
+# x axis uses this run's counts (8-class head, each model's input size).
 
 # %% tags=["hide-input"]
 run.figure(jg.scaling_figure(table, "params_m"), "fig5_params")
 run.figure(jg.scaling_figure(table, "flops_b"), "fig5_flops");
+
+# %% [markdown]
+# Every model's size (this run's head and input, ImageNet's head and resolution, the original
+# papers' reference sizes), folded: open it with the toggle.
+
+# %% tags=["hide-input", "hide-output"]
+run.table(sizes[["input_size", "params_m", "flops_b", "params_m_imagenet", "flops_b_imagenet",
+                 "reference_params_m", "reference_flops_b"]].rename_axis("model")
+          .reset_index().assign(model=lambda d: d["model"].map(jg.model_label)),
+          "model_sizes_shown");
 
 # %% [markdown]
 # ## Against the paper
@@ -187,7 +196,6 @@ run.figure(jg.scaling_figure(table, "flops_b"), "fig5_flops");
 run.table(table.reset_index(), "fig5_scaling", display=False)
 run.table(jg.scaling_display(table), "fig5_scaling_shown")
 end = paper.paper_value("jeong2021.fig5_scaling")
-last = str(sizes.loc[list(models), "params_m"].idxmax())
 row = table.loc[(last, "proposed")]
 endpoint = paper.compare(dict(zip(jg.METRICS, end["efficientnet_b5"])),
                          {m: row[m] for m in jg.METRICS},
