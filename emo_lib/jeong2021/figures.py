@@ -125,21 +125,44 @@ def scaling_figure(table: pd.DataFrame, x: str = "params_m") -> Any:
                         label=f"paper, {method}" + ("" if own.index.isin(ZOO_NAMES).all()
                                                     else " (at the model in its role)"))
             for model, row in sub.iterrows():
-                ax.annotate(model_label(model).replace("EfficientNet-", ""),
-                            (row[x], row[metric]), fontsize=7, xytext=(3, 3),
-                            textcoords="offset points")
+                note = ax.annotate(_short_label(model), (row[x], row[metric]), fontsize=7,
+                                   xytext=(4, -9 if method == "baseline" else 4),
+                                   textcoords="offset points")
+                note.set_in_layout(False)   # labels must not shrink the axes
         ax.set_xscale("log")
         # ticks at the models' own sizes only (log-axis minor labels overprinted each other)
-        ticks = np.unique(table[x].dropna().to_numpy(float))
+        ticks = _spaced(np.unique(table[x].dropna().to_numpy(float)))
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.xaxis.set_major_formatter(ScalarFormatter())
-        ax.set_xticks(ticks, [f"{t:.3g}" for t in ticks], fontsize=7, rotation=45)
+        ax.set_xticks(ticks, [f"{t:.3g}" for t in ticks], fontsize=7)
+        ax.set_xlim(min(ticks) / 1.25, max(ticks) * 1.6)
         ax.set(xlabel={"params_m": "parameters (millions)",
                                      "flops_b": "multiply-adds (billions)"}.get(x, x),
                ylabel=metric.replace("_", " "))
-    axes[0].legend(fontsize=7)
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=7,
+               frameon=False)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
     return fig
+
+
+def _short_label(model: str) -> str:
+    """A marker's label: B0 for EfficientNet-B0, phi=k for the scaled family, else the name."""
+    from ..models.families import SCALED
+
+    if model in SCALED:
+        return f"φ={SCALED[model]}"
+    return model_label(model).replace("EfficientNet-", "").replace(" (quarter width)", "/4")
+
+
+def _spaced(values: np.ndarray, ratio: float = 1.3) -> list[float]:
+    """Tick positions on a log axis, dropping any within ``ratio`` of the last kept (their
+    labels would print over each other)."""
+    kept: list[float] = []
+    for v in sorted(values):
+        if not kept or v / kept[-1] >= ratio:
+            kept.append(float(v))
+    return kept
 
 
 __all__ = ["confusion_figure", "fold_figure", "scaling_figure"]
