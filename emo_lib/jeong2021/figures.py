@@ -73,7 +73,7 @@ def fold_figure(results: pd.DataFrame, by: Sequence[str], metric: str = "macro_f
     # room below the axes for the tick labels, the x label and the legend (in inches, so the
     # legend never sits on the axis labels whatever the figure's height)
     height = fig.get_figheight()
-    fig.tight_layout(rect=(0, min(0.5, (0.55 if len(panels) > 1 else 0.75) / height), 1, 1))
+    fig.tight_layout(rect=(0, min(0.5, (0.75 if len(panels) > 1 else 0.95) / height), 1, 1))
     return fig
 
 
