@@ -478,3 +478,26 @@ def test_the_new_claims_on_the_papers_numbers():
     assert "0.5718 against the baseline's 0.5768 (-0.0050)" in ev["accuracy_kept"]
     assert "EfficientNet-B0 / focal" in ev["augmentation_helps"]
     assert own.loc["gain_grows_with_size", "value"] == "+0.005"
+
+
+def test_comparisons_display_shows_detectable_beside_the_papers_difference():
+    table = _methods(baseline=BASE, over_sampling=np.add(BASE, NOISE))
+    comps = jg.claim_comparisons(balanced=table, reference_model=REF,
+                                 only=["over_sampling_gain"])
+    shown = jg.comparisons_display(comps)
+    assert list(shown.columns[-2:]) == ["detectable (±)", "paper"]
+    assert shown["paper"].item() == pytest.approx(0.070)
+    assert shown["claim"].item() == "over sampling gain" and shown["metric"].item() == "macro F1"
+    assert jg.method_label("over_sampling") == "over-sampling"
+    assert jg.method_label("something_new") == "something new"
+
+
+def test_fig5_table_puts_the_papers_b5_on_the_largest_model_and_resnet50_on_a_resnet():
+    sizes = [REF, "mobilenet_v3_small_s2"]
+    scaling = pd.concat([_cell("proposed", BASE, model=m) for m in sizes] +
+                        [_cell("baseline", BASE, model="resnet18_narrow")], ignore_index=True)
+    table = jg.scaling_vs_paper(scaling, reference_model=REF,
+                                largest_model="mobilenet_v3_small_s2")
+    assert table.loc[("mobilenet_v3_small_s2", "proposed"), "paper_macro_f1"] == 0.348
+    assert table.loc[(REF, "proposed"), "paper_macro_f1"] == 0.325
+    assert np.isfinite(table.loc[("resnet18_narrow", "baseline"), "paper_macro_f1"])

@@ -89,11 +89,13 @@ def test_plan_counts_the_units_the_pages_train(cache, capture_units, pretrained_
     trained = [units_the_page_trains(nb, capture_units) for nb in plan.PAGES]
     planned = [plan.plan_page(nb, params[nb], rate=1000).unit_ids for nb in plan.PAGES]
     assert planned == trained
-    # smoke defaults, 3 folds: the sweep's 3 rows x 2 losses; Table 4's 9 trained cells (its
-    # two post-hoc rows train nothing); Fig. 5's proposed and baseline of the one model
-    assert [len(ids) for ids in planned] == [18, 27, 6]
-    assert planned[2] <= planned[1]           # Fig. 5's cells are Table 4's
-    assert len(planned[0] & planned[1]) == 6  # the no-augmentation baselines are the sweep's
+    # smoke defaults, 5 folds: the sweep's 4 rows x 2 models x 2 losses; Table 4's 9 trained
+    # cells (its two post-hoc rows train nothing); Fig. 5's three sizes with the method and
+    # the two baselines (the reference model's and the ResNet's)
+    assert [len(ids) for ids in planned] == [80, 45, 25]
+    assert len(planned[2] & planned[1]) == 10   # Fig. 5's B0 point and baseline are Table 4's
+    assert len(planned[0] & planned[1]) == 10   # the no-augmentation baselines are the sweep's
+    assert len(planned[0] & planned[2]) == 10   # Fig. 5's baselines are the sweep's focal cells
     # without the pretraining cached, the plan counts the same units by their settings
     monkeypatch = pytest.MonkeyPatch()
     from emo_lib.models import face_pretraining
@@ -103,7 +105,7 @@ def test_plan_counts_the_units_the_pages_train(cache, capture_units, pretrained_
                                params["jeong2021_balanced_augmentation"], rate=1000)
     finally:
         monkeypatch.undo()
-    assert later.units == 27 and later.done is None
+    assert later.units == 45 and later.done is None
     assert "synthetic-face pretraining of mobilenet_v3_small not cached yet" in later.data_note
 
 
