@@ -111,7 +111,8 @@ def test_plan_counts_the_units_the_pages_train(cache, capture_units, pretrained_
 
 def test_done_units_and_measured_gpu_hours(cache):
     params = {**notebook_defaults("jeong2021_augmentation_sweep"), "transforms": [],
-              "losses": ["focal"], "epochs": 4, "folds": 2, "weights": "random"}
+              "models": ["mobilenet_v3_small"], "losses": ["focal"], "epochs": 4, "folds": 2,
+              "weights": "random"}
     before = plan.plan_page("jeong2021_augmentation_sweep", params, rate=1000)
     assert before.done is None and "not drawn yet" in before.data_note and before.units == 2
     se, images, labels = jg.load_se30k8(params["se30k8_dataset"], scale=params["scale"],
