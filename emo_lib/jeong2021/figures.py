@@ -68,13 +68,17 @@ def fold_figure(results: pd.DataFrame, by: Sequence[str], metric: str = "macro_f
     if metric == "macro_f1":
         handles.append(Line2D([], [], ls="", marker="|", color="grey", ms=8,
                               label="majority-class F1"))
-    fig.legend(handles=handles, loc="lower center", ncol=4 if len(panels) > 1 else 2,
-               frameon=False, bbox_to_anchor=(0.5, 0.0), fontsize=8)
-    # room below the axes for the tick labels, the x label and the legend (in inches, so the
-    # legend never sits on the axis labels whatever the figure's height)
-    height = fig.get_figheight()
-    fig.tight_layout(rect=(0, min(0.5, (0.75 if len(panels) > 1 else 0.95) / height), 1, 1))
+    # the legend belongs to the first panel, below its x label: every later tight_layout
+    # (the page's fit_figure lays figures out again) keeps it clear of the axis labels
+    axes[0].legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.6 / height_in(fig)),
+                   ncol=1, frameon=False, fontsize=8)
+    fig.tight_layout()
     return fig
+
+
+def height_in(fig: Any) -> float:
+    """The figure's height in inches (legends below an axes are offset by a fraction of it)."""
+    return float(fig.get_figheight())
 
 
 def confusion_figure(matrices: Mapping[str, np.ndarray], classes: Sequence[str],
@@ -123,7 +127,7 @@ def scaling_figure(table: pd.DataFrame, x: str = "params_m") -> Any:
             if not own.empty:
                 ax.plot(own[x], own[f"paper_{metric}"], style[0], mfc="none", color="k",
                         label=f"paper, {method}" + ("" if own.index.isin(ZOO_NAMES).all()
-                                                    else " (at the model in its role)"))
+                                                    else " (at its role)"))
             for model, row in sub.iterrows():
                 note = ax.annotate(_short_label(model), (row[x], row[metric]), fontsize=7,
                                    xytext=(4, -9 if method == "baseline" else 4),
@@ -139,10 +143,10 @@ def scaling_figure(table: pd.DataFrame, x: str = "params_m") -> Any:
         ax.set(xlabel={"params_m": "parameters (millions)",
                                      "flops_b": "multiply-adds (billions)"}.get(x, x),
                ylabel=metric.replace("_", " "))
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=7,
-               frameon=False)
-    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    # below the first panel (an axes legend, so any later tight_layout makes room for it)
+    axes[0].legend(loc="upper left", bbox_to_anchor=(0.0, -0.22), ncol=2, fontsize=7,
+                   frameon=False)
+    fig.tight_layout()
     return fig
 
 
@@ -155,7 +159,7 @@ def _short_label(model: str) -> str:
     return model_label(model).replace("EfficientNet-", "").replace(" (quarter width)", "/4")
 
 
-def _spaced(values: np.ndarray, ratio: float = 1.3) -> list[float]:
+def _spaced(values: np.ndarray, ratio: float = 1.4) -> list[float]:
     """Tick positions on a log axis, dropping any within ``ratio`` of the last kept (their
     labels would print over each other)."""
     kept: list[float] = []
