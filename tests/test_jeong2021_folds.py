@@ -365,3 +365,139 @@ def test_a_difference_with_no_spread_is_reported_as_what_it_is():
     # as an equivalence part the constant difference is exact: within 0.05, beyond 0.005
     assert comparison_equivalence_part(shifted, 0.05).exact == SUPPORTED
     assert comparison_equivalence_part(shifted, 0.005).exact == CONTRADICTED
+
+
+# ---------------------------------------------------------------------------- the five new claims
+
+
+def _methods(**scores):
+    return pd.concat([_cell(m, s) for m, s in scores.items()], ignore_index=True)
+
+
+@pytest.mark.parametrize("delta, verdict", [(GAIN, SUPPORTED), (np.negative(GAIN), CONTRADICTED),
+                                            (NOISE, INCONCLUSIVE)])
+def test_over_sampling_claims_on_each_side(delta, verdict):
+    table = _methods(baseline=BASE, over_sampling=np.add(BASE, delta),
+                     proposed=np.add(np.add(BASE, delta), delta))
+    v = jg.claim_verdicts(balanced=table, reference_model=REF,
+                          only=["over_sampling_gain", "proposed_beats_over_sampling"])
+    assert (v["verdict"] == verdict).all()
+    # the paper's differences beside this run's, and what the design could have detected
+    assert v.loc["over_sampling_gain", "paper_value"] == "+0.070"
+    assert v.loc["proposed_beats_over_sampling", "paper_value"] == "+0.006"
+    comp = jg.claim_comparisons(balanced=table, reference_model=REF,
+                                only=["over_sampling_gain"]).iloc[0]
+    _, _, low, high, _ = _nadeau_bengio(delta, 400, 100)
+    assert comp["detectable"] == pytest.approx((high - low) / 2)   # the interval's half-width
+    assert v.loc["over_sampling_gain", "detectable"] == f"{comp['detectable']:.3f}"
+    if verdict == INCONCLUSIVE:
+        assert "could not have called a difference smaller than" in \
+            v.loc["over_sampling_gain", "evidence"]
+
+
+def test_detectable_uses_holms_strictest_level_for_several_comparisons():
+    deltas = {"rotation": GAIN, "cutout": [0.03, 0.05, 0.01, 0.04, 0.02]}
+    comps = jg.claim_comparisons(sweep=_sweep(deltas), reference_model=REF,
+                                 only=["focal_beats_ce"])
+    for t, (_, row) in zip(deltas, comps.iterrows()):
+        # two comparisons: Holm's first step tests at 0.05 / 2
+        _, _, low, high, _ = _nadeau_bengio(deltas[t], 400, 100, alpha=0.05 / 2)
+        assert row["detectable"] == pytest.approx((high - low) / 2)
+
+
+def test_accuracy_kept_is_an_equivalence_claim():
+    def table(acc_delta):
+        base = _cell("baseline", BASE)
+        prop = _cell("proposed", np.add(BASE, GAIN)).assign(
+            accuracy=np.add(0.5, acc_delta))
+        return pd.concat([base, prop], ignore_index=True)
+
+    small = [0.001, -0.002, 0.0, 0.002, -0.001]
+    v = jg.claim_verdicts(balanced=table(small), reference_model=REF, only=["accuracy_kept"])
+    assert v["verdict"].item() == SUPPORTED
+    lost = [-0.08, -0.09, -0.07, -0.08, -0.08]
+    v = jg.claim_verdicts(balanced=table(lost), reference_model=REF, only=["accuracy_kept"])
+    assert v["verdict"].item() == CONTRADICTED
+    wide = [0.05, -0.05, 0.04, -0.04, 0.0]
+    v = jg.claim_verdicts(balanced=table(wide), reference_model=REF, only=["accuracy_kept"])
+    assert v["verdict"].item() == INCONCLUSIVE
+    assert "+/-0.02" in v["evidence"].item()
+
+
+def test_augmentation_claim_averages_the_transforms_per_model_and_loss():
+    frames = []
+    for model in (REF, "resnet18_narrow"):
+        for loss in ("focal", "cross_entropy"):
+            frames.append(_cell("", BASE, model=model, transform="no_augmentation")
+                          .assign(loss=loss))
+            frames.append(_cell("", np.add(BASE, GAIN), model=model, transform="rotation")
+                          .assign(loss=loss))
+            # a transform that does nothing halves the mean gain; still supported
+            frames.append(_cell("", BASE, model=model, transform="cutout").assign(loss=loss))
+    sweep = pd.concat(frames, ignore_index=True).drop(columns="method")
+    comps = jg.claim_comparisons(sweep=sweep, reference_model=REF, only=["augmentation_helps"])
+    assert len(comps) == 4
+    assert comps["difference"].to_numpy() == pytest.approx(np.mean(GAIN) / 2)
+    v = jg.claim_verdicts(sweep=sweep, reference_model=REF, only=["augmentation_helps"])
+    assert v["verdict"].item() == SUPPORTED
+    # one (model, loss) where augmentation hurts contradicts a claim about every model
+    hurt = sweep.copy()
+    mask = (hurt["model"] == "resnet18_narrow") & (hurt["loss"] == "focal") & \
+        (hurt["transform"] != "no_augmentation")
+    hurt.loc[mask, "macro_f1"] = hurt.loc[mask, "macro_f1"] - 0.2
+    v = jg.claim_verdicts(sweep=hurt, reference_model=REF, only=["augmentation_helps"])
+    assert v["verdict"].item() == CONTRADICTED
+
+
+def test_growth_claim_tests_the_per_fold_slope_across_at_least_three_sizes():
+    sizes = [REF, "mobilenet_v3_small_s1", "mobilenet_v3_small_s2"]
+
+    def scaling(step):
+        return pd.concat([_cell("proposed", np.add(BASE, np.multiply(i, step)), model=m)
+                          for i, m in enumerate(sizes)], ignore_index=True)
+
+    slopes = jg.size_slopes(scaling(GAIN), sizes)
+    assert slopes["macro_f1"].to_numpy() == pytest.approx(GAIN)
+    up = jg.claim_verdicts(scaling=scaling(GAIN), reference_model=REF, size_order=sizes,
+                           only=["gain_grows_with_size"])
+    assert up["verdict"].item() == SUPPORTED
+    down = jg.claim_verdicts(scaling=scaling(np.negative(GAIN)), reference_model=REF,
+                             size_order=sizes, only=["gain_grows_with_size"])
+    assert down["verdict"].item() == CONTRADICTED
+    two = jg.claim_verdicts(scaling=scaling(GAIN), reference_model=REF, size_order=sizes[:2],
+                            only=["gain_grows_with_size"])
+    assert two["verdict"].item() == NOT_TESTABLE
+
+
+def test_the_new_claims_on_the_papers_numbers():
+    own = jg.paper_verdicts()
+    assert set(jg.CLAIM_IDS) <= set(own.index) and (own["verdict"] == NOT_TESTABLE).all()
+    ev = own["evidence"]
+    assert "0.319 against the baseline's 0.249 (+0.070)" in ev["over_sampling_gain"]
+    assert "(+0.006" in ev["proposed_beats_over_sampling"]
+    assert "0.5718 against the baseline's 0.5768 (-0.0050)" in ev["accuracy_kept"]
+    assert "EfficientNet-B0 / focal" in ev["augmentation_helps"]
+    assert own.loc["gain_grows_with_size", "value"] == "+0.005"
+
+
+def test_comparisons_display_shows_detectable_beside_the_papers_difference():
+    table = _methods(baseline=BASE, over_sampling=np.add(BASE, NOISE))
+    comps = jg.claim_comparisons(balanced=table, reference_model=REF,
+                                 only=["over_sampling_gain"])
+    shown = jg.comparisons_display(comps)
+    assert list(shown.columns[-2:]) == ["detectable (±)", "paper"]
+    assert shown["paper"].item() == pytest.approx(0.070)
+    assert shown["claim"].item() == "over sampling gain" and shown["metric"].item() == "macro F1"
+    assert jg.method_label("over_sampling") == "over-sampling"
+    assert jg.method_label("something_new") == "something new"
+
+
+def test_fig5_table_puts_the_papers_b5_on_the_largest_model_and_resnet50_on_a_resnet():
+    sizes = [REF, "mobilenet_v3_small_s2"]
+    scaling = pd.concat([_cell("proposed", BASE, model=m) for m in sizes] +
+                        [_cell("baseline", BASE, model="resnet18_narrow")], ignore_index=True)
+    table = jg.scaling_vs_paper(scaling, reference_model=REF,
+                                largest_model="mobilenet_v3_small_s2")
+    assert table.loc[("mobilenet_v3_small_s2", "proposed"), "paper_macro_f1"] == 0.348
+    assert table.loc[(REF, "proposed"), "paper_macro_f1"] == 0.325
+    assert np.isfinite(table.loc[("resnet18_narrow", "baseline"), "paper_macro_f1"])

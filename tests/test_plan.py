@@ -89,11 +89,13 @@ def test_plan_counts_the_units_the_pages_train(cache, capture_units, pretrained_
     trained = [units_the_page_trains(nb, capture_units) for nb in plan.PAGES]
     planned = [plan.plan_page(nb, params[nb], rate=1000).unit_ids for nb in plan.PAGES]
     assert planned == trained
-    # smoke defaults, 3 folds: the sweep's 3 rows x 2 losses; Table 4's 9 trained cells (its
-    # two post-hoc rows train nothing); Fig. 5's proposed and baseline of the one model
-    assert [len(ids) for ids in planned] == [18, 27, 6]
-    assert planned[2] <= planned[1]           # Fig. 5's cells are Table 4's
-    assert len(planned[0] & planned[1]) == 6  # the no-augmentation baselines are the sweep's
+    # smoke defaults, 5 folds: the sweep's 4 rows x 2 models x 2 losses; Table 4's 9 trained
+    # cells (its two post-hoc rows train nothing); Fig. 5's three sizes with the method and
+    # the two baselines (the reference model's and the ResNet's)
+    assert [len(ids) for ids in planned] == [80, 45, 25]
+    assert len(planned[2] & planned[1]) == 10   # Fig. 5's B0 point and baseline are Table 4's
+    assert len(planned[0] & planned[1]) == 10   # the no-augmentation baselines are the sweep's
+    assert len(planned[0] & planned[2]) == 10   # Fig. 5's baselines are the sweep's focal cells
     # without the pretraining cached, the plan counts the same units by their settings
     monkeypatch = pytest.MonkeyPatch()
     from emo_lib.models import face_pretraining
@@ -103,13 +105,14 @@ def test_plan_counts_the_units_the_pages_train(cache, capture_units, pretrained_
                                params["jeong2021_balanced_augmentation"], rate=1000)
     finally:
         monkeypatch.undo()
-    assert later.units == 27 and later.done is None
+    assert later.units == 45 and later.done is None
     assert "synthetic-face pretraining of mobilenet_v3_small not cached yet" in later.data_note
 
 
 def test_done_units_and_measured_gpu_hours(cache):
     params = {**notebook_defaults("jeong2021_augmentation_sweep"), "transforms": [],
-              "losses": ["focal"], "epochs": 4, "folds": 2, "weights": "random"}
+              "models": ["mobilenet_v3_small"], "losses": ["focal"], "epochs": 4, "folds": 2,
+              "weights": "random"}
     before = plan.plan_page("jeong2021_augmentation_sweep", params, rate=1000)
     assert before.done is None and "not drawn yet" in before.data_note and before.units == 2
     se, images, labels = jg.load_se30k8(params["se30k8_dataset"], scale=params["scale"],
@@ -167,6 +170,36 @@ def test_cli_plan_for_the_paper_profile(cache, monkeypatch, capsys, tmp_path):
     assert "distinct units 395" in out
     assert "se30k8 not available here" in out and "rates file" in out
     assert "no training units:" in out and "noh2023_lime_age" in out
+
+
+def test_paper_plan_never_downloads_and_names_the_missing_imagenet_files(
+        cache, monkeypatch, capsys, tmp_path):
+    import torch
+    import torchvision
+
+    from emo_lib.models import zoo
+
+    hub = tmp_path / "hub"
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(hub))
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("a plan must not download weights")
+
+    monkeypatch.setattr(torchvision.models.WeightsEnum, "get_state_dict", no_download)
+    for var in ("SE30K8_ROOT", "CAFE_ROOT", "NIMH_CHEFS_ROOT"):
+        monkeypatch.delenv(var, raising=False)
+    assert runner.main(["plan", "--profile", "paper"]) == 0
+    out = capsys.readouterr().out
+    assert "ImageNet weights missing from torchvision's cache" in out
+    assert str(hub) in out and zoo.imagenet_file("efficientnet_b5").name in out
+    # a file in the cache is found without loading it
+    path = zoo.imagenet_file("vgg16")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"")
+    assert zoo.cached_imagenet_source("vgg16") == str(
+        torchvision.models.get_model_weights("vgg16").DEFAULT)
+    assert jg.cells.known_weights_source("resnet50", "imagenet") is None
+    assert zoo.imagenet_file("resnet18_narrow") is None
 
 
 def test_pages_name_their_plan_provider_in_their_metadata(tmp_path, monkeypatch, capsys):

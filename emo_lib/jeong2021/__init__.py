@@ -19,8 +19,8 @@ from .cells import (
     run_cells, run_scaling, run_sweep, scaling_cells, sweep_cells, sweep_recipe, weights_source,
 )
 from .claims import (
-    CLAIM_IDS, COMPARISON_COLUMNS, FOCAL_EXCEPTIONS, RULE_KINDS, claim_comparisons,
-    claim_tests, claim_verdicts, paper_results, paper_verdicts,
+    ACCURACY_MARGIN, CLAIM_IDS, COMPARISON_COLUMNS, FOCAL_EXCEPTIONS, RULE_KINDS,
+    claim_comparisons, claim_tests, claim_verdicts, paper_results, paper_verdicts, size_slopes,
 )
 from .data import (
     classes_by_frequency, content_key, effective_n_min, label_indices, load_se30k8,
@@ -34,33 +34,33 @@ from .foldstats import (
 from .names import (
     BASELINE_TABLE4, EXTRA_METHODS, METRICS, NO_AUGMENTATION, PAPER, PAPER_METHODS,
     PAPER_MODELS, PAPER_REFERENCE_MODEL, POSTHOC_METHODS, POSTHOC_SOURCES, SWEEP_TABLES,
-    TRAINED_EXTRA_METHODS, model_label,
+    TRAINED_EXTRA_METHODS, method_label, model_label,
 )
 from .plan import PAGES, page_grid, run_page
 from .posthoc import posthoc_rows
-from .sizes import model_sizes, reference_input_size, scaling_trend
+from .sizes import family_note, model_sizes, reference_input_size, scaling_trend
 from .tables import (
-    balanced_vs_paper, collapse_note, confusion_sum, fold_means, paper_gain, paper_sweep,
-    paper_table, paper_table4, relative_gain, scaling_display, scaling_vs_paper, select,
-    select_top_transforms, sweep_vs_paper,
+    balanced_vs_paper, collapse_note, comparisons_display, confusion_sum, fold_means, paper_gain,
+    paper_sweep, paper_table, paper_table4, relative_gain, scaling_display, scaling_vs_paper,
+    select, select_top_transforms, sweep_vs_paper,
 )
 
 __all__ = [
-    "BASELINE_TABLE4", "CLAIM_IDS", "COMPARISON_COLUMNS", "EXTRA_METHODS", "FOCAL_EXCEPTIONS",
-    "FOLD_SCORE_COLUMNS", "METRICS", "NO_AUGMENTATION", "PAGES", "PAPER", "PAPER_METHODS",
-    "PAPER_MODELS", "PAPER_REFERENCE_MODEL", "POSTHOC_METHODS", "POSTHOC_SOURCES", "RULE_KINDS",
-    "Recipe", "SWEEP_TABLES", "TRAINED_EXTRA_METHODS", "WEIGHTS_CHOICES", "add_posthoc",
-    "augmentation_label", "balanced_cells", "balanced_vs_paper", "cell_summary", "cell_units",
-    "claim_comparisons", "claim_lines", "claim_tests", "claim_verdicts",
-    "classes_by_frequency", "collapse_note", "compare_cells", "confusion_figure",
-    "confusion_sum", "content_key", "describe_weights", "effective_n_min", "fold_collapse",
-    "fold_figure", "fold_means", "fold_scores", "format_p", "frozen_prefixes", "initial_weights",
-    "label_indices", "load_se30k8", "loss_spec", "majority_f1", "method_cell", "method_recipes",
-    "model_label",
-    "model_sizes", "page_grid", "paper_gain", "paper_results", "paper_sweep", "paper_table",
-    "paper_table4", "paper_verdicts", "posthoc_rows", "reference_input_size", "relative_gain",
-    "rules_markdown", "run_balanced", "run_cells", "run_page", "run_scaling", "run_sweep",
-    "scaling_cells", "scaling_display", "scaling_figure", "scaling_trend", "scaling_vs_paper",
-    "se30k8_manifest", "select", "select_top_transforms", "sweep_cells", "sweep_recipe",
+    "ACCURACY_MARGIN", "BASELINE_TABLE4", "CLAIM_IDS", "COMPARISON_COLUMNS", "EXTRA_METHODS",
+    "FOCAL_EXCEPTIONS", "FOLD_SCORE_COLUMNS", "METRICS", "NO_AUGMENTATION", "PAGES", "PAPER",
+    "PAPER_METHODS", "PAPER_MODELS", "PAPER_REFERENCE_MODEL", "POSTHOC_METHODS", "POSTHOC_SOURCES",
+    "RULE_KINDS", "Recipe", "SWEEP_TABLES", "TRAINED_EXTRA_METHODS", "WEIGHTS_CHOICES",
+    "add_posthoc", "augmentation_label", "balanced_cells", "balanced_vs_paper", "cell_summary",
+    "cell_units", "claim_comparisons", "claim_lines", "claim_tests", "claim_verdicts",
+    "classes_by_frequency", "collapse_note", "comparisons_display", "compare_cells",
+    "confusion_figure", "confusion_sum", "content_key", "describe_weights", "effective_n_min",
+    "family_note", "fold_collapse", "fold_figure", "fold_means", "fold_scores", "format_p",
+    "frozen_prefixes", "initial_weights", "label_indices", "load_se30k8", "loss_spec",
+    "majority_f1", "method_cell", "method_label", "method_recipes", "model_label", "model_sizes",
+    "page_grid", "paper_gain", "paper_results", "paper_sweep", "paper_table", "paper_table4",
+    "paper_verdicts", "posthoc_rows", "reference_input_size", "relative_gain", "rules_markdown",
+    "run_balanced", "run_cells", "run_page", "run_scaling", "run_sweep", "scaling_cells",
+    "scaling_display", "scaling_figure", "scaling_trend", "scaling_vs_paper", "se30k8_manifest",
+    "select", "size_slopes", "select_top_transforms", "sweep_cells", "sweep_recipe",
     "sweep_vs_paper", "weights_source", "with_collapse", "with_paper_verdicts",
 ]

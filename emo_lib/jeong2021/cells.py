@@ -221,10 +221,17 @@ def _build_initial(model: str, request: Mapping[str, Any], **options: Any) -> An
 
 def known_weights_source(model: str, weights: str | bool = "random",
                          pretraining: Mapping[str, Any] | None = None) -> str | None:
-    """:func:`weights_source` without pretraining anything: None when the synthetic-face
-    pretraining of ``model`` is not cached yet (``emo-book plan`` then identifies units by
-    their settings)."""
+    """:func:`weights_source` without pretraining or downloading anything: None when the
+    synthetic-face pretraining of ``model`` is not cached yet, or its ImageNet weights are not
+    in torchvision's cache (``emo-book plan`` then identifies units by their settings and says
+    what is missing)."""
     request = initial_weights(weights, pretraining)
+    if request["weights"] == "imagenet":
+        # never a download: the file in torchvision's cache, or None (what is missing)
+        from ..models.zoo import BACKBONE_NAMES, cached_imagenet_source
+
+        return cached_imagenet_source(model) if model in BACKBONE_NAMES else \
+            weights_source(model, weights, pretraining)
     if request["weights"] != "synthetic_faces":
         return weights_source(model, weights, pretraining)
     from ..models.face_pretraining import cached_source
@@ -276,7 +283,10 @@ def cell_config(cell: Mapping[str, Any], config: FitConfig, finetune_blocks: int
     early blocks of its model frozen (:func:`frozen_prefixes`); part of every unit's key."""
     cfg = cell.get("config") or config
     freeze = frozen_prefixes(cell["model"], finetune_blocks)
-    return dataclasses.replace(cfg, freeze=freeze) if freeze else cfg
+    # Frozen blocks run in evaluation mode, their activations computed once per item
+    # (:mod:`emo_lib.train.trunk`): the CPU economy that comes with freezing; the paper's full
+    # fine-tuning (finetune_blocks None) freezes nothing and trains the whole network.
+    return dataclasses.replace(cfg, freeze=freeze, frozen_features=True) if freeze else cfg
 
 
 def unit_device(device: str, executor: ExecutorSettings) -> str:
@@ -295,8 +305,11 @@ def cell_spec(cell: Mapping[str, Any], classes: Sequence[str], image_size: int, 
     """What a cell trains, in plain JSON (part of each of its units' keys): the model with its
     initial weights (``weights``: the exact source; ``init``: how to rebuild them, the
     synthetic-face pretraining budget included), classes, recipe, loss, device."""
+    from ..models.families import input_size_for
+
     model = cell["model"]
-    return {"model": {"name": model, "input_size": int(image_size),
+    # a compound-scaled model takes its own resolution (the images resized up to it)
+    return {"model": {"name": model, "input_size": input_size_for(model, int(image_size)),
                       "weights": weights_source(model, weights, pretraining),
                       "init": initial_weights(weights, pretraining)},
             "classes": list(classes), "recipe": cell["recipe"].to_spec(),

@@ -11,7 +11,21 @@ What each claim compares (the paper's direction first; macro F1 unless said):
 - ``b0_beats_others``: the reference model against every other model of the sweep, in macro F1
   and accuracy, in every (transform, loss) cell;
 - ``focal_beats_ce``: with the reference model, focal loss against cross entropy for every
-  transform but no augmentation and the paper's exceptions (random flip, random height).
+  transform but no augmentation and the paper's exceptions (random flip, random height);
+- ``augmentation_helps``: Tables 2-3, for every (model, loss) of the sweep, the augmented rows
+  against the no-augmentation row: per fold, the mean macro F1 over every transform the run
+  tries (a transform's fold counted where it did not collapse) minus the no-augmentation
+  fold's; one part per (model, loss), the claim about every part (the mean over the
+  transforms, not the best one: picking the best of several rows would favour the claim);
+- ``over_sampling_gain``: Table 4, plain over-sampling against the baseline (reference model);
+- ``proposed_beats_over_sampling``: Table 4, the proposed method against plain over-sampling;
+- ``gain_grows_with_size``: Fig. 5, macro F1 of the proposed method across the scaled family
+  in size order: per fold, the least-squares slope of macro F1 against the size step (0, 1,
+  2...: one compound-scaling step each), tested against 0 with the corrected t (one-sided in
+  the paper's direction is not used: two-sided, as every comparison here);
+- ``accuracy_kept``: "without loss of accuracy", Table 4's proposed method against the
+  baseline in accuracy, an equivalence claim: the two one-sided corrected t tests within
+  +/- :data:`ACCURACY_MARGIN`.
 
 Each comparison is :func:`emo_lib.jeong2021.foldstats.compare_cells` (learning folds only); the
 p-values of one claim's comparisons are Holm-corrected together; each comparison's verdict is
@@ -27,25 +41,39 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from .. import detectable as detect
 from .. import paper
+from ..formatting import format_number
 from ..stats import holm
-from ..verdicts import NOT_TESTABLE, claims_table, direction_verdict, each_verdict, format_p
-from .foldstats import Comparison, compare_cells, select_rows
+from ..verdicts import (
+    NOT_TESTABLE, claims_table, combine_parts, direction_verdict, each_verdict, format_p,
+)
+from .foldstats import (
+    Comparison, compare_cells, comparison_equivalence_part, select_rows,
+)
 from .names import (
     METRICS, NO_AUGMENTATION, PAPER, PAPER_REFERENCE_MODEL, SWEEP_TABLES, model_label,
 )
 from .tables import paper_gain, paper_sweep, paper_table4
 
 CLAIM_IDS: tuple[str, ...] = ("proposed_gain_b0", "gain_b5", "b0_beats_others",
-                              "focal_beats_ce")
+                              "focal_beats_ce", "augmentation_helps", "over_sampling_gain",
+                              "proposed_beats_over_sampling", "gain_grows_with_size",
+                              "accuracy_kept")
+#: "Without loss of accuracy": the equivalence margin on accuracy (2 points: four times the
+#: 0.5-point drop the paper's own Table 4 shows, a change a reader would call a loss).
+ACCURACY_MARGIN = 0.02
 #: The transforms the paper names as exceptions in its focal-vs-cross-entropy claim.
 FOCAL_EXCEPTIONS: tuple[str, ...] = ("random_flip", "random_height")
 #: The rules printed under every paper-2 claims table (:func:`emo_lib.verdicts.rules_markdown`).
-RULE_KINDS: tuple[str, ...] = ("collapse", "folds", "direction", "each", "paper_means")
+#: (Table 4's page adds ``"equivalence"``, with :data:`ACCURACY_MARGIN`, for ``accuracy_kept``.)
+RULE_KINDS: tuple[str, ...] = ("collapse", "folds", "direction", "each", "detectable",
+                               "paper_means")
 #: Columns of :func:`claim_comparisons`.
 COMPARISON_COLUMNS: tuple[str, ...] = ("claim_id", "comparison", "metric", "folds", "excluded",
                                        "mean_a", "mean_b", "difference", "ci_low", "ci_high",
-                                       "p", "p_holm", "verdict")
+                                       "p", "p_holm", "verdict", "detectable",
+                                       "paper_difference")
 
 
 def _claim_texts() -> dict[str, str]:
@@ -61,18 +89,44 @@ def _role(model: str) -> str:
             else f"{model_label(model)} (in EfficientNet-B0's role)")
 
 
-def _judge(claim_id: str, comparisons: Sequence[Comparison], alpha: float) -> pd.DataFrame:
-    """One row per comparison: its numbers, the Holm-corrected p over the claim's comparisons
-    and its direction verdict (COMPARISON_COLUMNS)."""
+def _judge(claim_id: str, comparisons: Sequence[Comparison], alpha: float,
+           paper_differences: Sequence[float] | None = None) -> pd.DataFrame:
+    """One row per comparison: its numbers, the Holm-corrected p over the claim's comparisons,
+    its direction verdict, the smallest difference it could have called significant
+    (``detectable``: the corrected t's standard error times t at Holm's strictest level,
+    alpha / m for m comparisons) and the paper's difference for it (COMPARISON_COLUMNS)."""
     p = np.array([c.test.p_value for c in comparisons], dtype=float)
     adjusted = holm(p) if len(p) else p
+    m = max(len(comparisons), 1)
+    theirs = list(paper_differences) if paper_differences is not None else \
+        [float("nan")] * len(comparisons)
     return pd.DataFrame([{
         "claim_id": claim_id, "comparison": c.label, "metric": None, "folds": c.folds,
-        "excluded": c.excluded, "mean_a": c.mean_a, "mean_b": c.mean_b, "difference": c.difference,
-        "ci_low": c.test.ci_low,
+        "excluded": c.excluded, "mean_a": c.mean_a, "mean_b": c.mean_b,
+        "difference": c.difference, "ci_low": c.test.ci_low,
         "ci_high": c.test.ci_high, "p": c.test.p_value, "p_holm": ph,
-        "verdict": direction_verdict(c.difference, ph, alpha)}
-        for c, ph in zip(comparisons, adjusted)], columns=list(COMPARISON_COLUMNS))
+        "verdict": direction_verdict(c.difference, ph, alpha),
+        "detectable": detect.from_se(c.test.se, c.test.df, alpha / m),
+        "paper_difference": pd_}
+        for c, ph, pd_ in zip(comparisons, adjusted, theirs)], columns=list(COMPARISON_COLUMNS))
+
+
+def _detectable_text(judged: pd.DataFrame) -> str:
+    """The ``detectable`` column of a claim: "0.081" or "0.081 to 0.212" over its comparisons
+    ("" when none could be tested)."""
+    v = [float(x) for x in judged.get("detectable", []) if np.isfinite(x)]
+    if not v:
+        return ""
+    lo, hi = format_number(min(v)), format_number(max(v))
+    return lo if lo == hi else f"{lo} to {hi}"
+
+
+def _could_not(judged: pd.DataFrame, verdict: str) -> str:
+    """For an inconclusive claim: what its design could not have seen."""
+    text = _detectable_text(judged)
+    if verdict != "inconclusive" or not text:
+        return ""
+    return f" This design could not have called a difference smaller than {text} significant."
 
 
 def _signed(x: float) -> str:
@@ -101,7 +155,7 @@ def _gain(results: pd.DataFrame | None, model: str, reference: str, alpha: float
 
 
 def _gain_claim(claim_id: str, results: pd.DataFrame | None, model: str | None,
-                reference: str, paper_rel: float, alpha: float
+                reference: str, paper_rel: float, alpha: float, paper_diff: float = np.nan
                 ) -> tuple[str, str, pd.DataFrame]:
     if results is None:
         return NOT_TESTABLE, "this page does not train it.", _judge(claim_id, [], alpha)
@@ -113,7 +167,7 @@ def _gain_claim(claim_id: str, results: pd.DataFrame | None, model: str | None,
     if not comps:
         return (NOT_TESTABLE, f"this run has no {model_label(model)} with the proposed method "
                 f"or no {model_label(reference)} baseline.", _judge(claim_id, [], alpha))
-    judged = _judge(claim_id, comps, alpha).assign(metric=metrics)
+    judged = _judge(claim_id, comps, alpha, [paper_diff]).assign(metric=metrics)
     c, row = comps[0], judged.iloc[0]
     if c.folds < 2:
         return (str(row["verdict"]), f"{c.label}: {c.folds} fold(s) where both cells learned "
@@ -131,7 +185,8 @@ def _gain_claim(claim_id: str, results: pd.DataFrame | None, model: str | None,
                 f"{c.difference:+.3f}{interval}, corrected paired t p = "
                 f"{format_p(c.test.p_value)} over {c.folds} learning folds"
                 + (f" ({c.excluded} collapsed left out)" if c.excluded else "")
-                + (f"; {acc_note}" if acc_note else "") + ".")
+                + (f"; {acc_note}" if acc_note else "") + "."
+                + _could_not(judged, str(row["verdict"])))
     return str(row["verdict"]), evidence, judged
 
 
@@ -201,50 +256,239 @@ def _focal_claim(sweep: pd.DataFrame | None, reference: str, alpha: float
                      f"transform: {'; '.join(parts)}{tail}."), judged
 
 
+def _pair_claim(claim_id: str, results: pd.DataFrame | None, a: str, b: str, reference: str,
+                paper_diff: float, alpha: float) -> tuple[str, str, pd.DataFrame]:
+    """Table 4's method ``a`` against method ``b`` (macro F1, the reference model)."""
+    if results is None:
+        return NOT_TESTABLE, "this page does not train Table 4.", _judge(claim_id, [], alpha)
+    ra, rb = (select_rows(results, method=m, model=reference) for m in (a, b))
+    if ra.empty or rb.empty:
+        return (NOT_TESTABLE, f"this run's Table 4 lacks {a} or {b} with "
+                f"{model_label(reference)}.", _judge(claim_id, [], alpha))
+    c = _one(f"{a} vs {b}", ra, rb, "macro_f1", alpha)
+    judged = _judge(claim_id, [c], alpha, [paper_diff]).assign(metric="macro_f1")
+    verdict = str(judged.iloc[0]["verdict"])
+    if c.folds < 2:
+        return (verdict, f"{c.label}: {c.folds} fold(s) where both cells learned; the paired "
+                "test needs at least 2.", judged)
+    return verdict, (
+        f"with {_role(reference)}, macro F1 {c.mean_a:.3f} ({a}) against {c.mean_b:.3f} ({b}): "
+        f"{c.describe()}, corrected paired t p = {format_p(c.p_value)}; the paper "
+        f"{paper_diff:+.3f}." + _could_not(judged, verdict)), judged
+
+
+def _augmented_mean(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per fold, the mean macro F1 and accuracy over the augmented rows that did not collapse
+    (a fold is collapsed when every one of them did), as one cell's fold rows."""
+    out = []
+    for fold, g in rows.groupby("fold", sort=True):
+        learning = g[~g["collapsed"].astype(bool)]
+        use = learning if len(learning) else g
+        out.append({"fold": fold, "macro_f1": float(use["macro_f1"].mean()),
+                    "accuracy": float(use["accuracy"].mean()),
+                    "collapsed": learning.empty, "n_test": int(g["n_test"].iloc[0])})
+    return pd.DataFrame(out)
+
+
+def _augmentation_claim(sweep: pd.DataFrame | None, alpha: float
+                        ) -> tuple[str, str, pd.DataFrame]:
+    cid = "augmentation_helps"
+    if sweep is None:
+        return NOT_TESTABLE, "this page does not run the sweep.", _judge(cid, [], alpha)
+    theirs = pd.concat([paper_sweep(loss) for loss in SWEEP_TABLES], ignore_index=True)
+    comps, paper_diffs = [], []
+    for (model, loss), cell in sweep.groupby(["model", "loss"], sort=False):
+        base = select_rows(cell, transform=NO_AUGMENTATION)
+        aug = cell[cell["transform"] != NO_AUGMENTATION]
+        if base.empty or aug.empty:
+            continue
+        comps.append(_one(f"{model_label(model)} / {loss}: mean of "
+                          f"{aug['transform'].nunique()} augmented rows vs no augmentation",
+                          _augmented_mean(aug), base, "macro_f1", alpha))
+        ref = theirs[(theirs["model"] == _paper_model(model)) & (theirs["loss"] == loss)]
+        ref = ref.set_index("transform")["macro_f1"]
+        used = [t for t in aug["transform"].unique() if t in ref.index]
+        paper_diffs.append(float(ref[used].mean() - ref[NO_AUGMENTATION])
+                           if used and NO_AUGMENTATION in ref.index else np.nan)
+    if not comps:
+        return (NOT_TESTABLE, "this run's sweep has no transform beside no augmentation.",
+                _judge(cid, [], alpha))
+    judged = _judge(cid, comps, alpha, paper_diffs).assign(metric="macro_f1")
+    verdict = each_verdict(list(judged["verdict"]))
+    parts = [f"{c.label.split(':')[0]} {_signed(c.difference)} (p Holm {format_p(ph)})"
+             for c, ph in zip(comps, judged["p_holm"])]
+    return verdict, ("mean macro F1 of the augmented rows minus no augmentation, per (model, "
+                     f"loss): {'; '.join(parts)}." + _could_not(judged, verdict)), judged
+
+
+def _paper_model(model: str) -> str:
+    """The paper's model a run's model stands for in the sweep's paper columns (the reference
+    role is EfficientNet-B0's; a ResNet's, ResNet-50's; else VGG-16's)."""
+    if model in ("vgg16", "resnet50", PAPER_REFERENCE_MODEL):
+        return model
+    if model.startswith("resnet"):
+        return "resnet50"
+    if model.startswith(("mobilenet", "efficientnet")):
+        return PAPER_REFERENCE_MODEL
+    return "vgg16"
+
+
+def size_slopes(scaling: pd.DataFrame, models: Sequence[str], metric: str = "macro_f1"
+                ) -> pd.DataFrame:
+    """Per fold, the least-squares slope of ``metric`` against the size step (0, 1, 2... in
+    ``models``' order) of the proposed method's rows, as one cell's fold rows; a fold is
+    collapsed when any size's is."""
+    rows = select_rows(scaling, method="proposed")
+    rows = rows[rows["model"].isin(models)]
+    steps = {m: i for i, m in enumerate(models)}
+    out = []
+    for fold, g in rows.groupby("fold", sort=True):
+        if g["model"].nunique() < len(models):
+            continue
+        x = g["model"].map(steps).to_numpy(float)
+        y = g[metric].to_numpy(float)
+        slope = float(np.polyfit(x, y, 1)[0])
+        out.append({"fold": fold, metric: slope, "accuracy": slope if metric == "accuracy"
+                    else float(np.polyfit(x, g["accuracy"].to_numpy(float), 1)[0]),
+                    "collapsed": bool(g["collapsed"].astype(bool).any()),
+                    "n_test": int(g["n_test"].iloc[0])})
+    return pd.DataFrame(out, columns=["fold", metric, "accuracy", "collapsed", "n_test"]
+                        if metric != "accuracy" else ["fold", "accuracy", "collapsed",
+                                                      "n_test"])
+
+
+def _growth_claim(scaling: pd.DataFrame | None, size_order: Sequence[str] | None,
+                  alpha: float) -> tuple[str, str, pd.DataFrame]:
+    cid = "gain_grows_with_size"
+    if scaling is None:
+        return NOT_TESTABLE, "this page does not train Fig. 5.", _judge(cid, [], alpha)
+    models = list(size_order or dict.fromkeys(select_rows(scaling, method="proposed")["model"]))
+    if len(models) < 3:
+        return (NOT_TESTABLE, f"this run trains {len(models)} model size(s) with the proposed "
+                "method; a trend needs at least 3.", _judge(cid, [], alpha))
+    slopes = size_slopes(scaling, models)
+    if len(slopes) < 2:
+        return (NOT_TESTABLE, "fewer than 2 folds have every size.", _judge(cid, [], alpha))
+    zero = slopes.assign(macro_f1=0.0, accuracy=0.0, collapsed=False)
+    c = _one(f"macro F1 slope per size step across {', '.join(map(model_label, models))}",
+             slopes, zero, "macro_f1", alpha)
+    b0, b5 = (paper.paper_value(f"{PAPER}.table4_efficientnet_b0_focal")["proposed"][1],
+              paper.paper_value(f"{PAPER}.fig5_scaling")["efficientnet_b5"][1])
+    judged = _judge(cid, [c], alpha, [(b5 - b0) / 5]).assign(metric="macro_f1")
+    verdict = str(judged.iloc[0]["verdict"])
+    return verdict, (
+        f"per fold, the least-squares slope of macro F1 against the size step over "
+        f"{len(models)} sizes (proposed method): {c.describe()} per step, corrected t p = "
+        f"{format_p(c.p_value)}; the paper's end points (B0 {b0:.3f}, B5 {b5:.3f}) give "
+        f"{(b5 - b0) / 5:+.4f} per step on average." + _could_not(judged, verdict)), judged
+
+
+def _accuracy_claim(results: pd.DataFrame | None, reference: str, alpha: float,
+                    margin: float = ACCURACY_MARGIN) -> tuple[str, str, pd.DataFrame]:
+    cid = "accuracy_kept"
+    if results is None:
+        return NOT_TESTABLE, "this page does not train Table 4.", _judge(cid, [], alpha)
+    ra, rb = (select_rows(results, method=m, model=reference) for m in ("proposed", "baseline"))
+    if ra.empty or rb.empty:
+        return (NOT_TESTABLE, f"this run lacks the proposed method or the baseline with "
+                f"{model_label(reference)}.", _judge(cid, [], alpha))
+    c = _one("proposed vs baseline, accuracy", ra, rb, "accuracy", alpha)
+    t4 = paper.paper_value(f"{PAPER}.table4_efficientnet_b0_focal")
+    judged = _judge(cid, [c], alpha, [t4["proposed"][0] - t4["baseline"][0]]
+                    ).assign(metric="accuracy")
+    part = comparison_equivalence_part(c, margin, alpha=alpha)
+    verdict = combine_parts([part], alpha).verdict
+    half = detect.equivalence_half_width(c.test.se, c.test.df, alpha)
+    judged["verdict"] = verdict
+    judged["detectable"] = half
+    room = (f" Equivalence within +/-{margin:g} needs the difference at least {half:.3f} inside "
+            "the margin (the half-width of its 90 % interval)." if np.isfinite(half) else "")
+    return verdict, (
+        f"with {_role(reference)}, accuracy {c.mean_a:.3f} (proposed) against {c.mean_b:.3f} "
+        f"(baseline): {c.describe()}; two one-sided corrected t tests against +/-{margin:g}."
+        + room), judged
+
+
 def claim_tests(sweep: pd.DataFrame | None = None, balanced: pd.DataFrame | None = None,
                 scaling: pd.DataFrame | None = None, *,
                 reference_model: str = PAPER_REFERENCE_MODEL,
-                largest_model: str | None = None, alpha: float = 0.05
-                ) -> dict[str, tuple[str, str, pd.DataFrame]]:
+                largest_model: str | None = None, size_order: Sequence[str] | None = None,
+                alpha: float = 0.05) -> dict[str, tuple[str, str, pd.DataFrame]]:
     """Per claim id: (verdict, evidence, its comparisons as :data:`COMPARISON_COLUMNS`).
     Results frames must carry the collapse columns (:func:`.foldstats.with_collapse`);
     ``largest_model``: the scaling page's largest model with the proposed method (None or the
-    reference itself: ``gain_b5`` is not testable)."""
+    reference itself: ``gain_b5`` is not testable); ``size_order``: the scaled family in size
+    order (default: the proposed rows' order of appearance)."""
     gains = balanced if balanced is not None else scaling
     larger = largest_model if largest_model not in (None, reference_model) else None
+    t4 = paper.paper_value(f"{PAPER}.table4_efficientnet_b0_focal")
+    b5 = paper.paper_value(f"{PAPER}.fig5_scaling")["efficientnet_b5"]
     return {
         "proposed_gain_b0": _gain_claim("proposed_gain_b0", gains, reference_model,
-                                        reference_model, paper_gain("proposed"), alpha),
+                                        reference_model, paper_gain("proposed"), alpha,
+                                        t4["proposed"][1] - t4["baseline"][1]),
         "gain_b5": _gain_claim("gain_b5", scaling, larger, reference_model,
-                               paper_gain("efficientnet_b5"), alpha),
+                               paper_gain("efficientnet_b5"), alpha,
+                               b5[1] - t4["baseline"][1]),
         "b0_beats_others": _b0_beats_claim(sweep, reference_model, alpha),
         "focal_beats_ce": _focal_claim(sweep, reference_model, alpha),
+        "augmentation_helps": _augmentation_claim(sweep, alpha),
+        "over_sampling_gain": _pair_claim("over_sampling_gain", balanced, "over_sampling",
+                                          "baseline", reference_model,
+                                          t4["over_sampling"][1] - t4["baseline"][1], alpha),
+        "proposed_beats_over_sampling": _pair_claim(
+            "proposed_beats_over_sampling", balanced, "proposed", "over_sampling",
+            reference_model, t4["proposed"][1] - t4["over_sampling"][1], alpha),
+        "gain_grows_with_size": _growth_claim(scaling, size_order, alpha),
+        "accuracy_kept": _accuracy_claim(balanced, reference_model, alpha),
     }
+
+
+def _value(judged: pd.DataFrame) -> str:
+    """This run's headline number of a claim with one comparison: the difference and its
+    interval ("" for a claim with several)."""
+    if len(judged) != 1 or not np.isfinite(judged.iloc[0]["difference"]):
+        return ""
+    r = judged.iloc[0]
+    interval = (f" [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]" if np.isfinite(r["ci_low"])
+                else "")
+    return f"{r['difference']:+.3f}{interval}"
+
+
+def _paper_value(judged: pd.DataFrame) -> str:
+    v = [float(x) for x in judged.get("paper_difference", []) if np.isfinite(x)]
+    if len(v) == 1:
+        return f"{v[0]:+.3f}"
+    return f"{min(v):+.3f} to {max(v):+.3f}" if v else ""
 
 
 def claim_verdicts(sweep: pd.DataFrame | None = None, balanced: pd.DataFrame | None = None,
                    scaling: pd.DataFrame | None = None, *,
                    reference_model: str = PAPER_REFERENCE_MODEL,
-                   largest_model: str | None = None, alpha: float = 0.05,
-                   only: Sequence[str] | None = None) -> pd.DataFrame:
-    """The claims table (:func:`emo_lib.verdicts.claims_table`) from :func:`claim_tests`;
+                   largest_model: str | None = None, size_order: Sequence[str] | None = None,
+                   alpha: float = 0.05, only: Sequence[str] | None = None) -> pd.DataFrame:
+    """The claims table (:func:`emo_lib.verdicts.claims_table`) from :func:`claim_tests`, with
+    ``value`` (this run's difference), ``paper_value`` (the paper's) and ``detectable``;
     ``only``: the claim ids a page tests (default all)."""
     texts, found = _claim_texts(), claim_tests(sweep, balanced, scaling,
                                                reference_model=reference_model,
-                                               largest_model=largest_model, alpha=alpha)
+                                               largest_model=largest_model,
+                                               size_order=size_order, alpha=alpha)
     ids = list(only or CLAIM_IDS)
-    return claims_table([{"claim": texts[k], "verdict": found[k][0], "evidence": found[k][1]}
+    return claims_table([{"claim": texts[k], "verdict": found[k][0], "evidence": found[k][1],
+                          "value": _value(found[k][2]), "paper_value": _paper_value(found[k][2]),
+                          "detectable": _detectable_text(found[k][2])}
                          for k in ids], ids)
 
 
 def claim_comparisons(sweep: pd.DataFrame | None = None, balanced: pd.DataFrame | None = None,
                       scaling: pd.DataFrame | None = None, *,
                       reference_model: str = PAPER_REFERENCE_MODEL,
-                      largest_model: str | None = None, alpha: float = 0.05,
-                      only: Sequence[str] | None = None) -> pd.DataFrame:
+                      largest_model: str | None = None, size_order: Sequence[str] | None = None,
+                      alpha: float = 0.05, only: Sequence[str] | None = None) -> pd.DataFrame:
     """Every comparison behind the claims (:data:`COMPARISON_COLUMNS`), claim by claim."""
     found = claim_tests(sweep, balanced, scaling, reference_model=reference_model,
-                        largest_model=largest_model, alpha=alpha)
+                        largest_model=largest_model, size_order=size_order, alpha=alpha)
     frames = [found[k][2] for k in (only or CLAIM_IDS) if not found[k][2].empty]
     return (pd.concat(frames, ignore_index=True) if frames
             else pd.DataFrame(columns=list(COMPARISON_COLUMNS)))
@@ -261,9 +505,9 @@ def paper_verdicts(only: Sequence[str] | None = None) -> pd.DataFrame:
     cell, no folds), the evidence giving the direction the paper's means take."""
     texts = _claim_texts()
     t4 = paper.paper_value(f"{PAPER}.table4_efficientnet_b0_focal")
-    b5 = paper.paper_value(f"{PAPER}.fig5_scaling")["efficientnet_b5"]
     ce = paper.paper_value(f"{PAPER}.table2_cross_entropy")[NO_AUGMENTATION]["efficientnet_b0"]
     base, prop = t4["baseline"], t4["proposed"]
+    b5 = paper.paper_value(f"{PAPER}.fig5_scaling")["efficientnet_b5"]
     sweep = pd.concat([paper_sweep(loss) for loss in SWEEP_TABLES], ignore_index=True)
     wide = sweep.pivot_table(index=["transform", "loss"], columns="model",
                              values=list(METRICS))
@@ -295,10 +539,47 @@ def paper_verdicts(only: Sequence[str] | None = None) -> pd.DataFrame:
             f"in {focal_ahead} of the {len(covered)} transforms the claim covers; without "
             f"augmentation focal scores below ({b0.loc[NO_AUGMENTATION, 'focal']:.3f} vs "
             f"{b0.loc[NO_AUGMENTATION, 'cross_entropy']:.3f})."),
+        "augmentation_helps": (
+            f"{NO_FOLDS}; its direction: the mean of the augmented rows minus no augmentation, "
+            "per (model, loss): " + "; ".join(
+                f"{model_label(m)} / {loss} {d:+.3f} ({n} of {k} transforms above)"
+                for (m, loss), (d, n, k) in _paper_augmentation(sweep).items()) + "."),
+        "over_sampling_gain": (
+            f"{NO_FOLDS}; its direction: over-sampling {t4['over_sampling'][1]:.3f} against the "
+            f"baseline's {base[1]:.3f} ({t4['over_sampling'][1] - base[1]:+.3f})."),
+        "proposed_beats_over_sampling": (
+            f"{NO_FOLDS}; its direction: {prop[1]:.3f} against over-sampling's "
+            f"{t4['over_sampling'][1]:.3f} ({prop[1] - t4['over_sampling'][1]:+.3f}, a third "
+            "decimal's worth)."),
+        "gain_grows_with_size": (
+            f"{NO_FOLDS}; the text gives only the end points of Fig. 5: B0 with the method "
+            f"{prop[1]:.3f}, B5 {b5[1]:.3f} ({b5[1] - prop[1]:+.3f} over five steps); a trend "
+            "over the sizes between cannot be read from numbers the paper prints."),
+        "accuracy_kept": (
+            f"{NO_FOLDS}; its direction: accuracy {prop[0]:.4f} against the baseline's "
+            f"{base[0]:.4f} ({prop[0] - base[0]:+.4f}), within +/-{ACCURACY_MARGIN:g}."),
     }
+    values = {
+        "proposed_gain_b0": prop[1] - base[1], "gain_b5": b5[1] - base[1],
+        "over_sampling_gain": t4["over_sampling"][1] - base[1],
+        "proposed_beats_over_sampling": prop[1] - t4["over_sampling"][1],
+        "gain_grows_with_size": (b5[1] - prop[1]) / 5, "accuracy_kept": prop[0] - base[0]}
     ids = list(only or CLAIM_IDS)
-    return claims_table([{"claim": texts[k], "verdict": NOT_TESTABLE, "evidence": evidence[k]}
+    return claims_table([{"claim": texts[k], "verdict": NOT_TESTABLE, "evidence": evidence[k],
+                          "value": f"{values[k]:+.3f}" if k in values else ""}
                          for k in ids], ids)
+
+
+def _paper_augmentation(sweep: pd.DataFrame) -> dict[tuple[str, str], tuple[float, int, int]]:
+    """Per (model, loss) of the paper's Tables 2-3: the mean of the augmented rows minus no
+    augmentation, how many transforms score above it, and how many there are."""
+    out = {}
+    for (m, loss), g in sweep.groupby(["model", "loss"], sort=False):
+        f1 = g.set_index("transform")["macro_f1"]
+        aug = f1.drop(NO_AUGMENTATION)
+        out[(m, loss)] = (float(aug.mean() - f1[NO_AUGMENTATION]),
+                          int((aug > f1[NO_AUGMENTATION]).sum()), len(aug))
+    return out
 
 
 def paper_results() -> dict[str, pd.DataFrame]:
@@ -317,6 +598,6 @@ def paper_results() -> dict[str, pd.DataFrame]:
             {"sweep": sweep, "balanced": balanced, "scaling": scaling}.items()}
 
 
-__all__ = ["CLAIM_IDS", "COMPARISON_COLUMNS", "FOCAL_EXCEPTIONS", "RULE_KINDS",
+__all__ = ["ACCURACY_MARGIN", "CLAIM_IDS", "COMPARISON_COLUMNS", "FOCAL_EXCEPTIONS", "RULE_KINDS",
            "claim_comparisons", "claim_tests", "claim_verdicts", "paper_results",
-           "paper_verdicts"]
+           "paper_verdicts", "size_slopes"]

@@ -68,10 +68,17 @@ def fold_figure(results: pd.DataFrame, by: Sequence[str], metric: str = "macro_f
     if metric == "macro_f1":
         handles.append(Line2D([], [], ls="", marker="|", color="grey", ms=8,
                               label="majority-class F1"))
-    fig.legend(handles=handles, loc="lower center", ncol=2, frameon=False,
-               bbox_to_anchor=(0.5, 0.0))
-    fig.tight_layout(rect=(0, 0.16 if rows_per_panel < 6 else 0.09, 1, 1))
+    # the legend belongs to the first panel, below its x label: every later tight_layout
+    # (the page's fit_figure lays figures out again) keeps it clear of the axis labels
+    axes[0].legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.6 / height_in(fig)),
+                   ncol=1, frameon=False, fontsize=8)
+    fig.tight_layout()
     return fig
+
+
+def height_in(fig: Any) -> float:
+    """The figure's height in inches (legends below an axes are offset by a fraction of it)."""
+    return float(fig.get_figheight())
 
 
 def confusion_figure(matrices: Mapping[str, np.ndarray], classes: Sequence[str],
@@ -102,7 +109,7 @@ def scaling_figure(table: pd.DataFrame, x: str = "params_m") -> Any:
     log scale) for this run (EfficientNets with the proposed method joined by a line, the
     baselines as separate markers) and the paper's points (open markers)."""
     from matplotlib.figure import Figure
-    from matplotlib.ticker import ScalarFormatter
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
 
     fig = Figure(figsize=(10, 3.8))
     axes = fig.subplots(1, 2)
@@ -114,25 +121,52 @@ def scaling_figure(table: pd.DataFrame, x: str = "params_m") -> Any:
                 continue
             ax.errorbar(sub[x], sub[metric], yerr=sub[f"{metric}_std"].fillna(0), fmt=style,
                         label=f"this run, {method}", capsize=3)
-            # the paper's points only on its own models (a model in B0's role is not B0)
-            own = sub[sub.index.isin(ZOO_NAMES) & sub[f"paper_{metric}"].notna()]
+            # the paper's points (its B0, B5, ResNet-50...) drawn at the run's model in that
+            # role: the x position is this run's model's size, not the paper's model's
+            own = sub[sub[f"paper_{metric}"].notna()]
             if not own.empty:
                 ax.plot(own[x], own[f"paper_{metric}"], style[0], mfc="none", color="k",
-                        label=f"paper, {method}")
+                        label=f"paper, {method}" + ("" if own.index.isin(ZOO_NAMES).all()
+                                                    else " (at its role)"))
             for model, row in sub.iterrows():
-                ax.annotate(model_label(model).replace("EfficientNet-", ""),
-                            (row[x], row[metric]), fontsize=7, xytext=(3, 3),
-                            textcoords="offset points")
+                note = ax.annotate(_short_label(model), (row[x], row[metric]), fontsize=7,
+                                   xytext=(4, -9 if method == "baseline" else 4),
+                                   textcoords="offset points")
+                note.set_in_layout(False)   # labels must not shrink the axes
         ax.set_xscale("log")
+        # ticks at the models' own sizes only (log-axis minor labels overprinted each other)
+        ticks = _spaced(np.unique(table[x].dropna().to_numpy(float)))
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.xaxis.set_major_formatter(ScalarFormatter())
-        ax.xaxis.set_minor_formatter(ScalarFormatter())
-        ax.tick_params(axis="x", which="minor", labelsize=7)
+        ax.set_xticks(ticks, [f"{t:.3g}" for t in ticks], fontsize=7)
+        ax.set_xlim(min(ticks) / 1.25, max(ticks) * 1.6)
         ax.set(xlabel={"params_m": "parameters (millions)",
                                      "flops_b": "multiply-adds (billions)"}.get(x, x),
                ylabel=metric.replace("_", " "))
-    axes[0].legend(fontsize=7)
+    # below the first panel (an axes legend, so any later tight_layout makes room for it)
+    axes[0].legend(loc="upper left", bbox_to_anchor=(0.0, -0.22), ncol=2, fontsize=7,
+                   frameon=False)
     fig.tight_layout()
     return fig
+
+
+def _short_label(model: str) -> str:
+    """A marker's label: B0 for EfficientNet-B0, phi=k for the scaled family, else the name."""
+    from ..models.families import SCALED
+
+    if model in SCALED:
+        return f"φ={SCALED[model]}"
+    return model_label(model).replace("EfficientNet-", "").replace(" (quarter width)", "/4")
+
+
+def _spaced(values: np.ndarray, ratio: float = 1.4) -> list[float]:
+    """Tick positions on a log axis, dropping any within ``ratio`` of the last kept (their
+    labels would print over each other)."""
+    kept: list[float] = []
+    for v in sorted(values):
+        if not kept or v / kept[-1] >= ratio:
+            kept.append(float(v))
+    return kept
 
 
 __all__ = ["confusion_figure", "fold_figure", "scaling_figure"]

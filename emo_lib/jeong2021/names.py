@@ -43,7 +43,28 @@ MODEL_LABELS: dict[str, str] = {
     **{f"efficientnet_b{i}": f"EfficientNet-B{i}" for i in range(8)},
     "resnet18": "ResNet-18", "resnet50": "ResNet-50", "vgg16": "VGG-16",
     "mobilenet_v3_small": "MobileNetV3-Small", "mobilenet_v3_large": "MobileNetV3-Large",
+    "mobilenet_v3_small_s1": "MobileNetV3-Small φ=1", "mobilenet_v3_small_s2":
+        "MobileNetV3-Small φ=2", "resnet18_narrow": "ResNet-18 (quarter width)",
 }
+
+
+#: Readable names of Table 4's rows.
+METHOD_LABELS: dict[str, str] = {
+    "baseline": "baseline (no augmentation)", "over_sampling": "over-sampling",
+    "over_sampling_all_transforms": "over-sampling + all transforms",
+    "proposed": "proposed (over-sampling + T)", BASELINE_TABLE4: "baseline (Table 4 settings)",
+    "weighted_cross_entropy": "weighted cross entropy",
+    "class_balanced_sampling": "class-balanced sampling",
+    "class_balanced_focal": "class-balanced focal", "logit_adjusted_loss": "logit-adjusted loss",
+    "baseline_cross_entropy": "baseline, cross entropy",
+    "logit_adjusted_posthoc": "logit adjustment (post hoc)",
+    "logit_adjusted_posthoc_focal": "logit adjustment (post hoc, focal)",
+}
+
+
+def method_label(method: str) -> str:
+    """``"over_sampling"`` -> ``"over-sampling"`` (unknown names with spaces for underscores)."""
+    return METHOD_LABELS.get(method, method.replace("_", " "))
 
 
 def model_label(model: str) -> str:
@@ -51,7 +72,8 @@ def model_label(model: str) -> str:
     return MODEL_LABELS.get(model, model)
 
 
-__all__ = ["BASELINE_TABLE4", "EXTRA_METHODS", "METRICS", "MODEL_LABELS", "NO_AUGMENTATION",
+__all__ = ["BASELINE_TABLE4", "EXTRA_METHODS", "METHOD_LABELS", "METRICS", "MODEL_LABELS",
+           "method_label", "NO_AUGMENTATION",
            "PAPER", "model_label",
            "PAPER_METHODS", "PAPER_MODELS", "PAPER_REFERENCE_MODEL", "POSTHOC_METHODS",
            "POSTHOC_SOURCES", "SWEEP_TABLES", "TRAINED_EXTRA_METHODS"]

@@ -289,8 +289,7 @@ def plan_page(notebook: str, params: Mapping[str, Any], *,
     unready = sorted({c["model"] for c in grid.cells
                       if known_weights_source(c["model"], grid.weights,
                                               grid.pretraining or None) is None})
-    note = probe.note + (f"; synthetic-face pretraining of {', '.join(unready)} not cached yet"
-                         if unready else "")
+    note = probe.note + (f"; {missing_weights_note(unready, grid.weights)}" if unready else "")
     if probe.labels is not None and not unready:
         per_cell = cell_units(grid.cells, probe.labels, probe.classes, data_id=probe.data_id,
                               image_size=grid.image_size,
@@ -326,6 +325,22 @@ def plan_page(notebook: str, params: Mapping[str, Any], *,
                     hours, "; ".join(sorted(bases)), note, ids)
 
 
+def missing_weights_note(models: Sequence[str], weights: str) -> str:
+    """What a plan lacks to key its units exactly: the synthetic-face pretraining of
+    ``models`` (not cached yet), or their ImageNet weights (not in torchvision's cache, named
+    with the files expected there: nothing is downloaded)."""
+    if weights != "imagenet":
+        return f"synthetic-face pretraining of {', '.join(models)} not cached yet"
+    import torch
+
+    from ..models.zoo import imagenet_file
+
+    files = [f"{m} ({imagenet_file(m).name})" if imagenet_file(m) else m for m in models]
+    return (f"ImageNet weights missing from torchvision's cache {torch.hub.get_dir()}/"
+            f"checkpoints: {', '.join(files)} (not downloaded by a plan; put them there, or "
+            "set $TORCH_HOME)")
+
+
 def _settings_id(grid: PageGrid, cell: Mapping[str, Any], fold: int) -> str:
     cfg = cell.get("config") or grid.config
     blob = repr((grid.data, cell["model"], cell["recipe"].to_spec(), cell["loss"], cfg,
@@ -335,6 +350,6 @@ def _settings_id(grid: PageGrid, cell: Mapping[str, Any], fold: int) -> str:
 
 
 __all__ = ["ASSUMED_B0_RATE", "DataProbe", "PAGES", "PageGrid", "known_rates",
-           "measured_rates",
+           "measured_rates", "missing_weights_note",
            "page_grid", "plan_page", "probe_data", "rate_for", "run_page",
            "training_items"]

@@ -19,8 +19,14 @@ from .names import PAPER
 def reference_input_size(model: str) -> int:
     """The ImageNet resolution of torchvision's weights for ``model`` (its metadata): 224 for
     B0, ResNet-50 and VGG-16, 240-456 for B1-B5. For B2 it is 288 where the EfficientNet
-    paper's is 260, so B2's counted FLOPs run about 9 % above the reference."""
+    paper's is 260, so B2's counted FLOPs run about 9 % above the reference. A network of
+    :mod:`emo_lib.models.families` (no ImageNet weights): 224 scaled as its family scales."""
     import torchvision
+
+    from ..models import families
+
+    if model in families.CUSTOM_NAMES:
+        return families.input_size_for(model, 224)
 
     return int(torchvision.models.get_model_weights(model).DEFAULT.transforms().crop_size[0])
 
@@ -55,10 +61,13 @@ def model_sizes(models: Sequence[str], n_classes: int, input_size: int,
     (``reference_params_m``, ``reference_flops_b``: paper_values ``reference_model_sizes``,
     NaN for models they do not list), which check the counter."""
     refs = paper.paper_value(f"{PAPER}.reference_model_sizes")
+    from ..models.families import input_size_for
+
     rows = []
     for m in dict.fromkeys(models):
-        params, flops = _count(m, n_classes, input_size)
-        row = {"model": m, "params_m": params, "flops_b": flops, "input_size": input_size}
+        size_m = input_size_for(m, input_size)   # a compound-scaled model's own resolution
+        params, flops = _count(m, n_classes, size_m)
+        row = {"model": m, "params_m": params, "flops_b": flops, "input_size": size_m}
         if reference:
             size = reference_input_size(m)
             p_ref, f_ref = _count(m, 1000, size)
@@ -86,4 +95,25 @@ def scaling_trend(table: pd.DataFrame, metric: str = "macro_f1", method: str = "
             "monotone": bool((rows[metric].diff().dropna() >= 0).all())}
 
 
-__all__ = ["model_sizes", "reference_input_size", "scaling_trend"]
+def family_note(models: Sequence[str], image_size: int = 64) -> str:
+    """A sentence per compound-scaled model of ``models`` (:mod:`emo_lib.models.families`):
+    its phi, depth / width / resolution multipliers and input side; "" when none is."""
+    from ..models import families
+    from .names import model_label
+
+    scaled = [m for m in dict.fromkeys(models) if m in families.SCALED]
+    if len(scaled) < 2:
+        return ""
+    parts = []
+    for m in scaled:
+        phi = families.SCALED[m]
+        k = families.compound(phi)
+        parts.append(f"{model_label(m)}: phi = {phi}, depth x{k['depth']:.2f}, width "
+                     f"x{k['width']:.2f}, input {families.input_size_for(m, image_size)} px")
+    return ("**The scaled family.** EfficientNet's compound scaling (depth x "
+            f"{families.ALPHA}^phi, width x {families.BETA}^phi, resolution x "
+            f"{families.GAMMA}^phi) applied to MobileNetV3-Small, which is phi = 0 and the "
+            "reference model, as B0 is EfficientNet's: " + "; ".join(parts) + ".")
+
+
+__all__ = ["family_note", "model_sizes", "reference_input_size", "scaling_trend"]

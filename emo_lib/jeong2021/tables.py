@@ -170,13 +170,14 @@ def balanced_vs_paper(balanced: pd.DataFrame, *, alpha: float = 0.05) -> pd.Data
 
 
 def scaling_vs_paper(scaling: pd.DataFrame, sizes: pd.DataFrame | None = None, *,
-                     reference_model: str = PAPER_REFERENCE_MODEL, alpha: float = 0.05
-                     ) -> pd.DataFrame:
+                     reference_model: str = PAPER_REFERENCE_MODEL, alpha: float = 0.05,
+                     largest_model: str | None = None) -> pd.DataFrame:
     """Fig. 5, one row per (model, method), indexed so: this run's accuracy and macro F1
     (means and sds over the learning folds, macro F1's corrected interval), the paper's values
     where it gives them (Fig. 5's B5 end point for ``proposed``, Table 4's proposed for B0,
     Table 3's no-augmentation focal cells for ``baseline``; EfficientNet-B0's on the rows of
-    the model in its role) and, if given, the model sizes (``sizes`` from
+    the model in its role, EfficientNet-B5's on ``largest_model``'s proposed row, ResNet-50's
+    on another ResNet's baseline row) and, if given, the model sizes (``sizes`` from
     :func:`.sizes.model_sizes`, indexed by model)."""
     summary = cell_summary(scaling, ["model", "method"], alpha=alpha)
     run = fold_means(scaling, ["model", "method"])
@@ -203,6 +204,10 @@ def scaling_vs_paper(scaling: pd.DataFrame, sizes: pd.DataFrame | None = None, *
             return ref[key]
         if model == reference_model:
             return ref.get((PAPER_REFERENCE_MODEL, method), [np.nan, np.nan])
+        if model == largest_model and method == "proposed":
+            return ref.get(("efficientnet_b5", method), [np.nan, np.nan])
+        if model.startswith("resnet"):
+            return ref.get(("resnet50", method), [np.nan, np.nan])
         return [np.nan, np.nan]
 
     out["paper_accuracy"] = [paper_of(k)[0] for k in out.index]
@@ -281,8 +286,22 @@ def paper_gain(other: str = "proposed", metric: str = "macro_f1") -> float:
     return (value - t4["baseline"][j]) / t4["baseline"][j]
 
 
+def comparisons_display(comparisons: pd.DataFrame) -> pd.DataFrame:
+    """The claims' comparisons as a page shows them: each comparison's difference with its
+    interval, the Holm-corrected p, the verdict, the smallest difference its design could have
+    called significant (``detectable``) and the paper's difference beside."""
+    shown = comparisons.assign(
+        claim=comparisons["claim_id"].str.replace("_", " "),
+        metric=comparisons["metric"].map({"macro_f1": "macro F1", "accuracy": "accuracy"})
+        .fillna(comparisons["metric"]))
+    return shown[["claim", "comparison", "metric", "folds", "difference", "ci_low", "ci_high",
+                  "p_holm", "verdict", "detectable", "paper_difference"]].rename(columns={
+                      "ci_low": "95 % low", "ci_high": "95 % high", "p_holm": "p (Holm)",
+                      "detectable": "detectable (±)", "paper_difference": "paper"})
+
+
 __all__ = [
-    "balanced_vs_paper", "collapse_note", "confusion_sum", "fold_means", "paper_gain",
-    "paper_sweep", "paper_table", "paper_table4", "relative_gain", "scaling_display",
+    "balanced_vs_paper", "comparisons_display", "collapse_note", "confusion_sum", "fold_means",
+    "paper_gain", "paper_sweep", "paper_table", "paper_table4", "relative_gain", "scaling_display",
     "scaling_vs_paper", "select", "select_top_transforms", "sweep_vs_paper",
 ]

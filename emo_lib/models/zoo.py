@@ -35,15 +35,17 @@ from torch.utils.flop_counter import FlopCounterMode
 from ..classifier import TorchClassifier
 from ..device import resolve_device
 from ..validation import check_choice, check_int
-from . import register_model
+from . import families, register_model
 from .heads import replace_head
 
 log = logging.getLogger(__name__)
 
 #: The paper's backbones.
 ZOO_NAMES: tuple[str, ...] = tuple(f"efficientnet_b{i}" for i in range(6)) + ("resnet50", "vgg16")
-#: Smaller backbones for CPU runs (the smoke profile): not the paper's, registered alike.
-CPU_NAMES: tuple[str, ...] = ("mobilenet_v3_small", "mobilenet_v3_large", "resnet18")
+#: Smaller backbones for CPU runs (the smoke profile): not the paper's, registered alike
+#: (the compound-scaled MobileNetV3-Small family and the narrow ResNet-18: :mod:`.families`).
+CPU_NAMES: tuple[str, ...] = ("mobilenet_v3_small", "mobilenet_v3_large", "resnet18",
+                              *families.CUSTOM_NAMES)
 BACKBONE_NAMES: tuple[str, ...] = ZOO_NAMES + CPU_NAMES
 #: ``weights`` choices (``pretrained=True`` is ``"imagenet"``).
 WEIGHTS_CHOICES: tuple[str, ...] = ("random", "imagenet", "synthetic_faces")
@@ -56,6 +58,8 @@ MIN_INPUT_SIZE = {"vgg16": 32}
 def _load_imagenet(module: nn.Module, arch: str, weights_path: str | Path | None
                    ) -> tuple[bool, str]:
     """Try to put ImageNet weights into ``module``; return (loaded, where from / why not)."""
+    if arch in families.CUSTOM_NAMES:
+        return False, f"{arch} has no ImageNet weights (built here: {families.describe(arch)})"
     if weights_path is not None:
         path = Path(weights_path)
         if not path.is_file():
@@ -73,6 +77,26 @@ def _load_imagenet(module: nn.Module, arch: str, weights_path: str | Path | None
     return True, str(weights)
 
 
+def imagenet_file(arch: str) -> Path | None:
+    """Where torchvision keeps ``arch``'s ImageNet weights (``torch.hub.get_dir()``, i.e.
+    ``$TORCH_HOME/hub``, ``checkpoints/<file>``), whether or not the file is there; None for a
+    network without ImageNet weights (:mod:`.families`)."""
+    if arch in families.CUSTOM_NAMES:
+        return None
+    url = torchvision.models.get_model_weights(arch).DEFAULT.url
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(url).name
+
+
+def cached_imagenet_source(arch: str) -> str | None:
+    """The ImageNet weights ``build_backbone(arch, pretrained=True)`` would load, named as its
+    ``info["weights"]`` names them, when their file is in torchvision's cache; None when it is
+    not (nothing is downloaded: ``emo-book plan`` asks this)."""
+    path = imagenet_file(arch)
+    if path is None or not path.is_file():
+        return None
+    return str(torchvision.models.get_model_weights(arch).DEFAULT)
+
+
 @lru_cache(maxsize=None)
 def feature_blocks(arch: str) -> tuple[tuple[str, ...], ...]:
     """The parameter-name prefixes of ``arch``'s feature blocks, input side first: one entry per
@@ -80,7 +104,7 @@ def feature_blocks(arch: str) -> tuple[tuple[str, ...], ...]:
     (ResNet), or each convolution stage between two max-pools (VGG)."""
     check_choice("backbone", arch, BACKBONE_NAMES)
     with torch.device("meta"):  # the layout only: nothing allocated or initialised
-        module = torchvision.models.get_model(arch, weights=None)
+        module = families.build(arch)
     if arch.startswith("resnet"):
         return (("conv1.", "bn1."), ("layer1.",), ("layer2.",), ("layer3.",), ("layer4.",))
     if arch.startswith("vgg"):
@@ -172,7 +196,7 @@ def build_backbone(arch: str, *, classes: Sequence[str], pretrained: bool = Fals
     min_size = MIN_INPUT_SIZE.get(arch, 16)
     if input_size < min_size:
         raise ValueError(f"{arch} needs input_size >= {min_size}, got {input_size}")
-    module = torchvision.models.get_model(arch, weights=None)
+    module = families.build(arch)
     loaded, source = False, "random initialisation"
     extra: dict[str, Any] = {}
     if weights == "imagenet":

@@ -28,7 +28,7 @@ from ..device import describe_device, device_identity
 from ..classifier import TorchClassifier
 from ..validation import check_choices
 from .dataset import ArrayDataset, Items
-from .fit import FitConfig, evaluate, fit, seed_everything
+from .fit import FitConfig, evaluate, fit, scores_from_logits, seed_everything
 from .folds import Folds, validation_split
 from .units import UnitResult, read_result, row_of, unit_key, unit_store, write_result
 
@@ -72,9 +72,17 @@ def train_fold(build_model: Callable[[], TorchClassifier], images: np.ndarray,
     sampler = make_sampler(train_set.item_labels) if make_sampler else None
     val_set = ArrayDataset(images, y, [(int(i), None) for i in val_idx]) \
         if len(val_idx) else None
-    result = fit(model, train_set, val_set, loss=loss, config=config, seed=fold_seed,
-                 progress=progress, sampler=sampler)
-    scores = evaluate(model, images, y, indices=test_idx)
+    if config.frozen_features:
+        from .trunk import fit_frozen_trunk
+
+        result, test_logits, _ = fit_frozen_trunk(
+            model, train_set, val_set, test_idx, loss=loss, config=config, seed=fold_seed,
+            sampler=sampler, progress=progress)
+        scores = scores_from_logits(test_logits, y[test_idx], model.classes)
+    else:
+        result = fit(model, train_set, val_set, loss=loss, config=config, seed=fold_seed,
+                     progress=progress, sampler=sampler)
+        scores = evaluate(model, images, y, indices=test_idx)
     row: dict[str, Any] = {"fold": fold, "accuracy": scores["accuracy"],
                            "macro_f1": scores["macro_f1"]}
     row.update({f"f1_{c}": v for c, v in scores["per_class_f1"].items()})
@@ -189,6 +197,9 @@ def config_spec(config: FitConfig) -> dict[str, Any]:
     cfg = {k: (list(v) if isinstance(v, tuple) else v)
            for k, v in dataclasses.asdict(config).items() if k not in _CONFIG_NOT_IN_KEY}
     cfg["freeze"] = list(cfg.get("freeze", ()))
+    if not cfg.get("frozen_features"):
+        # absent when off, so the keys of every run that never used it stay what they were
+        cfg.pop("frozen_features", None)
     return cfg
 
 

@@ -47,6 +47,9 @@ class FitConfig:
     num_workers: int = 0
     amp: bool = True                 # mixed precision, used on CUDA only
     freeze: Sequence[str] = ()       # parameter-name prefixes to freeze (fine-tuning)
+    # the frozen prefix in eval mode, its activations computed once per item and only the
+    # rest trained on them (a CPU economy: :mod:`.trunk`; needs ``freeze``)
+    frozen_features: bool = False
 
 
 @dataclass
@@ -312,8 +315,15 @@ def evaluate(model: TorchClassifier, images: np.ndarray, labels: Sequence[Hashab
         raise ValueError("nothing to evaluate: no images selected")
     logits = np.concatenate([predict_logits(model, images[idx[s:s + chunk]])
                              for s in range(0, len(idx), chunk)])
+    return scores_from_logits(logits, y_all[idx], classes)
+
+
+def scores_from_logits(logits: np.ndarray, y_true: np.ndarray, classes: Sequence[str]
+                       ) -> dict[str, Any]:
+    """:func:`evaluate`'s scores from test logits (rows) and true class indices."""
+    classes = list(classes)
     proba = softmax(logits)
-    y_true, y_pred = y_all[idx], proba.argmax(1)
+    y_pred = proba.argmax(1)
     ids = list(range(len(classes)))
     per_class = f1_score(y_true, y_pred, labels=ids, average=None, zero_division=0)
     return {
@@ -326,9 +336,9 @@ def evaluate(model: TorchClassifier, images: np.ndarray, labels: Sequence[Hashab
         "y_true": y_true,
         "y_pred": y_pred,
         "logits": logits,
-        "n": int(len(idx)),
+        "n": int(len(y_true)),
     }
 
 
-__all__ = ["FitConfig", "FitResult", "evaluate", "fit", "predict_logits", "seed_everything",
-           "softmax"]
+__all__ = ["FitConfig", "FitResult", "evaluate", "fit", "predict_logits", "scores_from_logits",
+           "seed_everything", "softmax"]
