@@ -11,18 +11,42 @@ from emo_lib import paper
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _kept(source: object, book: object, path: str) -> list[str]:
+    """Where ``book`` drops or changes a value of ``source`` (lists of notes and claims may grow
+    at their end; dicts may gain keys)."""
+    if isinstance(source, dict):
+        if not isinstance(book, dict):
+            return [f"{path}: no longer a mapping"]
+        return [f for k, v in source.items()
+                for f in (_kept(v, book[k], f"{path}.{k}") if k in book
+                          else [f"{path}.{k}: dropped"])]
+    if isinstance(source, list) and path.rsplit(".", 1)[-1] in ("notes", "claims"):
+        return [] if isinstance(book, list) and book[:len(source)] == source \
+            else [f"{path}: the shared items must come first, unchanged"]
+    return [] if source == book else [f"{path}: {source!r} changed to {book!r}"]
+
+
 def test_book_copy_matches_shared_file():
-    """The book's copy holds the shared file's values unchanged; it may add ``notes`` (the
-    book's own remarks on a paper), never drop or change one."""
+    """The book's copy holds the shared file's values unchanged; it may add (the book's own
+    notes and claims at the end of their lists, new keys such as the papers' words for a
+    headline), never drop or change one."""
     shared = ROOT.parent / "shared" / "papers" / "paper_values.yaml"
     if not shared.exists():
         pytest.skip("shared/ not beside the checkout")
     source, book = yaml.safe_load(shared.read_text()), yaml.safe_load(
         paper.PAPER_VALUES.read_text())
-    for key in paper.PAPERS:
-        notes, book_notes = source[key].pop("notes", []), book[key].pop("notes", [])
-        assert book_notes[:len(notes)] == notes, f"{key}: the shared notes come first, unchanged"
-    assert source == book
+    assert _kept(source, book, "paper_values") == []
+
+
+def test_the_shared_file_check_sees_a_changed_or_dropped_value():
+    source = {"a": {"x": 1, "notes": ["n"], "table": [1, 2]}}
+    assert _kept(source, {"a": {"x": 1, "notes": ["n", "mine"], "table": [1, 2], "y": 3}},
+                 "p") == []
+    assert _kept(source, {"a": {"x": 2, "notes": ["n"], "table": [1, 2]}}, "p") == [
+        "p.a.x: 1 changed to 2"]
+    assert _kept(source, {"a": {"notes": ["mine", "n"], "table": [1, 2, 3]}}, "p") == [
+        "p.a.x: dropped", "p.a.notes: the shared items must come first, unchanged",
+        "p.a.table: [1, 2] changed to [1, 2, 3]"]
 
 
 def test_dotted_lookup_and_error():
