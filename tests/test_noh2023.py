@@ -94,6 +94,9 @@ def test_fig3_and_gender_comparisons_put_paper_beside_run():
     assert np.isnan(table.loc[(nh.CAFE, "disgust"), "this run"])  # paper-only class
     run_acc = acc.set_index(["dataset", "class"]).loc[(nh.CAFE, "sad"), "accuracy"]
     assert table.loc[(nh.CAFE, "sad"), "difference"] == pytest.approx(run_acc - 0.491)
+    # the interval is shown, headed for a reader; no True/False "paper inside" verdict column
+    assert {"95 % CI low", "95 % CI high"} <= set(table.columns)
+    assert not any("inside" in c or "_" in c for c in table.columns), list(table.columns)
     accg = nh.accuracy_by(preds, by=("dataset", "gender"))
     comp = nh.gender_comparison(accg, nh.CAFE)
     assert comp.loc[("male", "sad"), "paper correct"] == 8
@@ -222,6 +225,7 @@ def test_model_note_names_the_paper_model_and_contempt():
         "n_heldout": 21, "seconds": 3.0, "cache": "hit"})
     text = nh.model_note(standin, "standin")
     assert "0.500" in text and "mobilenet_7.h5" in text and "never HSEmotion" in text
+    assert "loaded those weights from the cache" in text and "cache hit" not in text
     hs = TorchClassifier(nn.Linear(1, 1), CLASSES, info={
         "source": "hsemotion", "name": "enet_b0_8_best", "class_note": "outputs ['contempt'] "
         "dropped"})

@@ -69,6 +69,13 @@ PAPER_MODEL_NOTE = (
 )
 
 
+def _cache_words(cache: Any) -> str:
+    """How this run got the stand-in's weights, in words ("cache trained" reads as a typo)."""
+    return {"hit": "this run loaded those weights from the cache",
+            "trained": "this run trained them and cached them for the next"}.get(
+        str(cache), "this run did not record whether it trained them or loaded them")
+
+
 def model_note(model: TorchClassifier, name: str) -> str:
     """Markdown saying which model this is, how the stand-in was trained, and how it relates to
     the paper's Keras ``mobilenet_7.h5`` (:data:`PAPER_MODEL_NOTE`)."""
@@ -85,7 +92,7 @@ def model_note(model: TorchClassifier, name: str) -> str:
             f"accuracy {info.get('heldout_accuracy', float('nan')):.3f} on "
             f"{info.get('n_heldout', '?')} images; trained in "
             f"{info.get('seconds', float('nan')):.0f} s on {info.get('trained_on', '?')} "
-            f"(this run: cache {info.get('cache', '?')}). It stands in for a model pretrained "
+            f"({_cache_words(info.get('cache'))}). It stands in for a model pretrained "
             "mostly on adults; its numbers are the stand-in's, never HSEmotion's.")
     elif info.get("source") == "hsemotion":
         lines.append(f"HSEmotion `{info.get('name')}` from `{Path(str(info.get('path'))).name}` "

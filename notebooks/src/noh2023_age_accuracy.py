@@ -60,8 +60,8 @@ model_options = {}  # load_model options (standin: size/epochs/n; hsemotion: pat
 image_size = 64  # synthetic only: side of the generated faces (crops use the model's input size)
 alpha = 0.05  # significance level of the verdicts
 progress = False  # tqdm progress bars (interactive use)
-seed = 0  # the synthetic data sets' draw (one draw, as the paper's data sets are one set of photographs)
-seeds = [0]  # training seeds: the claims are computed once per seed (the stand-in trained with each); figures from the first
+seed = 0  # the synthetic data sets' draw (one draw, as the paper's are one set of photos)
+seeds = [0]  # training seeds: claims once per seed (a stand-in each); figures from the first
 device = "cpu"  # cpu / cuda / auto
 
 # %% tags=["remove-input"]
@@ -112,8 +112,9 @@ run.table(acc, "accuracy_by_class");
 # %% [markdown]
 # ## Against the paper
 #
-# The paper's Fig. 3 values beside this run's, with this run's interval and whether the
-# paper's value falls inside it.
+# The paper's Fig. 3 values beside this run's, with this run's 95 % interval. The interval
+# describes this run's model on this run's faces; whether the paper's claims hold is decided by
+# the tests under "The paper's claims", not by where the paper's value falls.
 
 # %% tags=["hide-input"]
 run.table(nh.fig3_comparison(acc), "fig3_vs_paper")
