@@ -167,10 +167,32 @@ def test_gap_tests_put_the_papers_gap_beside_and_need_control_features():
                         control_features=["dataset"])
     fear = gaps[(gaps["dataset"] == nh.CAFE) & (gaps["class"] == "fear")].iloc[0]
     assert fear["difference"] == pytest.approx(11 / 22 - 45 / 62)
-    assert fear["paper difference"] == pytest.approx(fear["difference"])
+    assert fear[nh.PAPER_COUNTED] == pytest.approx(fear["difference"])
+    assert fear[nh.PAPER_PRINTED] == pytest.approx(0.500 - 0.726)   # Table 3 as printed
     assert 0.05 < fear["p_value"] < 0.2   # the paper's fear gap is not significant
+    # CAFE overall: the printed accuracies (0.679, 0.667) give +0.012, the counts
+    # (144/212, 304/456) +0.013; the pooled row of one data set's genders is its overall
+    overall = gaps[(gaps["dataset"] == nh.CAFE) & (gaps["class"] == "overall")].iloc[0]
+    assert overall[nh.PAPER_PRINTED] == pytest.approx(0.679 - 0.667)
+    assert overall[nh.PAPER_COUNTED] == pytest.approx(144 / 212 - 304 / 456)
+    shown = nh.gap_table(gaps, ("male", "female"))
+    assert list(shown.columns) == [
+        "dataset", "class", "accuracy (male)", "accuracy (female)", "difference",
+        "Fisher p-value", nh.PAPER_PRINTED, nh.PAPER_COUNTED]
     with pytest.raises(ValueError, match="control_features"):
         nh.gap_tests(paper_acc, "gender", "male", "female")
+
+
+def test_gap_tests_between_data_sets_pool_only_the_shared_classes():
+    """CAFE against NIMH-ChEFS: the pooled row leaves out disgust and surprise, says so, and
+    has no printed paper value (the paper prints no shared-classes accuracy)."""
+    paper_acc = nh.paper_accuracy_table("age")
+    gaps = nh.gap_tests(paper_acc, "dataset", nh.CAFE, nh.NIMH, paper_acc)
+    pooled = gaps.iloc[-1]
+    assert pooled["class"] == "overall (shared classes)"
+    assert np.isnan(pooled[nh.PAPER_PRINTED]) and np.isfinite(pooled[nh.PAPER_COUNTED])
+    angry = gaps[gaps["class"] == "angry"].iloc[0]
+    assert angry[nh.PAPER_PRINTED] == pytest.approx(0.553 - 0.827)
 
 
 def _gender_acc(cells: dict[str, dict[str, tuple[tuple[int, int], tuple[int, int]]]]

@@ -19,9 +19,9 @@ never typed here.
 """
 from ..verdicts import claim_lines, rules_markdown, with_paper_verdicts
 from .accuracy import (
-    GENDER_GAP_THRESHOLD, OVERALL_GENDER_MARGIN, accuracy_by, fig3_comparison, gap_beyond_p,
-    gap_tests, gender_comparison, gender_layout, paper_accuracy_table, paper_gender_exceptions,
-    rates_figure, vggface2_note,
+    GENDER_GAP_THRESHOLD, OVERALL_GENDER_MARGIN, PAPER_COUNTED, PAPER_PRINTED, accuracy_by,
+    fig3_comparison, gap_beyond_p, gap_table, gap_tests, gender_comparison, gender_layout,
+    paper_accuracy_table, paper_gender_exceptions, rates_figure, vggface2_note,
 )
 from .claims import (
     RULE_KINDS, age_claims, claim_rules, finish_claims, gender_claims, lime_age_claims,
@@ -76,12 +76,14 @@ __all__ = [
     "paper_explanation_claims", "redraw_conditions", "redraw_figure", "redraw_reading",
     "redraw_table", "setup_explanation", "share_table", "share_trend",
     "share_trends", "skew_effect", "vggface2_shares",
-    "CAFE", "GENDERS", "GENDER_GAP_THRESHOLD", "LimeRun", "MOVED_ENRICHMENT", "NAMED_REGIONS",
+    "CAFE", "GENDERS", "GENDER_GAP_THRESHOLD", "PAPER_COUNTED", "PAPER_PRINTED", "LimeRun",
+    "MOVED_ENRICHMENT", "NAMED_REGIONS",
     "NIMH", "OVERALL_GENDER_MARGIN", "PAPER", "PAPER_KEYS", "RULE_KINDS", "SURVIVING_SHARE",
     "accuracy_by", "age_claims", "claim_lines", "claim_rules", "class_order", "finish_claims",
     "paper_classes", "tag_claims", "enrichment_test",
     "excess_share", "explain_cached", "explain_with_seeds", "fig3_comparison", "fine_tune",
-    "gain_share_test", "gap_beyond_p", "gap_tests", "gender_claims", "gender_comparison",
+    "gain_share_test", "gap_beyond_p", "gap_table", "gap_tests", "gender_claims",
+    "gender_comparison",
     "gender_layout", "heatmap_figure", "image_regions", "lime_age_claims", "lime_classes",
     "lime_counts_vs_paper", "lime_gender_claims", "load_faces", "map_regions", "map_stability",
     "mcnemar_from_margins", "model_fingerprint", "model_note", "moved_regions",

@@ -32,7 +32,7 @@ from ..explain import REGION_LABELS
 from ..formatting import (
     format_estimate, format_number, format_percent, format_ratio, format_signed, p_equals,
 )
-from ..metrics import OVERALL, OVERALL_SHARED, compare_groups
+from ..metrics import OVERALL, POOLED_LABELS, compare_groups
 from ..stats import (
     fisher_exact_2x2, mean_difference, paired_difference_p, sign_test_p,
     stratified_permutation_test, tost_two_proportions,
@@ -205,7 +205,7 @@ def age_claims(acc: pd.DataFrame, alpha: float = 0.05, except_class: str = "happ
     keys.append("cafe_overall_lower")
 
     gaps = compare_groups(acc, "dataset", CAFE, NIMH)
-    gaps = gaps[gaps["class"] != OVERALL_SHARED].set_index("class")
+    gaps = gaps[~gaps["class"].isin(POOLED_LABELS)].set_index("class")
     shared = [k for k in paper_classes(CAFE) if k in paper_classes(NIMH)]
     shared += [k for k in gaps.index if k not in shared]
     parts, notes, values, smallest = [], [], [], []
@@ -323,7 +323,7 @@ def gender_claims(acc: pd.DataFrame, alpha: float = 0.05,
                              "evidence": f"{ds} has no class with both genders on this run"})
                 keys.append(f"{PAPER_KEYS[ds]}_{key}")
             continue
-        cls = g.drop(index=[OVERALL_SHARED])
+        cls = g.drop(index=[c for c in POOLED_LABELS if c in g.index])
         classes = [c for c in paper_classes(ds) + [c for c in cls.index
                                                   if c not in paper_classes(ds)]
                    if c not in exc]

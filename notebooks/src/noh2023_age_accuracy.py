@@ -67,7 +67,7 @@ device = "cpu"  # cpu / cuda / auto
 # %% tags=["remove-input"]
 from emo_lib import noh2023 as nh
 from emo_lib import paper
-from emo_lib.book.report import Run, show_markdown
+from emo_lib.book.report import Run, show_markdown, show_table
 
 run = Run.from_parameters("noh2023_age_accuracy", globals())
 for key, value in nh.paper_quotes().items():
@@ -126,14 +126,15 @@ for note in paper.paper_notes("noh2023", "disgust"):
 # ## The gaps, class by class
 #
 # CAFE minus NIMH-ChEFS per shared class, with Fisher's exact test (two-sided, not corrected
-# for the five comparisons) and the paper's gap beside. The pooled row uses only the shared
-# classes, so it differs from the overall accuracies above.
+# for the five comparisons) and the paper's gap beside (the difference of the accuracies it
+# prints; where Tables 1-2's counts give another last digit, that one beside it, labelled "from
+# counts"). The pooled row uses only the shared classes, so it differs from the overall
+# accuracies above, and the paper prints no accuracy for it ("–"): only its counts give one.
 
 # %% tags=["hide-input"]
 gaps = nh.gap_tests(acc, "dataset", nh.CAFE, nh.NIMH, nh.paper_accuracy_table("age"))
-run.table(gaps.rename(columns=lambda c: c.replace("_a", " (CAFE)").replace("_b", " (NIMH)")),
-          "gap_tests", columns=["class", "accuracy (CAFE)", "accuracy (NIMH)", "difference",
-                                "p_value", "paper difference"]);
+run.table(gaps, "gap_tests", display=False)
+show_table(nh.gap_table(gaps, ("CAFE", "NIMH")), "gap_tests")
 
 # %% [markdown]
 # ## The paper's claims
