@@ -406,3 +406,39 @@ def test_sanity_table_each_side_and_summary():
     assert ok == SUPPORTED and "find the regions" in sentence   # neutral moves nothing: outside
     with pytest.raises(ValueError, match="class"):
         nh.sanity_table(per_image, moved, by=("dataset",))
+
+
+def test_lime_tables_read_as_words_not_keys():
+    """The LIME pages' tables: no snake_case header, regions by name, yes/no for True/False;
+    the paper's readings named as the pages name the data sets."""
+    import re
+
+    frame = pd.DataFrame({"dataset": ["CAFE"], "region": ["outside"], "n_a": [5], "n_b": [6],
+                          "ci_low": [-0.1], "ci_high": [0.1], "tost_p": [0.01],
+                          "beyond_p": [0.9], "equivalent": [True], "tv_distance": [0.2],
+                          "moved_enrichment_eyes_brows": [2.0], "n_images": [3],
+                          "mask_iou": [0.4], "map_correlation": [0.5], "max_share_sd": [0.01]})
+    shown = nh.lime_table(frame, pair=("male", "female"), level=0.9)
+    assert not [c for c in shown.columns if re.search(r"[a-z]_[a-z]", c)], list(shown.columns)
+    assert {"images (male)", "90% CI low", "change / area: eyes and brows"} <= set(shown.columns)
+    assert shown.loc[0, "region"] == "outside the face"
+    assert shown.loc[0, "within the margin"] == "yes"
+    readings = nh.paper_readings({"cafe": "a", "nimh_chefs": "b", "gender": "c"})
+    assert list(readings.index) == ["CAFE", "NIMH-ChEFS", "male vs female"]
+
+
+def test_image_enrichment_table_is_the_claims_quantity():
+    """Per map, the enrichment the claims quote: the images' mean share over mean area (not the
+    overlaid map's), one column per region."""
+    from emo_lib.explain import REGION_LABELS, REGIONS
+
+    rows = []
+    for share, area in ((0.4, 0.05), (0.2, 0.05), (0.3, 0.1)):
+        row = {"dataset": "X", "class": "fear"}
+        for r in REGIONS:
+            row[r] = share if r == "mouth" else (1 - share) / (len(REGIONS) - 1)
+            row[f"area_{r}"] = area if r == "mouth" else (1 - area) / (len(REGIONS) - 1)
+        rows.append(row)
+    table = nh.image_enrichment_table(pd.DataFrame(rows), ["dataset"])
+    assert table.loc[0, "images"] == 3
+    assert table.loc[0, REGION_LABELS["mouth"]] == pytest.approx(0.3 / (0.2 / 3))

@@ -42,9 +42,9 @@ from .lime_maps import (
     lime_counts_vs_paper, map_stability, model_fingerprint, run_lime, select_for_lime,
 )
 from .lime_regions import (
-    NAMED_REGIONS, enrichment_test, excess_share, image_regions, map_regions,
-    region_difference_test, region_equivalence, region_share_figure,
-    region_summary, superpixels_on_face,
+    NAMED_REGIONS, enrichment_test, excess_share, image_enrichment_table, image_regions,
+    lime_table, map_regions, paper_readings, region_difference_test, region_equivalence,
+    region_share_figure, region_summary, superpixels_on_face,
 )
 from .lime_sanity import (
     MOVED_ENRICHMENT, moved_regions, sanity_rule_markdown, sanity_summary, sanity_table,
@@ -82,7 +82,8 @@ __all__ = [
     "accuracy_by", "age_claims", "claim_lines", "claim_rules", "class_order", "finish_claims",
     "paper_classes", "tag_claims", "enrichment_test",
     "excess_share", "explain_cached", "explain_with_seeds", "fig3_comparison", "fine_tune",
-    "gain_share_test", "gap_beyond_p", "gap_table", "gap_tests", "gender_claims",
+    "gain_share_test", "image_enrichment_table", "lime_table", "paper_readings",
+    "gap_beyond_p", "gap_table", "gap_tests", "gender_claims",
     "gender_comparison",
     "gender_layout", "heatmap_figure", "image_regions", "lime_age_claims", "lime_classes",
     "lime_counts_vs_paper", "lime_gender_claims", "load_faces", "map_regions", "map_stability",

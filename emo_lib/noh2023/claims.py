@@ -328,7 +328,7 @@ def gender_claims(acc: pd.DataFrame, alpha: float = 0.05,
                                                   if c not in paper_classes(ds)]
                    if c not in exc]
 
-        def shown(c: str, r: pd.Series) -> str:
+        def shown(c: str, r: pd.Series, ds: str = ds) -> str:
             m, f = printed.get((ds, "male", c), np.nan), printed.get((ds, "female", c), np.nan)
             return _difference(m - f, r["difference"]) if np.isfinite(m - f) \
                 else format_signed(r["difference"])
@@ -601,10 +601,12 @@ def lime_age_claims(maps: pd.DataFrame, per_image: pd.DataFrame, alpha: float = 
         combined = combine_parts(parts, alpha)
         rows.append(_combined_row(
             claims[3], combined,
-            f"{NIMH} mouth enrichment (per image) " + "; ".join(notes)
+            # the images' own masks (the page's per-image enrichment table), not the overlaid
+            # map's enrichment of the region-share table: the page says why they differ
+            f"{NIMH} mouth enrichment of the images' own masks " + "; ".join(notes)
             + f"; mouth share neutral {format_number(neutral)} vs the other classes "
               f"{format_number(others)} (permutation {p_equals(p_neutral)})",
-            "mouth enrichment " + "; ".join(n.split(" (")[0] for n in notes)
+            "mouth enrichment (images' own masks) " + "; ".join(n.split(" (")[0] for n in notes)
             + f"; neutral {format_number(neutral)} vs {format_number(others)}",
             _range(smallest)))
     else:
@@ -672,7 +674,9 @@ def lime_gender_claims(per_image: pd.DataFrame, alpha: float = 0.05, n_perm: int
         worst = eq["difference"].abs().idxmax() if eq["difference"].notna().any() else None
         if worst is not None:
             w = eq.loc[worst]
-            value = (f"largest: {REGION_LABELS.get(worst, worst)} "
+            # the region named in quotes: "outside the face" is a region, not a position
+            value = (f"largest male minus female difference, in the region "
+                     f"\u201c{REGION_LABELS.get(worst, worst)}\u201d: "
                      f"{format_estimate(w['difference'], w['ci_low'], w['ci_high'], signed=True)}"
                      f" ({format_percent(1 - 2 * alpha)} interval; margin {margin:g})")
         else:
