@@ -104,16 +104,28 @@ def test_stage_table_and_training_comparison():
     assert got[("before", "angry")] == 0.25 and got[("before", "sad")] == 0.5
     assert got[("after", "overall")] == 1.0 and set(table["stage"]) == {"before", "after"}
     changes = {"after (paper protocol)": nh.paired_changes(preds, "pred", "tuned")}
-    comp = nh.training_comparison(changes, "fig5")
+    comp = nh.training_comparison(changes, "fig5").set_index(["stage", "class"])
+    assert list(comp.columns) == ["paper", nh.DERIVED, "this run", "difference"]
     fig5 = paper.paper_value("noh2023.fig5_cafe_after_additional_training")
-    assert comp.loc["angry", "paper before"] == fig5["before"]["angry"]
-    assert comp.loc["angry", "run before"] == 0.25
-    assert comp.loc["angry", "after (paper protocol) difference"] == \
+    assert comp.loc[("before", "angry"), "paper"] == fig5["before"]["angry"]
+    # printed 0.553 of 112 images: 62 correct, 0.554 from the counts, shown beside
+    assert comp.loc[("before", "angry"), nh.DERIVED] == pytest.approx(62 / 112)
+    assert comp.loc[("before", "angry"), "this run"] == 0.25
+    assert comp.loc[("after (paper protocol)", "angry"), "difference"] == \
         pytest.approx(1.0 - fig5["after"]["angry"])
-    assert np.isnan(comp.loc["disgust", "paper after"])   # only in the paper's figure
+    assert np.isnan(comp.loc[("after (paper protocol)", "disgust"), "paper"])  # figure only
     # Fig. 5's text gives no "before" for disgust: Fig. 3's value of the same model stands in
     fig3 = paper.paper_value("noh2023.fig3_accuracy_pretrained.cafe")
-    assert comp.loc["disgust", "paper before"] == fig3["disgust"]
+    assert comp.loc[("before", "disgust"), "paper"] == fig3["disgust"]
+    # Fig. 6's overall "after" is not printed: the one its counts give is shown, labelled
+    six = nh.training_comparison({"after (paper protocol)": nh.paired_changes(
+        pd.DataFrame({"label": ["angry"], "pred": ["angry"], "tuned": ["angry"]}), "pred",
+        "tuned")}, "fig6").set_index(["stage", "class"])
+    overall = six.loc[("after (paper protocol)", "overall")]
+    assert np.isnan(overall["paper"])
+    assert overall[nh.DERIVED] == pytest.approx(
+        nh.paper_changes("fig6").loc["overall", "after"])
+    assert six.loc[("after (paper protocol)", "angry"), nh.DERIVED] == pytest.approx(22 / 104)
     with pytest.raises(ValueError, match="fig9"):
         nh.training_comparison(changes, "fig9")
 

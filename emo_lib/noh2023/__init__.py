@@ -60,9 +60,9 @@ from .seeded import (
     seeded_options, setup_seeds, train_once, training_by_seed, training_claims_by_seed,
 )
 from .training import (
-    SURVIVING_SHARE, fine_tune, gain_share_test, mcnemar_from_margins, paired_changes,
-    paper_before_after, paper_changes, paper_counts, stage_table, subject_cv_predictions,
-    training_comparison,
+    DERIVED, PAPER_STAGE, SURVIVING_SHARE, fine_tune, gain_share_test, mcnemar_from_margins,
+    paired_changes, paper_before_after, paper_changes, paper_counts, stage_table,
+    subject_cv_predictions, training_comparison, training_table,
 )
 
 __all__ = [
@@ -76,7 +76,8 @@ __all__ = [
     "paper_explanation_claims", "redraw_conditions", "redraw_figure", "redraw_reading",
     "redraw_table", "setup_explanation", "share_table", "share_trend",
     "share_trends", "skew_effect", "vggface2_shares",
-    "CAFE", "GENDERS", "GENDER_GAP_THRESHOLD", "PAPER_COUNTED", "PAPER_PRINTED", "LimeRun",
+    "CAFE", "DERIVED", "GENDERS", "GENDER_GAP_THRESHOLD", "PAPER_COUNTED", "PAPER_PRINTED",
+    "PAPER_STAGE", "LimeRun",
     "MOVED_ENRICHMENT", "NAMED_REGIONS",
     "NIMH", "OVERALL_GENDER_MARGIN", "PAPER", "PAPER_KEYS", "RULE_KINDS", "SURVIVING_SHARE",
     "accuracy_by", "age_claims", "claim_lines", "claim_rules", "class_order", "finish_claims",
@@ -94,5 +95,6 @@ __all__ = [
     "region_equivalence", "region_share_figure", "region_summary", "rules_markdown", "run_lime",
     "sanity_rule_markdown", "sanity_summary", "sanity_table", "select_for_lime", "setup",
     "stage_table", "subject_cv_predictions", "superpixels_on_face", "training_claims",
-    "training_comparison", "vggface2_note", "with_paper_verdicts", "within_face_excess",
+    "training_comparison", "training_table", "vggface2_note", "with_paper_verdicts",
+    "within_face_excess",
 ]

@@ -72,6 +72,7 @@ from emo_lib.book.report import Run, show_markdown, show_table
 run = Run.from_parameters("noh2023_age_accuracy", globals())
 for key, value in nh.paper_quotes().items():
     run.glue(key, value)
+run.glue("alpha", alpha)
 nets, faces = nh.setup_seeds(run, model=model, model_options=model_options,
                              image_size=image_size, seed=seed, seeds=seeds, kind="accuracy",
                              progress=progress,
@@ -143,8 +144,8 @@ show_table(nh.gap_table(gaps, ("CAFE", "NIMH")), "gap_tests")
 # the paper's own numbers (Fig. 3's accuracies with Tables 1-2's counts: CAFE
 # {glue:text}`paper_cafe_overall:.3f`, NIMH-ChEFS {glue:text}`paper_nimh_overall:.3f` overall).
 # The rules, printed under the claims: a gap in the paper's direction counts only when Fisher's
-# exact test finds it (p < `alpha`); the other direction, found, contradicts. "Differ widely" is
-# tested against the paper's own yardstick of a large accuracy gap,
+# exact test finds it (p < {glue:text}`alpha`); the other direction, found, contradicts.
+# "Differ widely" is tested against the paper's own yardstick of a large accuracy gap,
 # {glue:text}`paper_gender_threshold` (Section 3.3), class by class, and a class shown within it
 # contradicts "every class"; "happy is the exception" says its gap is not large: an equivalence
 # test with the same yardstick.

@@ -86,6 +86,10 @@ from emo_lib.book.report import Run, show_markdown, show_table
 run = Run.from_parameters("noh2023_lime_age", globals())
 for key, value in nh.paper_quotes().items():
     run.glue(key, value)
+# parameters the prose quotes by value (a parameter's name is not a number)
+run.glue("stability_images", int(stability_images))
+run.glue("stability_seeds", ", ".join(str(k) for k in stability_seeds))
+run.glue("permutations", int(permutations))
 run.glue("moved_threshold", nh.MOVED_ENRICHMENT)
 nets, faces = nh.setup_seeds(run, model=model, model_options=model_options,
                              image_size=image_size, seed=seed, seeds=seeds, kind="lime",
@@ -190,10 +194,11 @@ show_markdown(nh.sanity_rule_markdown(alpha=alpha))
 #
 # ## Stability across LIME seeds
 #
-# LIME samples its perturbations at random. Every map's first `stability_images` images are
-# explained again with each seed in `stability_seeds` (same superpixels): the Jaccard overlap of
-# the top-k masks across seeds, the correlation of the resulting maps, and the standard deviation
-# of each region share across seeds (the table gives the largest of the five).
+# LIME samples its perturbations at random. Every map's first {glue:text}`stability_images`
+# images are explained again with each of the seeds {glue:text}`stability_seeds` (same
+# superpixels): the Jaccard overlap of the top-k masks across seeds, the correlation of the
+# resulting maps, and the standard deviation of each region share across seeds (the table
+# gives the largest of the five).
 
 # %% tags=["hide-input"]
 stab = nh.map_stability(net, lime, stability_seeds, stability_images,
@@ -217,11 +222,11 @@ run.glue("stability_share_sd", float(stab["max_share_sd"].mean()))
 #
 # The paper reads its maps by eye; here each reading becomes a rule on the per-image region
 # shares (means over the classes both sets have), and each condition of a reading gets its own
-# test: a comparison of the two data sets permutes their labels within class `permutations`
-# times; "more (or less) than its area" is a one-sample test of the per-image share minus the
-# region's area. A reading of several conditions is contradicted only when a tested condition
-# is significantly the other way. The paper's own evidence is the figure, so its column is *not
-# testable*.
+# test: a comparison of the two data sets permutes their labels within class
+# {glue:text}`permutations:,` times; "more (or less) than its area" is a one-sample test of
+# the per-image share minus the region's area. A reading of several conditions is
+# contradicted only when a tested condition is significantly the other way. The paper's own
+# evidence is the figure, so its column is *not testable*.
 
 # %% tags=["hide-input"]
 run.claims(nh.lime_age_claims_by_seed(limes, alpha=alpha, n_perm=permutations),

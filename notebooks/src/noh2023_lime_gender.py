@@ -84,6 +84,11 @@ from emo_lib.book.report import Run, show_table
 run = Run.from_parameters("noh2023_lime_gender", globals())
 for key, value in nh.paper_quotes().items():
     run.glue(key, value)
+# parameters the prose quotes by value (a parameter's name is not a number)
+run.glue("stability_images", int(stability_images))
+run.glue("stability_seeds", ", ".join(str(k) for k in stability_seeds))
+run.glue("permutations", int(permutations))
+run.glue("images_per_class", int(images_per_class))
 run.glue("equivalence_margin", equivalence_margin)
 run.glue("equivalence_level", f"{1 - 2 * alpha:.0%}")
 nets, faces = nh.setup_seeds(run, model=model, model_options=model_options,
@@ -137,7 +142,7 @@ run.figure(fig, "fig8_lime_nimh_by_gender");
 # ## Images per map, against the paper
 #
 # The paper used {glue:text}`paper_lime_images` images per map except CAFE's male sad. This run
-# uses the first `images_per_class` correct ones, or all there are.
+# uses the first {glue:text}`images_per_class` correct ones, or all there are.
 
 # %% tags=["hide-input"]
 run.table(nh.lime_counts_vs_paper(lime.counts), "images_per_map_vs_paper")
@@ -162,10 +167,10 @@ run.table(per_image, "region_shares_per_image", display=False);
 # %% [markdown]
 # ## Stability across LIME seeds
 #
-# Every map's first `stability_images` images, explained again with each seed in
-# `stability_seeds` (same superpixels): overlap of the top-k masks, correlation of the maps,
-# spread of the region shares. A male/female difference smaller than this seed-to-seed movement
-# is not a difference LIME can show.
+# Every map's first {glue:text}`stability_images` images, explained again with each of the
+# seeds {glue:text}`stability_seeds` (same superpixels): overlap of the top-k masks,
+# correlation of the maps, spread of the region shares. A male/female difference smaller than
+# this seed-to-seed movement is not a difference LIME can show.
 
 # %% tags=["hide-input"]
 stab = nh.map_stability(net, lime, stability_seeds, stability_images,
@@ -194,7 +199,7 @@ run.glue("stability_share_sd", float(stab["max_share_sd"].mean()))
 # *inconclusive* otherwise (*partly supported* when some regions are shown within it). A region
 # whose share never varies (say, never in a mask) has an exactly known difference. For scale,
 # the total-variation distance of the share vectors between boys and girls and between CAFE and
-# NIMH-ChEFS on these images (permutation tests, `permutations` times).
+# NIMH-ChEFS on these images (permutation tests, {glue:text}`permutations:,` times).
 
 # %% tags=["hide-input"]
 verdicts, distances, equivalence = nh.lime_gender_claims_by_seed(
