@@ -442,3 +442,9 @@ def test_image_enrichment_table_is_the_claims_quantity():
     table = nh.image_enrichment_table(pd.DataFrame(rows), ["dataset"])
     assert table.loc[0, "images"] == 3
     assert table.loc[0, REGION_LABELS["mouth"]] == pytest.approx(0.3 / (0.2 / 3))
+
+
+def test_vggface2_table_names_groups_in_words():
+    table = nh.vggface2_table()
+    assert list(table.index) == ["ages 0-12", "ages 13-17", "male", "female"]
+    assert table.loc["male", "share of the images"] == 0.593

@@ -21,7 +21,7 @@ from ..verdicts import claim_lines, rules_markdown, with_paper_verdicts
 from .accuracy import (
     GENDER_GAP_THRESHOLD, OVERALL_GENDER_MARGIN, PAPER_COUNTED, PAPER_PRINTED, accuracy_by,
     fig3_comparison, gap_beyond_p, gap_table, gap_tests, gender_comparison, gender_layout,
-    paper_accuracy_table, paper_gender_exceptions, rates_figure, vggface2_note,
+    paper_accuracy_table, paper_gender_exceptions, rates_figure, vggface2_note, vggface2_table,
 )
 from .claims import (
     RULE_KINDS, age_claims, claim_rules, finish_claims, gender_claims, lime_age_claims,
@@ -95,6 +95,6 @@ __all__ = [
     "region_equivalence", "region_share_figure", "region_summary", "rules_markdown", "run_lime",
     "sanity_rule_markdown", "sanity_summary", "sanity_table", "select_for_lime", "setup",
     "stage_table", "subject_cv_predictions", "superpixels_on_face", "training_claims",
-    "training_comparison", "training_table", "vggface2_note", "with_paper_verdicts",
-    "within_face_excess",
+    "training_comparison", "training_table", "vggface2_note", "vggface2_table",
+    "with_paper_verdicts", "within_face_excess",
 ]

@@ -278,7 +278,21 @@ def vggface2_note() -> str:
             + " ".join(notes))
 
 
+#: The paper's VGGFace2 shares (keys of book/paper_values.yaml) as a reader names them.
+VGGFACE2_LABELS: dict[str, str] = {"age_0_12": "ages 0-12", "age_13_17": "ages 13-17",
+                                   "male": "male", "female": "female"}
+
+
+def vggface2_table() -> pd.DataFrame:
+    """The VGGFace2 shares the paper cites, one row per group named in words (the YAML keys
+    stay in the file)."""
+    v = paper.paper_value(f"{PAPER}.vggface2_distribution")
+    return pd.DataFrame({"share of the images": [float(x) for x in v.values()]},
+                        index=pd.Index([VGGFACE2_LABELS.get(k, k) for k in v], name="group"))
+
+
 __all__ = [
+    "VGGFACE2_LABELS", "vggface2_table",
     "GENDER_GAP_THRESHOLD", "OVERALL_GENDER_MARGIN", "accuracy_by", "fig3_comparison",
     "PAPER_COUNTED", "PAPER_PRINTED", "gap_beyond_p", "gap_table", "gap_tests",
     "gender_comparison",

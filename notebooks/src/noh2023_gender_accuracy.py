@@ -69,8 +69,6 @@ seeds = [0]  # training seeds: claims once per seed (a stand-in each); figures f
 device = "cpu"  # cpu / cuda / auto
 
 # %% tags=["remove-input"]
-import pandas as pd
-
 from emo_lib import noh2023 as nh
 from emo_lib import paper
 from emo_lib.book.report import Run, show_markdown, show_table
@@ -187,8 +185,7 @@ run.claims(nh.tag_claims(claims, synthetic=run.synthetic), nh.claim_rules("gende
 
 # %% tags=["hide-input"]
 show_markdown(nh.vggface2_note())
-run.table(pd.Series(paper.paper_value("noh2023.vggface2_distribution"), name="share")
-          .to_frame(), "vggface2_distribution", precision=4);
+run.table(nh.vggface2_table(), "vggface2_distribution", precision=4);
 
 # %% [markdown]
 # ## Summary
