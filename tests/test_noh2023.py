@@ -226,6 +226,9 @@ def test_model_note_names_the_paper_model_and_contempt():
     text = nh.model_note(standin, "standin")
     assert "0.500" in text and "mobilenet_7.h5" in text and "never HSEmotion" in text
     assert "loaded those weights from the cache" in text and "cache hit" not in text
+    standin.info["recipe"]["architecture"] = "torchvision.models.mobilenet_v3_small(weights=None)"
+    text = nh.model_note(standin, "standin")
+    assert "torchvision's MobileNetV3-Small" in text and "weights=None" not in text
     hs = TorchClassifier(nn.Linear(1, 1), CLASSES, info={
         "source": "hsemotion", "name": "enet_b0_8_best", "class_note": "outputs ['contempt'] "
         "dropped"})

@@ -20,6 +20,7 @@ never typed here.
 from ..verdicts import claim_lines, rules_markdown, with_paper_verdicts
 from .accuracy import (
     GENDER_GAP_THRESHOLD, OVERALL_GENDER_MARGIN, PAPER_COUNTED, PAPER_PRINTED, accuracy_by,
+    accuracy_view,
     fig3_comparison, gap_beyond_p, gap_table, gap_tests, gender_comparison, gender_layout,
     paper_accuracy_table, paper_gender_exceptions, rates_figure, vggface2_note, vggface2_table,
 )
@@ -80,7 +81,8 @@ __all__ = [
     "PAPER_STAGE", "LimeRun",
     "MOVED_ENRICHMENT", "NAMED_REGIONS",
     "NIMH", "OVERALL_GENDER_MARGIN", "PAPER", "PAPER_KEYS", "RULE_KINDS", "SURVIVING_SHARE",
-    "accuracy_by", "age_claims", "claim_lines", "claim_rules", "class_order", "finish_claims",
+    "accuracy_by", "accuracy_view", "age_claims", "claim_lines", "claim_rules", "class_order",
+    "finish_claims",
     "paper_classes", "tag_claims", "enrichment_test",
     "excess_share", "explain_cached", "explain_with_seeds", "fig3_comparison", "fine_tune",
     "gain_share_test", "image_enrichment_table", "lime_table", "paper_readings",

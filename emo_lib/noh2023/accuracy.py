@@ -278,6 +278,16 @@ def vggface2_note() -> str:
             + " ".join(notes))
 
 
+#: An accuracy table's interval columns as a page heads them (Wilson's 95 % interval).
+INTERVAL_LABELS: dict[str, str] = {"ci_low": "95 % CI low", "ci_high": "95 % CI high"}
+
+
+def accuracy_view(acc: pd.DataFrame) -> pd.DataFrame:
+    """An :func:`accuracy_by` table as a page shows it: the interval's ends headed in words
+    (:data:`INTERVAL_LABELS`); the CSV keeps the keys."""
+    return acc.rename(columns=INTERVAL_LABELS)
+
+
 #: The paper's VGGFace2 shares (keys of book/paper_values.yaml) as a reader names them.
 VGGFACE2_LABELS: dict[str, str] = {"age_0_12": "ages 0-12", "age_13_17": "ages 13-17",
                                    "male": "male", "female": "female"}
@@ -292,7 +302,7 @@ def vggface2_table() -> pd.DataFrame:
 
 
 __all__ = [
-    "VGGFACE2_LABELS", "vggface2_table",
+    "INTERVAL_LABELS", "VGGFACE2_LABELS", "accuracy_view", "vggface2_table",
     "GENDER_GAP_THRESHOLD", "OVERALL_GENDER_MARGIN", "accuracy_by", "fig3_comparison",
     "PAPER_COUNTED", "PAPER_PRINTED", "gap_beyond_p", "gap_table", "gap_tests",
     "gender_comparison",

@@ -779,8 +779,8 @@ def training_claims(cafe_paper: pd.DataFrame, gain: Mapping[str, float] | None,
                           f"{format_number(fig5['before']['overall'])} to "
                           f"{format_number(fig5['after']['overall'])}).",
                  "verdict": direction_verdict(o["change"], o["p_value"], alpha),
-                 "evidence": f"{_before_after(o)} on the same images ({format_signed(o['change'])}, McNemar "
-                             f"{p_equals(o['p_value'])})",
+                 "evidence": f"{_before_after(o)} on the same images "
+                             f"({format_signed(o['change'])}, McNemar {p_equals(o['p_value'])})",
                  "value": _change_value(o),
                  "detectable": _detectable(detectable.paired_change(
                      int(o["fixed"]), int(o["broken"]), int(o["n"]), alpha))})
@@ -825,7 +825,8 @@ def training_claims(cafe_paper: pd.DataFrame, gain: Mapping[str, float] | None,
             "value": f"{format_percent(gain['share_observed'])} survives "
                      f"({format_signed(gain['gain_held_out'])} of "
                      f"{format_signed(gain['gain_paper'])}); per child "
-                     f"{format_estimate(gain['cluster_mean'], gain['cluster_mean'] - half, gain['cluster_mean'] + half, signed=True)}",
+                     + format_estimate(gain["cluster_mean"], gain["cluster_mean"] - half,
+                                       gain["cluster_mean"] + half, signed=True),
             "detectable": _detectable(detectable.from_se(se, df, alpha))
             if np.isfinite(df) and df > 0 else ""})
     keys.append("gain_survives")
@@ -839,7 +840,8 @@ def training_claims(cafe_paper: pd.DataFrame, gain: Mapping[str, float] | None,
     rows.append({"claim": f"{NIMH}'s accuracy falls after training on {CAFE} (never trained "
                           "on).",
                  "verdict": direction_verdict(-n["change"], n["p_value"], alpha),
-                 "evidence": f"{_before_after(n)} ({format_signed(n['change'])}, McNemar {p_equals(n['p_value'])})"
+                 "evidence": f"{_before_after(n)} ({format_signed(n['change'])}, McNemar "
+                             f"{p_equals(n['p_value'])})"
                              + ("; overall derived from the per-class values and Table 2's "
                                 "counts" if derived else ""),
                  "value": (_change_value(n) if n["n"] else "")

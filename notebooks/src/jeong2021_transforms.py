@@ -109,10 +109,10 @@ for name, row in table1.items():
     for j, bound in enumerate(("low", "high")):
         paper_bounds[f"{name} ({bound})"] = None if rng is None else rng[j]
         lib_bounds[f"{name} ({bound})"] = None if ours is None else ours[j]
-bounds = paper.compare(paper_bounds, lib_bounds, labels=("paper", "emo_lib"))
+bounds = paper.compare(paper_bounds, lib_bounds, labels=("paper", "this book"))
 run.table(bounds, "paper_vs_emo_lib_ranges")
 mismatch = bounds["difference"].abs().fillna(0).gt(0) | (
-    bounds["paper"].isna() != bounds["emo_lib"].isna())
+    bounds["paper"].isna() != bounds["this book"].isna())
 run.glue("n_transforms", len(augment.TRANSFORMS))
 run.glue("n_in_table1", int((catalogue["in Table 1"] == "yes").sum()))
 run.glue("paper_size", augment.PAPER_IMAGE_SIZE)

@@ -108,7 +108,8 @@ run.glue("model_classes", ", ".join(net.classes))
 fig = nh.rates_figure(acc, "dataset", classes=nh.class_order(preds["label"]),
                    title="Correct answers (bars) and accuracy with 95 % CI (markers)")
 run.figure(fig, "fig3_accuracy")
-run.table(acc, "accuracy_by_class");
+run.table(acc, "accuracy_by_class", display=False)
+show_table(nh.accuracy_view(acc), "accuracy_by_class")
 
 # %% [markdown]
 # ## Against the paper
