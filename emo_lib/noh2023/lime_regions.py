@@ -23,6 +23,7 @@ from ..explain import (
 )
 from ..stats import stratified_permutation_test, tost_from_estimate, total_variation_distance
 from .lime_maps import LimeRun
+from .names import class_order
 
 
 def map_regions(lr: LimeRun) -> pd.DataFrame:
@@ -227,7 +228,13 @@ def image_enrichment_table(per_image: pd.DataFrame, group_cols: Sequence[str],
             row["images"] = t["n_images"]
             row[REGION_LABELS[r]] = t["enrichment"]
         rows.append(row)
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    # the papers' class order within each group, as the region-share table has it
+    rank = {c: i for i, c in enumerate(class_order(out["class"]))}
+    return out.sort_values([*group_cols, "class"], key=lambda col: col.map(rank)
+                           if col.name == "class" else col, kind="stable").reset_index(drop=True)
 
 
 #: Column keys of the LIME pages' tables and the words a reader sees instead.

@@ -82,6 +82,7 @@ from emo_lib import noh2023 as nh
 from emo_lib import paper
 from emo_lib.explain import REGION_LABELS, draw_regions
 from emo_lib.book.report import Run, show_markdown, show_table
+from emo_lib.formatting import RATIO_DECIMALS
 
 run = Run.from_parameters("noh2023_lime_age", globals())
 for key, value in nh.paper_quotes().items():
@@ -246,7 +247,8 @@ run.table(nh.paper_readings(paper.paper_value("noh2023.lime.claims")), "paper_cl
 # different questions, and the tests use the per-image one.
 
 # %% tags=["hide-input"]
-show_table(nh.image_enrichment_table(per_image, ["dataset"]), "image_enrichment")
+show_table(nh.image_enrichment_table(per_image, ["dataset"]), "image_enrichment",
+           precision=RATIO_DECIMALS)
 
 # %% [markdown]
 # ## Summary
