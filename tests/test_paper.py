@@ -1,6 +1,5 @@
 """The paper-values loader and the paper / this run / difference tables."""
 import math
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -70,8 +69,12 @@ def test_missing_file_is_a_clear_error(tmp_path):
 
 def test_headlines_come_from_paper_values():
     h = paper.headlines()
-    assert h["noh_cafe_overall"] == paper.paper_value("noh2023.fig3_accuracy_pretrained.cafe.overall")
+    assert h["noh_cafe_overall"] == paper.paper_value(
+        "noh2023.fig3_accuracy_pretrained.cafe.overall")
     t4 = paper.paper_value("jeong2021.table4_efficientnet_b0_focal")
     assert h["jeong_proposed_gain"] == pytest.approx((t4["proposed"][1] - t4["baseline"][1])
                                                      / t4["baseline"][1])
     assert h["jeong_accuracy_change"] == pytest.approx(-0.005)   # not "unchanged accuracy"
+    # the paper's rounded words stay beside the exact ratio, never replaced by it
+    assert h["jeong_proposed_gain_printed"] == "+30 %"
+    assert f"{h['jeong_proposed_gain']:.3f}" == "0.305"
