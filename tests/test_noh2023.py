@@ -451,3 +451,15 @@ def test_vggface2_table_names_groups_in_words():
     table = nh.vggface2_table()
     assert list(table.index) == ["ages 0-12", "ages 13-17", "male", "female"]
     assert table.loc["male", "share of the images"] == 0.593
+
+
+def test_explanation_tables_read_as_words():
+    import re
+
+    frame = pd.DataFrame({"set": ["a"], "child_share": [0.1], "gap_ci_low": [-0.1],
+                          "gap_ci_high": [0.1], "contains_0": [True], "share_of_gap": [0.5],
+                          "heldout_accuracy": [0.9], "claim_id": ["x"], "p_value": [0.2]})
+    shown = nh.explanation_table(frame, level=0.95)
+    assert not [c for c in shown.columns if re.search(r"[a-z]_[a-z0-9]", c)], list(shown.columns)
+    assert shown.loc[0, "interval contains 0"] == "yes"
+    assert "gap, 95% CI low" in shown.columns

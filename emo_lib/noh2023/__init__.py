@@ -35,8 +35,8 @@ from .composition import (
 )
 from .explanation import (
     EXPLANATION_MARGIN, ExplanationRun, ExplanationSeeds, explanation_by_seed,
-    explanation_claims, explanation_rules, explanation_verdicts, paper_explanation_claims,
-    setup_explanation,
+    explanation_claims, explanation_rules, explanation_table, explanation_verdicts,
+    paper_explanation_claims, setup_explanation,
 )
 from .lime_maps import (
     LimeRun, explain_cached, explain_with_seeds, heatmap_figure, lime_classes,
@@ -73,7 +73,8 @@ __all__ = [
     "training_claims_by_seed",
     "EXPLANATION_MARGIN", "ExplanationRun", "ExplanationSeeds", "composition_figure",
     "composition_reading", "composition_sets", "construction", "explanation_by_seed",
-    "explanation_claims", "explanation_rules", "explanation_verdicts", "gender_table",
+    "explanation_claims", "explanation_rules", "explanation_table", "explanation_verdicts",
+    "gender_table",
     "paper_explanation_claims", "redraw_conditions", "redraw_figure", "redraw_reading",
     "redraw_table", "setup_explanation", "share_table", "share_trend",
     "share_trends", "skew_effect", "vggface2_shares",
