@@ -248,6 +248,26 @@ def catalogue(image_size: int = PAPER_IMAGE_SIZE) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def catalogue_comparison(image_size: int) -> pd.DataFrame:
+    """The catalogue as the transforms page shows it, one row per transform (headed
+    "transform", names in words): its operation, Table 1's range as printed ("-": none printed),
+    the range used at the paper's 224 px, the range used at ``image_size`` and whether Table 1
+    lists it (yes/no)."""
+    at_paper = catalogue(PAPER_IMAGE_SIZE).set_index("name")
+    here = catalogue(image_size).set_index("name")
+    out = pd.DataFrame({
+        "operation": at_paper["operation"],
+        "Table 1 range": at_paper["paper_range"],
+        f"range at {PAPER_IMAGE_SIZE} px": at_paper["range_used"],
+        f"range at {image_size} px (this run)": here["range_used"],
+        "in Table 1": at_paper["in_table1"].map({True: "yes", False: "no"}),
+    })
+    out.index = pd.Index([n.replace("_", " ") for n in out.index], name="transform")
+    if image_size == PAPER_IMAGE_SIZE:  # the same column twice says nothing
+        out = out.drop(columns=f"range at {image_size} px (this run)")
+    return out
+
+
 def to_chw_tensor(image: np.ndarray | torch.Tensor) -> torch.Tensor:
     """An HxWx3 uint8 array (or a CHW tensor) as a uint8 CHW tensor."""
     if isinstance(image, torch.Tensor):

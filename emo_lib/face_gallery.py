@@ -19,7 +19,7 @@ from .data.synthetic.face import FaceSpec, render_face
 from .data.synthetic.population import sample_face
 from .data.synthetic.presets import load_preset, photo_side
 from .data.synthetic.reference import (
-    CHILD_GROWTH_SOURCE, REAL_ADULT_CROP, REAL_ADULT_CROP_SOURCE, child_landmark_ratios,
+    REAL_ADULT_CROP, REAL_ADULT_CROP_SOURCE, child_growth_source, child_landmark_ratios,
 )
 from .faces import (
     MTCNN_BOX_HEIGHT_PER_EYE_MOUTH, align_face, face_from_landmarks, landmark_proportions,
@@ -89,6 +89,12 @@ PROPORTION_PRESETS: tuple[tuple[str, str], ...] = (
     ("synthetic adults", "adult_pretrain"), ("synthetic adolescents", "nimh_like"),
     ("synthetic children", "cafe_like"))
 
+#: The measured proportions as :func:`proportions_table`'s headers name them (a reader sees
+#: names, not the keys of ``landmark_proportions``).
+PROPORTION_LABELS: dict[str, str] = {
+    "interocular": "eye to eye", "mouth_width": "mouth width", "eye_to_mouth": "eye to mouth",
+    "eye_to_mouth_ratio": "eye to mouth / eye to eye"}
+
 
 def proportions_table(size: int = 64, seed: int = 0, adult_n: int = 3500,
                       progress: bool = False) -> pd.DataFrame:
@@ -99,7 +105,8 @@ def proportions_table(size: int = 64, seed: int = 0, adult_n: int = 3500,
     ``adult_pretrain`` with ``adult_n`` images), then real adults (389 photographs) and the
     children the growth studies describe (5.5 years; their crop fractions follow from the
     cited ratios and the box rule, which fixes eye-to-mouth at 1 / (1.4 x box height factor)).
-    Columns: ``n``, the four proportions, ``source``.
+    Columns: ``n``, the four proportions (headed as :data:`PROPORTION_LABELS` names them),
+    ``source`` (citations, not BibTeX keys).
     """
     rows = {}
     for group, preset in PROPORTION_PRESETS:
@@ -116,11 +123,11 @@ def proportions_table(size: int = 64, seed: int = 0, adult_n: int = 3500,
         "n": float("nan"), "interocular": interocular,
         "mouth_width": interocular * child["mouth_per_interocular"],
         "eye_to_mouth": eye_to_mouth, "eye_to_mouth_ratio": child["eye_to_mouth_ratio"],
-        "source": CHILD_GROWTH_SOURCE}
-    table = pd.DataFrame.from_dict(rows, orient="index")
+        "source": child_growth_source()}
+    table = pd.DataFrame.from_dict(rows, orient="index").rename(columns=PROPORTION_LABELS)
     table.index.name = "faces"
     return table
 
 
-__all__ = ["GALLERY_GROUPS", "PROPORTION_PRESETS", "face_crop", "gallery_array",
-           "gallery_figure", "proportions_table"]
+__all__ = ["GALLERY_GROUPS", "PROPORTION_LABELS", "PROPORTION_PRESETS", "face_crop",
+           "gallery_array", "gallery_figure", "proportions_table"]

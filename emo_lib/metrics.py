@@ -23,8 +23,12 @@ log = logging.getLogger(__name__)
 
 #: The label of the per-group row that pools every class of the table.
 OVERALL = "overall"
-#: The label of compare_groups' pooled row: only the classes both groups have.
+#: The label of compare_groups' pooled row when a class was left out (only the classes both
+#: groups have are pooled); when none was, the pooled row is the groups' overall and says so
+#: (:data:`OVERALL`): boys against girls of one data set is their overall accuracy.
 OVERALL_SHARED = "overall (shared classes)"
+#: Either label of compare_groups' pooled row.
+POOLED_LABELS: tuple[str, ...] = (OVERALL, OVERALL_SHARED)
 TABLE_COLUMNS: tuple[str, ...] = ("class", "n", "correct", "accuracy", "ci_low", "ci_high")
 
 GroupsArg = Mapping[str, Any] | pd.DataFrame | None
@@ -187,9 +191,11 @@ def compare_groups(table: pd.DataFrame, group_col: str, a: Any, b: Any, *,
     """Group ``a`` against group ``b`` per class: accuracies, difference and Fisher's exact p.
 
     ``table`` is an :func:`accuracy_table`. Only classes with images in both groups are
-    compared (the paper leaves out disgust and surprise, which NIMH-ChEFS lacks); the row
-    ``"overall (shared classes)"`` pools those classes, so it differs from the tables' "overall"
-    when a group has extra classes. ``control_features`` (as in fairlearn's MetricFrame) names
+    compared (the paper leaves out disgust and surprise, which NIMH-ChEFS lacks); the pooled
+    row pools those classes. It is labelled ``"overall (shared classes)"`` where a class with
+    images in only one group was left out (it then differs from the tables' "overall"), and
+    ``"overall"`` where none was (it is then the groups' overall accuracy), per value of the
+    controls. ``control_features`` (as in fairlearn's MetricFrame) names
     the table's other group columns (e.g. ``["dataset"]`` when comparing genders): one
     comparison per value of them. Every other group column must be named there (ValueError
     otherwise), and each (controls..., class) must occur once per group.
@@ -223,7 +229,18 @@ def compare_groups(table: pd.DataFrame, group_col: str, a: Any, b: Any, *,
     pooled = joined.groupby(others, sort=False)[["n_a", "correct_a", "n_b", "correct_b"]].sum() \
         .reset_index() if others else \
         joined[["n_a", "correct_a", "n_b", "correct_b"]].sum().to_frame().T
-    pooled["class"] = OVERALL_SHARED
+    # the label says what the row pools: "shared classes" only where a class was dropped
+    def classes_by_key(frame: pd.DataFrame) -> dict[tuple, set]:
+        found: dict[tuple, set] = {}
+        for rec in frame[others + ["class"]].itertuples(index=False):
+            found.setdefault(tuple(rec[:-1]), set()).add(rec[-1])
+        return found
+
+    have = classes_by_key(cells[cells[group_col].isin([a, b]) & (cells["n"] > 0)])
+    used = classes_by_key(joined)
+    pooled["class"] = [OVERALL if used.get(tuple(k), set()) == have.get(tuple(k), set())
+                       else OVERALL_SHARED
+                       for k in pooled[others].itertuples(index=False)]
     out = pd.concat([joined, pooled], ignore_index=True)
     if others:  # keep each key's pooled row right after its classes
         out = out.sort_values(others, kind="stable").reset_index(drop=True)
@@ -373,5 +390,5 @@ def counts_and_rates_figure(
     return fig
 
 
-__all__ = ["OVERALL", "OVERALL_SHARED", "accuracy_table", "align_predictions", "compare_groups",
-           "counts_and_rates_figure", "group_columns", "wilson_interval"]
+__all__ = ["OVERALL", "OVERALL_SHARED", "POOLED_LABELS", "accuracy_table", "align_predictions",
+           "compare_groups", "counts_and_rates_figure", "group_columns", "wilson_interval"]

@@ -138,3 +138,19 @@ def test_example_grid_leaves_global_rng_alone():
     fig = example_grid(img, seed=1)
     assert torch.equal(before, torch.get_rng_state())
     assert sum(1 for ax in fig.axes if ax.images) == len(TRANSFORMS) + 1
+
+
+def test_catalogue_comparison_reads_as_words_and_counts_table1():
+    """The transforms page's table: names in words, no key headers, Table 1's nine operations
+    marked (random zoom is not in it), both image sizes' ranges."""
+    import re
+
+    from emo_lib.augment import catalogue_comparison
+
+    table = catalogue_comparison(64)
+    assert not [c for c in table.columns if re.search(r"[a-z]_[a-z]", c)], list(table.columns)
+    assert table.index.name == "transform" and "random zoom" in table.index
+    assert (table["in Table 1"] == "yes").sum() == len(TRANSFORMS) - 1
+    assert table.loc["random zoom", "in Table 1"] == "no"
+    assert "range at 64 px (this run)" in table.columns
+    assert "range at 224 px (this run)" not in catalogue_comparison(224).columns

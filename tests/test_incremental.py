@@ -359,3 +359,22 @@ def test_lane_groups_follow_the_parts_of_the_toc_in_book_order(tmp_path, monkeyp
     monkeypatch.setenv("EMO_BOOK_ROOT", str(tmp_path))
     assert lane_groups(["b1", "a1", "a2", "b2", "a3", "loose"]) == [
         ["a1", "a2", "a3"], ["b1", "b2"], ["loose"]]
+
+
+def test_build_record_notes_say_why_each_page_ran_or_did_not(book):
+    """The build-status page's notes: a page executed for lack of a copy does not read "never
+    executed"; an up-to-date page says its inputs are unchanged, not "never executed"."""
+    from emo_lib.book.build_status import read_build_record, status_table
+
+    root, fake = book
+    build(fake)
+    notes = status_table(read_build_record()).set_index("page")["note"]
+    assert notes["alpha"] == "executed: no earlier copy to reuse"
+    build(fake)
+    table = status_table(read_build_record()).set_index("page")
+    assert table.loc["alpha", "status"] == "up to date"
+    assert "unchanged" in table.loc["alpha", "note"] and "never" not in table.loc["alpha", "note"]
+    _edit_source(root / "notebooks" / "alpha.ipynb", "\nprint('edited')")
+    build(fake)
+    assert read_build_record()["notebooks"]["alpha"]["note"] == \
+        "executed: its inputs changed (notebook)"

@@ -301,3 +301,26 @@ def test_every_rule_a_verdict_can_come_from_is_listed(tmp_path, monkeypatch):
     assert len(listed) == len(RULES) - 2
     assert any("+/-*margin*" in line for line in listed)   # regions: parameters named
     assert "None" not in section and "{alpha}" not in section
+
+
+def test_balanced_found_says_missing_numbers_in_words(tmp_path):
+    """The chapter page's "What this build found": numbers when the Table 4 page computed them,
+    words (never nan) when every fold collapsed, and a plain sentence when it did not run."""
+    import json
+    import math
+
+    folder = tmp_path / ledger.BALANCED_PAGE
+    folder.mkdir()
+    values = {"baseline_f1_mean": 0.41, "baseline_f1_ci_low": 0.38, "baseline_f1_ci_high": 0.44,
+              "proposed_f1_mean": 0.45, "proposed_f1_ci_low": 0.4, "proposed_f1_ci_high": 0.5,
+              "claim_proposed_gain_b0": "supported", "balanced_collapsed": 0,
+              "balanced_folds_total": 10}
+    (folder / "results.json").write_text(json.dumps({"values": values}))
+    text = ledger.balanced_found(tmp_path)
+    assert "baseline scored macro F1 0.410 (95 % interval 0.380 to 0.440)" in text
+    assert "is supported (0 of 10 folds collapsed)" in text
+    values |= {"baseline_f1_mean": math.nan, "proposed_f1_mean": None}
+    (folder / "results.json").write_text(json.dumps({"values": values}))
+    text = ledger.balanced_found(tmp_path)
+    assert "nan" not in text.lower() and "None" not in text and "no macro F1" in text
+    assert "did not run" in ledger.balanced_found(tmp_path / "elsewhere")

@@ -99,10 +99,19 @@ def test_compare_groups_keeps_other_group_columns():
     groups = {"dataset": ["c"] * 4 + ["n"] * 4, "gender": ["male", "female"] * 4}
     t = accuracy_table(y_true, y_pred, groups)
     c = compare_groups(t, "gender", "male", "female", control_features=["dataset"])
+    # no class left out: the pooled row is the genders' overall, and is labelled so
     assert c[["dataset", "class"]].values.tolist() == [
-        ["c", "sad"], ["c", OVERALL_SHARED], ["n", "sad"], ["n", OVERALL_SHARED]]
+        ["c", "sad"], ["c", OVERALL], ["n", "sad"], ["n", OVERALL]]
     with pytest.raises(ValueError, match="not found"):
         compare_groups(t, "gender", "male", "other", control_features=["dataset"])
+    # a class one gender lacks in one data set: only that data set's pooled row is "shared"
+    y_true2 = ["sad"] * 8 + ["fear"]
+    groups2 = {"dataset": ["c"] * 4 + ["n"] * 4 + ["n"],
+               "gender": ["male", "female"] * 4 + ["male"]}
+    t2 = accuracy_table(y_true2, y_pred + ["fear"], groups2)
+    c2 = compare_groups(t2, "gender", "male", "female", control_features=["dataset"])
+    assert c2[["dataset", "class"]].values.tolist() == [
+        ["c", "sad"], ["c", OVERALL], ["n", "sad"], ["n", OVERALL_SHARED]]
     # an unnamed group column is an error, never pooled or cross-joined silently
     with pytest.raises(ValueError, match=r"control_features=\['dataset'\]"):
         compare_groups(t, "gender", "male", "female")

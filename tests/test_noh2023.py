@@ -94,6 +94,9 @@ def test_fig3_and_gender_comparisons_put_paper_beside_run():
     assert np.isnan(table.loc[(nh.CAFE, "disgust"), "this run"])  # paper-only class
     run_acc = acc.set_index(["dataset", "class"]).loc[(nh.CAFE, "sad"), "accuracy"]
     assert table.loc[(nh.CAFE, "sad"), "difference"] == pytest.approx(run_acc - 0.491)
+    # the interval is shown, headed for a reader; no True/False "paper inside" verdict column
+    assert {"95 % CI low", "95 % CI high"} <= set(table.columns)
+    assert not any("inside" in c or "_" in c for c in table.columns), list(table.columns)
     accg = nh.accuracy_by(preds, by=("dataset", "gender"))
     comp = nh.gender_comparison(accg, nh.CAFE)
     assert comp.loc[("male", "sad"), "paper correct"] == 8
@@ -222,6 +225,10 @@ def test_model_note_names_the_paper_model_and_contempt():
         "n_heldout": 21, "seconds": 3.0, "cache": "hit"})
     text = nh.model_note(standin, "standin")
     assert "0.500" in text and "mobilenet_7.h5" in text and "never HSEmotion" in text
+    assert "loaded those weights from the cache" in text and "cache hit" not in text
+    standin.info["recipe"]["architecture"] = "torchvision.models.mobilenet_v3_small(weights=None)"
+    text = nh.model_note(standin, "standin")
+    assert "torchvision's MobileNetV3-Small" in text and "weights=None" not in text
     hs = TorchClassifier(nn.Linear(1, 1), CLASSES, info={
         "source": "hsemotion", "name": "enet_b0_8_best", "class_note": "outputs ['contempt'] "
         "dropped"})
@@ -402,3 +409,57 @@ def test_sanity_table_each_side_and_summary():
     assert ok == SUPPORTED and "find the regions" in sentence   # neutral moves nothing: outside
     with pytest.raises(ValueError, match="class"):
         nh.sanity_table(per_image, moved, by=("dataset",))
+
+
+def test_lime_tables_read_as_words_not_keys():
+    """The LIME pages' tables: no snake_case header, regions by name, yes/no for True/False;
+    the paper's readings named as the pages name the data sets."""
+    import re
+
+    frame = pd.DataFrame({"dataset": ["CAFE"], "region": ["outside"], "n_a": [5], "n_b": [6],
+                          "ci_low": [-0.1], "ci_high": [0.1], "tost_p": [0.01],
+                          "beyond_p": [0.9], "equivalent": [True], "tv_distance": [0.2],
+                          "moved_enrichment_eyes_brows": [2.0], "n_images": [3],
+                          "mask_iou": [0.4], "map_correlation": [0.5], "max_share_sd": [0.01]})
+    shown = nh.lime_table(frame, pair=("male", "female"), level=0.9)
+    assert not [c for c in shown.columns if re.search(r"[a-z]_[a-z]", c)], list(shown.columns)
+    assert {"images (male)", "90% CI low", "change / area: eyes and brows"} <= set(shown.columns)
+    assert shown.loc[0, "region"] == "outside the face"
+    assert shown.loc[0, "within the margin"] == "yes"
+    readings = nh.paper_readings({"cafe": "a", "nimh_chefs": "b", "gender": "c"})
+    assert list(readings.index) == ["CAFE", "NIMH-ChEFS", "male vs female"]
+
+
+def test_image_enrichment_table_is_the_claims_quantity():
+    """Per map, the enrichment the claims quote: the images' mean share over mean area (not the
+    overlaid map's), one column per region."""
+    from emo_lib.explain import REGION_LABELS, REGIONS
+
+    rows = []
+    for share, area in ((0.4, 0.05), (0.2, 0.05), (0.3, 0.1)):
+        row = {"dataset": "X", "class": "fear"}
+        for r in REGIONS:
+            row[r] = share if r == "mouth" else (1 - share) / (len(REGIONS) - 1)
+            row[f"area_{r}"] = area if r == "mouth" else (1 - area) / (len(REGIONS) - 1)
+        rows.append(row)
+    table = nh.image_enrichment_table(pd.DataFrame(rows), ["dataset"])
+    assert table.loc[0, "images"] == 3
+    assert table.loc[0, REGION_LABELS["mouth"]] == pytest.approx(0.3 / (0.2 / 3))
+
+
+def test_vggface2_table_names_groups_in_words():
+    table = nh.vggface2_table()
+    assert list(table.index) == ["ages 0-12", "ages 13-17", "male", "female"]
+    assert table.loc["male", "share of the images"] == 0.593
+
+
+def test_explanation_tables_read_as_words():
+    import re
+
+    frame = pd.DataFrame({"set": ["a"], "child_share": [0.1], "gap_ci_low": [-0.1],
+                          "gap_ci_high": [0.1], "contains_0": [True], "share_of_gap": [0.5],
+                          "heldout_accuracy": [0.9], "claim_id": ["x"], "p_value": [0.2]})
+    shown = nh.explanation_table(frame, level=0.95)
+    assert not [c for c in shown.columns if re.search(r"[a-z]_[a-z0-9]", c)], list(shown.columns)
+    assert shown.loc[0, "interval contains 0"] == "yes"
+    assert "gap, 95% CI low" in shown.columns

@@ -104,16 +104,28 @@ def test_stage_table_and_training_comparison():
     assert got[("before", "angry")] == 0.25 and got[("before", "sad")] == 0.5
     assert got[("after", "overall")] == 1.0 and set(table["stage"]) == {"before", "after"}
     changes = {"after (paper protocol)": nh.paired_changes(preds, "pred", "tuned")}
-    comp = nh.training_comparison(changes, "fig5")
+    comp = nh.training_comparison(changes, "fig5").set_index(["stage", "class"])
+    assert list(comp.columns) == ["paper", nh.DERIVED, "this run", "difference"]
     fig5 = paper.paper_value("noh2023.fig5_cafe_after_additional_training")
-    assert comp.loc["angry", "paper before"] == fig5["before"]["angry"]
-    assert comp.loc["angry", "run before"] == 0.25
-    assert comp.loc["angry", "after (paper protocol) difference"] == \
+    assert comp.loc[("before", "angry"), "paper"] == fig5["before"]["angry"]
+    # printed 0.553 of 112 images: 62 correct, 0.554 from the counts, shown beside
+    assert comp.loc[("before", "angry"), nh.DERIVED] == pytest.approx(62 / 112)
+    assert comp.loc[("before", "angry"), "this run"] == 0.25
+    assert comp.loc[("after (paper protocol)", "angry"), "difference"] == \
         pytest.approx(1.0 - fig5["after"]["angry"])
-    assert np.isnan(comp.loc["disgust", "paper after"])   # only in the paper's figure
+    assert np.isnan(comp.loc[("after (paper protocol)", "disgust"), "paper"])  # figure only
     # Fig. 5's text gives no "before" for disgust: Fig. 3's value of the same model stands in
     fig3 = paper.paper_value("noh2023.fig3_accuracy_pretrained.cafe")
-    assert comp.loc["disgust", "paper before"] == fig3["disgust"]
+    assert comp.loc[("before", "disgust"), "paper"] == fig3["disgust"]
+    # Fig. 6's overall "after" is not printed: the one its counts give is shown, labelled
+    six = nh.training_comparison({"after (paper protocol)": nh.paired_changes(
+        pd.DataFrame({"label": ["angry"], "pred": ["angry"], "tuned": ["angry"]}), "pred",
+        "tuned")}, "fig6").set_index(["stage", "class"])
+    overall = six.loc[("after (paper protocol)", "overall")]
+    assert np.isnan(overall["paper"])
+    assert overall[nh.DERIVED] == pytest.approx(
+        nh.paper_changes("fig6").loc["overall", "after"])
+    assert six.loc[("after (paper protocol)", "angry"), nh.DERIVED] == pytest.approx(22 / 104)
     with pytest.raises(ValueError, match="fig9"):
         nh.training_comparison(changes, "fig9")
 
@@ -167,10 +179,32 @@ def test_gap_tests_put_the_papers_gap_beside_and_need_control_features():
                         control_features=["dataset"])
     fear = gaps[(gaps["dataset"] == nh.CAFE) & (gaps["class"] == "fear")].iloc[0]
     assert fear["difference"] == pytest.approx(11 / 22 - 45 / 62)
-    assert fear["paper difference"] == pytest.approx(fear["difference"])
+    assert fear[nh.PAPER_COUNTED] == pytest.approx(fear["difference"])
+    assert fear[nh.PAPER_PRINTED] == pytest.approx(0.500 - 0.726)   # Table 3 as printed
     assert 0.05 < fear["p_value"] < 0.2   # the paper's fear gap is not significant
+    # CAFE overall: the printed accuracies (0.679, 0.667) give +0.012, the counts
+    # (144/212, 304/456) +0.013; the pooled row of one data set's genders is its overall
+    overall = gaps[(gaps["dataset"] == nh.CAFE) & (gaps["class"] == "overall")].iloc[0]
+    assert overall[nh.PAPER_PRINTED] == pytest.approx(0.679 - 0.667)
+    assert overall[nh.PAPER_COUNTED] == pytest.approx(144 / 212 - 304 / 456)
+    shown = nh.gap_table(gaps, ("male", "female"))
+    assert list(shown.columns) == [
+        "dataset", "class", "accuracy (male)", "accuracy (female)", "difference",
+        "Fisher p-value", nh.PAPER_PRINTED, nh.PAPER_COUNTED]
     with pytest.raises(ValueError, match="control_features"):
         nh.gap_tests(paper_acc, "gender", "male", "female")
+
+
+def test_gap_tests_between_data_sets_pool_only_the_shared_classes():
+    """CAFE against NIMH-ChEFS: the pooled row leaves out disgust and surprise, says so, and
+    has no printed paper value (the paper prints no shared-classes accuracy)."""
+    paper_acc = nh.paper_accuracy_table("age")
+    gaps = nh.gap_tests(paper_acc, "dataset", nh.CAFE, nh.NIMH, paper_acc)
+    pooled = gaps.iloc[-1]
+    assert pooled["class"] == "overall (shared classes)"
+    assert np.isnan(pooled[nh.PAPER_PRINTED]) and np.isfinite(pooled[nh.PAPER_COUNTED])
+    angry = gaps[gaps["class"] == "angry"].iloc[0]
+    assert angry[nh.PAPER_PRINTED] == pytest.approx(0.553 - 0.827)
 
 
 def _gender_acc(cells: dict[str, dict[str, tuple[tuple[int, int], tuple[int, int]]]]

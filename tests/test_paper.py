@@ -99,3 +99,6 @@ def test_headlines_come_from_paper_values():
     assert h["jeong_proposed_gain"] == pytest.approx((t4["proposed"][1] - t4["baseline"][1])
                                                      / t4["baseline"][1])
     assert h["jeong_accuracy_change"] == pytest.approx(-0.005)   # not "unchanged accuracy"
+    # the paper's rounded words stay beside the exact ratio, never replaced by it
+    assert h["jeong_proposed_gain_printed"] == "+30 %"
+    assert f"{h['jeong_proposed_gain']:.3f}" == "0.305"

@@ -399,3 +399,30 @@ def test_reference_growth_ratios_follow_from_the_cited_figures():
     assert ref.CHILD_GROWTH["mouth_width"] == pytest.approx(1 / 1.20, abs=1e-3)
     ratios = ref.child_landmark_ratios()
     assert ratios["eye_to_mouth_ratio"] == pytest.approx(1.11 * 0.855 / 0.894, rel=1e-3)
+
+
+def test_reference_sources_read_as_citations_not_keys_or_notes():
+    """The gallery's source column cites the studies as the bibliography does ("Farkas et al.
+    1992"), never as BibTeX keys, and carries no internal note ("issue 10")."""
+    import re
+
+    from emo_lib.data.synthetic import reference as ref
+
+    text = ref.child_growth_source()
+    assert text == "Farkas et al. 1992 (eyes), Ferrario et al. 1998 (face thirds)"
+    for source in (text, ref.REAL_ADULT_CROP_SOURCE):
+        assert not re.search(r"\bissue\b|[a-z]+\d{4}[a-z]+", source), source
+
+
+def test_cite_text_forms_and_unknown_key(tmp_path):
+    from emo_lib.citations import cite_text
+
+    bib = tmp_path / "refs.bib"
+    bib.write_text("@article{one2020x, author={Smith, Ann}, year={2020}}\n"
+                   "@article{two2011y, author={Egger, H. and Pine, D.}, year={2011}}\n"
+                   "@misc{org2019z, author={{World Health Organization}}, year={2019}}\n")
+    assert cite_text("one2020x", bib) == "Smith 2020"
+    assert cite_text("two2011y", bib) == "Egger & Pine 2011"
+    assert cite_text("org2019z", bib) == "World Health Organization 2019"
+    with pytest.raises(KeyError, match="nope"):
+        cite_text("nope", bib)

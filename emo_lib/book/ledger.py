@@ -540,7 +540,48 @@ def book_ledger(results_root: str | Path | None = None,
     return table, ledger_counts(table)
 
 
+#: The page whose Table 4 numbers the Jeong & Kim chapter page quotes (its "What this build
+#: found"), and the values it reads from that page's results.json.
+BALANCED_PAGE = "jeong2021_balanced_augmentation"
+
+
+def balanced_found(results_root: str | Path | None = None) -> str:
+    """The chapter page's "What this build found" sentence, from the Table 4 page's results:
+    each method's macro F1 with its 95 % interval, the claim's verdict and the collapsed folds.
+    A number the page could not compute (every fold collapsed) is said in words, never written
+    as nan; a page that did not run says so."""
+    from ..formatting import format_number
+
+    path = Path(results_root or default_root()) / BALANCED_PAGE / "results.json"
+    if not path.exists():
+        return ("The Table 4 page did not run in this build, so its numbers are not available "
+                "here.")
+    values = json.loads(path.read_text()).get("values", {})
+
+    def number(key: str) -> float | None:
+        x = values.get(key)
+        return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) \
+            and x == x and abs(x) != float("inf") else None
+
+    def scored(label: str, method: str) -> str:
+        mean, low, high = (number(f"{method}_f1_{s}") for s in ("mean", "ci_low", "ci_high"))
+        if mean is None:
+            return f"{label} has no macro F1 (no fold it could be computed on)"
+        interval = (f" (95 % interval {format_number(low)} to {format_number(high)})"
+                    if low is not None and high is not None else "")
+        return f"{label} scored macro F1 {format_number(mean)}{interval}"
+
+    claim = str(values.get("claim_proposed_gain_b0") or "not recorded")
+    collapsed, total = values.get("balanced_collapsed"), values.get("balanced_folds_total")
+    folds = (f" ({collapsed} of {total} folds collapsed)"
+             if isinstance(collapsed, int) and isinstance(total, int) else "")
+    return (f"On this build's data, {scored('the no-augmentation baseline', 'baseline')} and "
+            f"{scored('the proposed method', 'proposed')}; the claim that the method raises the "
+            f"F1 is {claim}{folds}.")
+
+
 __all__ = [
+    "BALANCED_PAGE", "balanced_found",
     "AGGREGATE_PAGES", "CHIPS", "EXECUTED", "FAILED", "FOREIGN", "LEDGER_COLUMNS",
     "NOT_EXECUTED", "NOT_KNOWN", "PAPERS", "PageResult", "SYNTHETIC", "UNREADABLE",
     "UP_TO_DATE", "book_ledger", "build_ledger", "chip", "data_sentence", "headlines_markdown",

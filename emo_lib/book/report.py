@@ -94,6 +94,14 @@ def _display_bundle(html: str, text: str) -> None:
     display({"text/html": html, "text/plain": text}, raw=True)
 
 
+def show_table(frame: pd.DataFrame, name: str, precision: int = 3) -> None:
+    """Show ``frame`` formatted as :meth:`Run.table` shows one, without writing a CSV: for a
+    reader's view of a table whose full CSV :meth:`Run.table` already wrote (``display=False``)
+    under another name (columns chosen, renamed for reading)."""
+    _display_bundle(pagestyle.table_html(frame, precision, table_id=name),
+                    pagestyle.table_text(frame, precision))
+
+
 def show_markdown(text: str) -> None:
     """Display MyST markdown (rendered by myst-nb, since nb_render_markdown_format is myst)."""
     try:

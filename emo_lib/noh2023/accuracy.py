@@ -12,7 +12,8 @@ import pandas as pd
 from scipy import optimize
 
 from .. import paper
-from ..metrics import OVERALL, accuracy_table, compare_groups
+from ..formatting import format_signed
+from ..metrics import OVERALL, POOLED_LABELS, accuracy_table, compare_groups
 from ..stats import tost_two_proportions
 from .names import CAFE, GENDERS, NIMH, PAPER, PAPER_KEYS, class_order
 
@@ -89,7 +90,10 @@ def _run_series(acc: pd.DataFrame, **where: Any) -> pd.DataFrame:
 
 def fig3_comparison(acc: pd.DataFrame) -> pd.DataFrame:
     """Fig. 3 against this run: per data set and class, the paper's accuracy, this run's, the
-    difference, this run's 95 % interval and whether the paper's value lies inside it."""
+    difference and this run's 95 % Wilson interval. No "paper inside the interval" column: on
+    synthetic data the interval describes the stand-in on generated faces, and a True/False
+    beside the paper's value would read as a test of the paper (the claims below are the
+    tests)."""
     parts = {}
     for ds in (CAFE, NIMH):
         run = _run_series(acc, dataset=ds)
@@ -98,8 +102,8 @@ def fig3_comparison(acc: pd.DataFrame) -> pd.DataFrame:
         p = paper.paper_value(f"{PAPER}.fig3_accuracy_pretrained.{PAPER_KEYS[ds]}")
         t = paper.compare(p, run["accuracy"])
         t["n"] = run["n"].reindex(t.index)
-        t["ci_low"], t["ci_high"] = run["ci_low"].reindex(t.index), run["ci_high"].reindex(t.index)
-        t["paper inside CI"] = (t["paper"] >= t["ci_low"]) & (t["paper"] <= t["ci_high"])
+        t["95 % CI low"] = run["ci_low"].reindex(t.index)
+        t["95 % CI high"] = run["ci_high"].reindex(t.index)
         parts[ds] = t
     return pd.concat(parts, names=["dataset", "class"])
 
@@ -133,7 +137,8 @@ def gender_comparison(acc: pd.DataFrame, dataset: str) -> pd.DataFrame:
         run = _run_series(acc, dataset=dataset, gender=g)
         t = pd.DataFrame({"paper correct": p["correct"], "paper accuracy": p["accuracy"]})
         t = t.join(run[["n", "correct", "accuracy", "ci_low", "ci_high"]]
-                   .rename(columns={"correct": "run correct", "accuracy": "run accuracy"}),
+                   .rename(columns={"correct": "run correct", "accuracy": "run accuracy",
+                                    "ci_low": "95 % CI low", "ci_high": "95 % CI high"}),
                    how="outer")
         t = t.reindex(list(dict.fromkeys([*p.index, *run.index])))
         t["paper correct"] = t["paper correct"].astype("Int64")
@@ -142,22 +147,72 @@ def gender_comparison(acc: pd.DataFrame, dataset: str) -> pd.DataFrame:
     return pd.concat(parts, names=["gender", "class"])
 
 
+#: gap_tests' columns of the paper's gap: the difference of its accuracies as printed, and the
+#: one its counts give (they differ in the last digit where the printed accuracies are rounded).
+PAPER_PRINTED, PAPER_COUNTED = "paper difference (printed)", "paper difference (from counts)"
+
+
 def gap_tests(acc: pd.DataFrame, group_col: str, a: Any, b: Any,
               paper_acc: pd.DataFrame | None = None, *,
               control_features: Sequence[str] | None = None) -> pd.DataFrame:
     """:func:`emo_lib.metrics.compare_groups` (Fisher's exact test per class, within each value
-    of ``control_features``), with the paper's difference beside when ``paper_acc`` (a
-    :func:`paper_accuracy_table`) is given."""
+    of ``control_features``), with the paper's gap beside when ``paper_acc`` (a
+    :func:`paper_accuracy_table`) is given: :data:`PAPER_PRINTED`, the difference of the
+    accuracies the paper prints (NaN for a pooled row the paper prints no accuracy for, such as
+    the shared classes of two data sets), and :data:`PAPER_COUNTED`, the difference its counts
+    give (the same test's input). The page shows both, so the paper's printed value is never
+    replaced by a derived one."""
     out = compare_groups(acc, group_col, a, b, control_features=control_features)
     if paper_acc is not None:
         p = compare_groups(paper_acc, group_col, a, b, control_features=control_features)
         keys = [c for c in out.columns if c not in (
             "n_a", "correct_a", "accuracy_a", "n_b", "correct_b", "accuracy_b", "difference",
             "p_value")]
-        out = out.merge(p[keys + ["difference"]].rename(columns={"difference":
-                                                                  "paper difference"}),
-                        on=keys, how="left")
+        controls = [k for k in keys if k != "class"]
+        printed = paper_acc.set_index([*controls, "class", group_col])["accuracy"]
+
+        def printed_gap(row: pd.Series) -> float:
+            # a pooled row labelled "overall" pools every class: the paper prints that accuracy
+            cls = row["class"]
+            key = tuple(row[k] for k in controls) + (cls,)
+            if cls not in printed.index.get_level_values("class"):
+                return float("nan")
+            try:
+                return float(printed.loc[key + (a,)]) - float(printed.loc[key + (b,)])
+            except KeyError:
+                return float("nan")
+
+        p[PAPER_PRINTED] = p.apply(printed_gap, axis=1) if len(p) else []
+        # the pooled rows meet whatever each side's label says it pools ("overall" or
+        # "overall (shared classes)"): the run's label is kept
+        pooled = "\0pooled"
+        p = p.assign(**{"class": p["class"].where(~p["class"].isin(POOLED_LABELS), pooled)})
+        joined = out.assign(**{"class": out["class"].where(~out["class"].isin(POOLED_LABELS),
+                                                           pooled)})
+        joined = joined.merge(p[keys + [PAPER_PRINTED, "difference"]].rename(
+            columns={"difference": PAPER_COUNTED}), on=keys, how="left")
+        out = out.assign(**{PAPER_PRINTED: joined[PAPER_PRINTED].to_numpy(),
+                            PAPER_COUNTED: joined[PAPER_COUNTED].to_numpy()})
     return out
+
+
+def gap_table(gaps: pd.DataFrame, names: tuple[str, str]) -> pd.DataFrame:
+    """:func:`gap_tests`' output as a page shows it: the groups' accuracies headed by
+    ``names`` ("accuracy (CAFE)"), the difference, Fisher's p-value, and the paper's gap as
+    printed with the one its counts give beside it (a column kept only where some row's
+    differs from the printed one at the shown decimals). The CSV keeps every column."""
+    controls = [c for c in gaps.columns if c not in (
+        "class", "n_a", "correct_a", "accuracy_a", "n_b", "correct_b", "accuracy_b",
+        "difference", "p_value", PAPER_PRINTED, PAPER_COUNTED)]
+    shown = gaps[controls + ["class", "accuracy_a", "accuracy_b", "difference", "p_value"]].rename(
+        columns={"accuracy_a": f"accuracy ({names[0]})", "accuracy_b": f"accuracy ({names[1]})",
+                 "p_value": "Fisher p-value"})
+    if PAPER_PRINTED in gaps.columns:
+        shown[PAPER_PRINTED] = gaps[PAPER_PRINTED]
+        counted, printed = gaps[PAPER_COUNTED], gaps[PAPER_PRINTED]
+        if any(format_signed(c) != format_signed(p) for c, p in zip(counted, printed)):
+            shown[PAPER_COUNTED] = counted
+    return shown
 
 
 def paper_gender_exceptions(threshold: float = GENDER_GAP_THRESHOLD) -> dict[str, list[str]]:
@@ -223,9 +278,34 @@ def vggface2_note() -> str:
             + " ".join(notes))
 
 
+#: An accuracy table's interval columns as a page heads them (Wilson's 95 % interval).
+INTERVAL_LABELS: dict[str, str] = {"ci_low": "95 % CI low", "ci_high": "95 % CI high"}
+
+
+def accuracy_view(acc: pd.DataFrame) -> pd.DataFrame:
+    """An :func:`accuracy_by` table as a page shows it: the interval's ends headed in words
+    (:data:`INTERVAL_LABELS`); the CSV keeps the keys."""
+    return acc.rename(columns=INTERVAL_LABELS)
+
+
+#: The paper's VGGFace2 shares (keys of book/paper_values.yaml) as a reader names them.
+VGGFACE2_LABELS: dict[str, str] = {"age_0_12": "ages 0-12", "age_13_17": "ages 13-17",
+                                   "male": "male", "female": "female"}
+
+
+def vggface2_table() -> pd.DataFrame:
+    """The VGGFace2 shares the paper cites, one row per group named in words (the YAML keys
+    stay in the file)."""
+    v = paper.paper_value(f"{PAPER}.vggface2_distribution")
+    return pd.DataFrame({"share of the images": [float(x) for x in v.values()]},
+                        index=pd.Index([VGGFACE2_LABELS.get(k, k) for k in v], name="group"))
+
+
 __all__ = [
+    "INTERVAL_LABELS", "VGGFACE2_LABELS", "accuracy_view", "vggface2_table",
     "GENDER_GAP_THRESHOLD", "OVERALL_GENDER_MARGIN", "accuracy_by", "fig3_comparison",
-    "gap_beyond_p", "gap_tests", "gender_comparison",
+    "PAPER_COUNTED", "PAPER_PRINTED", "gap_beyond_p", "gap_table", "gap_tests",
+    "gender_comparison",
     "gender_layout", "paper_accuracy_table", "paper_gender_exceptions", "rates_figure",
     "vggface2_note",
 ]

@@ -32,7 +32,7 @@ from ..explain import REGION_LABELS
 from ..formatting import (
     format_estimate, format_number, format_percent, format_ratio, format_signed, p_equals,
 )
-from ..metrics import OVERALL, OVERALL_SHARED, compare_groups
+from ..metrics import OVERALL, POOLED_LABELS, compare_groups
 from ..stats import (
     fisher_exact_2x2, mean_difference, paired_difference_p, sign_test_p,
     stratified_permutation_test, tost_two_proportions,
@@ -205,7 +205,7 @@ def age_claims(acc: pd.DataFrame, alpha: float = 0.05, except_class: str = "happ
     keys.append("cafe_overall_lower")
 
     gaps = compare_groups(acc, "dataset", CAFE, NIMH)
-    gaps = gaps[gaps["class"] != OVERALL_SHARED].set_index("class")
+    gaps = gaps[~gaps["class"].isin(POOLED_LABELS)].set_index("class")
     shared = [k for k in paper_classes(CAFE) if k in paper_classes(NIMH)]
     shared += [k for k in gaps.index if k not in shared]
     parts, notes, values, smallest = [], [], [], []
@@ -323,7 +323,7 @@ def gender_claims(acc: pd.DataFrame, alpha: float = 0.05,
                              "evidence": f"{ds} has no class with both genders on this run"})
                 keys.append(f"{PAPER_KEYS[ds]}_{key}")
             continue
-        cls = g.drop(index=[OVERALL_SHARED])
+        cls = g.drop(index=[c for c in POOLED_LABELS if c in g.index])
         classes = [c for c in paper_classes(ds) + [c for c in cls.index
                                                   if c not in paper_classes(ds)]
                    if c not in exc]
@@ -601,10 +601,12 @@ def lime_age_claims(maps: pd.DataFrame, per_image: pd.DataFrame, alpha: float = 
         combined = combine_parts(parts, alpha)
         rows.append(_combined_row(
             claims[3], combined,
-            f"{NIMH} mouth enrichment (per image) " + "; ".join(notes)
+            # the images' own masks (the page's per-image enrichment table), not the overlaid
+            # map's enrichment of the region-share table: the page says why they differ
+            f"{NIMH} mouth enrichment of the images' own masks " + "; ".join(notes)
             + f"; mouth share neutral {format_number(neutral)} vs the other classes "
               f"{format_number(others)} (permutation {p_equals(p_neutral)})",
-            "mouth enrichment " + "; ".join(n.split(" (")[0] for n in notes)
+            "mouth enrichment (images' own masks) " + "; ".join(n.split(" (")[0] for n in notes)
             + f"; neutral {format_number(neutral)} vs {format_number(others)}",
             _range(smallest)))
     else:
@@ -672,7 +674,9 @@ def lime_gender_claims(per_image: pd.DataFrame, alpha: float = 0.05, n_perm: int
         worst = eq["difference"].abs().idxmax() if eq["difference"].notna().any() else None
         if worst is not None:
             w = eq.loc[worst]
-            value = (f"largest: {REGION_LABELS.get(worst, worst)} "
+            # the region named in quotes: "outside the face" is a region, not a position
+            value = (f"largest male minus female difference, in the region "
+                     f"\u201c{REGION_LABELS.get(worst, worst)}\u201d: "
                      f"{format_estimate(w['difference'], w['ci_low'], w['ci_high'], signed=True)}"
                      f" ({format_percent(1 - 2 * alpha)} interval; margin {margin:g})")
         else:
@@ -821,8 +825,8 @@ def training_claims(cafe_paper: pd.DataFrame, gain: Mapping[str, float] | None,
             "value": f"{format_percent(gain['share_observed'])} survives "
                      f"({format_signed(gain['gain_held_out'])} of "
                      f"{format_signed(gain['gain_paper'])}); per child "
-                     + format_estimate(gain['cluster_mean'], gain['cluster_mean'] - half,
-                                       gain['cluster_mean'] + half, signed=True),
+                     + format_estimate(gain["cluster_mean"], gain["cluster_mean"] - half,
+                                       gain["cluster_mean"] + half, signed=True),
             "detectable": _detectable(detectable.from_se(se, df, alpha))
             if np.isfinite(df) and df > 0 else ""})
     keys.append("gain_survives")
@@ -836,8 +840,8 @@ def training_claims(cafe_paper: pd.DataFrame, gain: Mapping[str, float] | None,
     rows.append({"claim": f"{NIMH}'s accuracy falls after training on {CAFE} (never trained "
                           "on).",
                  "verdict": direction_verdict(-n["change"], n["p_value"], alpha),
-                 "evidence": f"{_before_after(n)} ({format_signed(n['change'])}, "
-                             f"McNemar {p_equals(n['p_value'])})"
+                 "evidence": f"{_before_after(n)} ({format_signed(n['change'])}, McNemar "
+                             f"{p_equals(n['p_value'])})"
                              + ("; overall derived from the per-class values and Table 2's "
                                 "counts" if derived else ""),
                  "value": (_change_value(n) if n["n"] else "")

@@ -412,8 +412,32 @@ def explanation_rules(alpha: float = 0.05, margin: float = EXPLANATION_MARGIN,
     return "**How the verdicts are reached.**\n\n" + "\n".join(lines)
 
 
-__all__ = ["CLAIM_IDS", "COMPOSITION_LABEL", "DESCRIPTIVE", "EXPLANATION_MARGIN",
-           "ExplanationRun", "ExplanationSeeds", "GENDER_LABEL", "REDRAW_LABEL",
-           "composition_takes_seed", "explanation_by_seed", "explanation_claims",
-           "explanation_rules", "explanation_verdicts", "paper_explanation_claims",
-           "setup_explanation"]
+#: Column keys of the explanation page's tables and the words a reader sees instead (the
+#: intervals' level is added by :func:`explanation_table`).
+EXPLANATION_LABELS: dict[str, str] = {
+    "contains_0": "interval contains 0", "share_of_gap": "share of the gap",
+    "gap_p_value": "gap p-value", "p_value": "p-value", "child_share": "share of children",
+    "male_share": "share of men", "heldout_accuracy": "held-out accuracy",
+    "claim_id": "claim", "n_images": "images",
+}
+
+
+def explanation_table(frame: pd.DataFrame, level: float | None = None) -> pd.DataFrame:
+    """One of the explanation page's tables as a reader reads it: headers in words
+    (:data:`EXPLANATION_LABELS`; ``ci_low``/``gap_ci_low`` as the ``level`` interval's ends),
+    True/False as yes/no. The CSV keeps the keys."""
+    out = frame.copy()
+    for c in out.columns:
+        if pd.api.types.is_bool_dtype(out[c]):
+            out[c] = out[c].map({True: "yes", False: "no"})
+    interval = f"{level:.0%} CI" if level is not None else "CI"
+    labels = {**EXPLANATION_LABELS, "ci_low": f"{interval} low", "ci_high": f"{interval} high",
+              "gap_ci_low": f"gap, {interval} low", "gap_ci_high": f"gap, {interval} high"}
+    return out.rename(columns=labels)
+
+
+__all__ = ["CLAIM_IDS", "COMPOSITION_LABEL", "DESCRIPTIVE", "EXPLANATION_LABELS",
+           "EXPLANATION_MARGIN", "ExplanationRun", "ExplanationSeeds", "GENDER_LABEL",
+           "REDRAW_LABEL", "composition_takes_seed", "explanation_by_seed",
+           "explanation_claims", "explanation_rules", "explanation_table",
+           "explanation_verdicts", "paper_explanation_claims", "setup_explanation"]

@@ -23,6 +23,7 @@ from ..explain import (
 )
 from ..stats import stratified_permutation_test, tost_from_estimate, total_variation_distance
 from .lime_maps import LimeRun
+from .names import class_order
 
 
 def map_regions(lr: LimeRun) -> pd.DataFrame:
@@ -207,8 +208,84 @@ def region_share_figure(maps: pd.DataFrame, group_cols: Sequence[str]) -> Any:
     return fig
 
 
+def image_enrichment_table(per_image: pd.DataFrame, group_cols: Sequence[str],
+                           regions: Sequence[str] = REGIONS) -> pd.DataFrame:
+    """The enrichment the claims test, per map: for each region, the images' own top-k masks'
+    mean share there over the region's mean area at each image's own landmarks
+    (:func:`enrichment_test`; images whose mask is empty left out). One row per (group...,
+    class) with ``images`` and one column per region, headed by its name.
+
+    It differs from :func:`map_regions`' enrichment (the overlaid map's share, at the map's
+    mean landmarks): the overlay pools pixels, so an image with a larger mask weighs more, and
+    a region's outline moves with each face only here."""
+    keys = [*group_cols, "class"]
+    rows = []
+    for key, sub in per_image.groupby(keys, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        row: dict[str, Any] = dict(zip(keys, key))
+        for r in regions:
+            t = enrichment_test(sub, [r])
+            row["images"] = t["n_images"]
+            row[REGION_LABELS[r]] = t["enrichment"]
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    # the papers' class order within each group, as the region-share table has it
+    rank = {c: i for i, c in enumerate(class_order(out["class"]))}
+    return out.sort_values([*group_cols, "class"], key=lambda col: col.map(rank)
+                           if col.name == "class" else col, kind="stable").reset_index(drop=True)
+
+
+#: Column keys of the LIME pages' tables and the words a reader sees instead.
+LIME_COLUMN_LABELS: dict[str, str] = {
+    "n_images": "images", "n_seeds": "seeds", "n_used": "images",
+    "mask_iou": "mask overlap across seeds (IoU)",
+    "map_correlation": "map correlation across seeds",
+    "max_share_sd": "largest region-share SD across seeds",
+    "p_value": "p-value", "tost_p": "TOST p-value", "beyond_p": "p-value beyond the margin",
+    "equivalent": "within the margin", "tv_distance": "total-variation distance",
+    "aus": "action units", "moved": "moved regions",
+}
+#: The keys of book/paper_values.yaml's LIME readings, as the pages name them.
+READING_LABELS: dict[str, str] = {"cafe": "CAFE", "nimh_chefs": "NIMH-ChEFS",
+                                  "gender": "male vs female"}
+
+
+def lime_table(frame: pd.DataFrame, *, pair: tuple[str, str] = ("first group", "second group"),
+               level: float | None = None) -> pd.DataFrame:
+    """A LIME table as a reader reads it: headers in words (:data:`LIME_COLUMN_LABELS`;
+    ``n_a``/``n_b`` as "images (``pair[0]``)"; ``ci_low``/``ci_high`` as the ``level``
+    interval's ends; ``moved_enrichment_<region>`` as "change / area: <region>"), a
+    ``region`` column's keys as region names, True/False as yes/no. The CSV keeps the keys."""
+    out = frame.copy()
+    if "region" in out.columns:
+        out["region"] = out["region"].map(lambda r: REGION_LABELS.get(r, r))
+    for c in out.columns:
+        if pd.api.types.is_bool_dtype(out[c]):
+            out[c] = out[c].map({True: "yes", False: "no"})
+    interval = f"{level:.0%} CI" if level is not None else "CI"
+    labels = {**LIME_COLUMN_LABELS, "n_a": f"images ({pair[0]})", "n_b": f"images ({pair[1]})",
+              "ci_low": f"{interval} low", "ci_high": f"{interval} high"}
+    labels.update({f"moved_enrichment_{r}": f"change / area: {REGION_LABELS[r]}"
+                   for r in REGIONS})
+    out = out.rename(columns=labels)
+    if out.index.name in labels:
+        out.index.name = labels[out.index.name]
+    return out
+
+
+def paper_readings(readings: dict[str, str]) -> pd.DataFrame:
+    """The paper's readings of its LIME figures (``noh2023.lime.claims``), one row per data
+    set or comparison, named as the pages name them (:data:`READING_LABELS`)."""
+    return pd.DataFrame({"the paper's reading": list(readings.values())},
+                        index=pd.Index([READING_LABELS.get(k, k) for k in readings],
+                                       name="maps"))
+
+
 __all__ = [
-    "NAMED_REGIONS", "enrichment_test", "excess_share", "image_regions", "map_regions",
+    "LIME_COLUMN_LABELS", "NAMED_REGIONS", "READING_LABELS", "enrichment_test", "excess_share",
+    "image_enrichment_table", "image_regions", "lime_table", "map_regions", "paper_readings",
     "region_difference_test", "region_equivalence",
     "region_share_figure", "region_summary", "superpixels_on_face",
 ]

@@ -69,6 +69,23 @@ PAPER_MODEL_NOTE = (
 )
 
 
+def _architecture_words(architecture: Any) -> str:
+    """The stand-in's architecture as a reader names it: the recipe records the constructor
+    call ("torchvision.models.mobilenet_v3_small(weights=None)", part of the cache key), whose
+    "weights=None" reads on a page like a missing value."""
+    text = str(architecture or "")
+    if "mobilenet_v3_small" in text:
+        return "torchvision's MobileNetV3-Small"
+    return f"a {text}" if text else "a MobileNetV3-Small"
+
+
+def _cache_words(cache: Any) -> str:
+    """How this run got the stand-in's weights, in words ("cache trained" reads as a typo)."""
+    return {"hit": "this run loaded those weights from the cache",
+            "trained": "this run trained them and cached them for the next"}.get(
+        str(cache), "this run did not record whether it trained them or loaded them")
+
+
 def model_note(model: TorchClassifier, name: str) -> str:
     """Markdown saying which model this is, how the stand-in was trained, and how it relates to
     the paper's Keras ``mobilenet_7.h5`` (:data:`PAPER_MODEL_NOTE`)."""
@@ -78,14 +95,14 @@ def model_note(model: TorchClassifier, name: str) -> str:
     if name == "standin" or info.get("recipe", {}).get("model") == "standin":
         r = info.get("recipe", {})
         lines.append(
-            f"The stand-in is a {r.get('architecture', 'MobileNetV3-Small')} trained from "
+            f"The stand-in is {_architecture_words(r.get('architecture'))} trained from "
             f"scratch on {r.get('n_images', '?')} synthetic adult faces (`{r.get('dataset')}`, "
             f"{r.get('size')} px, {r.get('epochs')} epochs, {r.get('optimizer')} lr "
             f"{r.get('lr')}, {r.get('augmentation')}; {r.get('split')}). Held-out adult "
             f"accuracy {info.get('heldout_accuracy', float('nan')):.3f} on "
             f"{info.get('n_heldout', '?')} images; trained in "
             f"{info.get('seconds', float('nan')):.0f} s on {info.get('trained_on', '?')} "
-            f"(this run: cache {info.get('cache', '?')}). It stands in for a model pretrained "
+            f"({_cache_words(info.get('cache'))}). It stands in for a model pretrained "
             "mostly on adults; its numbers are the stand-in's, never HSEmotion's.")
     elif info.get("source") == "hsemotion":
         lines.append(f"HSEmotion `{info.get('name')}` from `{Path(str(info.get('path'))).name}` "

@@ -225,28 +225,68 @@ def stage_table(preds: pd.DataFrame, stages: Mapping[str, str],
     return pd.concat(parts, ignore_index=True)
 
 
+#: Column keys of the training page's tables and the words a reader sees instead.
+TRAINING_LABELS: dict[str, str] = {
+    "p_value": "McNemar p-value", "n_train": "training images", "n_test": "test images",
+    "subjects_train": "training children", "subjects_test": "test children",
+}
+
+
+def training_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A training table (:func:`paired_changes`, the subject folds) with its headers in words
+    (:data:`TRAINING_LABELS`); the CSV keeps the keys."""
+    return frame.rename(columns=TRAINING_LABELS)
+
+
+#: The protocol whose "after" the paper reports (it scores the images it trained on).
+PAPER_STAGE = "after (paper protocol)"
+#: training_comparison's column of the paper's value as its counts give it.
+DERIVED = "paper, derived from counts"
+
+
 def training_comparison(changes: Mapping[str, pd.DataFrame], figure: str) -> pd.DataFrame:
-    """Fig. 5 or 6 (``figure`` = ``"fig5"``/``"fig6"``) against this run: the paper's before and
-    after beside this run's (``changes``: stage name -> :func:`paired_changes`; the first one's
-    ``before`` is this run's before). The paper's "before" comes from Fig. 3 where the text
-    gives none (:func:`paper_before_after`); its "after" values only in the figure show NaN."""
+    """Fig. 5 or 6 (``figure`` = ``"fig5"``/``"fig6"``) against this run, one row per stage
+    and class (``before`` and :data:`PAPER_STAGE`; ``changes``: stage name ->
+    :func:`paired_changes`, the first one's ``before`` being this run's before). Columns: the
+    paper's accuracy as printed (``paper``; its "before" from Fig. 3 where the text gives none,
+    :func:`paper_before_after`; NaN where only the figure shows it), :data:`DERIVED` (the value
+    Tables 1-2's counts give: correct = round(accuracy x n), or, for an overall the paper does
+    not print, the per-class counts pooled as :func:`paper_changes` derives it; shown only where
+    it differs from the printed value at three decimals or replaces a missing one), ``this
+    run`` and ``difference`` (this run minus the printed value, else the derived one). A stage
+    other than the paper's (held-out children) has no paper value: it is left out here."""
     before, after = paper_before_after(figure)
-    p = {"before": before, "after": after}
+    counts = paper_counts(CAFE if figure == "fig5" else NIMH)
+    derived_rows = paper_changes(figure)
     first = next(iter(changes.values()))
-    order = list(dict.fromkeys([*first.index, *p["after"].keys()]))
-    table = paper.compare(p["before"], first["before"], order=order,
-                          labels=("paper before", "run before"))
-    table = table.rename(columns={"difference": "before difference"})
-    for stage, ch in changes.items():
-        t = paper.compare(p["after"], ch["after"], order=order,
-                          labels=("paper after", f"run {stage}"))
-        if "paper after" not in table:
-            table["paper after"] = t["paper after"]
-        table[f"run {stage}"] = t[f"run {stage}"]
-        table[f"{stage} difference"] = t["difference"]
-    return table
+    order = list(dict.fromkeys([*first.index, *after.keys()]))
+
+    def derived(printed: float | None, c: str, side: str) -> float:
+        if printed is None or not np.isfinite(printed):
+            row = derived_rows.loc[c] if c in derived_rows.index else None
+            return float(row[side]) if row is not None and bool(row["derived"]) else np.nan
+        n = counts.get(c)
+        if not n:
+            return np.nan
+        value = round(printed * n) / n
+        return value if f"{value:.3f}" != f"{printed:.3f}" else np.nan
+
+    rows = []
+    stages = [("before", before, first["before"])]
+    stages += [(stage, after, ch["after"]) for stage, ch in changes.items() if stage == PAPER_STAGE]
+    for stage, values, run_values in stages:
+        for c in order:
+            printed = values.get(c)
+            printed = np.nan if printed is None else float(printed)
+            d = derived(printed, c, "after" if stage != "before" else "before")
+            mine = float(run_values.get(c, np.nan))
+            reference = printed if np.isfinite(printed) else d
+            rows.append({"stage": stage, "class": c, "paper": printed, DERIVED: d,
+                         "this run": mine, "difference": mine - reference})
+    return pd.DataFrame(rows)
 
 
-__all__ = ["SURVIVING_SHARE", "fine_tune", "gain_share_test", "mcnemar_from_margins",
+__all__ = ["DERIVED", "PAPER_STAGE", "SURVIVING_SHARE", "fine_tune", "gain_share_test",
+           "mcnemar_from_margins",
            "paired_changes", "paper_before_after", "paper_changes", "paper_counts",
-           "stage_table", "subject_cv_predictions", "training_comparison"]
+           "stage_table", "subject_cv_predictions", "training_comparison", "training_table"]

@@ -119,7 +119,7 @@ def build(profile_spec: str | Path = "smoke", *, only: Sequence[str] | None = No
                                   "profile": profile.name, "git": git,
                                   "rerun": inputs["rerun"]},
                           progress=show_progress, verbose=verbose)
-        outcome.note = f"reason: {reason}"
+        outcome.note = execution_note(reason)
         return report(name, outcome)
 
     def decide(name: str) -> tuple | None:
@@ -192,10 +192,27 @@ def _run_lanes(groups: list[list[str]], items: dict[str, tuple], run: Any, lanes
     return done
 
 
+def execution_note(reason: str) -> str:
+    """Why a page was executed, as the build-status page's note reads it: the staleness reason
+    (:func:`.incremental.staleness`) in a reader's words ("never executed" on a page this build
+    executed reads as if it had not run: it means no earlier copy existed)."""
+    if reason == "never executed":
+        return "executed: no earlier copy to reuse"
+    if reason.startswith("changed: "):
+        return f"executed: its inputs changed ({reason.removeprefix('changed: ')})"
+    if reason == "forced":
+        return "executed: forced (--force)"
+    if reason == "shows this build":
+        return "executed in every build: it shows this build"
+    return f"executed: {reason}"
+
+
 def _up_to_date(name: str, output: Path) -> Outcome:
+    # the time of the execution it shows is the status table's own column: the note says why
+    # that execution is still the right one
     done = recorded(output) or {}
     return Outcome(name, "up to date", done.get("seconds"), output,
-                   note=f"executed {done.get('executed_at')}")
+                   note="inputs unchanged since that execution: not executed again")
 
 
 def _skipped(name: str, output: Path) -> Outcome:
@@ -209,7 +226,8 @@ def _skipped(name: str, output: Path) -> Outcome:
     if not done:
         return Outcome(name, "skipped", None, output, note="copy kept (no build record)")
     return Outcome(name, "skipped", done.get("seconds"), output,
-                   note=f"copy kept: {done.get('status')}, executed {done.get('executed_at')}")
+                   note="left out of this build (--only): the copy of an earlier build shown"
+                   + ("" if done.get("status") == "ok" else f" ({done.get('status')})"))
 
 
 def summary(outcomes: list[Outcome]) -> str:

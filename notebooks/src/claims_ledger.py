@@ -72,6 +72,8 @@ for key, value in counts.items():
 for key, value in paper.headlines().items():
     run.glue(f"paper_{key}", value)
 show_markdown(ledger.headlines_markdown(table))
+# The Jeong & Kim chapter page's "What this build found", from the Table 4 page's results.
+run.glue("jeong_found", ledger.balanced_found(results_root or None))
 
 # %% [markdown]
 # ## The claims

@@ -10,8 +10,9 @@
 # # Fig. 1: the long-tailed SE30K8 class distribution
 #
 # Jeong & Kim {cite}`jeong2021` train on SE30K8 {cite}`wei2020stockemotion`: about
-# {glue:text}`/executed/claims_ledger.ipynb::paper_jeong_images:,` web images in 8 emotion classes, with an imbalance ratio
-# (largest class over smallest) of about {glue:text}`/executed/claims_ledger.ipynb::paper_jeong_ratio:d`. Their Fig. 1 shows the
+# {glue:text}`/executed/claims_ledger.ipynb::paper_jeong_images:,` web images in 8 emotion
+# classes, with an imbalance ratio (largest class over smallest) of about
+# {glue:text}`/executed/claims_ledger.ipynb::paper_jeong_ratio:d`. Their Fig. 1 shows the
 # images per class. This page counts what the run loaded.
 #
 # {glue:md}`page_time`
@@ -109,18 +110,27 @@ run.glue("se_excluded", int(len(se.exclusions)))
 # imbalance ratio of {glue:text}`se_ratio:.1f`.
 
 # %% [markdown]
+# ## Excluded files
+#
+# Files the loader could not use, with the reason for each.
+
+# %% tags=["remove-input"]
+if len(se.exclusions):
+    run.table(se.exclusions.groupby("reason").size().rename("files").to_frame(),
+              "exclusion_reasons")
+    run.table(se.exclusions, "exclusions")
+else:
+    show_markdown("No file was excluded in this run.")
+
+# %% [markdown]
 # ## Summary
 #
 # This build drew {glue:text}`se_images:,d` images with an imbalance ratio of
 # {glue:text}`se_ratio:.1f` ({glue:text}`se_excluded:d` excluded); the paper's SE30K8 has about
-# {glue:text}`/executed/claims_ledger.ipynb::paper_jeong_images:,` images at a ratio of {glue:text}`/executed/claims_ledger.ipynb::paper_jeong_ratio:d`.
+# {glue:text}`/executed/claims_ledger.ipynb::paper_jeong_images:,` images at a ratio of
+# {glue:text}`/executed/claims_ledger.ipynb::paper_jeong_ratio:d`.
 #
 # Next: {doc}`jeong2021_transforms`, the transforms the paper's method draws from.
 
 # %% tags=["remove-input"]
-if len(se.exclusions):
-    run.table(se.exclusions.groupby("reason").size().rename("files").to_frame(), "exclusion_reasons")
-    run.table(se.exclusions, "exclusions")
-else:
-    show_markdown("No file was excluded in this run.")
 run.finish()

@@ -60,18 +60,19 @@ model_options = {}  # load_model options (standin: size/epochs/n; hsemotion: pat
 image_size = 64  # synthetic only: side of the generated faces (crops use the model's input size)
 alpha = 0.05  # significance level of the verdicts
 progress = False  # tqdm progress bars (interactive use)
-seed = 0  # the synthetic data sets' draw (one draw, as the paper's data sets are one set of photographs)
-seeds = [0]  # training seeds: the claims are computed once per seed (the stand-in trained with each); figures from the first
+seed = 0  # the synthetic data sets' draw (one draw, as the paper's are one set of photos)
+seeds = [0]  # training seeds: claims once per seed (a stand-in each); figures from the first
 device = "cpu"  # cpu / cuda / auto
 
 # %% tags=["remove-input"]
 from emo_lib import noh2023 as nh
 from emo_lib import paper
-from emo_lib.book.report import Run, show_markdown
+from emo_lib.book.report import Run, show_markdown, show_table
 
 run = Run.from_parameters("noh2023_age_accuracy", globals())
 for key, value in nh.paper_quotes().items():
     run.glue(key, value)
+run.glue("alpha", alpha)
 nets, faces = nh.setup_seeds(run, model=model, model_options=model_options,
                              image_size=image_size, seed=seed, seeds=seeds, kind="accuracy",
                              progress=progress,
@@ -107,13 +108,15 @@ run.glue("model_classes", ", ".join(net.classes))
 fig = nh.rates_figure(acc, "dataset", classes=nh.class_order(preds["label"]),
                    title="Correct answers (bars) and accuracy with 95 % CI (markers)")
 run.figure(fig, "fig3_accuracy")
-run.table(acc, "accuracy_by_class");
+run.table(acc, "accuracy_by_class", display=False)
+show_table(nh.accuracy_view(acc), "accuracy_by_class")
 
 # %% [markdown]
 # ## Against the paper
 #
-# The paper's Fig. 3 values beside this run's, with this run's interval and whether the
-# paper's value falls inside it.
+# The paper's Fig. 3 values beside this run's, with this run's 95 % interval. The interval
+# describes this run's model on this run's faces; whether the paper's claims hold is decided by
+# the tests under "The paper's claims", not by where the paper's value falls.
 
 # %% tags=["hide-input"]
 run.table(nh.fig3_comparison(acc), "fig3_vs_paper")
@@ -125,14 +128,15 @@ for note in paper.paper_notes("noh2023", "disgust"):
 # ## The gaps, class by class
 #
 # CAFE minus NIMH-ChEFS per shared class, with Fisher's exact test (two-sided, not corrected
-# for the five comparisons) and the paper's gap beside. The pooled row uses only the shared
-# classes, so it differs from the overall accuracies above.
+# for the five comparisons) and the paper's gap beside (the difference of the accuracies it
+# prints; where Tables 1-2's counts give another last digit, that one beside it, labelled "from
+# counts"). The pooled row uses only the shared classes, so it differs from the overall
+# accuracies above, and the paper prints no accuracy for it ("–"): only its counts give one.
 
 # %% tags=["hide-input"]
 gaps = nh.gap_tests(acc, "dataset", nh.CAFE, nh.NIMH, nh.paper_accuracy_table("age"))
-run.table(gaps.rename(columns=lambda c: c.replace("_a", " (CAFE)").replace("_b", " (NIMH)")),
-          "gap_tests", columns=["class", "accuracy (CAFE)", "accuracy (NIMH)", "difference",
-                                "p_value", "paper difference"]);
+run.table(gaps, "gap_tests", display=False)
+show_table(nh.gap_table(gaps, ("CAFE", "NIMH")), "gap_tests")
 
 # %% [markdown]
 # ## The paper's claims
@@ -141,8 +145,8 @@ run.table(gaps.rename(columns=lambda c: c.replace("_a", " (CAFE)").replace("_b",
 # the paper's own numbers (Fig. 3's accuracies with Tables 1-2's counts: CAFE
 # {glue:text}`paper_cafe_overall:.3f`, NIMH-ChEFS {glue:text}`paper_nimh_overall:.3f` overall).
 # The rules, printed under the claims: a gap in the paper's direction counts only when Fisher's
-# exact test finds it (p < `alpha`); the other direction, found, contradicts. "Differ widely" is
-# tested against the paper's own yardstick of a large accuracy gap,
+# exact test finds it (p < {glue:text}`alpha`); the other direction, found, contradicts.
+# "Differ widely" is tested against the paper's own yardstick of a large accuracy gap,
 # {glue:text}`paper_gender_threshold` (Section 3.3), class by class, and a class shown within it
 # contradicts "every class"; "happy is the exception" says its gap is not large: an equivalence
 # test with the same yardstick.

@@ -72,21 +72,21 @@ nimh_options = {}  # adapter options, e.g. {"gaze": "direct"}
 model = "standin"  # load_model name; the paper profile: "hsemotion:mobilenet_7"
 model_options = {}  # load_model options (standin: size/epochs/n; hsemotion: path, trust_unverified)
 image_size = 64  # synthetic only: side of the generated faces (crops use the model's input size)
-mechanisms = ["intensity", "au_noise", "au_dropout", "geometry"]  # age mechanisms re-drawn one at a time ([]: every one the generator draws); "all at once" always takes every one
-child_shares = [0.0, 0.01, 0.1, 0.3]  # shares of children in the composition stand-ins' training sets
+mechanisms = ["intensity", "au_noise", "au_dropout", "geometry"]  # re-drawn one at a time ([]: all)
+child_shares = [0.0, 0.01, 0.1, 0.3]  # children's shares in the composition stand-ins' sets
 skewed_male_share = 0.9  # share of men in the gender-skewed training set (no children)
-pretraining = {"n": 2100, "epochs": 3}  # the composition stand-ins' budget (size/n/epochs; measured by benchmarks/composition_budget.py)
-pools = {"adult_pool": 3500, "child_pool": 630}  # the images the composition sets are cut from (children: the largest share of n)
+pretraining = {"n": 2100, "epochs": 3}  # composition stand-ins' budget (size/n/epochs)
+pools = {"adult_pool": 3500, "child_pool": 630}  # images the composition sets are cut from
 alpha = 0.05  # significance level of the verdicts
 progress = False  # tqdm progress bars (interactive use)
-seed = 0  # the synthetic data sets' draw, re-drawn children included (one draw, as the paper's data sets are one set of photographs)
-seeds = [0]  # training seeds: the claims are computed once per seed (the adult and composition stand-ins trained with each); figures from the first
+seed = 0  # the synthetic data sets' draw, re-drawn children included (one draw)
+seeds = [0]  # training seeds: claims once per seed (stand-ins trained with each); figures: first
 device = "cpu"  # cpu / cuda / auto
 
 # %% tags=["remove-input"]
 from emo_lib import noh2023 as nh
 from emo_lib import paper
-from emo_lib.book.report import Run, show_markdown
+from emo_lib.book.report import Run, show_markdown, show_table
 
 run = Run.from_parameters("noh2023_explanation", globals())
 for key, value in nh.vggface2_shares().items():
@@ -140,9 +140,10 @@ run.glue("interval_level", f"{1 - alpha:.0%}")
 
 # %% tags=["hide-input"]
 if result.redraw is not None:
-    run.table(result.redraw, "redraw_gaps",
-              columns=["condition", "changes", "children", "gap", "gap_ci_low", "gap_ci_high",
-                       "contains_0", "change", "share_of_gap"])
+    run.table(result.redraw, "redraw_gaps", display=False)
+    show_table(nh.explanation_table(result.redraw[
+        ["condition", "changes", "children", "gap", "gap_ci_low", "gap_ci_high", "contains_0",
+         "change", "share_of_gap"]], level=1 - alpha), "redraw_gaps")
     run.figure(nh.redraw_figure(result.redraw, alpha), "redraw_gaps")
     show_markdown(nh.redraw_reading(result.redraw, result.gaps))
     run.glue("all_gap", result.gaps["all differences"].text())
@@ -175,10 +176,12 @@ if result.shares is not None:
     run.glue("pretraining_epochs", str(result.compositions["epochs"].iloc[0]))
     run.glue("standin_n", str(net.info["recipe"]["n_images"]))
     run.glue("standin_epochs", str(net.info["recipe"]["epochs"]))
-    run.table(result.compositions, "composition_standins")
-    run.table(result.shares, "composition_gaps",
-              columns=["set", "child_share", "children", "adolescents", "gap", "ci_low",
-                       "ci_high"])
+    run.table(result.compositions, "composition_standins", display=False)
+    show_table(nh.explanation_table(result.compositions), "composition_standins")
+    run.table(result.shares, "composition_gaps", display=False)
+    show_table(nh.explanation_table(result.shares[
+        ["set", "child_share", "children", "adolescents", "gap", "ci_low", "ci_high"]],
+        level=1 - alpha), "composition_gaps")
     run.figure(nh.composition_figure(result.shares, result.trend,
                                      nh.vggface2_shares()["age_0_12"], alpha),
                "composition_gap")
@@ -203,7 +206,8 @@ else:
 # %% tags=["hide-input"]
 run.glue("skewed_male", skewed_male_share if skewed_male_share is not None else float("nan"))
 if result.gender is not None:
-    run.table(result.gender, "gender_gaps")
+    run.table(result.gender, "gender_gaps", display=False)
+    show_table(nh.explanation_table(result.gender, level=1 - alpha), "gender_gaps")
 run.glue("skew", result.skew.text() if result.skew is not None else "not measured")
 
 # %% [markdown]
@@ -234,7 +238,8 @@ run.claims(verdicts, nh.explanation_rules(alpha=alpha, margin=nh.EXPLANATION_MAR
 evidence = nh.construction.tag_evidence(verdicts)
 if run.synthetic:
     show_markdown(nh.construction.settings_markdown())
-    run.table(evidence, "by_construction")
+    run.table(evidence, "by_construction", display=False)
+    show_table(nh.explanation_table(evidence), "by_construction")
 run.glue("tags_sentence", nh.construction.evidence_sentence(evidence, synthetic=run.synthetic))
 
 # %% [markdown]

@@ -62,32 +62,35 @@ nimh_options = {}  # adapter options, e.g. {"gaze": "direct"}
 model = "standin"  # load_model name; the paper profile: "hsemotion:enet_b0_7"
 model_options = {}  # load_model options (standin: size/epochs/n; hsemotion: path, trust_unverified)
 image_size = 64  # synthetic only: side of the generated faces (crops use the model's input size)
-images_per_class = 10  # LIME maps average the first N correctly classified images per class (paper: 10)
+images_per_class = 10  # LIME maps average the first N correct images per class (paper: 10)
 include_happy = False  # the paper leaves happy out of its LIME figures
-num_samples = 200  # LIME perturbed samples per image (lime's default: 1000; the paper profile: 1000)
+num_samples = 200  # LIME perturbed samples per image (lime's default and the paper profile: 1000)
 num_features = 5  # k of the top-k positive superpixels per image
-segmentation = {"method": "slic", "n_segments": 160, "compactness": 10.0}  # superpixels: slic, or quickshift (lime's default; kernel_size, max_dist, ratio)
+segmentation = {"method": "slic", "n_segments": 160, "compactness": 10.0}  # or quickshift
 batch_size = 256  # perturbed images built and sent to the model at once (its forward-pass size too)
 stability_seeds = [0, 1, 2]  # LIME seeds compared for the stability of each map
 stability_images = 10  # images per map re-explained with every stability seed
 permutations = 2000  # permutations of the region-share tests
 alpha = 0.05  # significance level of the verdicts
 progress = False  # tqdm progress bars (interactive use)
-seed = 0  # the synthetic data sets' draw (one draw, as the paper's data sets are one set of photographs)
-seeds = [0]  # seeds of the stand-in's training, LIME's sampling and the permutations: the claims are computed once per seed; figures from the first
+seed = 0  # the synthetic data sets' draw (one draw, as the paper's are one set of photos)
+seeds = [0]  # training, LIME and permutation seeds: claims once per seed; figures: the first
 device = "cpu"  # cpu / cuda / auto
 
 # %% tags=["remove-input"]
-import pandas as pd
-
 from emo_lib import noh2023 as nh
 from emo_lib import paper
 from emo_lib.explain import REGION_LABELS, draw_regions
-from emo_lib.book.report import Run, show_markdown
+from emo_lib.book.report import Run, show_markdown, show_table
+from emo_lib.formatting import RATIO_DECIMALS
 
 run = Run.from_parameters("noh2023_lime_age", globals())
 for key, value in nh.paper_quotes().items():
     run.glue(key, value)
+# parameters the prose quotes by value (a parameter's name is not a number)
+run.glue("stability_images", int(stability_images))
+run.glue("stability_seeds", ", ".join(str(k) for k in stability_seeds))
+run.glue("permutations", int(permutations))
 run.glue("moved_threshold", nh.MOVED_ENRICHMENT)
 nets, faces = nh.setup_seeds(run, model=model, model_options=model_options,
                              image_size=image_size, seed=seed, seeds=seeds, kind="lime",
@@ -171,10 +174,13 @@ if all(f.manifest.synthetic for f in faces.values()):
     moved = nh.moved_regions(classes, lime.images.shape[1], seed=seed)
     shown = moved[["aus", "moved"]].assign(
         moved=moved["moved"].map(lambda rs: ", ".join(REGION_LABELS[r] for r in rs) or "none"))
-    run.table(shown.join(moved.filter(like="moved_enrichment_")), "moved_regions")
+    moved_shown = shown.join(moved.filter(like="moved_enrichment_"))
+    run.table(moved_shown, "moved_regions", display=False)
+    show_table(nh.lime_table(moved_shown), "moved_regions")
     sanity = nh.sanity_table(per_image, moved, alpha=alpha)
-    run.table(sanity, "sanity", columns=["dataset", "class", "moved", "n_images", "share",
-                                         "enrichment", "p_value", "verdict"])
+    run.table(sanity, "sanity", display=False)
+    show_table(nh.lime_table(sanity[["dataset", "class", "moved", "n_images", "share",
+                                     "enrichment", "p_value", "verdict"]]), "sanity")
     sanity_verdict, sanity_sentence = nh.sanity_summary(sanity, alpha=alpha)
 else:
     sanity_verdict = "not testable"
@@ -189,16 +195,18 @@ show_markdown(nh.sanity_rule_markdown(alpha=alpha))
 #
 # ## Stability across LIME seeds
 #
-# LIME samples its perturbations at random. Every map's first `stability_images` images are
-# explained again with each seed in `stability_seeds` (same superpixels): the Jaccard overlap of
-# the top-k masks across seeds, the correlation of the resulting maps, and the standard deviation
-# of each region share across seeds (`max_share_sd`: the largest of the five).
+# LIME samples its perturbations at random. Every map's first {glue:text}`stability_images`
+# images are explained again with each of the seeds {glue:text}`stability_seeds` (same
+# superpixels): the Jaccard overlap of the top-k masks across seeds, the correlation of the
+# resulting maps, and the standard deviation of each region share across seeds (the table
+# gives the largest of the five).
 
 # %% tags=["hide-input"]
 stab = nh.map_stability(net, lime, stability_seeds, stability_images,
                         num_features=num_features, batch_size=batch_size, progress=progress)
-run.table(stab, "stability", columns=["dataset", "class", "n_images", "n_seeds", "mask_iou",
-                                      "map_correlation", "max_share_sd"])
+run.table(stab, "stability", display=False)
+show_table(nh.lime_table(stab[["dataset", "class", "n_images", "n_seeds", "mask_iou",
+                               "map_correlation", "max_share_sd"]]), "stability")
 run.glue("stability_images_total", int(stab["n_images"].sum()) if len(stab) else 0)
 run.glue("stability_iou", float(stab["mask_iou"].mean()))
 run.glue("stability_corr", float(stab["map_correlation"].mean()))
@@ -215,21 +223,32 @@ run.glue("stability_share_sd", float(stab["max_share_sd"].mean()))
 #
 # The paper reads its maps by eye; here each reading becomes a rule on the per-image region
 # shares (means over the classes both sets have), and each condition of a reading gets its own
-# test: a comparison of the two data sets permutes their labels within class `permutations`
-# times; "more (or less) than its area" is a one-sample test of the per-image share minus the
-# region's area. A reading of several conditions is contradicted only when a tested condition
-# is significantly the other way. The paper's own evidence is the figure, so its column is *not
-# testable*.
+# test: a comparison of the two data sets permutes their labels within class
+# {glue:text}`permutations:,` times; "more (or less) than its area" is a one-sample test of
+# the per-image share minus the region's area. A reading of several conditions is
+# contradicted only when a tested condition is significantly the other way. The paper's own
+# evidence is the figure, so its column is *not testable*.
 
 # %% tags=["hide-input"]
 run.claims(nh.lime_age_claims_by_seed(limes, alpha=alpha, n_perm=permutations),
            nh.claim_rules("lime_age", run.params))
-claims = paper.paper_value("noh2023.lime.claims")
-run.table(pd.Series(claims, name="the paper's reading").to_frame(), "paper_claims");
+run.table(nh.paper_readings(paper.paper_value("noh2023.lime.claims")), "paper_claims");
 
 # %% [markdown]
 # Read these verdicts with the sanity check above: unless it is *supported*, region claims on
 # this run's maps are not evidence about faces, whatever their p-values.
+#
+# The claims test the images' own masks: per image, the share of its top-k mask in a region,
+# with the region drawn from that face's own landmarks. The enrichments they quote are these
+# images' mean share over the region's mean area (the table below). They differ from the
+# region-share table above, which describes the overlaid map (the figure the paper reads): its
+# share is the overlay's, at the map's mean landmarks, so an image whose mask is larger weighs
+# more there and a region's outline does not follow each face. Both are right; they answer
+# different questions, and the tests use the per-image one.
+
+# %% tags=["hide-input"]
+show_table(nh.image_enrichment_table(per_image, ["dataset"]), "image_enrichment",
+           precision=RATIO_DECIMALS)
 
 # %% [markdown]
 # ## Summary

@@ -60,32 +60,35 @@ nimh_options = {}  # adapter options, e.g. {"gaze": "direct"}
 model = "standin"  # load_model name; the paper profile: "hsemotion:enet_b0_7"
 model_options = {}  # load_model options (standin: size/epochs/n; hsemotion: path, trust_unverified)
 image_size = 64  # synthetic only: side of the generated faces (crops use the model's input size)
-images_per_class = 10  # LIME maps average the first N correctly classified images per class and gender (paper: 10)
+images_per_class = 10  # maps average the first N correct images per class and gender (paper: 10)
 include_happy = False  # the paper leaves happy out of its LIME figures
-num_samples = 200  # LIME perturbed samples per image (lime's default: 1000; the paper profile: 1000)
+num_samples = 200  # LIME perturbed samples per image (lime's default and the paper profile: 1000)
 num_features = 5  # k of the top-k positive superpixels per image
-segmentation = {"method": "slic", "n_segments": 160, "compactness": 10.0}  # superpixels: slic, or quickshift (lime's default; kernel_size, max_dist, ratio)
+segmentation = {"method": "slic", "n_segments": 160, "compactness": 10.0}  # or quickshift
 batch_size = 256  # perturbed images built and sent to the model at once (its forward-pass size too)
 stability_seeds = [0, 1, 2]  # LIME seeds compared for the stability of each map
 stability_images = 10  # images per map re-explained with every stability seed
-equivalence_margin = 0.1  # "no clear difference": every region's male/female share difference within +/- this
+equivalence_margin = 0.1  # "no clear difference": each region's male-female gap within +/- this
 permutations = 2000  # permutations of the region-share tests
 alpha = 0.05  # significance level of the verdicts
 progress = False  # tqdm progress bars (interactive use)
-seed = 0  # the synthetic data sets' draw (one draw, as the paper's data sets are one set of photographs)
-seeds = [0]  # seeds of the stand-in's training, LIME's sampling and the permutations: the claims are computed once per seed; figures from the first
+seed = 0  # the synthetic data sets' draw (one draw, as the paper's are one set of photos)
+seeds = [0]  # training, LIME and permutation seeds: claims once per seed; figures: the first
 device = "cpu"  # cpu / cuda / auto
 
 # %% tags=["remove-input"]
-import pandas as pd
-
 from emo_lib import noh2023 as nh
 from emo_lib import paper
-from emo_lib.book.report import Run
+from emo_lib.book.report import Run, show_table
 
 run = Run.from_parameters("noh2023_lime_gender", globals())
 for key, value in nh.paper_quotes().items():
     run.glue(key, value)
+# parameters the prose quotes by value (a parameter's name is not a number)
+run.glue("stability_images", int(stability_images))
+run.glue("stability_seeds", ", ".join(str(k) for k in stability_seeds))
+run.glue("permutations", int(permutations))
+run.glue("images_per_class", int(images_per_class))
 run.glue("equivalence_margin", equivalence_margin)
 run.glue("equivalence_level", f"{1 - 2 * alpha:.0%}")
 nets, faces = nh.setup_seeds(run, model=model, model_options=model_options,
@@ -139,7 +142,7 @@ run.figure(fig, "fig8_lime_nimh_by_gender");
 # ## Images per map, against the paper
 #
 # The paper used {glue:text}`paper_lime_images` images per map except CAFE's male sad. This run
-# uses the first `images_per_class` correct ones, or all there are.
+# uses the first {glue:text}`images_per_class` correct ones, or all there are.
 
 # %% tags=["hide-input"]
 run.table(nh.lime_counts_vs_paper(lime.counts), "images_per_map_vs_paper")
@@ -164,16 +167,17 @@ run.table(per_image, "region_shares_per_image", display=False);
 # %% [markdown]
 # ## Stability across LIME seeds
 #
-# Every map's first `stability_images` images, explained again with each seed in
-# `stability_seeds` (same superpixels): overlap of the top-k masks, correlation of the maps,
-# spread of the region shares. A male/female difference smaller than this seed-to-seed movement
-# is not a difference LIME can show.
+# Every map's first {glue:text}`stability_images` images, explained again with each of the
+# seeds {glue:text}`stability_seeds` (same superpixels): overlap of the top-k masks,
+# correlation of the maps, spread of the region shares. A male/female difference smaller than
+# this seed-to-seed movement is not a difference LIME can show.
 
 # %% tags=["hide-input"]
 stab = nh.map_stability(net, lime, stability_seeds, stability_images,
                         num_features=num_features, batch_size=batch_size, progress=progress)
-run.table(stab, "stability", columns=["dataset", "gender", "class", "n_images", "mask_iou",
-                                      "map_correlation", "max_share_sd"])
+run.table(stab, "stability", display=False)
+show_table(nh.lime_table(stab[["dataset", "gender", "class", "n_images", "mask_iou",
+                               "map_correlation", "max_share_sd"]]), "stability")
 run.glue("stability_images_total", int(stab["n_images"].sum()) if len(stab) else 0)
 run.glue("stability_iou", float(stab["mask_iou"].mean()))
 run.glue("stability_share_sd", float(stab["max_share_sd"].mean()))
@@ -195,18 +199,21 @@ run.glue("stability_share_sd", float(stab["max_share_sd"].mean()))
 # *inconclusive* otherwise (*partly supported* when some regions are shown within it). A region
 # whose share never varies (say, never in a mask) has an exactly known difference. For scale,
 # the total-variation distance of the share vectors between boys and girls and between CAFE and
-# NIMH-ChEFS on these images (permutation tests, `permutations` times).
+# NIMH-ChEFS on these images (permutation tests, {glue:text}`permutations:,` times).
 
 # %% tags=["hide-input"]
 verdicts, distances, equivalence = nh.lime_gender_claims_by_seed(
     limes, alpha=alpha, n_perm=permutations, margin=equivalence_margin)
-run.table(equivalence, "region_equivalence", columns=["dataset", "region", "n_a", "n_b",
-                                                      "difference", "ci_low", "ci_high",
-                                                      "tost_p", "beyond_p", "equivalent"])
-run.table(distances, "region_distances")
+run.table(equivalence, "region_equivalence", display=False)
+show_table(nh.lime_table(equivalence.reset_index()[
+    ["dataset", "region", "n_a", "n_b", "difference", "ci_low", "ci_high", "tost_p", "beyond_p",
+     "equivalent"]], pair=("male", "female"), level=1 - 2 * alpha), "region_equivalence")
+run.table(distances, "region_distances", display=False)
+show_table(nh.lime_table(distances[["dataset", "comparison", "class", "n_a", "n_b",
+                                    "tv_distance"]]), "region_distances")
 run.claims(verdicts, nh.claim_rules("lime_gender", run.params))
-run.table(pd.Series({"gender": paper.paper_value("noh2023.lime.claims.gender")},
-                    name="the paper's reading").to_frame(), "paper_claims");
+run.table(nh.paper_readings({"gender": paper.paper_value("noh2023.lime.claims.gender")}),
+          "paper_claims");
 
 # %% [markdown]
 # The age page's sanity check says whether these maps find where the synthetic expressions are at

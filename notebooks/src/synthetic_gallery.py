@@ -58,8 +58,9 @@ from emo_lib.face_gallery import gallery_figure, proportions_table
 from emo_lib.book.report import Run, show_markdown
 
 run = Run.from_parameters("synthetic_gallery", globals())
-show_markdown("```{admonition} Synthetic faces\n:class: warning\nEvery face on this page is drawn by "
-              "`emo_lib.data.synthetic`; none is a photograph or comes from the papers' data.\n```")
+show_markdown("```{admonition} Synthetic faces\n:class: warning\nEvery face on this page is "
+              "drawn by `emo_lib.data.synthetic`; none is a photograph or comes from the "
+              "papers' data.\n```")
 
 # %% [markdown]
 # ## Prototypes at full intensity
@@ -100,6 +101,9 @@ run.table(mechanism_table(), "mechanisms")
 # the eye-to-mouth distance, so that column is nearly the same for everyone; age shows in the
 # eye distance, the mouth width and their ratios.
 
+# %% tags=["hide-input"]
+run.table(proportions_table(size=proportions_size, seed=seed, adult_n=adult_n), "proportions")
+
 # %% [markdown]
 # ## Summary
 #
@@ -109,5 +113,4 @@ run.table(mechanism_table(), "mechanisms")
 # Next: {doc}`../book/real_data`, to run the same pages on CAFE, NIMH-ChEFS and SE30K8.
 
 # %% tags=["remove-input"]
-run.table(proportions_table(size=proportions_size, seed=seed, adult_n=adult_n), "proportions")
 run.finish()

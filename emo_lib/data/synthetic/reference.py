@@ -13,15 +13,16 @@ mouth-corner line, ``eye_to_mouth_ratio`` = eye_to_mouth / interocular.
 from __future__ import annotations
 
 #: Mean crop proportions of 389 real adult photographs of posed expressions, measured with
-#: this project's ``detect_faces`` + ``align_face`` (margin 0.2) and reported in issue 10
-#: ("Synthetic faces framed like real ones"). The photographs themselves are not part of the
-#: project.
+#: this project's ``detect_faces`` + ``align_face`` (margin 0.2) when the synthetic faces' framing
+#: was matched to real ones (the project's issue 10). The photographs themselves are not part of
+#: the project.
 REAL_ADULT_CROP: dict[str, float] = {
     "interocular": 0.247, "mouth_width": 0.212, "eye_to_mouth": 0.273,
     "eye_to_mouth_ratio": 1.11,
 }
-REAL_ADULT_CROP_SOURCE = ("389 real adult photographs through emo_lib.faces (MTCNN, margin "
-                          "0.2), issue 10")
+#: As a page's source column shows it (a reader's words: no internal note).
+REAL_ADULT_CROP_SOURCE = ("389 real adult photographs, cropped by this project's face pipeline "
+                          "(MTCNN, margin 0.2)")
 #: How close synthetic adults must come to each crop fraction (issue 10).
 ADULT_TOLERANCE = 0.02
 
@@ -64,7 +65,18 @@ CHILD_GROWTH: dict[str, float] = {
     "mouth_width": round(_at_6(LOWER_THIRD_GROWTH_FROM_6), 3),
     "mouth_to_chin": round(_at_6(LOWER_THIRD_GROWTH_FROM_6), 3),
 }
-CHILD_GROWTH_SOURCE = "farkas1992orbital (eyes), ferrario1998growth (face thirds)"
+#: The studies behind :data:`CHILD_GROWTH`: (BibTeX key in ``book/references.bib``, what it
+#: gives); a page shows them as citations (:func:`child_growth_source`), never as keys.
+CHILD_GROWTH_SOURCES: tuple[tuple[str, str], ...] = (("farkas1992orbital", "eyes"),
+                                                     ("ferrario1998growth", "face thirds"))
+
+
+def child_growth_source() -> str:
+    """"Farkas et al. 1992 (eyes), Ferrario et al. 1998 (face thirds)": the studies behind
+    :data:`CHILD_GROWTH` as the bibliography cites them."""
+    from ...citations import cite_text
+
+    return ", ".join(f"{cite_text(key)} ({what})" for key, what in CHILD_GROWTH_SOURCES)
 
 
 def child_landmark_ratios() -> dict[str, float]:
@@ -79,5 +91,6 @@ def child_landmark_ratios() -> dict[str, float]:
     }
 
 
-__all__ = ["ADULT_TOLERANCE", "CHILD_GROWTH", "CHILD_GROWTH_SOURCE", "CHILD_REFERENCE_AGE",
-           "REAL_ADULT_CROP", "REAL_ADULT_CROP_SOURCE", "child_landmark_ratios"]
+__all__ = ["ADULT_TOLERANCE", "CHILD_GROWTH", "CHILD_GROWTH_SOURCES", "CHILD_REFERENCE_AGE",
+           "REAL_ADULT_CROP", "REAL_ADULT_CROP_SOURCE", "child_growth_source",
+           "child_landmark_ratios"]
