@@ -34,14 +34,15 @@ from .foldstats import (
 from .names import (
     BASELINE_TABLE4, EXTRA_METHODS, METRICS, NO_AUGMENTATION, PAPER, PAPER_METHODS,
     PAPER_MODELS, PAPER_REFERENCE_MODEL, POSTHOC_METHODS, POSTHOC_SOURCES, SWEEP_TABLES,
-    TRAINED_EXTRA_METHODS, method_label, model_label,
+    TRAINED_EXTRA_METHODS, column_label, method_label, model_label,
 )
 from .plan import PAGES, page_grid, run_page
 from .posthoc import posthoc_rows
 from .sizes import family_note, model_sizes, reference_input_size, scaling_trend
 from .tables import (
-    balanced_vs_paper, collapse_note, comparisons_display, confusion_sum, fold_means, paper_gain,
-    paper_sweep, paper_table, paper_table4, relative_gain, scaling_display, scaling_vs_paper,
+    balanced_vs_paper, collapse_note, comparisons_display, confusion_sum, fold_means,
+    gain_sentences, paper_gain, paper_sweep, paper_table, paper_table4, relative_gain,
+    scaling_display, scaling_vs_paper,
     select, select_top_transforms, sweep_vs_paper,
 )
 
@@ -52,6 +53,7 @@ __all__ = [
     "RULE_KINDS", "Recipe", "SWEEP_TABLES", "TRAINED_EXTRA_METHODS", "WEIGHTS_CHOICES",
     "add_posthoc", "augmentation_label", "balanced_cells", "balanced_vs_paper", "cell_summary",
     "cell_units", "claim_comparisons", "claim_lines", "claim_tests", "claim_verdicts",
+    "column_label", "gain_sentences",
     "classes_by_frequency", "collapse_note", "comparisons_display", "compare_cells",
     "confusion_figure", "confusion_sum", "content_key", "describe_weights", "effective_n_min",
     "family_note", "fold_collapse", "fold_figure", "fold_means", "fold_scores", "format_p",

@@ -72,8 +72,31 @@ def model_label(model: str) -> str:
     return MODEL_LABELS.get(model, model)
 
 
-__all__ = ["BASELINE_TABLE4", "EXTRA_METHODS", "METHOD_LABELS", "METRICS", "MODEL_LABELS",
-           "method_label", "NO_AUGMENTATION",
-           "PAPER", "model_label",
+#: Readable headers for the columns the paper-2 pages show (sizes, class counts).
+COLUMN_LABELS: dict[str, str] = {
+    "input_size": "input (px)", "params_m": "params (M)", "flops_b": "GFLOPs",
+    "params_m_imagenet": "params (M), ImageNet head", "flops_b_imagenet": "GFLOPs, ImageNet",
+    "reference_params_m": "params (M), original paper",
+    "reference_flops_b": "GFLOPs, original paper",
+}
+
+
+def column_label(column: str) -> str:
+    """A table header as a reader reads it: ``"params_m"`` -> ``"params (M)"``,
+    ``"copies_random_crop"`` -> ``"copies: random crop"``, other names with spaces for
+    underscores.
+
+    >>> column_label("copies_random_crop"), column_label("flops_b"), column_label("originals")
+    ('copies: random crop', 'GFLOPs', 'originals')
+    """
+    if column in COLUMN_LABELS:
+        return COLUMN_LABELS[column]
+    if column.startswith("copies_"):
+        return "copies: " + column.removeprefix("copies_").replace("_", " ")
+    return column.replace("_", " ")
+
+
+__all__ = ["BASELINE_TABLE4", "COLUMN_LABELS", "EXTRA_METHODS", "METHOD_LABELS", "METRICS",
+           "MODEL_LABELS", "method_label", "NO_AUGMENTATION", "PAPER", "model_label",
            "PAPER_METHODS", "PAPER_MODELS", "PAPER_REFERENCE_MODEL", "POSTHOC_METHODS",
-           "POSTHOC_SOURCES", "SWEEP_TABLES", "TRAINED_EXTRA_METHODS"]
+           "POSTHOC_SOURCES", "SWEEP_TABLES", "TRAINED_EXTRA_METHODS", "column_label"]

@@ -11,6 +11,7 @@ import pandas as pd
 
 from .. import paper
 from ..cache import DiskCache
+from ..formatting import format_number
 from ..storage import read_json
 from .names import PAPER
 
@@ -83,16 +84,19 @@ def scaling_trend(table: pd.DataFrame, metric: str = "macro_f1", method: str = "
                   x: str = "params_m") -> dict[str, Any]:
     """Does ``metric`` grow with model size among ``method``'s rows of a :func:`scaling_vs_paper`
     table (with sizes)? Spearman's rho against ``x``, whether it never falls from one model to
-    the next larger, and the models in size order (the paper: "increases gradually" B0-B5)."""
+    the next larger, and the models in size order (the paper: "increases gradually" B0-B5);
+    ``rho_text``: rho for prose, or why there is none."""
     from scipy.stats import spearmanr
 
     rows = table.xs(method, level="method").dropna(subset=[x, metric]).sort_values(x)
     if len(rows) < 2:
-        return {"models": list(rows.index), "rho": float("nan"), "monotone": False, "n": len(rows)}
+        return {"models": list(rows.index), "rho": float("nan"), "monotone": False,
+                "n": len(rows), "rho_text": f"undefined ({len(rows)} model with the method)"}
     constant = rows[metric].nunique() < 2 or rows[x].nunique() < 2
     rho = float("nan") if constant else float(spearmanr(rows[x], rows[metric]).statistic)
     return {"models": list(rows.index), "rho": rho, "n": len(rows),
-            "monotone": bool((rows[metric].diff().dropna() >= 0).all())}
+            "monotone": bool((rows[metric].diff().dropna() >= 0).all()),
+            "rho_text": "undefined (no spread)" if constant else format_number(rho, 2)}
 
 
 def family_note(models: Sequence[str], image_size: int = 64) -> str:

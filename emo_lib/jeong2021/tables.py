@@ -305,3 +305,34 @@ __all__ = [
     "paper_gain", "paper_sweep", "paper_table", "paper_table4", "relative_gain", "scaling_display",
     "scaling_vs_paper", "select", "select_top_transforms", "sweep_vs_paper",
 ]
+
+
+def gain_sentences(summary: pd.DataFrame, gain: Any, paper_relative: float) -> dict[str, str]:
+    """The Table 4 page's sentences on the proposed method against the baseline: ``result``
+    (each method's macro F1 with its 95 % interval, the relative change, the corrected paired
+    t) and ``summary`` (the short form). ``summary``: :func:`cell_summary` by method;
+    ``gain``: :func:`.foldstats.compare_cells` of proposed vs baseline. A number that could not
+    be computed (every fold collapsed) is said in words, never written as nan."""
+    from ..formatting import format_number, format_percent, format_signed, p_equals
+
+    def f1(method: str) -> tuple[str, str]:
+        row = summary.loc[method] if method in summary.index else None
+        if row is None or not np.isfinite(row["mean"]):
+            return "no macro F1 (no learning fold)", "no macro F1"
+        interval = (f" (95 % interval {format_number(row['ci_low'])} to "
+                    f"{format_number(row['ci_high'])})" if np.isfinite(row["ci_low"]) else "")
+        return f"macro F1 {format_number(row['mean'])}{interval}", format_number(row["mean"])
+
+    (base_long, base_short), (prop_long, prop_short) = f1("baseline"), f1("proposed")
+    paper_text = format_percent(paper_relative, signed=True)
+    if np.isfinite(gain.relative):
+        change = (f"a relative change of {format_percent(gain.relative, signed=True)} "
+                  f"(difference {format_signed(gain.difference)}, corrected paired t "
+                  f"{p_equals(gain.test.p_value)} over {gain.folds} folds)")
+        short = format_percent(gain.relative, signed=True)
+    else:
+        change, short = "no relative change to compute", "no change computed"
+    return {"result": f"Over the learning folds the baseline scored {base_long} and the "
+                      f"proposed method {prop_long}: {change}; the paper reports {paper_text}.",
+            "summary": f"Macro F1 {base_short} without augmentation, {prop_short} with the "
+                       f"proposed method ({short}; the paper {paper_text})"}

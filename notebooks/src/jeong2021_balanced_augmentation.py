@@ -113,7 +113,7 @@ run.table(paper.compare(
     "settings", precision=4)
 show_markdown(f"**Initial weights.** {jg.describe_weights([reference_model], weights, pretraining)}"
               f". Fine-tuned: the last {finetune_blocks} feature block(s) and the head "
-              f"(`finetune_blocks`; None trains every layer, as the paper does)."
+              f"(`finetune_blocks: null` trains every layer, as the paper does)."
               if finetune_blocks is not None else
               f"**Initial weights.** {jg.describe_weights([reference_model], weights, pretraining)}"
               ". Every layer is fine-tuned.")
@@ -147,7 +147,8 @@ ax.axhline(n_min_used, ls="--", color="grey", lw=0.8, label="$N_{min}$")
 ax.set(xlabel="class", ylabel="training items", title="proposed: originals + transformed copies")
 ax.legend()
 run.figure(fig, "balanced_counts")
-run.table(counts.rename_axis("class").reset_index(), "balanced_counts");
+run.table(counts.rename_axis("class").reset_index().rename(columns=jg.column_label),
+          "balanced_counts");
 
 # %% tags=["hide-input"]
 trained = jg.run_page("jeong2021_balanced_augmentation", run.params, images, labels,
@@ -213,17 +214,15 @@ if {"baseline", "proposed"} <= set(balanced["method"]):
     run.glue("f1_difference_p", jg.format_p(gain.test.p_value))
     run.glue("paper_f1_gain", jg.paper_gain("proposed"))
     run.glue("gain_folds", gain.folds)
+    sentences = jg.gain_sentences(summary, gain, jg.paper_gain("proposed"))
 else:
-    show_markdown("This run's `methods` lack the baseline or the proposed method: no gain.")
+    sentences = dict.fromkeys(("result", "summary"), "This run's methods lack the baseline "
+                              "or the proposed method: no gain.")
+run.glue("gain_result_text", sentences["result"])
+run.glue("gain_summary_text", sentences["summary"])
 
 # %% [markdown]
-# Over the learning folds the baseline scored macro F1 {glue:text}`baseline_f1_mean:.3f`
-# (95 % interval {glue:text}`baseline_f1_ci_low:.3f` to {glue:text}`baseline_f1_ci_high:.3f`)
-# and the proposed method {glue:text}`proposed_f1_mean:.3f`
-# ({glue:text}`proposed_f1_ci_low:.3f` to {glue:text}`proposed_f1_ci_high:.3f`): a relative
-# change of {glue:text}`f1_gain:+.0%` (difference {glue:text}`f1_difference:+.3f`, corrected
-# paired t p = {glue:text}`f1_difference_p` over {glue:text}`gain_folds:d` folds); the paper
-# reports {glue:text}`paper_f1_gain:+.0%`.
+# {glue:text}`gain_result_text`
 #
 # ## Logit adjustment, post hoc
 #
@@ -297,8 +296,7 @@ run.table(jg.comparisons_display(comparisons), "claim_comparisons_shown");
 # %% [markdown]
 # ## Summary
 #
-# Macro F1 {glue:text}`baseline_f1_mean:.3f` without augmentation, {glue:text}`proposed_f1_mean:.3f`
-# with the proposed method ({glue:text}`f1_gain:+.0%`; the paper {glue:text}`paper_f1_gain:+.0%`);
+# {glue:text}`gain_summary_text`;
 # {glue:text}`balanced_collapsed:d` of {glue:text}`balanced_folds_total:d` folds collapsed. The
 # claim that the method raises the reference model's F1: *{glue:text}`claim_proposed_gain_b0`*;
 # over-sampling alone raises it: *{glue:text}`claim_over_sampling_gain`*; the method beats

@@ -182,7 +182,8 @@ run.figure(jg.scaling_figure(table, "flops_b"), "fig5_flops");
 # %% tags=["hide-input", "hide-output"]
 run.table(sizes[["input_size", "params_m", "flops_b", "params_m_imagenet", "flops_b_imagenet",
                  "reference_params_m", "reference_flops_b"]].rename_axis("model")
-          .reset_index().assign(model=lambda d: d["model"].map(jg.model_label)),
+          .reset_index().assign(model=lambda d: d["model"].map(jg.model_label))
+          .rename(columns=jg.column_label),
           "model_sizes_shown");
 
 # %% [markdown]
@@ -204,6 +205,7 @@ run.table(endpoint.drop(columns="difference").rename_axis("metric").reset_index(
 trend = jg.scaling_trend(table)
 run.glue("largest_model", jg.model_label(last))
 run.glue("trend_rho", trend["rho"])
+run.glue("trend_rho_text", trend["rho_text"])
 run.glue("trend_monotone", "yes" if trend["monotone"] else "no")
 run.glue("trend_models", ", ".join(map(jg.model_label, trend["models"])))
 show_markdown("\n".join(f"- {n}" for n in paper.paper_notes("jeong2021", "+40 %")))
@@ -212,7 +214,7 @@ show_markdown("\n".join(f"- {n}" for n in paper.paper_notes("jeong2021", "+40 %"
 # The paper's end point is EfficientNet-B5; this run's largest model with the method is
 # {glue:text}`largest_model`, a different network at another scale, so the two are set side
 # by side without a difference. Across {glue:text}`trend_models` (proposed method), macro F1
-# against parameters has Spearman's rho {glue:text}`trend_rho:.2f` (undefined with one model);
+# against parameters has Spearman's rho {glue:text}`trend_rho_text`;
 # it never falls from one model to the next larger: {glue:text}`trend_monotone`.
 #
 # ## The paper's claims
@@ -234,7 +236,7 @@ run.table(jg.comparisons_display(comparisons), "claim_comparisons_shown");
 # ## Summary
 #
 # Largest model with the method: {glue:text}`largest_model`; F1 against size, Spearman's rho
-# {glue:text}`trend_rho:.2f`. The method's gain on the reference model:
+# {glue:text}`trend_rho_text`. The method's gain on the reference model:
 # *{glue:text}`claim_proposed_gain_b0`*; the largest model's gain: *{glue:text}`claim_gain_b5`*;
 # F1 grows with size: *{glue:text}`claim_gain_grows_with_size`*.
 #
