@@ -120,9 +120,10 @@ if reference_model != jg.PAPER_REFERENCE_MODEL:
 # `torch.utils.flop_counter`: with this run's 8-class head at this run's input size, and with
 # ImageNet's 1000-class head at the resolution of torchvision's ImageNet weights, beside the
 # reference sizes the original model papers give (torchvision's B2 weights use 288 px where the
-# EfficientNet paper used 260 px, hence B2's larger FLOPs).
+# EfficientNet paper used 260 px, hence B2's larger FLOPs). The comparison is folded: open it
+# with the toggle.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input", "hide-output"]
 sizes = jg.model_sizes([*size_models, *trained_models], len(se.classes), image_size)
 run.table(sizes.rename_axis("model").reset_index(), "model_sizes", display=False)
 refs = sizes.dropna(subset=["reference_params_m"])
