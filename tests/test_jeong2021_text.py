@@ -53,3 +53,17 @@ def test_scaling_trend_says_why_rho_is_missing():
     assert scaling_trend(three)["rho_text"] == "0.50"
     flat = three.assign(macro_f1=0.3)
     assert scaling_trend(flat)["rho_text"] == "undefined (no spread)"
+
+
+def test_a_claim_of_several_comparisons_shows_their_range_and_significant_counts():
+    from emo_lib.jeong2021.claims import _value
+
+    judged = pd.DataFrame({"difference": [-0.12, 0.01, np.nan, -0.05],
+                           "ci_low": [-0.2, -0.05, np.nan, -0.1],
+                           "ci_high": [-0.04, 0.07, np.nan, 0.0],
+                           "verdict": ["contradicted", "inconclusive", "not testable",
+                                       "inconclusive"]})
+    assert _value(judged) == ("-0.120 to +0.010 over 3 comparisons (0 significantly the "
+                              "paper's way, 1 the other way)")
+    assert _value(judged.iloc[[1]]) == "+0.010 [-0.050, +0.070]"
+    assert _value(judged.iloc[[2]]) == ""

@@ -46,7 +46,8 @@ from .. import paper
 from ..formatting import format_number
 from ..stats import holm
 from ..verdicts import (
-    NOT_TESTABLE, claims_table, combine_parts, direction_verdict, each_verdict, format_p,
+    CONTRADICTED, NOT_TESTABLE, SUPPORTED, claims_table, combine_parts, direction_verdict,
+    each_verdict, format_p,
 )
 from .foldstats import (
     Comparison, compare_cells, comparison_equivalence_part, select_rows,
@@ -445,10 +446,17 @@ def claim_tests(sweep: pd.DataFrame | None = None, balanced: pd.DataFrame | None
 
 
 def _value(judged: pd.DataFrame) -> str:
-    """This run's headline number of a claim with one comparison: the difference and its
-    interval ("" for a claim with several)."""
-    if len(judged) != 1 or not np.isfinite(judged.iloc[0]["difference"]):
+    """This run's headline number of a claim: with one comparison, the difference and its
+    interval; with several, the range of their differences and how many were significant
+    either way after Holm ("" when none could be computed)."""
+    finite = judged[np.isfinite(judged["difference"].astype(float))] if len(judged) else judged
+    if len(finite) == 0:
         return ""
+    if len(judged) > 1:
+        sig = finite["verdict"].value_counts()
+        return (f"{finite['difference'].min():+.3f} to {finite['difference'].max():+.3f} over "
+                f"{len(finite)} comparisons ({sig.get(SUPPORTED, 0)} significantly the "
+                f"paper's way, {sig.get(CONTRADICTED, 0)} the other way)")
     r = judged.iloc[0]
     interval = (f" [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]" if np.isfinite(r["ci_low"])
                 else "")
