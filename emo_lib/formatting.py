@@ -168,7 +168,24 @@ def format_small(x: Any, *, missing: str = MISSING) -> str:
     return _positional(float(x), 2)
 
 
+def readable_columns(frame: Any, labels: dict[str, str], level: float | None = None,
+                     interval_columns: dict[str, str] | None = None) -> Any:
+    """A table as a reader reads it: True/False as yes/no, headers from ``labels``, and each
+    ``interval_columns`` key (e.g. ``{"ci_low": "low"}``) named after the ``level`` interval
+    ("95% CI low"). A copy; the CSV beside it keeps the keys."""
+    import pandas as pd
+
+    out = frame.copy()
+    for c in out.columns:
+        if pd.api.types.is_bool_dtype(out[c]):
+            out[c] = out[c].map({True: "yes", False: "no"})
+    interval = f"{level:.0%} CI" if level is not None else "CI"
+    names = {k: v.format(interval=interval) for k, v in (interval_columns or {}).items()}
+    return out.rename(columns={**labels, **names})
+
+
 __all__ = [
+    "readable_columns",
     "DECIMALS", "DEFAULT_ALPHA", "MISSING", "RATIO_DECIMALS", "column_decimals",
     "format_estimate", "format_interval", "format_number", "format_p", "format_percent",
     "format_ratio", "format_signed", "format_small", "p_equals",

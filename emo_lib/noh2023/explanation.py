@@ -22,6 +22,8 @@ the stability across seeds (:mod:`emo_lib.seeds`).
 """
 from __future__ import annotations
 
+from ..formatting import readable_columns
+
 import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
@@ -426,14 +428,9 @@ def explanation_table(frame: pd.DataFrame, level: float | None = None) -> pd.Dat
     """One of the explanation page's tables as a reader reads it: headers in words
     (:data:`EXPLANATION_LABELS`; ``ci_low``/``gap_ci_low`` as the ``level`` interval's ends),
     True/False as yes/no. The CSV keeps the keys."""
-    out = frame.copy()
-    for c in out.columns:
-        if pd.api.types.is_bool_dtype(out[c]):
-            out[c] = out[c].map({True: "yes", False: "no"})
-    interval = f"{level:.0%} CI" if level is not None else "CI"
-    labels = {**EXPLANATION_LABELS, "ci_low": f"{interval} low", "ci_high": f"{interval} high",
-              "gap_ci_low": f"gap, {interval} low", "gap_ci_high": f"gap, {interval} high"}
-    return out.rename(columns=labels)
+    return readable_columns(frame, EXPLANATION_LABELS, level, {
+        "ci_low": "{interval} low", "ci_high": "{interval} high",
+        "gap_ci_low": "gap, {interval} low", "gap_ci_high": "gap, {interval} high"})
 
 
 __all__ = ["CLAIM_IDS", "COMPOSITION_LABEL", "DESCRIPTIVE", "EXPLANATION_LABELS",

@@ -10,6 +10,8 @@ The maps themselves come from :mod:`.lime_maps`; the regions' geometry from
 """
 from __future__ import annotations
 
+from ..formatting import readable_columns
+
 import math
 from typing import Any, Sequence
 
@@ -261,15 +263,11 @@ def lime_table(frame: pd.DataFrame, *, pair: tuple[str, str] = ("first group", "
     out = frame.copy()
     if "region" in out.columns:
         out["region"] = out["region"].map(lambda r: REGION_LABELS.get(r, r))
-    for c in out.columns:
-        if pd.api.types.is_bool_dtype(out[c]):
-            out[c] = out[c].map({True: "yes", False: "no"})
-    interval = f"{level:.0%} CI" if level is not None else "CI"
     labels = {**LIME_COLUMN_LABELS, "n_a": f"images ({pair[0]})", "n_b": f"images ({pair[1]})",
-              "ci_low": f"{interval} low", "ci_high": f"{interval} high"}
-    labels.update({f"moved_enrichment_{r}": f"change / area: {REGION_LABELS[r]}"
-                   for r in REGIONS})
-    out = out.rename(columns=labels)
+              **{f"moved_enrichment_{r}": f"change / area: {REGION_LABELS[r]}"
+                 for r in REGIONS}}
+    out = readable_columns(out, labels, level,
+                           {"ci_low": "{interval} low", "ci_high": "{interval} high"})
     if out.index.name in labels:
         out.index.name = labels[out.index.name]
     return out

@@ -16,7 +16,7 @@ import random
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any, Hashable, Iterator, Sequence
+from typing import Any, Hashable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -179,6 +179,40 @@ def optimizer_step(loss: torch.Tensor, optimizer: torch.optim.Optimizer,
         optimizer.step()
 
 
+def epoch_row(epoch: int, train_loss: float) -> dict[str, float]:
+    """One row of a training history, validation columns still missing."""
+    return {"epoch": epoch, "train_loss": train_loss, "val_loss": np.nan,
+            "val_accuracy": np.nan, "val_macro_f1": np.nan}
+
+
+@dataclass
+class BestEpoch:
+    """Early stopping's bookkeeping, one for :func:`fit` and the frozen-trunk tail
+    (:func:`emo_lib.train.trunk.fit_tail`): the lowest validation loss so far, its epoch and a
+    copy of its weights, and the epochs since. Without validation the last epoch is the best."""
+
+    loss: float = float("inf")
+    epoch: int = 0
+    state: dict[str, Any] | None = None
+    stale: int = 0
+
+    def update(self, row: Mapping[str, float], module: nn.Module, validated: bool) -> None:
+        if not validated:
+            self.epoch = int(row["epoch"])
+        elif row["val_loss"] < self.loss:
+            self.loss, self.epoch, self.stale = row["val_loss"], int(row["epoch"]), 0
+            self.state = copy.deepcopy(module.state_dict())
+        else:
+            self.stale += 1
+
+    def should_stop(self, patience: int | None, validated: bool) -> bool:
+        return patience is not None and validated and self.stale >= patience
+
+    def restore(self, module: nn.Module) -> None:
+        if self.state is not None:
+            module.load_state_dict(self.state)
+
+
 def fit(model: TorchClassifier, train: Dataset, val: Dataset | None = None, *,
         loss: nn.Module | None = None, config: FitConfig = FitConfig(), seed: int = 0,
         progress: bool = True, sampler: Sampler | None = None,
@@ -235,7 +269,7 @@ def fit(model: TorchClassifier, train: Dataset, val: Dataset | None = None, *,
         device=device, generator=None, resident=on_device)
 
     rows: list[dict[str, float]] = []
-    best_loss, best_epoch, best_state, stale, stopped = float("inf"), 0, None, 0, False
+    best, stopped = BestEpoch(), False
     epochs = tqdm(range(1, config.epochs + 1), desc="epochs", disable=not progress)
     try:
         for epoch in epochs:
@@ -254,33 +288,24 @@ def fit(model: TorchClassifier, train: Dataset, val: Dataset | None = None, *,
                 optimizer_step(batch_loss, optimizer, scaler)
                 total += batch_loss.detach().double() * len(y)
                 n += len(y)
-            row = {"epoch": epoch, "train_loss": float(total) / max(n, 1), "val_loss": np.nan,
-                   "val_accuracy": np.nan, "val_macro_f1": np.nan}
+            row = epoch_row(epoch, float(total) / max(n, 1))
             if val_loader is not None:
                 v_loss, v_acc, v_f1 = _validate(model, val_loader, loss_fn, config.amp)
                 row.update(val_loss=v_loss, val_accuracy=v_acc, val_macro_f1=v_f1)
-                if v_loss < best_loss:
-                    best_loss, best_epoch, stale = v_loss, epoch, 0
-                    best_state = copy.deepcopy(module.state_dict())
-                else:
-                    stale += 1
-            else:
-                best_epoch = epoch
+            best.update(row, module, val_loader is not None)
             row["seconds"] = time.perf_counter() - start
             rows.append(row)
             epochs.set_postfix(train_loss=f"{row['train_loss']:.4f}",
                                val_loss=f"{row['val_loss']:.4f}")
-            if config.patience is not None and val_loader is not None \
-                    and stale >= config.patience:
+            if best.should_stop(config.patience, val_loader is not None):
                 stopped = epoch < config.epochs
                 break
     finally:
         for n_, p in module.named_parameters():
             p.requires_grad_(not frozen_before.get(n_, False))
-    if best_state is not None:
-        module.load_state_dict(best_state)
+    best.restore(module)
     module.eval()
-    return FitResult(history=pd.DataFrame(rows), best_epoch=best_epoch, stopped_early=stopped,
+    return FitResult(history=pd.DataFrame(rows), best_epoch=best.epoch, stopped_early=stopped,
                      data_path=data_path)
 
 

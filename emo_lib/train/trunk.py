@@ -22,7 +22,6 @@ and the families built on their classes) as the sequence its ``forward`` runs;
 """
 from __future__ import annotations
 
-import copy
 import hashlib
 import time
 from collections import OrderedDict
@@ -38,7 +37,7 @@ from tqdm.auto import tqdm
 
 from ..classifier import TorchClassifier, preprocess
 from .dataset import ArrayDataset
-from .fit import FitConfig, FitResult, optimizer_step, seed_everything
+from .fit import BestEpoch, FitConfig, FitResult, epoch_row, optimizer_step, seed_everything
 
 #: How many original-image activation sets :func:`trunk_features` keeps per process (a page
 #: trains a few models; each set is (images x trunk output) floats).
@@ -173,7 +172,7 @@ def fit_tail(tail: nn.Sequential, train_x: torch.Tensor, train_y: torch.Tensor,
     n, bs = len(train_x), int(config.batch_size)
     drop_last = n % bs == 1 and n > bs
     rows: list[dict[str, float]] = []
-    best_loss, best_epoch, best_state, stale, stopped = float("inf"), 0, None, 0, False
+    best, stopped = BestEpoch(), False
     for epoch in tqdm(range(1, config.epochs + 1), desc="epochs", disable=not progress):
         start = time.perf_counter()
         tail.train()
@@ -187,30 +186,23 @@ def fit_tail(tail: nn.Sequential, train_x: torch.Tensor, train_y: torch.Tensor,
             optimizer_step(batch_loss, optimizer)
             total += float(batch_loss.detach()) * len(idx)
             count += len(idx)
-        row = {"epoch": epoch, "train_loss": total / max(count, 1), "val_loss": np.nan,
-               "val_accuracy": np.nan, "val_macro_f1": np.nan}
-        if val_x is not None and val_y is not None and len(val_x):
+        row = epoch_row(epoch, total / max(count, 1))
+        validated = val_x is not None and val_y is not None and len(val_x) > 0
+        if validated:
             logits = tail_logits(tail, val_x)
             with torch.inference_mode():
                 v_loss = float(loss(logits, val_y))
             v_acc, v_f1 = _metrics(logits, val_y, n_classes)
             row.update(val_loss=v_loss, val_accuracy=v_acc, val_macro_f1=v_f1)
-            if v_loss < best_loss:
-                best_loss, best_epoch, stale = v_loss, epoch, 0
-                best_state = copy.deepcopy(tail.state_dict())
-            else:
-                stale += 1
-        else:
-            best_epoch = epoch
+        best.update(row, tail, validated)
         row["seconds"] = time.perf_counter() - start
         rows.append(row)
-        if config.patience is not None and val_x is not None and stale >= config.patience:
+        if best.should_stop(config.patience, validated):
             stopped = epoch < config.epochs
             break
-    if best_state is not None:
-        tail.load_state_dict(best_state)
+    best.restore(tail)
     tail.eval()
-    return FitResult(history=pd.DataFrame(rows), best_epoch=best_epoch, stopped_early=stopped)
+    return FitResult(history=pd.DataFrame(rows), best_epoch=best.epoch, stopped_early=stopped)
 
 
 def fit_frozen_trunk(model: TorchClassifier, train: ArrayDataset, val: ArrayDataset | None,
