@@ -22,8 +22,6 @@ the stability across seeds (:mod:`emo_lib.seeds`).
 """
 from __future__ import annotations
 
-from ..formatting import readable_columns
-
 import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
@@ -32,6 +30,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..classifier import TorchClassifier
+from ..formatting import readable_columns
 from ..seeds import check_seeds
 from ..verdicts import (
     CONTRADICTED, INCONCLUSIVE, NOT_TESTABLE, SUPPORTED, claims_table, direction_verdict,

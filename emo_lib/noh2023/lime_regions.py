@@ -10,8 +10,6 @@ The maps themselves come from :mod:`.lime_maps`; the regions' geometry from
 """
 from __future__ import annotations
 
-from ..formatting import readable_columns
-
 import math
 from typing import Any, Sequence
 
@@ -23,6 +21,7 @@ from ..explain import (
     FACE_REGIONS, NAMED_REGIONS, REGION_LABELS, REGIONS, region_areas, region_masks,
     region_shares,
 )
+from ..formatting import readable_columns
 from ..stats import stratified_permutation_test, tost_from_estimate, total_variation_distance
 from .lime_maps import LimeRun
 from .names import class_order
