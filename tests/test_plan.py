@@ -49,9 +49,10 @@ def notebook_defaults(name):
     return {k: literal(v["default"]) for k, v in runner.declared_parameters(name).items()}
 
 
-def units_the_page_trains(name, capture_units):
-    """Execute the page's own code cells (its source, at its defaults) in this process until it
-    hands its first units to run_units (captured, nothing trained): the ids of those units."""
+def units_the_page_trains(name, capture_units, **params):
+    """Execute the page's own code cells (its source, at its defaults, ``params`` set after its
+    parameters cell as papermill would) in this process until it hands its first units to
+    run_units (captured, nothing trained): the ids of those units."""
     page = jupytext.read(runner.notebooks_dir() / "src" / f"{name}.py")
     namespace = {"__name__": "__main__"}
     for cell in page.cells:
@@ -61,6 +62,8 @@ def units_the_page_trains(name, capture_units):
             exec(compile(cell.source, f"{name}.py", "exec"), namespace)
         except Captured:
             return capture_units[-1]
+        if "parameters" in cell.metadata.get("tags", []):
+            namespace.update(params)
     pytest.fail(f"{name} ran to its end without handing units to run_units")
 
 
@@ -110,6 +113,11 @@ def test_plan_counts_the_units_the_pages_train(cache, capture_units, pretrained_
         monkeypatch.undo()
     assert later.units == 45 and later.done is None
     assert "synthetic-face pretraining of mobilenet_v3_small not cached yet" in later.data_note
+    # two training seeds: the page hands every seed's units at once, the ones the plan counts
+    nb = "jeong2021_balanced_augmentation"
+    both = units_the_page_trains(nb, capture_units, seeds=[0, 1])
+    assert both == plan.plan_page(nb, {**params[nb], "seeds": [0, 1]}, rate=1000).unit_ids
+    assert len(both) == 90 and planned[1] < both   # seed 0's units are the one-seed page's
 
 
 def test_done_units_and_measured_gpu_hours(cache):
