@@ -306,3 +306,92 @@ def test_scaling_trend():
     assert t["rho"] == pytest.approx(0.5)
     flat = jg.scaling_trend(table.assign(macro_f1=0.1))
     assert np.isnan(flat["rho"]) and flat["monotone"]
+
+
+# --------------------------------------------------------------------------- training seeds
+
+
+def _balanced_params(**over):
+    """Table 4's page parameters at their defaults, shrunk to the toy problem (tiny net, 2
+    folds, 1 epoch; ``over`` replaces any)."""
+    from emo_lib import runner
+    from emo_lib.notebook_parameters import literal
+
+    params = {k: literal(v["default"]) for k, v in
+              runner.declared_parameters("jeong2021_balanced_augmentation").items()}
+    params.update(reference_model="test_tiny_net", methods=["baseline", "proposed"],
+                  selected_transforms=["rotation"], weights="random", finetune_blocks=None,
+                  n_min=12, scale=1.0, folds=2, epochs=1, sweep_epochs=1, batch_size=8,
+                  lr=0.01, patience=None)
+    params.update(over)
+    return params
+
+
+def _unit_ids(grid, y, seed=None):
+    return [u.id for units in jg.cell_units(grid.cells, y, CLASSES, data_id="toy", image_size=32,
+                                            **grid.training_options(seed)) for u in units]
+
+
+def test_seed_0_units_are_the_units_without_seeds_and_seeds_are_training_seeds():
+    _, y = toy()
+    params = _balanced_params()
+    assert params["seeds"] == [0] and params["seed"] == 0   # the page's defaults
+    before = {k: v for k, v in params.items() if k != "seeds"}   # a page without `seeds`
+    old = jg.page_grid("jeong2021_balanced_augmentation", before)
+    assert old.training_seeds == [0]
+    new = jg.page_grid("jeong2021_balanced_augmentation", {**params, "seeds": [0, 1]})
+    assert new.training_seeds == [0, 1]
+    # as the page keyed its units before it had seeds: cell_units with seed 0
+    today = [u.id for units in jg.cell_units(old.cells, y, CLASSES, data_id="toy",
+                                             image_size=32, folds=2, config=old.config,
+                                             seed=0, weights="random") for u in units]
+    assert _unit_ids(old, y) == today
+    assert _unit_ids(new, y, 0) == today == _unit_ids(new, y)   # the first seed is seed 0
+    assert set(_unit_ids(new, y, 1)).isdisjoint(today)          # seed 1: other units
+    # `seed` stays the data's draw: it does not seed the training when `seeds` is given
+    drawn = jg.page_grid("jeong2021_balanced_augmentation", {**params, "seed": 3})
+    assert drawn.data["seed"] == 3 and drawn.training_options()["seed"] == 0
+    with pytest.raises(ValueError, match="repeats"):
+        jg.page_grid("jeong2021_balanced_augmentation", {**params, "seeds": [1, 1]})
+
+
+def test_two_training_seeds_train_once_each_and_give_two_claim_tables(cache, fits, tmp_path,
+                                                                       monkeypatch):
+    from emo_lib.book.report import Run
+    from emo_lib.seeds import BY_SEED_COLUMNS
+    from emo_lib.verdicts import PAPER_VERDICT
+
+    monkeypatch.setenv("EMO_RESULTS", str(tmp_path / "results"))
+    x, y = toy()
+    nb = "jeong2021_balanced_augmentation"
+    params = _balanced_params(seeds=[0, 1])
+    by_seed = jg.run_page_by_seed(nb, params, x, y, CLASSES)
+    assert list(by_seed) == [0, 1]
+    assert len(fits) == 2 * 2 * 2   # (baseline, proposed) x 2 folds x 2 seeds, in one batch
+    first, second = by_seed[0], by_seed[1]
+    assert not first["from_cache"].any() and not second["from_cache"].any()
+    assert set(first["unit_key"]).isdisjoint(second["unit_key"])
+    # seed 0's frame is the one the page gave with one seed (same units, read from the cache)
+    alone = jg.run_page(nb, _balanced_params(), x, y, CLASSES)
+    assert len(fits) == 8 and alone["from_cache"].all()
+    cols = ["method", "model", "loss", "fold", "unit_key", "accuracy", "macro_f1"]
+    pd.testing.assert_frame_equal(alone[cols], first[cols])
+    # ... and the one the page trained before it had seeds (run_cells with seed 0)
+    grid = jg.page_grid(nb, params)
+    plain = jg.run_cells(grid.cells, x, y, CLASSES, **grid.training_options(0), progress=False)
+    pd.testing.assert_frame_equal(plain[cols], first[cols])
+    # the page's claims once per seed: two tables, a claims_by_seed.csv row per claim and seed
+    only = ["proposed_gain_b0", "accuracy_kept"]
+    tables = jg.claims_by_seed({s: jg.with_collapse(r, CLASSES) for s, r in by_seed.items()},
+                               "balanced", reference_model="test_tiny_net", only=only)
+    assert list(tables) == [0, 1] and all(list(t.index) == only for t in tables.values())
+    assert all(PAPER_VERDICT in t.columns for t in tables.values())   # the paper's beside
+    run = Run(nb, params={"device": "cpu", "seed": 0, "seeds": [0, 1]})
+    claims = run.claims(tables, jg.rules_markdown(*jg.RULE_KINDS, alpha=0.05))
+    long = pd.read_csv(run.out / "claims_by_seed.csv")
+    assert list(long.columns) == list(BY_SEED_COLUMNS)
+    assert sorted(zip(long["claim_id"], long["seed"])) == \
+        sorted((c, s) for c in only for s in (0, 1))
+    assert claims["stability"].str.match(r"(stable|varies): ").all()
+    with pytest.raises(ValueError, match="grid must be"):
+        jg.claims_by_seed(tables, "table4", only=only)

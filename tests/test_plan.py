@@ -13,6 +13,7 @@ from emo_lib import planning, runner
 from emo_lib.notebook_parameters import literal
 from emo_lib.jeong2021 import cells as cells_mod
 from emo_lib.jeong2021 import plan
+from emo_lib.jeong2021 import seeded as seeded_mod
 from emo_lib.train import UnitResult, unit_store
 from emo_lib.train.units import write_result
 from tinybook import make_book
@@ -31,7 +32,8 @@ class Captured(Exception):
 
 @pytest.fixture
 def capture_units(monkeypatch):
-    """run_cells' units, without training anything."""
+    """run_cells' units (and run_cells_by_seed's, which the pages call), without training
+    anything."""
     seen = []
 
     def fake(units, **kwargs):
@@ -39,6 +41,7 @@ def capture_units(monkeypatch):
         raise Captured
 
     monkeypatch.setattr(cells_mod, "run_units", fake)
+    monkeypatch.setattr(seeded_mod, "run_units", fake)
     return seen
 
 
@@ -46,9 +49,10 @@ def notebook_defaults(name):
     return {k: literal(v["default"]) for k, v in runner.declared_parameters(name).items()}
 
 
-def units_the_page_trains(name, capture_units):
-    """Execute the page's own code cells (its source, at its defaults) in this process until it
-    hands its first units to run_units (captured, nothing trained): the ids of those units."""
+def units_the_page_trains(name, capture_units, **params):
+    """Execute the page's own code cells (its source, at its defaults, ``params`` set after its
+    parameters cell as papermill would) in this process until it hands its first units to
+    run_units (captured, nothing trained): the ids of those units."""
     page = jupytext.read(runner.notebooks_dir() / "src" / f"{name}.py")
     namespace = {"__name__": "__main__"}
     for cell in page.cells:
@@ -58,6 +62,8 @@ def units_the_page_trains(name, capture_units):
             exec(compile(cell.source, f"{name}.py", "exec"), namespace)
         except Captured:
             return capture_units[-1]
+        if "parameters" in cell.metadata.get("tags", []):
+            namespace.update(params)
     pytest.fail(f"{name} ran to its end without handing units to run_units")
 
 
@@ -107,6 +113,11 @@ def test_plan_counts_the_units_the_pages_train(cache, capture_units, pretrained_
         monkeypatch.undo()
     assert later.units == 45 and later.done is None
     assert "synthetic-face pretraining of mobilenet_v3_small not cached yet" in later.data_note
+    # two training seeds: the page hands every seed's units at once, the ones the plan counts
+    nb = "jeong2021_balanced_augmentation"
+    both = units_the_page_trains(nb, capture_units, seeds=[0, 1])
+    assert both == plan.plan_page(nb, {**params[nb], "seeds": [0, 1]}, rate=1000).unit_ids
+    assert len(both) == 90 and planned[1] < both   # seed 0's units are the one-seed page's
 
 
 def test_done_units_and_measured_gpu_hours(cache):
@@ -170,6 +181,26 @@ def test_cli_plan_for_the_paper_profile(cache, monkeypatch, capsys, tmp_path):
     assert "distinct units 395" in out
     assert "se30k8 not available here" in out and "rates file" in out
     assert "no training units:" in out and "noh2023_lime_age" in out
+
+
+def test_plan_counts_every_training_seeds_units(cache, monkeypatch, capsys, tmp_path,
+                                                pretrained_ids):
+    """--seeds (or a profile's seeds) multiplies each page's units: one cross-validation per
+    training seed, still shared across pages seed by seed; seed 0's are the one-seed plan's."""
+    for var in ("SE30K8_ROOT", "CAFE_ROOT", "NIMH_CHEFS_ROOT"):
+        monkeypatch.delenv(var, raising=False)
+    assert runner.main(["plan", "--profile", "paper", "--seeds", "0,1,2"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in out.splitlines()
+            if line.strip().startswith("jeong2021_") and ":" not in line}
+    assert [rows[nb][1:3] for nb in plan.PAGES] == [["66", "990"], ["10", "150"], ["9", "135"]]
+    assert "distinct units 1185" in out   # 3 x the one-seed plan's 395
+    assert "seeds: claims computed per seed, [0, 1, 2]" in out
+    nb = "jeong2021_balanced_augmentation"
+    one = plan.plan_page(nb, notebook_defaults(nb), rate=1000)
+    three = plan.plan_page(nb, {**notebook_defaults(nb), "seeds": [0, 1, 2]}, rate=1000)
+    assert three.units == 3 * one.units and one.unit_ids < three.unit_ids
+    assert three.gpu_hours == pytest.approx(3 * one.gpu_hours)
 
 
 def test_paper_plan_never_downloads_and_names_the_missing_imagenet_files(

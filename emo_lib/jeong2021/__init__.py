@@ -6,6 +6,7 @@ read ``from emo_lib import jeong2021 as jg``.
 - :mod:`.cells`: the grids behind Tables 2-4 and Fig. 5, each fold a cached training unit;
 - :mod:`.posthoc`: Table 4's post-hoc logit-adjustment rows, from stored test logits;
 - :mod:`.plan`: each page's grid as a function of its parameters, and ``emo-book plan``;
+- :mod:`.seeded`: the pages once per training seed (``seeds``): units, claims, the seed note;
 - :mod:`.foldstats`: the per-fold collapse rule, statistics across folds, ``fold_scores.csv``;
 - :mod:`.tables`: the paper's tables with this run's numbers beside;
 - :mod:`.sizes`: parameters and FLOPs for Fig. 5;
@@ -36,8 +37,9 @@ from .names import (
     PAPER_MODELS, PAPER_REFERENCE_MODEL, POSTHOC_METHODS, POSTHOC_SOURCES, SWEEP_TABLES,
     TRAINED_EXTRA_METHODS, column_label, method_label, model_label,
 )
-from .plan import PAGES, page_grid, run_page
+from .plan import PAGES, page_grid, run_page, run_page_by_seed
 from .posthoc import posthoc_rows
+from .seeded import claims_by_seed, run_cells_by_seed, seed_note, training_seeds
 from .sizes import family_note, model_sizes, reference_input_size, scaling_trend
 from .tables import (
     balanced_vs_paper, collapse_note, comparisons_display, confusion_sum, fold_means,
@@ -52,8 +54,8 @@ __all__ = [
     "PAPER_METHODS", "PAPER_MODELS", "PAPER_REFERENCE_MODEL", "POSTHOC_METHODS", "POSTHOC_SOURCES",
     "RULE_KINDS", "Recipe", "SWEEP_TABLES", "TRAINED_EXTRA_METHODS", "WEIGHTS_CHOICES",
     "add_posthoc", "augmentation_label", "balanced_cells", "balanced_vs_paper", "cell_summary",
-    "cell_units", "claim_comparisons", "claim_lines", "claim_tests", "claim_verdicts",
-    "column_label", "gain_sentences",
+    "cell_units", "claim_comparisons", "claims_by_seed", "claim_lines", "claim_tests",
+    "claim_verdicts", "column_label", "gain_sentences",
     "classes_by_frequency", "collapse_note", "comparisons_display", "compare_cells",
     "confusion_figure", "confusion_sum", "content_key", "describe_weights", "effective_n_min",
     "family_note", "fold_collapse", "fold_figure", "fold_means", "fold_scores", "format_p",
@@ -61,8 +63,9 @@ __all__ = [
     "majority_f1", "method_cell", "method_label", "method_recipes", "model_label", "model_sizes",
     "page_grid", "paper_gain", "paper_results", "paper_sweep", "paper_table", "paper_table4",
     "paper_verdicts", "posthoc_rows", "reference_input_size", "relative_gain", "rules_markdown",
-    "run_balanced", "run_cells", "run_page", "run_scaling", "run_sweep", "scaling_cells",
+    "run_balanced", "run_cells", "run_cells_by_seed", "run_page",
+    "run_page_by_seed", "run_scaling", "run_sweep", "scaling_cells",
     "scaling_display", "scaling_figure", "scaling_trend", "scaling_vs_paper", "se30k8_manifest",
-    "select", "size_slopes", "select_top_transforms", "sweep_cells", "sweep_recipe",
-    "sweep_vs_paper", "weights_source", "with_collapse", "with_paper_verdicts",
+    "seed_note", "select", "size_slopes", "select_top_transforms", "sweep_cells", "sweep_recipe",
+    "sweep_vs_paper", "training_seeds", "weights_source", "with_collapse", "with_paper_verdicts",
 ]

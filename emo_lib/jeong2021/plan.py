@@ -1,7 +1,8 @@
 """Paper 2's pages as grids of training units, before anything runs: each page's cells as a pure
-function of its parameters (:func:`page_grid`, which :func:`run_page` trains, so a page and
-``emo-book plan`` agree by construction), how many of its units are already done, and the GPU
-hours the missing ones need (:func:`plan_page`, registered for ``emo-book plan`` with
+function of its parameters (:func:`page_grid`, which :func:`run_page_by_seed` trains once per
+training seed, so a page and ``emo-book plan`` agree by construction), how many of its units
+are already done, and the GPU hours the missing ones need (:func:`plan_page`, every training
+seed's units counted; registered for ``emo-book plan`` with
 :func:`emo_lib.planning.register_plan`; each page's source names this module in its metadata).
 
 GPU hours: per unit, epochs x (training items + a third of the validation images, whose
@@ -33,10 +34,11 @@ from ..train.crossval import u8_data_id
 from ..train.executors import ExecutorSettings, resolve_executor
 from ..train.units import is_done, unit_store
 from .cells import (
-    add_posthoc, balanced_cells, cell_units, known_weights_source, run_cells, scaling_cells,
-    sweep_cells, unit_device,
+    add_posthoc, balanced_cells, cell_units, known_weights_source, scaling_cells, sweep_cells,
+    unit_device,
 )
 from .data import effective_n_min, label_indices
+from .seeded import run_cells_by_seed, training_seeds
 
 #: The pages whose cells are training units.
 PAGES: tuple[str, ...] = ("jeong2021_augmentation_sweep", "jeong2021_balanced_augmentation",
@@ -55,7 +57,8 @@ VALIDATION_COST = 1.0 / 3.0
 class PageGrid:
     """A page's training grid: its ``cells`` and everything :func:`run_cells` needs besides
     the data, plus where the data come from (``data``: dataset, root, options, scale, seed,
-    image_size)."""
+    image_size). ``seed``: the data's draw; ``seeds``: the training seeds (empty: ``[seed]``),
+    each a cross-validation of every cell (:mod:`.seeded`)."""
 
     notebook: str
     cells: list[dict[str, Any]]
@@ -68,10 +71,18 @@ class PageGrid:
     pretraining: dict[str, Any] = field(default_factory=dict)
     finetune_blocks: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    seeds: list[int] = field(default_factory=list)
 
-    def training_options(self) -> dict[str, Any]:
-        """The :func:`run_cells` / :func:`cell_units` keywords besides the data."""
-        return dict(folds=self.folds, config=self.config, seed=self.seed,
+    @property
+    def training_seeds(self) -> list[int]:
+        """The training seeds, the first the one whose figures the page shows."""
+        return list(self.seeds) or [self.seed]
+
+    def training_options(self, seed: int | None = None) -> dict[str, Any]:
+        """The :func:`run_cells` / :func:`cell_units` keywords besides the data, for training
+        seed ``seed`` (default: the first training seed)."""
+        return dict(folds=self.folds, config=self.config,
+                    seed=self.training_seeds[0] if seed is None else int(seed),
                     weights=self.weights, pretraining=self.pretraining or None,
                     finetune_blocks=self.finetune_blocks)
 
@@ -122,30 +133,40 @@ def page_grid(notebook: str, params: Mapping[str, Any]) -> PageGrid:
                     dict(common["pretraining"] or {}), common["finetune_blocks"],
                     data={"dataset": common["se30k8_dataset"], "root": common["se30k8_root"],
                           "options": common["se30k8_options"], "scale": common["scale"],
-                          "seed": common["seed"], "image_size": common["image_size"]})
+                          "seed": common["seed"], "image_size": common["image_size"]},
+                    seeds=training_seeds(params))
 
 
 def run_page(notebook: str, params: Mapping[str, Any], images: np.ndarray, labels: np.ndarray,
              classes: Sequence[str], **overrides: Any) -> pd.DataFrame:
-    """Train (or read) page ``notebook``'s grid for these parameters: exactly the units
-    :func:`plan_page` counts. ``overrides``: :func:`run_cells` keywords (``progress``,
-    ``executor``, ``device``...)."""
+    """Train (or read) page ``notebook``'s grid for these parameters with its first training
+    seed only (:func:`run_page_by_seed` trains them all). ``overrides``: :func:`run_cells`
+    keywords (``progress``, ``executor``, ``device``...)."""
+    first = training_seeds(params)[0]
+    return run_page_by_seed(notebook, {**params, "seeds": [first]}, images, labels, classes,
+                            **overrides)[first]
+
+
+def run_page_by_seed(notebook: str, params: Mapping[str, Any], images: np.ndarray,
+                     labels: np.ndarray, classes: Sequence[str], **overrides: Any
+                     ) -> dict[int, pd.DataFrame]:
+    """Train (or read) page ``notebook``'s grid once per training seed (``seeds``, else
+    ``[seed]``): exactly the units :func:`plan_page` counts, every seed's handed to the
+    executor together (:func:`emo_lib.jeong2021.seeded.run_cells_by_seed`). Returns ``{seed:
+    results}`` in the order of the seeds, Table 4's with its post-hoc rows.
+    ``overrides``: :func:`run_cells` keywords (``progress``, ``executor``, ``device``...)."""
     grid = page_grid(notebook, params)
     kwargs = dict(grid.training_options(), device=grid.device,
                   progress=bool(params.get("progress", False)))
     kwargs.update(overrides)
-    if notebook == "jeong2021_balanced_augmentation":
-        return run_balanced_grid(grid, params, images, labels, classes, **kwargs)
-    return run_cells(grid.cells, images, labels, classes, **kwargs)
-
-
-def run_balanced_grid(grid: PageGrid, params: Mapping[str, Any], images: np.ndarray,
-                      labels: np.ndarray, classes: Sequence[str], **kwargs: Any
-                      ) -> pd.DataFrame:
-    """Table 4's grid trained, with its post-hoc rows added (:func:`add_posthoc`)."""
-    results = run_cells(grid.cells, images, labels, classes, **kwargs)
-    return add_posthoc(results, params["methods"], labels, classes, tau=params.get("tau", 1.0),
-                       cache=kwargs.get("cache", True))
+    kwargs.pop("seed", None)   # the grid's training seeds decide
+    by_seed = run_cells_by_seed(grid.cells, images, labels, classes, seeds=grid.training_seeds,
+                                **kwargs)
+    if notebook != "jeong2021_balanced_augmentation":
+        return by_seed
+    return {s: add_posthoc(results, params["methods"], labels, classes,
+                           tau=params.get("tau", 1.0), cache=kwargs.get("cache", True))
+            for s, results in by_seed.items()}
 
 
 # ------------------------------------------------------------------------------ the data
@@ -290,17 +311,20 @@ def plan_page(notebook: str, params: Mapping[str, Any], *,
                       if known_weights_source(c["model"], grid.weights,
                                               grid.pretraining or None) is None})
     note = probe.note + (f"; {missing_weights_note(unready, grid.weights)}" if unready else "")
+    seeds = grid.training_seeds
     if probe.labels is not None and not unready:
-        per_cell = cell_units(grid.cells, probe.labels, probe.classes, data_id=probe.data_id,
-                              image_size=grid.image_size,
-                              device=unit_device(grid.device, settings),
-                              **grid.training_options())
-        ids = {u.id for units in per_cell for u in units}
-        done_ids = {u.id for units in per_cell for u in units
-                    if store is not None and is_done(store, u.key, u.fold)}
+        per_seed = {s: cell_units(grid.cells, probe.labels, probe.classes,
+                                  data_id=probe.data_id, image_size=grid.image_size,
+                                  device=unit_device(grid.device, settings),
+                                  **grid.training_options(s))
+                    for s in seeds}
+        units = [u for per_cell in per_seed.values() for us in per_cell for u in us]
+        ids = {u.id for u in units}
+        done_ids = {u.id for u in units if store is not None and is_done(store, u.key, u.fold)}
     else:   # no data (or weights) here: identify units by their settings (dedupes pages)
-        per_cell, done_ids = None, set()
-        ids = {_settings_id(grid, cell, f) for cell in grid.cells for f in range(grid.folds)}
+        per_seed, done_ids = None, set()
+        ids = {_settings_id(grid, cell, f, s) for s in seeds for cell in grid.cells
+               for f in range(grid.folds)}
     fit_counts, n_val, n_test = _fold_sizes(probe.counts, grid.folds)
     hours, bases, seen = 0.0, set(), set()
     for c, cell in enumerate(grid.cells):
@@ -308,19 +332,21 @@ def plan_page(notebook: str, params: Mapping[str, Any], *,
         items = training_items(cell["recipe"].to_spec(), fit_counts)
         r, basis = rate_for(cell["model"], grid.image_size, known, b0_rate)
         bases.add(basis)
-        for f in range(grid.folds):
-            uid = per_cell[c][f].id if per_cell is not None else _settings_id(grid, cell, f)
-            if uid in done_ids or uid in seen:
-                continue
-            seen.add(uid)
-            work = cfg.epochs * (items + VALIDATION_COST * n_val) + VALIDATION_COST * n_test
-            hours += work / r / 3600
+        for s in seeds:
+            for f in range(grid.folds):
+                uid = (per_seed[s][c][f].id if per_seed is not None
+                       else _settings_id(grid, cell, f, s))
+                if uid in done_ids or uid in seen:
+                    continue
+                seen.add(uid)
+                work = cfg.epochs * (items + VALIDATION_COST * n_val) + VALIDATION_COST * n_test
+                hours += work / r / 3600
     if any(b.endswith("from the B0 rate") for b in bases):
         assumed = (f"ASSUMED, not measured: B0 trains at {b0_rate:g} img/s at 224 px"
                    if not rate else f"given: B0 trains at {b0_rate:g} img/s at 224 px")
         bases = {f"{b} ({assumed})" if b.endswith("from the B0 rate") else b for b in bases}
     return PagePlan(notebook, len(grid.cells), len(ids),
-                    len(done_ids) if per_cell is not None else None,
+                    len(done_ids) if per_seed is not None else None,
                     max((c.get("config") or grid.config).epochs for c in grid.cells),
                     hours, "; ".join(sorted(bases)), note, ids)
 
@@ -341,15 +367,17 @@ def missing_weights_note(models: Sequence[str], weights: str) -> str:
             "set $TORCH_HOME)")
 
 
-def _settings_id(grid: PageGrid, cell: Mapping[str, Any], fold: int) -> str:
+def _settings_id(grid: PageGrid, cell: Mapping[str, Any], fold: int, seed: int) -> str:
+    """A unit's id from its settings (``seed``: the training seed; the data's draw is in
+    ``grid.data``)."""
     cfg = cell.get("config") or grid.config
     blob = repr((grid.data, cell["model"], cell["recipe"].to_spec(), cell["loss"], cfg,
-                 grid.seed, grid.folds, grid.weights, sorted(grid.pretraining.items()),
+                 int(seed), grid.folds, grid.weights, sorted(grid.pretraining.items()),
                  grid.finetune_blocks, fold))
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
 __all__ = ["ASSUMED_B0_RATE", "DataProbe", "PAGES", "PageGrid", "known_rates",
            "measured_rates", "missing_weights_note",
-           "page_grid", "plan_page", "probe_data", "rate_for", "run_page",
+           "page_grid", "plan_page", "probe_data", "rate_for", "run_page", "run_page_by_seed",
            "training_items"]

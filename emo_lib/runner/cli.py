@@ -7,6 +7,7 @@
     emo-book run NOTEBOOK [-p [NOTEBOOK.]KEY=VALUE ...] [--seeds 0,1,2] [--profile P] [--out DIR]
     emo-book list
     emo-book check [--profile P] [-p [NOTEBOOK.]KEY=VALUE ...]
+    emo-book plan [--profile P] [-p [NOTEBOOK.]KEY=VALUE ...] [--seeds 0,1,2] [--rates JSON]
 
 Every problem found before anything runs is printed at once, as plain text, with exit code 2.
 The build itself is :mod:`.builder`.
@@ -173,7 +174,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
     units name their plan provider in their metadata (:mod:`emo_lib.planning`)."""
     profile = load_profile(args.profile)
     notebooks = book_notebooks()
-    params = resolve_parameters(profile, notebooks, parse_overrides(args.param), check_data=[])
+    overrides = _overrides(args)
+    _say_seeds(profile, notebooks, overrides)   # every training seed's units are counted
+    params = resolve_parameters(profile, notebooks, overrides, check_data=[])
     providers = plan_providers(notebooks)
     full = {nb: merged_parameters(nb, params[nb]) for nb in providers}
     rates = json.loads(Path(args.rates).read_text()) if args.rates else None
@@ -275,6 +278,9 @@ def make_parser() -> argparse.ArgumentParser:
     pl.add_argument("--profile", default="smoke")
     pl.add_argument("-p", "--param", action="append", metavar="[NOTEBOOK.]KEY=VALUE",
                     help=_P_HELP)
+    pl.add_argument("--seeds", default=None, metavar="S1,S2,...",
+                    help="count the units of every page that takes seeds once per training "
+                    "seed (as `build --seeds` would train them)")
     pl.add_argument("--executor", metavar="|".join(EXECUTORS), default=None,
                     help="where the units would run (slurm: cuda workers); default: the "
                     "profile's executor, else inline")

@@ -71,7 +71,8 @@ lr = 1e-3  # Adam learning rate (the paper: 1e-4)
 top_k = 5  # how many transforms the method keeps (the paper: 5)
 alpha = 0.05  # significance level of the claims' tests
 progress = False  # tqdm progress bars (interactive use)
-seed = 0
+seed = 0  # the synthetic data set's draw (one draw, as the paper's is one set of photos)
+seeds = [0]  # training seeds: claims once per seed (a cross-validation each); figures from the first
 device = "cpu"  # cpu / cuda / auto
 
 # %% tags=["remove-input"]
@@ -107,18 +108,21 @@ show_markdown(f"**Initial weights.** {jg.describe_weights(models, weights, pretr
               + f"(`finetune_blocks` = {finetune_blocks}). "
               + (f"`{reference_model}` plays EfficientNet-B0's role in the claims."
                  if reference_model != jg.PAPER_REFERENCE_MODEL else ""))
+show_markdown(jg.seed_note(seeds, seed))
 
 # %% tags=["hide-input"]
-trained = jg.run_page("jeong2021_augmentation_sweep", run.params, images, labels, se.classes,
-                      device=str(run.device))
-sweep = jg.with_collapse(trained, se.classes)
+trained = jg.run_page_by_seed("jeong2021_augmentation_sweep", run.params, images, labels,
+                              se.classes, device=str(run.device))
+sweep_by_seed = {s: jg.with_collapse(t, se.classes) for s, t in trained.items()}
+sweep = sweep_by_seed[seeds[0]]
 run.table(jg.fold_scores(sweep, "jeong2021_augmentation_sweep",
                          cell_columns=["transform", "model", "loss"]), "fold_scores",
           display=False)
 run.table(sweep.drop(columns="confusion"), "sweep_folds", display=False)
 run.glue("sweep_cells", int(sweep.groupby(["transform", "model", "loss"]).ngroups))
 run.glue("sweep_cached_share", float(sweep["from_cache"].mean()))
-run.glue("sweep_train_minutes", float(sweep.loc[~sweep["from_cache"], "seconds"].sum() / 60))
+run.glue("sweep_train_minutes", sum(float(t.loc[~t["from_cache"], "seconds"].sum())
+                                    for t in trained.values()) / 60)
 run.glue("sweep_collapsed", int(sweep["collapsed"].sum()))
 run.glue("sweep_folds_total", int(len(sweep)))
 show_markdown(jg.collapse_note(sweep, ["transform", "model", "loss"]))
@@ -127,7 +131,7 @@ show_markdown(jg.collapse_note(sweep, ["transform", "model", "loss"]))
 # {glue:text}`sweep_cells:d` cells (transform x model x loss) were cross-validated; a share of
 # {glue:text}`sweep_cached_share:.2f` of their folds came from the results cache (cells shared
 # with other pages or earlier builds), the rest took {glue:text}`sweep_train_minutes:.1f`
-# minutes to train. {glue:text}`sweep_collapsed:d` of {glue:text}`sweep_folds_total:d` folds
+# minutes to train (every training seed together). {glue:text}`sweep_collapsed:d` of {glue:text}`sweep_folds_total:d` folds
 # collapsed.
 #
 # ## Every fold
@@ -202,14 +206,14 @@ else:
 # %% [markdown]
 # ## The paper's claims
 #
-# Each claim this page can test, judged on this run's folds and, beside, with the same rules on
-# the paper's own numbers. The comparisons behind each verdict follow the table.
+# Each claim this page can test, judged on this run's folds (once per training seed) and,
+# beside, with the same rules on the paper's own numbers. The comparisons behind each verdict
+# (the first seed's) follow the table.
 
 # %% tags=["hide-input"]
 page_claims = ["b0_beats_others", "focal_beats_ce", "augmentation_helps"]
-mine = jg.claim_verdicts(sweep=sweep, reference_model=reference_model, alpha=alpha,
-                         only=page_claims)
-verdicts = jg.with_paper_verdicts(mine, jg.paper_verdicts(only=page_claims))
+verdicts = jg.claims_by_seed(sweep_by_seed, "sweep", reference_model=reference_model,
+                            alpha=alpha, only=page_claims)
 run.claims(verdicts, jg.rules_markdown(*jg.RULE_KINDS, alpha=alpha))
 
 # %% tags=["hide-input"]

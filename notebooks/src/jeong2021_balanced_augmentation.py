@@ -77,7 +77,8 @@ batch_size = 64  # the paper: 128
 lr = 1e-3  # Adam learning rate (the paper: 1e-4)
 alpha = 0.05  # significance level of the claims' tests
 progress = False  # tqdm progress bars (interactive use)
-seed = 0
+seed = 0  # the synthetic data set's draw (one draw, as the paper's is one set of photos)
+seeds = [0]  # training seeds: claims once per seed (a cross-validation each); figures from the first
 device = "cpu"  # cpu / cuda / auto
 
 # %% tags=["remove-input"]
@@ -117,6 +118,7 @@ show_markdown(f"**Initial weights.** {jg.describe_weights([reference_model], wei
               if finetune_blocks is not None else
               f"**Initial weights.** {jg.describe_weights([reference_model], weights, pretraining)}"
               ". Every layer is fine-tuned.")
+show_markdown(jg.seed_note(seeds, seed))
 show_markdown(f"The paper's baseline row equals its Table 3 cell (no augmentation, "
               f"EfficientNet-B0, focal loss), so here the no-augmentation baselines (focal and "
               f"cross entropy) are trained with the sweep's settings (`sweep_epochs` = "
@@ -137,7 +139,7 @@ show_markdown(f"The paper's own numbers deserve {len(remarks)} remarks where thi
 # the originals, and the transformed copies that bring each class up to $N_{min}$.
 
 # %% tags=["hide-input"]
-items = balance.balanced_items(labels, n_min_used, selected_transforms, seed)
+items = balance.balanced_items(labels, n_min_used, selected_transforms, seeds[0])
 by_frequency = jg.classes_by_frequency(labels, se.classes)
 counts = balance.item_counts(items, labels).rename(index=dict(enumerate(se.classes)))
 counts = counts.reindex(by_frequency)
@@ -151,9 +153,10 @@ run.table(counts.rename_axis("class").reset_index().rename(columns=jg.column_lab
           "balanced_counts");
 
 # %% tags=["hide-input"]
-trained = jg.run_page("jeong2021_balanced_augmentation", run.params, images, labels,
-                      se.classes, device=str(run.device))
-balanced = jg.with_collapse(trained, se.classes)
+trained = jg.run_page_by_seed("jeong2021_balanced_augmentation", run.params, images, labels,
+                              se.classes, device=str(run.device))
+balanced_by_seed = {s: jg.with_collapse(t, se.classes) for s, t in trained.items()}
+balanced = balanced_by_seed[seeds[0]]
 recipes = jg.method_recipes(balanced["method"].unique(), n_min=n_min_used,
                             selected_transforms=selected_transforms)
 run.table(jg.fold_scores(balanced, "jeong2021_balanced_augmentation",
@@ -271,13 +274,15 @@ else:
 # the learning test folds).
 #
 # ## The paper's claim
+#
+# Judged on this run's folds once per training seed; the comparisons behind each verdict are
+# the first seed's.
 
 # %% tags=["hide-input"]
 page_claims = ["proposed_gain_b0", "over_sampling_gain", "proposed_beats_over_sampling",
                "accuracy_kept"]
-mine = jg.claim_verdicts(balanced=balanced, reference_model=reference_model, alpha=alpha,
-                         only=page_claims)
-verdicts = jg.with_paper_verdicts(mine, jg.paper_verdicts(only=page_claims))
+verdicts = jg.claims_by_seed(balanced_by_seed, "balanced", reference_model=reference_model,
+                            alpha=alpha, only=page_claims)
 run.claims(verdicts, jg.rules_markdown(*jg.RULE_KINDS, "equivalence", alpha=alpha,
                                        margin=jg.ACCURACY_MARGIN))
 comparisons = jg.claim_comparisons(balanced=balanced, reference_model=reference_model,

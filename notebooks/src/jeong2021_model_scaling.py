@@ -72,7 +72,8 @@ batch_size = 64  # the paper: 128
 lr = 1e-3  # Adam learning rate (the paper: 1e-4)
 alpha = 0.05  # significance level of the claims' tests
 progress = False  # tqdm progress bars (interactive use)
-seed = 0
+seed = 0  # the synthetic data set's draw (one draw, as the paper's is one set of photos)
+seeds = [0]  # training seeds: claims once per seed (a cross-validation each); figures from the first
 device = "cpu"  # cpu / cuda / auto
 
 # %% tags=["remove-input"]
@@ -101,6 +102,7 @@ show_markdown(
     f"**Initial weights.** {jg.describe_weights(trained_models, weights, pretraining)}. "
     + (f"Fine-tuned: the last {finetune_blocks} feature block(s) of each model and its head."
        if finetune_blocks is not None else "Every layer is fine-tuned."))
+show_markdown(jg.seed_note(seeds, seed))
 if reference_model != jg.PAPER_REFERENCE_MODEL:
     show_markdown(
         f"{jg.model_label(reference_model)} plays EfficientNet-B0's role: the gains are "
@@ -136,9 +138,10 @@ run.table(paper.compare(
     "sizes_vs_reference");
 
 # %% tags=["hide-input"]
-trained = jg.run_page("jeong2021_model_scaling", run.params, images, labels, se.classes,
-                      device=str(run.device))
-scaling = jg.with_collapse(trained, se.classes)
+trained = jg.run_page_by_seed("jeong2021_model_scaling", run.params, images, labels,
+                              se.classes, device=str(run.device))
+scaling_by_seed = {s: jg.with_collapse(t, se.classes) for s, t in trained.items()}
+scaling = scaling_by_seed[seeds[0]]
 run.table(jg.fold_scores(scaling, "jeong2021_model_scaling",
                          cell_columns=["model", "method", "loss"],
                          recipes=jg.method_recipes(["proposed", "baseline"], n_min=n_min_used,
@@ -219,13 +222,16 @@ show_markdown("\n".join(f"- {n}" for n in paper.paper_notes("jeong2021", "+40 %"
 # it never falls from one model to the next larger: {glue:text}`trend_monotone`.
 #
 # ## The paper's claims
+#
+# Judged on this run's folds once per training seed; the comparisons behind each verdict are
+# the first seed's.
 
 # %% tags=["hide-input"]
 page_claims = ["proposed_gain_b0", "gain_b5", "gain_grows_with_size"]
 size_order = list(sizes.loc[list(dict.fromkeys(models)), "flops_b"].sort_values().index)
-mine = jg.claim_verdicts(scaling=scaling, reference_model=reference_model, largest_model=last,
-                         size_order=size_order, alpha=alpha, only=page_claims)
-verdicts = jg.with_paper_verdicts(mine, jg.paper_verdicts(only=page_claims))
+verdicts = jg.claims_by_seed(scaling_by_seed, "scaling", reference_model=reference_model,
+                            largest_model=last, size_order=size_order, alpha=alpha,
+                            only=page_claims)
 run.claims(verdicts, jg.rules_markdown(*jg.RULE_KINDS, alpha=alpha))
 comparisons = jg.claim_comparisons(scaling=scaling, reference_model=reference_model,
                                    largest_model=last, size_order=size_order, alpha=alpha,
