@@ -431,15 +431,23 @@ def run_cells(cells: Sequence[Mapping[str, Any]], images: np.ndarray, labels: np
                     cache=None if cache is False else cache,
                     arrays={"images": images, "labels": y.astype(np.int64)}, progress=progress)
     run.raise_failures()
-    fresh, frames = set(run.computed), []
+    return cell_frames(cells, per_cell, run.records, set(run.computed))
+
+
+def cell_frames(cells: Sequence[Mapping[str, Any]], per_cell: Sequence[Sequence[Unit]],
+                records: Mapping[str, Any], fresh: set[str]) -> pd.DataFrame:
+    """The long results frame of ``cells`` (one row per fold, the cell's label columns first)
+    from their units' ``records``; ``fresh``: the unit ids computed now, each marked computed
+    once (a second identical cell reads what the first computed) and removed from the set."""
+    frames = []
     for cell, units in zip(cells, per_cell):
         rows = []
         for unit in units:
-            row = row_of(run.records[unit.id])
+            row = row_of(records[unit.id])
             row["fold"] = unit.fold
             row["unit_key"] = unit.key
             row["from_cache"] = unit.id not in fresh
-            fresh.discard(unit.id)   # a second identical cell reads what the first computed
+            fresh.discard(unit.id)
             rows.append(row)
         df = pd.DataFrame(rows)
         tags = {k: v for k, v in cell.items() if k not in ("model", "recipe", "loss", "config")}

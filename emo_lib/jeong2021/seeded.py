@@ -31,9 +31,8 @@ from ..seeds import MEASURE_COMMAND, check_seeds
 from ..train import FitConfig
 from ..train.crossval import data_fingerprint
 from ..train.executors import ExecutorSettings, resolve_executor, run_units
-from ..train.units import row_of
 from ..verdicts import with_paper_verdicts
-from .cells import cell_units, unit_device
+from .cells import cell_frames, cell_units, unit_device
 from .claims import claim_verdicts, paper_verdicts
 
 #: What a training seed changes on a paper-2 page (for :func:`seed_note`).
@@ -83,31 +82,7 @@ def run_cells_by_seed(cells: Sequence[Mapping[str, Any]], images: np.ndarray, la
                     arrays={"images": images, "labels": y.astype(np.int64)}, progress=progress)
     run.raise_failures()
     fresh = set(run.computed)
-    return {s: _cell_frames(cells, per_seed[s], run.records, fresh) for s in seeds}
-
-
-def _cell_frames(cells: Sequence[Mapping[str, Any]], per_cell: Sequence[Sequence[Any]],
-                 records: Mapping[str, Any], fresh: set[str]) -> pd.DataFrame:
-    """One seed's long frame, as :func:`emo_lib.jeong2021.cells.run_cells` assembles it
-    (``fresh``: the unit ids computed now, each marked computed once and then discarded).
-    Written out here rather than shared with it: ``cells.py``'s code is part of every unit's
-    key, and a change to it would retrain every cached unit."""
-    frames = []
-    for cell, units in zip(cells, per_cell):
-        rows = []
-        for unit in units:
-            row = row_of(records[unit.id])
-            row["fold"] = unit.fold
-            row["unit_key"] = unit.key
-            row["from_cache"] = unit.id not in fresh
-            fresh.discard(unit.id)   # a second identical cell reads what the first computed
-            rows.append(row)
-        df = pd.DataFrame(rows)
-        tags = {k: v for k, v in cell.items() if k not in ("model", "recipe", "loss", "config")}
-        head = pd.DataFrame({**tags, "model": cell["model"], "loss": cell["loss"]},
-                            index=df.index)
-        frames.append(pd.concat([head, df], axis=1))
-    return pd.concat(frames, ignore_index=True)
+    return {s: cell_frames(cells, per_seed[s], run.records, fresh) for s in seeds}
 
 
 def claims_by_seed(results: Mapping[int, pd.DataFrame], grid: str, *, only: Sequence[str],
