@@ -21,7 +21,8 @@ changes little. A per-class vector is the form that actually reweights classes.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -39,11 +40,6 @@ DEFAULT_TAU = 1.0
 #: value grows with the data set (0.999 suits classes of a few hundred to a few thousand).
 DEFAULT_BETA = 0.999
 
-LOSS_NAMES: tuple[str, ...] = ("cross_entropy", "focal", "weighted_cross_entropy",
-                               "logit_adjusted", "class_balanced_focal")
-#: The losses that need the training class counts.
-NEEDS_COUNTS: tuple[str, ...] = ("weighted_cross_entropy", "logit_adjusted",
-                                 "class_balanced_focal")
 
 
 class FocalLoss(nn.Module):
@@ -199,15 +195,44 @@ def posthoc_logit_adjustment(logits: np.ndarray, class_counts: Sequence[int],
     return adjust_logits(logits, class_counts, tau).argmax(axis=1)
 
 
+@dataclass(frozen=True)
+class LossEntry:
+    """A loss of the registry: what builds it from the training class counts and its
+    settings, which settings it uses (in that order in its plain-JSON description), and
+    whether it needs the class counts."""
+
+    build: Callable[[Any, dict[str, Any]], nn.Module]
+    settings: tuple[str, ...] = ()
+    needs_counts: bool = False
+
+
+#: Every loss by name; adding one is one entry.
+LOSSES: dict[str, LossEntry] = {
+    "cross_entropy": LossEntry(lambda counts, s: nn.CrossEntropyLoss()),
+    "focal": LossEntry(lambda counts, s: FocalLoss(alpha=s["alpha"], gamma=s["gamma"]),
+                       ("alpha", "gamma")),
+    "weighted_cross_entropy": LossEntry(
+        lambda counts, s: nn.CrossEntropyLoss(weight=torch.as_tensor(
+            inverse_frequency_weights(counts), dtype=torch.float32)), needs_counts=True),
+    "logit_adjusted": LossEntry(lambda counts, s: LogitAdjustedLoss(counts, tau=s["tau"]),
+                                ("tau",), needs_counts=True),
+    "class_balanced_focal": LossEntry(
+        lambda counts, s: FocalLoss(alpha=class_balanced_weights(counts, s["beta"]).tolist(),
+                                    gamma=s["gamma"]), ("beta", "gamma"), needs_counts=True),
+}
+LOSS_NAMES: tuple[str, ...] = tuple(LOSSES)
+#: The losses that need the training class counts.
+NEEDS_COUNTS: tuple[str, ...] = tuple(n for n, e in LOSSES.items() if e.needs_counts)
+
+
 def loss_settings(name: str, *, alpha: float | None = PAPER_ALPHA, gamma: float = PAPER_GAMMA,
                   tau: float = DEFAULT_TAU, beta: float = DEFAULT_BETA) -> dict[str, Any]:
     """Plain-JSON description of ``make_loss(name, ...)``'s settings (for cache keys and
     pages): the name and the hyper-parameters that loss uses."""
     if name not in LOSS_NAMES:
         raise ValueError(f"unknown loss {name!r}; choose one of {LOSS_NAMES}")
-    used = {"focal": {"alpha": alpha, "gamma": gamma}, "logit_adjusted": {"tau": tau},
-            "class_balanced_focal": {"beta": beta, "gamma": gamma}}.get(name, {})
-    return {"name": name, **used}
+    given = {"alpha": alpha, "gamma": gamma, "tau": tau, "beta": beta}
+    return {"name": name, **{k: given[k] for k in LOSSES[name].settings}}
 
 
 def make_loss(name: str, class_counts: Sequence[int] | None = None, *,
@@ -230,13 +255,5 @@ def make_loss(name: str, class_counts: Sequence[int] | None = None, *,
     if name in NEEDS_COUNTS and class_counts is None:
         raise ValueError(f"{name} needs class_counts (training samples per class, in logit "
                          "order)")
-    if name == "cross_entropy":
-        return nn.CrossEntropyLoss()
-    if name == "focal":
-        return FocalLoss(alpha=alpha, gamma=gamma)
-    if name == "weighted_cross_entropy":
-        weights = torch.as_tensor(inverse_frequency_weights(class_counts), dtype=torch.float32)
-        return nn.CrossEntropyLoss(weight=weights)
-    if name == "logit_adjusted":
-        return LogitAdjustedLoss(class_counts, tau=tau)
-    return FocalLoss(alpha=class_balanced_weights(class_counts, beta).tolist(), gamma=gamma)
+    return LOSSES[name].build(class_counts, {"alpha": alpha, "gamma": gamma, "tau": tau,
+                                             "beta": beta})

@@ -67,3 +67,40 @@ def test_a_claim_of_several_comparisons_shows_their_range_and_significant_counts
                               "paper's way, 1 the other way)")
     assert _value(judged.iloc[[1]]) == "+0.010 [-0.050, +0.070]"
     assert _value(judged.iloc[[2]]) == ""
+
+
+def test_a_table4_row_is_one_entry(monkeypatch):
+    """A new row needs its METHODS entry and nothing else: its cell, label and loss follow."""
+    from emo_lib.jeong2021 import cells
+    from emo_lib.jeong2021.names import METHODS, Method
+
+    monkeypatch.setitem(METHODS, "over_sampling_ce", Method(
+        "over-sampling, cross entropy", over_sample="none", loss="cross_entropy"))
+    recipe, loss = cells.method_cell("over_sampling_ce", n_min=10, selected_transforms=[])
+    assert recipe.to_spec() == {"items": "balanced", "transforms": [], "n_min": 10,
+                                "sampler": None}
+    assert loss == "cross_entropy"
+    assert jg.method_label("over_sampling_ce") == "over-sampling, cross entropy"
+    assert jg.table4_methods([])[-1] == "over_sampling_ce"
+
+
+def test_the_method_table_keeps_the_rows_it_replaced():
+    expected = {"baseline": ("original", (), None, "focal"),
+                "over_sampling": ("balanced", (), None, "focal"),
+                "proposed": ("balanced", ("random_crop",), None, "focal"),
+                "weighted_cross_entropy": ("original", (), None, "weighted_cross_entropy"),
+                "class_balanced_sampling": ("original", (), "class_balanced", "focal"),
+                "class_balanced_focal": ("original", (), None, "class_balanced_focal"),
+                "logit_adjusted_loss": ("original", (), None, "logit_adjusted"),
+                "baseline_cross_entropy": ("original", (), None, "cross_entropy")}
+    from emo_lib.jeong2021 import cells
+
+    for method, (items, transforms, sampler, loss) in expected.items():
+        recipe, got = cells.method_cell(method, n_min=5, selected_transforms=["random_crop"])
+        assert (recipe.items, tuple(recipe.transforms), recipe.sampler, got) == \
+            (items, transforms, sampler, loss), method
+    assert jg.POSTHOC_SOURCES == {"logit_adjusted_posthoc": "baseline_cross_entropy",
+                                  "logit_adjusted_posthoc_focal": "baseline"}
+    import pytest
+    with pytest.raises(ValueError, match="unknown method"):
+        cells.method_cell("logit_adjusted_posthoc", n_min=5, selected_transforms=[])

@@ -35,7 +35,8 @@ from .foldstats import (
 from .names import (
     BASELINE_TABLE4, EXTRA_METHODS, METRICS, NO_AUGMENTATION, PAPER, PAPER_METHODS,
     PAPER_MODELS, PAPER_REFERENCE_MODEL, POSTHOC_METHODS, POSTHOC_SOURCES, SWEEP_TABLES,
-    TRAINED_EXTRA_METHODS, column_label, method_label, model_label,
+    TRAINED_EXTRA_METHODS, METHODS, Method, column_label, method_label, model_label,
+    table4_methods,
 )
 from .plan import PAGES, page_grid, run_page, run_page_by_seed
 from .posthoc import posthoc_rows
@@ -55,7 +56,7 @@ __all__ = [
     "RULE_KINDS", "Recipe", "SWEEP_TABLES", "TRAINED_EXTRA_METHODS", "WEIGHTS_CHOICES",
     "add_posthoc", "augmentation_label", "balanced_cells", "balanced_vs_paper", "cell_summary",
     "cell_units", "claim_comparisons", "claims_by_seed", "claim_lines", "claim_tests",
-    "claim_verdicts", "column_label", "gain_sentences",
+    "claim_verdicts", "column_label", "gain_sentences", "table4_methods", "METHODS", "Method",
     "classes_by_frequency", "collapse_note", "comparisons_display", "compare_cells",
     "confusion_figure", "confusion_sum", "content_key", "describe_weights", "effective_n_min",
     "family_note", "fold_collapse", "fold_figure", "fold_means", "fold_scores", "format_p",

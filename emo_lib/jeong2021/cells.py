@@ -43,7 +43,7 @@ from ..train.crossval import (
 from ..train.executors import ExecutorSettings, resolve_executor, run_units
 from ..train.units import Unit, UnitResult, open_array, row_of, unit_kind
 from .names import (
-    BASELINE_TABLE4, EXTRA_METHODS, NO_AUGMENTATION, PAPER_METHODS, POSTHOC_METHODS,
+    BASELINE_TABLE4, EXTRA_METHODS, METHODS, NO_AUGMENTATION, PAPER_METHODS, POSTHOC_METHODS,
     POSTHOC_SOURCES,
 )
 
@@ -122,25 +122,15 @@ def sweep_recipe(transform: str) -> Recipe:
 
 def method_cell(method: str, *, n_min: int, selected_transforms: Sequence[str],
                 loss: str = "focal") -> tuple[Recipe, str]:
-    """(recipe, loss) of a Table 4 row (``PAPER_METHODS``, ``EXTRA_METHODS``)."""
-    if method in ("baseline", BASELINE_TABLE4):
-        return Recipe(), loss
-    if method == "over_sampling":
-        return Recipe("balanced", (), n_min), loss
-    if method == "over_sampling_all_transforms":
-        return Recipe("balanced", TRANSFORMS, n_min), loss
-    if method == "proposed":
-        return Recipe("balanced", validate_names(list(selected_transforms)), n_min), loss
-    if method == "weighted_cross_entropy":
-        return Recipe(), "weighted_cross_entropy"
-    if method == "class_balanced_sampling":
-        return Recipe(sampler="class_balanced"), loss
-    if method == "class_balanced_focal":
-        return Recipe(), "class_balanced_focal"
-    if method == "logit_adjusted_loss":
-        return Recipe(), "logit_adjusted"
-    if method == "baseline_cross_entropy":
-        return Recipe(), "cross_entropy"
+    """(recipe, loss) of a trained Table 4 row, as its :data:`METHODS` entry says
+    (:data:`BASELINE_TABLE4`: the baseline's)."""
+    spec = METHODS["baseline"] if method == BASELINE_TABLE4 else METHODS.get(method)
+    if spec is not None and spec.posthoc_of is None:
+        if spec.over_sample is None:
+            return Recipe(sampler=spec.sampler), spec.loss or loss
+        copies = {"none": (), "all": TRANSFORMS,
+                  "selected": validate_names(list(selected_transforms))}[spec.over_sample]
+        return Recipe("balanced", tuple(copies), n_min, spec.sampler), spec.loss or loss
     raise ValueError(f"unknown method {method!r}; choose from "
                      f"{list(PAPER_METHODS + EXTRA_METHODS + (BASELINE_TABLE4,))} "
                      f"(post-hoc rows {list(POSTHOC_METHODS)} are computed, not trained)")

@@ -38,6 +38,7 @@ from .cells import (
     unit_device,
 )
 from .data import effective_n_min, label_indices
+from .names import table4_methods
 from .seeded import run_cells_by_seed, training_seeds
 
 #: The pages whose cells are training units.
@@ -121,8 +122,9 @@ def page_grid(notebook: str, params: Mapping[str, Any]) -> PageGrid:
                              batch_size=common["batch_size"])
         if notebook == "jeong2021_balanced_augmentation":
             (methods,) = _need(params, notebook, ("methods",))
-            cells = balanced_cells(methods, n_min=n_min_used, selected_transforms=selected,
-                                   model=reference, config=config, baseline_config=baseline)
+            cells = balanced_cells(table4_methods(methods), n_min=n_min_used,
+                                   selected_transforms=selected, model=reference, config=config,
+                                   baseline_config=baseline)
         else:
             models, references = _need(params, notebook, ("models", "reference_models"))
             cells = scaling_cells(models, references, n_min=n_min_used,
@@ -164,7 +166,7 @@ def run_page_by_seed(notebook: str, params: Mapping[str, Any], images: np.ndarra
                                 **kwargs)
     if notebook != "jeong2021_balanced_augmentation":
         return by_seed
-    return {s: add_posthoc(results, params["methods"], labels, classes,
+    return {s: add_posthoc(results, table4_methods(params["methods"]), labels, classes,
                            tau=params.get("tau", 1.0), cache=kwargs.get("cache", True))
             for s, results in by_seed.items()}
 
