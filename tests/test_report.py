@@ -675,3 +675,11 @@ def test_the_runner_hands_the_kernel_its_rerun_spec(tmp_path, monkeypatch):
     assert current_rerun_spec("nb") == spec and current_rerun_spec("other") is None
     ex.execute("nb", tmp_path / "out" / "nb.ipynb", {}, record={"key": "k"})
     assert RERUN_VARIABLE not in seen[1]
+
+
+def test_empty_markdown_shows_nothing(capsys):
+    """An empty Markdown object would render as its Python repr on the page."""
+    from emo_lib.book.report import show_markdown
+
+    show_markdown("  \n")
+    assert capsys.readouterr().out == ""

@@ -103,7 +103,10 @@ def show_table(frame: pd.DataFrame, name: str, precision: int = 3) -> None:
 
 
 def show_markdown(text: str) -> None:
-    """Display MyST markdown (rendered by myst-nb, since nb_render_markdown_format is myst)."""
+    """Display MyST markdown (rendered by myst-nb, since nb_render_markdown_format is myst);
+    nothing for empty text (an empty Markdown object would show its Python repr)."""
+    if not text.strip():
+        return
     try:
         from IPython.display import Markdown
     except ImportError:

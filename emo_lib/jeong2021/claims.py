@@ -405,8 +405,9 @@ def _accuracy_claim(results: pd.DataFrame | None, reference: str, alpha: float,
     room = (f" Equivalence within +/-{margin:g} needs the difference at least {half:.3f} inside "
             "the margin (the half-width of its 90 % interval)." if np.isfinite(half) else "")
     return verdict, (
-        f"with {_role(reference)}, accuracy {c.mean_a:.3f} (proposed) against {c.mean_b:.3f} "
-        f"(baseline): {c.describe()}; two one-sided corrected t tests against +/-{margin:g}."
+        f"with {_role(reference)}, accuracy {format_number(c.mean_a)} (proposed) against "
+        f"{format_number(c.mean_b)} (baseline): {c.describe()}; two one-sided corrected t "
+        f"tests against +/-{margin:g}."
         + room), judged
 
 

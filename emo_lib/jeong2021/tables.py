@@ -290,19 +290,25 @@ def comparisons_display(comparisons: pd.DataFrame) -> pd.DataFrame:
     """The claims' comparisons as a page shows them: each comparison's difference with its
     interval, the Holm-corrected p, the verdict, the smallest difference its design could have
     called significant (``detectable``) and the paper's difference beside."""
+    from ..formatting import format_estimate
+
     shown = comparisons.assign(
         claim=comparisons["claim_id"].str.replace("_", " "),
         metric=comparisons["metric"].map({"macro_f1": "macro F1", "accuracy": "accuracy"})
-        .fillna(comparisons["metric"]))
-    return shown[["claim", "comparison", "metric", "folds", "difference", "ci_low", "ci_high",
-                  "p_holm", "verdict", "detectable", "paper_difference"]].rename(columns={
-                      "ci_low": "95 % low", "ci_high": "95 % high", "p_holm": "p (Holm)",
+        .fillna(comparisons["metric"]),
+        estimate=[format_estimate(d, lo, hi, signed=True) for d, lo, hi in
+                  zip(comparisons["difference"], comparisons["ci_low"], comparisons["ci_high"])])
+    # One column for the difference and its interval: the page's column holds nine, not eleven.
+    return shown[["claim", "comparison", "metric", "folds", "estimate", "p_holm", "verdict",
+                  "detectable", "paper_difference"]].rename(columns={
+                      "estimate": "difference [95 % CI]", "p_holm": "p (Holm)",
                       "detectable": "detectable (±)", "paper_difference": "paper"})
 
 
 __all__ = [
     "balanced_vs_paper", "comparisons_display", "collapse_note", "confusion_sum", "fold_means",
-    "paper_gain", "paper_sweep", "paper_table", "paper_table4", "relative_gain", "scaling_display",
+    "gain_sentences", "paper_gain", "paper_sweep", "paper_table", "paper_table4", "relative_gain",
+    "scaling_display",
     "scaling_vs_paper", "select", "select_top_transforms", "sweep_vs_paper",
 ]
 
