@@ -29,6 +29,16 @@ METADATA_KEY = "emo_book"
 RESULTS_FIELD = "page_key"
 #: How a page whose results belong to another build is shown (the ledger, runs, build status).
 FOREIGN = "results from another build"
+#: The field of results.json with the SHA-256 of each file the execution wrote beside it.
+DIGESTS_FIELD = "file_digests"
+
+
+def file_digests(paths: list[Path]) -> dict[str, str]:
+    """``{file name: SHA-256}`` of ``paths`` (for results.json: a file another build rewrote in
+    a shared results folder no longer matches)."""
+    import hashlib
+
+    return {Path(p).name: hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in paths}
 
 
 def current_page_key() -> str | None:
@@ -80,6 +90,16 @@ def foreign_results(results: str | Path | Mapping[str, Any], executed: str | Pat
     if theirs != copy_key:
         return (f"{FOREIGN}: written by execution {_short(theirs)}, the book shows "
                 f"execution {_short(copy_key)}")
+    if not isinstance(results, Mapping):   # the files beside results.json are still its own
+        for name, digest in (record.get(DIGESTS_FIELD) or {}).items():
+            beside = Path(results).parent / name
+            try:
+                same = file_digests([beside])[name] == digest
+            except OSError:
+                same = False
+            if not same:
+                return (f"{FOREIGN}: {name} was rewritten after this execution (another build "
+                        "writes to the same results folder)")
     return None
 
 
@@ -93,5 +113,6 @@ def page_results_foreign(name: str, results: str | Path | None = None,
     return foreign_results(folder / name / "results.json", executed)
 
 
-__all__ = ["FOREIGN", "METADATA_KEY", "PAGE_KEY_VARIABLE", "RESULTS_FIELD", "copy_record",
-           "current_page_key", "foreign_results", "page_results_foreign"]
+__all__ = ["DIGESTS_FIELD", "FOREIGN", "METADATA_KEY", "PAGE_KEY_VARIABLE", "RESULTS_FIELD",
+           "copy_record",
+           "current_page_key", "file_digests", "foreign_results", "page_results_foreign"]

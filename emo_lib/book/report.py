@@ -37,7 +37,7 @@ from ..data.manifest import Manifest
 from ..device import describe_device, machine_description, resolve_device, threads_text
 from ..layout import book_root
 from ..notebook_parameters import declared_parameters, literal, yaml_text
-from ..pagekey import RESULTS_FIELD, current_page_key
+from ..pagekey import DIGESTS_FIELD, RESULTS_FIELD, current_page_key, file_digests
 from ..provenance import git_state, lock_hash
 from ..rerun_spec import current_rerun_spec
 from ..seeds import claims_across_seeds, stability_table
@@ -478,6 +478,7 @@ class Run:
             "seconds": prov["seconds"], "python": platform.python_version(),
             "provenance": prov, "files": [p.name for p in files],
             RESULTS_FIELD: current_page_key(),
+            DIGESTS_FIELD: file_digests([p for p in self.files if p.exists()]),
         }
         write_json(path, record)
         links = downloads_line([p for p in files if p.suffix in DOWNLOADABLE], book_root())
