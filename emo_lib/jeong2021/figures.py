@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..models.zoo import ZOO_NAMES
 from .foldstats import cell_summary
-from .names import METRICS, model_label
+from .names import METRICS, method_label, model_label
 
 #: Colours of learning folds and of collapsed (greyed) folds.
 FOLD_COLOUR, COLLAPSED_COLOUR = "#4c72b0", "#bbbbbb"
@@ -17,7 +17,8 @@ FOLD_COLOUR, COLLAPSED_COLOUR = "#4c72b0", "#bbbbbb"
 
 def _label(key: Any, by: Sequence[str]) -> str:
     parts = key if isinstance(key, tuple) else (key,)
-    return " / ".join(model_label(str(v)) if c == "model" else str(v).replace("_", " ")
+    names = {"model": model_label, "method": method_label}   # as the tables name them
+    return " / ".join(names.get(c, lambda v: v.replace("_", " "))(str(v))
                       for c, v in zip(by, parts))
 
 
