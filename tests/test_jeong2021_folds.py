@@ -488,7 +488,8 @@ def test_comparisons_display_shows_detectable_beside_the_papers_difference():
     assert list(shown.columns[-2:]) == ["detectable (±)", "paper"]
     assert "ci_low" not in shown and shown["difference [95 % CI]"].item().count("[") == 1
     assert shown["paper"].item() == pytest.approx(0.070)
-    assert shown["claim"].item() == "over sampling gain" and shown["metric"].item() == "macro F1"
+    assert shown["claim"].item() == "over sampling gain"
+    assert shown["comparison"].item().endswith("(macro F1, 5 folds)")
     assert jg.method_label("over_sampling") == "over-sampling"
     assert jg.method_label("something_new") == "something new"
 

@@ -171,7 +171,7 @@ def test_ledger_shows_stability_across_seeds_and_the_rules_each_page_applied(tmp
     assert ledger.stability_sentence(built).startswith("2 of 2 claims were computed with "
                                                        "several seeds: 1 stable, 1 varying")
     md = ledger.ledger_markdown(built)
-    assert "{bdg-info}`varies`\n\n    varies: supported 1, not testable 1" in md
+    assert "{bdg-info}`varies`\n\n    across seeds: supported 1, not testable 1" in md
     assert "{bdg-success}`supported`\n\n    stable: supported in 2 of 2" in md
     monkeypatch.setattr(ledger, "book_notebooks", lambda: ["noh2023_age_accuracy",
                                                            "noh2023_gender_accuracy"])

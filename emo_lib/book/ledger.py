@@ -381,7 +381,10 @@ def _run_verdict(row: Mapping[str, Any]) -> list[str]:
     lines = [chip(row["verdict"])]
     stability = _text(row.get("stability", ""))
     if stability and stability != ONE_SEED:
-        lines += ["", stability]
+        # the chip already says "varies": the line under it gives the seeds' verdicts only
+        prefix = f"{_text(row['verdict'])}: "
+        lines += ["", "across seeds: " + stability.removeprefix(prefix)
+                  if stability.startswith(prefix) and row["verdict"] == VARIES else stability]
     return lines
 
 

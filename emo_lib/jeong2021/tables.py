@@ -292,15 +292,18 @@ def comparisons_display(comparisons: pd.DataFrame) -> pd.DataFrame:
     called significant (``detectable``) and the paper's difference beside."""
     from ..formatting import format_estimate
 
+    metric = comparisons["metric"].map({"macro_f1": "macro F1", "accuracy": "accuracy"}) \
+        .fillna(comparisons["metric"])
     shown = comparisons.assign(
         claim=comparisons["claim_id"].str.replace("_", " "),
-        metric=comparisons["metric"].map({"macro_f1": "macro F1", "accuracy": "accuracy"})
-        .fillna(comparisons["metric"]),
+        comparison=[f"{c} ({m}, {f} folds)" for c, m, f in
+                    zip(comparisons["comparison"], metric, comparisons["folds"])],
         estimate=[format_estimate(d, lo, hi, signed=True) for d, lo, hi in
                   zip(comparisons["difference"], comparisons["ci_low"], comparisons["ci_high"])])
-    # One column for the difference and its interval: the page's column holds nine, not eleven.
-    return shown[["claim", "comparison", "metric", "folds", "estimate", "p_holm", "verdict",
-                  "detectable", "paper_difference"]].rename(columns={
+    # Seven columns (metric and folds inside the comparison, the difference with its interval
+    # in one): the page's text column holds no more.
+    return shown[["claim", "comparison", "estimate", "p_holm", "verdict", "detectable",
+                  "paper_difference"]].rename(columns={
                       "estimate": "difference [95 % CI]", "p_holm": "p (Holm)",
                       "detectable": "detectable (±)", "paper_difference": "paper"})
 

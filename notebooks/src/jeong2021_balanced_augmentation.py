@@ -245,6 +245,7 @@ run.glue("gain_summary_text", sentences["summary"])
 # %% tags=["hide-input"]
 per_class = jg.fold_means(balanced, ["method"])[[f"f1_{c}" for c in by_frequency]]
 per_class.columns = by_frequency
+per_class.index = per_class.index.map(jg.method_label)   # the legend names methods as tables do
 run.table(per_class.T.rename_axis("class").reset_index(), "per_class_f1", display=False)
 if per_class.notna().to_numpy().any():
     fig, ax = plt.subplots(figsize=(9, 4.2))
