@@ -314,18 +314,11 @@ def test_page_on_real_data_says_what_does_not_apply(tmp_path, monkeypatch, capsy
     the paper's Keras file, which needs no test-made weights): the page builds, reports the
     gap of the model, and both experiments as not applicable, with the reasons."""
     import json
-    import re
 
     from emo_lib import runner
-    from fakes import cafe_label, cafe_tree, nimh_tree
-    from test_paper_profile import NIMH_LETTERS, _copy_book, _facify
+    from test_paper_profile import _copy_book, face_trees
 
-    cafe = cafe_tree(tmp_path / "cafe", n_children=2)
-    for i, p in enumerate(cafe):
-        _facify(p, cafe_label(p), i)
-    nimh = nimh_tree(tmp_path / "nimh", subjects=("M10", "F12"))
-    for i, p in enumerate(nimh):
-        _facify(p, NIMH_LETTERS[re.match(r"[MF]\d+(\w)", p.stem).group(1)], 100 + i)
+    face_trees(tmp_path)
     monkeypatch.setenv("CAFE_ROOT", str(tmp_path / "cafe"))
     monkeypatch.setenv("NIMH_CHEFS_ROOT", str(tmp_path / "nimh"))
     monkeypatch.setenv("SE30K8_ROOT", str(tmp_path))

@@ -41,14 +41,21 @@ def test_paper_profile_names_missing_variables(monkeypatch, capsys, tmp_path):
         assert var in err, f"{var} not named in: {err}"
 
 
-@pytest.mark.slow
-def test_paper_profile_data_pages_on_fake_trees(tmp_path, monkeypatch, capsys):
+def face_trees(tmp_path: Path) -> tuple[list[Path], list[Path]]:
+    """Small CAFE and NIMH-ChEFS trees under ``tmp_path`` (cafe/, nimh/) of drawn faces that
+    MTCNN finds, labelled as the real names say; returns their files."""
     cafe = cafe_tree(tmp_path / "cafe", n_children=2)
     for i, p in enumerate(cafe):
         _facify(p, cafe_label(p), i)
     nimh = nimh_tree(tmp_path / "nimh", subjects=("M10", "F12"))
     for i, p in enumerate(nimh):
         _facify(p, NIMH_LETTERS[re.match(r"[MF]\d+(\w)", p.stem).group(1)], 100 + i)
+    return list(cafe), list(nimh)
+
+
+@pytest.mark.slow
+def test_paper_profile_data_pages_on_fake_trees(tmp_path, monkeypatch, capsys):
+    cafe, nimh = face_trees(tmp_path)
     class_folder_tree(tmp_path / "se30k8", per_class=[6, 5, 4, 3, 3, 3, 2, 2])
     monkeypatch.setenv("CAFE_ROOT", str(tmp_path / "cafe"))
     monkeypatch.setenv("NIMH_CHEFS_ROOT", str(tmp_path / "nimh"))
