@@ -91,26 +91,37 @@ def _name(fn: Any) -> str:
     return f"{fn.__module__}.{fn.__qualname__}"
 
 
-def plan_provider(page: str) -> PlanProvider | None:
-    """The page's provider: imported from the module its metadata names; None when the page
-    declares no plan. :class:`PlanError` when the metadata cannot be followed."""
-    module = book_metadata(page).get(METADATA_KEY)
+def declared_module(page: str, key: str, registered: Mapping[str, Any], decorator: str
+                    ) -> bool:
+    """Import the emo_lib module that ``page``'s notebook metadata names under
+    ``emo_book.<key>`` and check that it registered the page in ``registered`` (with
+    ``decorator``). False when the page names none; :class:`PlanError` when the metadata
+    cannot be followed (a module outside emo_lib, a missing module, no registration)."""
+    module = book_metadata(page).get(key)
     if module is None:
-        return None
+        return False
     if not isinstance(module, str) or not (module == PACKAGE
                                            or module.startswith(PACKAGE + ".")):
-        raise PlanError(f"{page}: its notebook metadata emo_book.{METADATA_KEY} = {module!r} is "
+        raise PlanError(f"{page}: its notebook metadata emo_book.{key} = {module!r} is "
                         f"not a module of {PACKAGE}; name the {PACKAGE} module that registers "
-                        f"the page with emo_lib.planning.register_plan")
+                        f"the page with {decorator}")
     try:
         importlib.import_module(module)
     except ModuleNotFoundError as err:
-        raise PlanError(f"{page}: its notebook metadata emo_book.{METADATA_KEY} names {module}, "
+        raise PlanError(f"{page}: its notebook metadata emo_book.{key} names {module}, "
                         f"which does not exist ({err})") from err
-    if page not in _PROVIDERS:
-        raise PlanError(f"{page}: its notebook metadata names {module}, which registers no plan "
-                        f"for it (registered pages: {choices_text(sorted(_PROVIDERS))}); "
-                        f"decorate its provider with @register_plan({page!r})")
+    if page not in registered:
+        raise PlanError(f"{page}: its notebook metadata names {module}, which registers no {key} "
+                        f"for it (registered pages: {choices_text(sorted(registered))}); "
+                        f"decorate its provider with @{decorator.rsplit('.', 1)[-1]}({page!r})")
+    return True
+
+
+def plan_provider(page: str) -> PlanProvider | None:
+    """The page's provider: imported from the module its metadata names; None when the page
+    declares no plan. :class:`PlanError` when the metadata cannot be followed."""
+    if not declared_module(page, METADATA_KEY, _PROVIDERS, "emo_lib.planning.register_plan"):
+        return None
     return _PROVIDERS[page]
 
 
@@ -143,5 +154,5 @@ def plan_pages(params_by_page: Mapping[str, Mapping[str, Any]], *, executor: Any
     return table, totals
 
 
-__all__ = ["METADATA_KEY", "PagePlan", "PlanError", "PlanProvider", "plan_pages",
+__all__ = ["METADATA_KEY", "PagePlan", "declared_module", "PlanError", "PlanProvider", "plan_pages",
            "plan_provider", "plan_providers", "register_plan"]

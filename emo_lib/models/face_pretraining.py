@@ -46,6 +46,7 @@ from ..data.manifest import EMOTIONS_7, Manifest
 from ..data.registry import load_dataset
 from ..cache import DiskCache
 from ..device import describe_device, device_identity, resolve_device
+from ..prerequisites import Prerequisite, runnable, target_of
 from ..validation import check_choice, check_choices, check_int
 from . import families, standin  # standin: its recipe constants, one recipe for both
 from .heads import replace_head
@@ -223,6 +224,25 @@ def pretrained_state(arch: str, pretraining: dict[str, Any] | None = None, *,
                    "cache_path": str(weights)}
 
 
+@runnable
+def pretrain(arch: str, pretraining: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A build's prerequisite (:mod:`emo_lib.prerequisites`): ``arch``'s pretraining in the
+    cache, trained on the CPU as :func:`emo_lib.models.zoo.build_backbone` asks for it."""
+    _, info = pretrained_state(arch, pretraining, device="cpu")
+    return {k: info.get(k) for k in ("cache", "cache_key", "seconds", "heldout_accuracy")}
+
+
+def prerequisite(arch: str, pretraining: dict[str, Any] | None = None) -> Prerequisite:
+    """``arch``'s pretraining as a page's prerequisite; its cost: images x epochs x input
+    pixels (the network's own resolution)."""
+    budget = budget_for(arch, pretraining)
+    side = families.input_size_for(arch, budget["size"])
+    return Prerequisite(target_of(pretrain),
+                        {"arch": arch, "pretraining": dict(pretraining) if pretraining else None},
+                        label=f"synthetic-face pretraining of {arch}",
+                        cost=float(budget["n"] * budget["epochs"] * side * side))
+
+
 def _drawn(budget: dict[str, int]) -> bool:
     """Whether the pretraining images of ``budget`` are drawn already (nothing is drawn)."""
     from ..data.synthetic import presets
@@ -251,5 +271,5 @@ def cached_source(arch: str, pretraining: dict[str, Any] | None = None) -> str |
 
 __all__ = ["CLASSES", "DATASET", "DEFAULT_BUDGETS",
            "WEIGHTS_NAME", "budget_for", "build_module", "cache_key",
-           "cached_source",
+           "cached_source", "prerequisite", "pretrain",
            "pretrained_state", "recipe_for"]

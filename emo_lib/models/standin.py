@@ -47,6 +47,7 @@ from ..data.manifest import EMOTIONS_7, Manifest, class_indices, make_manifest
 from ..data.registry import load_dataset
 from ..device import describe_device, device_identity, resolve_device
 from ..faces import prepare_faces
+from ..prerequisites import Prerequisite, runnable, target_of
 from ..train import ArrayDataset, FitConfig, evaluate, fit
 from . import register_model
 
@@ -365,6 +366,28 @@ def load_standin(*, size: int = 64, epochs: int = 8, n: int = 3500, seed: int = 
     return model
 
 
+@runnable
+def train(device: str = "cpu", **options: Any) -> dict[str, Any]:
+    """A build's prerequisite (:mod:`emo_lib.prerequisites`): the stand-in of ``options``
+    (:func:`load_standin`'s) in the cache."""
+    info = load_standin(device=device, progress=False, **options).info
+    return {k: info.get(k) for k in ("cache", "cache_path", "seconds", "heldout_accuracy")}
+
+
+def training_cost(options: dict[str, Any]) -> float:
+    """Images x epochs x input pixels of the stand-in of ``options`` (:func:`load_standin`'s
+    defaults filled in): a prerequisite's relative cost."""
+    size = int(options.get("size", 64))
+    return float(int(options.get("n", 3500)) * int(options.get("epochs", 8)) * size * size)
+
+
+def prerequisite(options: dict[str, Any], device: str = "cpu") -> Prerequisite:
+    """The stand-in of ``options`` as a page's prerequisite."""
+    return Prerequisite(target_of(train), {"device": device, **options},
+                        label=f"stand-in (seed {options.get('seed', 0)})",
+                        cost=training_cost(options))
+
+
 def _load_module(path: Path, seed: int) -> torch.nn.Module:
     module = _build_module(seed)
     module.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
@@ -377,5 +400,5 @@ def _standin(**options: Any) -> TorchClassifier:
 
 
 __all__ = ["ADULT_POOL_N", "CHILD_POOL_N", "DATASET", "FACE_STEP", "LR",
-           "cache_key", "check_composition", "composed_manifest", "load_standin",
-           "recipe_for", "standin_cache", "training_images"]
+           "cache_key", "check_composition", "composed_manifest", "load_standin", "prerequisite",
+           "recipe_for", "standin_cache", "train", "training_cost", "training_images"]

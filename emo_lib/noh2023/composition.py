@@ -17,14 +17,16 @@ Not here: the verdicts (:mod:`.explanation`); the re-drawn test sets (:mod:`.red
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 from .. import paper
+from ..classifier import TorchClassifier
 from ..faces import FaceSet
+from ..prerequisites import Prerequisite, runnable, target_of
 from .contrasts import Contrast, contrast, correct, trend_scores
 from .names import CAFE, GENDERS, NIMH, PAPER
 from .setup import predict_all
@@ -70,6 +72,42 @@ def composition_sets(child_shares: Sequence[float], skewed_male_share: float | N
     return out
 
 
+def composition_standins(sets: Mapping[str, Mapping[str, Any]], *,
+                         model_options: Mapping[str, Any], device: str = "cpu",
+                         progress: bool = False) -> Iterator[tuple[str, TorchClassifier]]:
+    """(set name, the stand-in trained on it or read from its cache), one set after another
+    in one process: the sets overlap, and their crops are cut once per process."""
+    from ..models import load_model
+
+    for name, comp in tqdm(sets.items(), desc="composition stand-ins", disable=not progress):
+        yield name, load_model("standin", device=device, progress=progress,
+                               **{**dict(model_options), "composition": dict(comp)})
+
+
+@runnable
+def train_standins(sets: Mapping[str, Mapping[str, Any]], model_options: Mapping[str, Any],
+                   device: str = "cpu") -> dict[str, Any]:
+    """A build's prerequisite (:mod:`emo_lib.prerequisites`): every composition stand-in of
+    ``sets`` in the cache."""
+    return {name: {k: net.info.get(k) for k in ("cache", "seconds", "heldout_accuracy")}
+            for name, net in composition_standins(sets, model_options=model_options,
+                                                  device=device)}
+
+
+def prerequisite(sets: Mapping[str, Mapping[str, Any]], model_options: Mapping[str, Any],
+                 device: str = "cpu") -> Prerequisite:
+    """One training seed's composition stand-ins (``model_options`` holds the budget and the
+    seed) as the explanation page's prerequisite: one, since they share their crops."""
+    from ..models.standin import training_cost
+
+    return Prerequisite(target_of(train_standins),
+                        {"sets": {k: dict(v) for k, v in sets.items()},
+                         "model_options": dict(model_options), "device": device},
+                        label=f"{len(sets)} composition stand-ins (seed "
+                              f"{model_options.get('seed', 0)})",
+                        cost=len(sets) * training_cost(dict(model_options)))
+
+
 def composition_predictions(sets: Mapping[str, Mapping[str, Any]],
                             faces: Mapping[str, FaceSet], *, model_options: Mapping[str, Any],
                             device: str = "cpu", progress: bool = False
@@ -77,12 +115,9 @@ def composition_predictions(sets: Mapping[str, Mapping[str, Any]],
     """The stand-in trained (or read from its cache) on each set, and its predictions on
     ``faces`` (:func:`predict_all`). Returns ({set: predictions}, one row per set: its
     composition, budget, held-out accuracy, training seconds and cache state)."""
-    from ..models import load_model
-
     preds, rows = {}, []
-    for name, comp in tqdm(sets.items(), desc="composition stand-ins", disable=not progress):
-        net = load_model("standin", device=device, progress=progress,
-                         **{**dict(model_options), "composition": dict(comp)})
+    for name, net in composition_standins(sets, model_options=model_options, device=device,
+                                          progress=progress):
         preds[name] = predict_all(net, faces)
         info, recipe = net.info, net.info.get("recipe", {})
         mix = recipe.get("composition", {})

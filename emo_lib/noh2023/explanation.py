@@ -108,6 +108,18 @@ def _synthetic(dataset: str) -> bool:
     return dataset.startswith("synthetic:")
 
 
+def composition_runs(seeds: Sequence[int], *, child_shares: Sequence[float],
+                     skewed_male_share: float | None, pretraining: Mapping[str, Any],
+                     pools: Mapping[str, int], image_size: int
+                     ) -> dict[int, tuple[dict[str, dict[str, Any]], dict[str, Any]]]:
+    """{training seed: (the composition sets, the stand-ins' options)}: what the page trains
+    per seed (its pools are drawn as the test sets are, at ``image_size``); the build's
+    prerequisites (:mod:`.prerequisites`) ask for the same."""
+    sets = composition_sets(child_shares, skewed_male_share,
+                            {**dict(pools), "image_size": image_size})
+    return {s: (sets, {"seed": s, **dict(pretraining)}) for s in check_seeds(list(seeds))}
+
+
 def composition_takes_seed(model: str, pretraining: Mapping[str, Any]) -> bool:
     """Whether the page's seeds retrain the composition stand-ins: they run for the stand-in
     only, and take the seed unless ``pretraining`` fixes one of its own."""
@@ -212,11 +224,13 @@ def explanation_by_seed(*, seeds: Sequence[int], seed: int,
             NIMH: load(nimh_ds, nimh_root, nimh_opts, size)}
         # the pools are drawn as the test sets are (image_size), then cropped at the budget's
         # size: at the defaults the adult pool is the seed's adult stand-in's own cached set
-        sets = composition_sets(child_shares, skewed_male_share,
-                                {**dict(pools), "image_size": image_size})
+        plan = composition_runs(seeds, child_shares=child_shares,
+                                skewed_male_share=skewed_male_share, pretraining=pretraining,
+                                pools=pools, image_size=image_size)
         for s in tqdm(seeds, desc="composition per seed", disable=not progress or len(seeds) < 2):
-            _composition(runs[s], sets, test, {"seed": s, **dict(pretraining)},
-                         skewed_male_share, alpha, device, progress)
+            sets, options = plan[s]
+            _composition(runs[s], sets, test, options, skewed_male_share, alpha, device,
+                         progress)
             clock.lap(f"composition, seed {s} ({len(sets)} stand-ins, their pools and "
                       "predictions)")
     else:
@@ -434,6 +448,6 @@ def explanation_table(frame: pd.DataFrame, level: float | None = None) -> pd.Dat
 
 __all__ = ["CLAIM_IDS", "COMPOSITION_LABEL", "DESCRIPTIVE", "EXPLANATION_LABELS",
            "EXPLANATION_MARGIN", "ExplanationRun", "ExplanationSeeds", "GENDER_LABEL",
-           "REDRAW_LABEL", "composition_takes_seed", "explanation_by_seed",
+           "REDRAW_LABEL", "composition_runs", "composition_takes_seed", "explanation_by_seed",
            "explanation_claims", "explanation_rules", "explanation_table",
            "explanation_verdicts", "paper_explanation_claims", "setup_explanation"]

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -31,7 +30,10 @@ from ..notebook_parameters import notebook_path
 from ..compute_settings import ComputeSettings
 from ..executor_settings import ExecutorSettings
 from .options import compute_options, executor_options
-from .parameters import resolve_parameters
+from .parameters import merged_parameters, resolve_parameters
+from .prepare import Prepared, kernel_python, prepare
+from .schedule import Schedule
+from ..prerequisites import Prerequisite, book_prerequisites
 from ..layout import book_root, executed_dir
 from .profiles import Override, load_profile
 from ..provenance import git_state
@@ -144,8 +146,10 @@ def build(profile_spec: str | Path = "smoke", *, only: Sequence[str] | None = No
     content = [item for name in order if name not in AGGREGATE_PAGES
                if (item := decide(name)) is not None]
     groups = lane_groups([item[0] for item in content])
-    if lanes > 1 and len(groups) > 1:
-        done |= _run_lanes(groups, {item[0]: item for item in content}, run, lanes, env)
+    if lanes > 1 and content:
+        needs = page_prerequisites_of({item[0]: params[item[0]] for item in content})
+        done |= _run_lanes(groups, {item[0]: item for item in content}, run, lanes, env,
+                           needs, kernel, record)
     else:
         for item in content:
             done[item[0]] = run(*item, progress)
@@ -154,7 +158,7 @@ def build(profile_spec: str | Path = "smoke", *, only: Sequence[str] | None = No
             done[name] = run(*item, progress)
     outcomes = [done[name] for name in order]
     record.finish()
-    print("\n" + summary(outcomes), flush=True)
+    print("\n" + summary(outcomes, record.data["prerequisites"]), flush=True)
 
     code = 0
     if book:
@@ -171,24 +175,62 @@ def build(profile_spec: str | Path = "smoke", *, only: Sequence[str] | None = No
     return code
 
 
+def page_prerequisites_of(params: dict[str, dict[str, Any]]
+                          ) -> tuple[list[Prerequisite], dict[str, list[str]]]:
+    """The distinct prerequisites of the pages to execute (``params``: the parameters the
+    build injects), costliest first, and each page's. A page whose provider fails is said so
+    and left to compute its own."""
+    found: list[Prerequisite] = []
+    needs: dict[str, list[str]] = {}
+    for name, injected in params.items():
+        try:
+            page, mine = book_prerequisites({name: merged_parameters(name, injected)})
+        except Exception as err:     # noqa: BLE001 - the page itself will report it
+            print(f"{name}: its prerequisites are not known ({type(err).__name__}: {err}); "
+                  "the page computes them itself", flush=True)
+            continue
+        found += page
+        needs |= mine
+    distinct = {p.key: p for p in found}
+    return sorted(distinct.values(), key=lambda p: -p.cost), needs
+
+
 def _run_lanes(groups: list[list[str]], items: dict[str, tuple], run: Any, lanes: int,
-               env: dict[str, str | None]) -> dict[str, Outcome]:
-    """Execute each group's pages in order, ``lanes`` groups at once (threads: each waits on
-    its own kernel process). The kernels' environment (:data:`.execute.KERNEL_ENVIRONMENT`,
-    one torch thread each unless OMP_NUM_THREADS is set) is set once for the whole phase, so
-    concurrent executions never set and restore it under each other."""
+               env: dict[str, str | None],
+               prerequisites: tuple[list[Prerequisite], dict[str, list[str]]],
+               kernel: str, record: BuildRecord) -> dict[str, Outcome]:
+    """Execute the pages in ``lanes`` at once, each group's in order, with the pages'
+    prerequisites first in whichever lane is free (:mod:`.schedule`; each prerequisite in a
+    process of its own, :mod:`.prepare`). The kernels' environment
+    (:data:`.execute.KERNEL_ENVIRONMENT`, one torch thread each unless OMP_NUM_THREADS is set)
+    is set once for the whole phase, so concurrent executions never set and restore it under
+    each other, and the prerequisites compute with the kernels' arithmetic."""
     shared = {k: v for k, v in KERNEL_ENVIRONMENT.items() if k not in os.environ} | dict(env)
-    print(f"executing {sum(map(len, groups))} pages in {min(lanes, len(groups))} lanes: "
-          + "; ".join(" > ".join(g) for g in groups), flush=True)
-    done: dict[str, Outcome] = {}
+    needs, by_page = prerequisites
+    by_key = {p.key: p for p in needs}
+    pages_of = {p.key: [page for page, keys in by_page.items() if p.key in keys] for p in needs}
+    print(f"executing {sum(map(len, groups))} pages in {lanes} lanes: "
+          + "; ".join(" > ".join(g) for g in groups)
+          + (f"; first, in any lane, {len(needs)} prerequisites: "
+             + ", ".join(p.label for p in needs) if needs else ""), flush=True)
+    python = kernel_python(kernel)
+    lock = threading.Lock()
 
-    def lane(group: list[str]) -> None:
-        for name in group:
-            done[name] = run(*items[name], False, None)   # environment already set
+    def prerequisite(key: str) -> Prepared:
+        need = by_key[key]
+        print(f"[prerequisite] {need.label}: computing", flush=True)
+        done = prepare(need, python, pages_of[key])
+        with lock:
+            print(f"[prerequisite] {need.label}: {done.status} in {done.seconds:.1f} s"
+                  + (f" -- {done.note}" if done.status == "failed" else ""), flush=True)
+            record.prerequisite(done)
+        return done
 
-    with environment(shared), ThreadPoolExecutor(max_workers=lanes) as pool:
-        for future in [pool.submit(lane, g) for g in groups]:
-            future.result()
+    schedule: Schedule[Prepared, Outcome] = Schedule(
+        groups, [p.key for p in needs], by_page)
+    with environment(shared):
+        _, done = schedule.run(lanes, prerequisite,
+                               lambda name: run(*items[name], False, None))
     return done
 
 
@@ -230,17 +272,24 @@ def _skipped(name: str, output: Path) -> Outcome:
                    + ("" if done.get("status") == "ok" else f" ({done.get('status')})"))
 
 
-def summary(outcomes: list[Outcome]) -> str:
-    """The table printed at the end of a build: page, status, seconds, note or error."""
+def summary(outcomes: list[Outcome], prerequisites: Sequence[dict[str, Any]] = ()) -> str:
+    """The table printed at the end of a build: page, status, seconds, note or error; then
+    the prerequisites computed before the pages (:mod:`.schedule`), whose seconds are in no
+    page's."""
     rows = [("notebook", "status", "seconds", "note")]
+    rows += [(f"(prerequisite) {p['label']}", p["status"], f"{p['seconds']:.1f}", p["note"])
+             for p in prerequisites]
     for o in outcomes:
         seconds = "" if o.seconds is None else f"{o.seconds:.1f}"
         rows.append((o.notebook, o.status, seconds, o.error or o.note))
     ran = [o for o in outcomes if o.status in ("executed", "failed")]
     counts = {s: sum(o.status == s for o in outcomes)
               for s in ("executed", "up to date", "failed", "skipped")}
+    seconds = sum(o.seconds or 0 for o in ran) + sum(p["seconds"] for p in prerequisites)
     rows.append(("total", ", ".join(f"{n} {s}" for s, n in counts.items() if n),
-                 f"{sum(o.seconds or 0 for o in ran):.1f}", "executing in this build"))
+                 f"{seconds:.1f}",
+                 "executing in this build" + (", prerequisites included" if prerequisites
+                                              else "")))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     table = "\n".join(f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]}"
                       for r in rows)

@@ -10,15 +10,18 @@ finished) for the book's build-status page::
                                         | "pending",
                               "seconds": <its last execution>, "executed_at": ..., "key": ...,
                               "profile": <of its last execution>, "git": {...}, "error": ...,
-                              "note": ...}}}
+                              "note": ...}},
+     "prerequisites": [{"label": ..., "pages": [...], "status": "computed" | "cached"
+                        | "failed", "seconds": ..., "note": ...}]}
 
 ``seconds``, ``executed_at``, ``key``, ``profile`` and ``git`` describe the execution the page
 shows (for an up-to-date page, an earlier build's); ``machine`` is what each page's own
 results.json recorded of the machine it ran on (CPU capability, BLAS, threads, GPU, determinism:
 :func:`emo_lib.device.machine_description`), and the record's top-level ``machine`` what this
 build's kernels compute with (:func:`machine_of_build`; known without importing torch).
-``compute`` holds the build's compute settings (:mod:`emo_lib.compute_settings`). This module
-writes; deciding is :mod:`.builder`.
+``prerequisites`` are what this build computed before the pages, in whichever lane was free
+(:mod:`.schedule`): their seconds are in no page's. ``compute`` holds the build's compute
+settings (:mod:`emo_lib.compute_settings`). This module writes; deciding is :mod:`.builder`.
 """
 from __future__ import annotations
 
@@ -72,6 +75,7 @@ class BuildRecord:
             "compute": compute.record(), "machine": machine_of_build(compute), "git": git,
             "started": now_iso(), "finished": None, "order": list(notebooks),
             "notebooks": {nb: {"status": "pending"} for nb in notebooks},
+            "prerequisites": [],
         }
 
     def update(self, outcome: Outcome) -> None:
@@ -90,6 +94,11 @@ class BuildRecord:
             "machine": page_machine(results_root() / outcome.notebook / "results.json")
             if outcome.status in ("executed", "up to date") else None,
         }
+        self.write()
+
+    def prerequisite(self, done: Any) -> None:
+        """Record one prerequisite this build computed or found (:class:`.prepare.Prepared`)."""
+        self.data["prerequisites"].append(done.record())
         self.write()
 
     def finish(self) -> None:

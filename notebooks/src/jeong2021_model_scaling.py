@@ -2,6 +2,7 @@
 # jupyter:
 #   emo_book:
 #     plan: emo_lib.jeong2021.plan  # its training units, for emo-book plan
+#     prerequisites: emo_lib.jeong2021.prerequisites  # pretrainings first, any lane
 #   kernelspec:
 #     display_name: Python (emo-lib)
 #     language: python

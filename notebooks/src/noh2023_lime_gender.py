@@ -1,5 +1,7 @@
 # ---
 # jupyter:
+#   emo_book:
+#     prerequisites: emo_lib.noh2023.prerequisites  # stand-ins trained before it, any lane
 #   kernelspec:
 #     display_name: Python (emo-lib)
 #     language: python
