@@ -347,6 +347,51 @@ def test_lanes_execute_every_page_once_with_the_environment_set_once(book, monke
     assert runner.main(["build", "--profile", "p", "--no-book", "--lanes", "0"]) != 0
 
 
+def test_lanes_compute_prerequisites_first_and_record_them(book, monkeypatch, capsys):
+    """The pages' prerequisites (emo_lib.prerequisites) run before the pages that need them,
+    in the kernels' environment; the build record, the summary and a failed one say so."""
+    from emo_lib.prerequisites import Prerequisite
+    from emo_lib.runner.prepare import Prepared
+
+    root, fake = book
+    needs = [Prerequisite("emo_lib.x:big", {"n": 1}, "big one", 9.0),
+             Prerequisite("emo_lib.x:small", {"n": 2}, "small one", 1.0)]
+    asked, order = {}, []
+
+    def provider(params):
+        asked.update(params)
+        return needs, {"alpha": [needs[1].key], "beta": [needs[0].key, needs[1].key]}
+
+    def fake_prepare(need, python, pages):
+        order.append(need.label)
+        assert os.environ.get("OMP_NUM_THREADS") == "1"     # the kernels' environment
+        status = "failed" if need.label == "small one" else "computed"
+        return Prepared(need.label, pages, status, 2.0, note="boom" if status == "failed"
+                        else f"for {', '.join(pages)}")
+
+    monkeypatch.setattr(build_module, "page_prerequisites_of", provider)
+    monkeypatch.setattr(build_module, "prepare", fake_prepare)
+    monkeypatch.setattr(build_module, "kernel_python", lambda kernel: "python")
+    calls = []
+    monkeypatch.setattr(build_module, "execute", lambda name, *a, **k: (
+        calls.append((name, list(order))), fake(name, *a, **k))[1])
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    code = runner.main(["build", "--profile", "p", "--no-book", "--quiet", "--lanes", "2"])
+    assert code == 0 and set(asked) == {"alpha", "beta"}
+    assert order == ["big one", "small one"]                  # costliest first
+    assert all(seen == order for _, seen in calls)            # pages after both
+    record = json.loads((root / "results" / "build_status.json").read_text())
+    assert [(p["label"], p["status"]) for p in record["prerequisites"]] == [
+        ("big one", "computed"), ("small one", "failed")] or \
+        [(p["label"], p["status"]) for p in record["prerequisites"]] == [
+        ("small one", "failed"), ("big one", "computed")]
+    out = capsys.readouterr().out
+    assert "(prerequisite) big one" in out and "small one: failed in 2.0 s -- boom" in out
+    # one lane: no prerequisites phase, the pages compute what they need themselves
+    order.clear()
+    assert build(fake, "--force") == (0, ["alpha", "beta"]) and order == []
+
+
 def test_lane_groups_follow_the_parts_of_the_toc_in_book_order(tmp_path, monkeypatch):
     """Lanes come from _toc.yml's parts (the runner knows no paper): one lane per part, book
     order kept inside it, the longest lanes first; a page in no part gets a lane of its own."""

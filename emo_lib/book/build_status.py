@@ -61,6 +61,21 @@ def status_table(record: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(STATUS_COLUMNS))
 
 
+PREREQUISITE_COLUMNS: tuple[str, ...] = ("prerequisite", "status", "seconds", "for pages")
+
+
+def prerequisite_table(record: dict[str, Any]) -> pd.DataFrame:
+    """What this build computed before the pages, in whichever lane was free
+    (:mod:`emo_lib.runner.schedule`): one row per prerequisite (computed, found in the cache,
+    or failed with why); their seconds are in no page's."""
+    rows = [{"prerequisite": p.get("label"), "status": p.get("status"),
+             "seconds": p.get("seconds"),
+             "for pages": ", ".join(p.get("pages") or ()) + (
+                 f" ({p['note']})" if p.get("status") == "failed" else "")}
+            for p in record.get("prerequisites") or ()]
+    return pd.DataFrame(rows, columns=list(PREREQUISITE_COLUMNS))
+
+
 def build_summary(record: dict[str, Any]) -> dict[str, Any]:
     """Counts per status, total seconds of the executions shown, profile and git state."""
     table = status_table(record)
@@ -68,8 +83,10 @@ def build_summary(record: dict[str, Any]) -> dict[str, Any]:
     counts = table["status"].value_counts().to_dict()
     return {"profile": record.get("profile", "unknown"), "started": record.get("started"),
             "commit": (git.get("commit") or "unknown")[:12], "dirty": git.get("dirty"),
-            "counts": counts, "seconds": float(pd.to_numeric(table["seconds"]).fillna(0).sum())}
+            "counts": counts, "seconds": float(pd.to_numeric(table["seconds"]).fillna(0).sum()),
+            "prerequisite_seconds": float(pd.to_numeric(
+                prerequisite_table(record)["seconds"]).fillna(0).sum())}
 
 
-__all__ = ["STATUS_COLUMNS", "build_summary", "read_build_record",
-           "status_table"]
+__all__ = ["PREREQUISITE_COLUMNS", "STATUS_COLUMNS", "build_summary", "prerequisite_table",
+           "read_build_record", "status_table"]

@@ -49,7 +49,9 @@ results_root = ""  # folder of the build's results (default: this build's)
 seed = 0  # unused: this page computes nothing random (kept for the book's conventions)
 
 # %% tags=["remove-input"]
-from emo_lib.book.build_status import build_summary, read_build_record, status_table
+from emo_lib.book.build_status import (
+    build_summary, prerequisite_table, read_build_record, status_table,
+)
 from emo_lib.book.report import Run, show_markdown
 
 run = Run.from_parameters("build_status", globals())
@@ -65,6 +67,13 @@ else:
     run.glue("build_counts", ", ".join(f"{n} {s}" for s, n in summary["counts"].items()))
     run.glue("build_seconds", summary["seconds"])
     run.table(status_table(record), "build_status")
+    prepared = prerequisite_table(record)
+    if len(prepared):
+        show_markdown(
+            f"Before the pages, this build computed or found {len(prepared)} prerequisites "
+            f"(pretrained weights, each cached by its recipe) in whichever lane was free: "
+            f"{summary['prerequisite_seconds']:.0f} s in all, in no page's time above.")
+        run.table(prepared, "prerequisites")
 
 # %% [markdown]
 # Profile {glue:text}`build_profile`, commit {glue:text}`build_commit`: {glue:text}`build_counts`;
