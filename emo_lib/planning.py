@@ -22,6 +22,10 @@ and that module registers a function for the page when it is imported::
 runner asks for plans without knowing which paper, or which page, has them. A page without the
 metadata has no training units to plan.
 
+The same mechanism finds a page's *prerequisites* (:mod:`emo_lib.prerequisites`: pretrained
+weights a build computes before the pages, in any lane): metadata key ``prerequisites``,
+decorator :func:`register_prerequisites`, :func:`book_prerequisites` for the pages of a build.
+
 What it does not do: count units or estimate hours (the providers do), or run anything.
 """
 from __future__ import annotations
@@ -33,6 +37,7 @@ from typing import Any, Callable, Iterable, Mapping, Protocol
 import pandas as pd
 
 from .notebook_parameters import book_metadata
+from .prerequisites import Prerequisite
 from .validation import choices_text
 
 #: The metadata key (under ``emo_book``) naming a page's provider module.
@@ -154,5 +159,55 @@ def plan_pages(params_by_page: Mapping[str, Mapping[str, Any]], *, executor: Any
     return table, totals
 
 
-__all__ = ["METADATA_KEY", "PagePlan", "declared_module", "PlanError", "PlanProvider", "plan_pages",
-           "plan_provider", "plan_providers", "register_plan"]
+# --------------------------------------------------------------------- prerequisite providers
+
+#: The metadata key (under ``emo_book``) naming a page's prerequisite provider module.
+PREREQUISITES_KEY = "prerequisites"
+
+
+class PrerequisiteProvider(Protocol):
+    def __call__(self, notebook: str, params: Mapping[str, Any]) -> list[Prerequisite]: ...
+
+
+_PREREQUISITE_PROVIDERS: dict[str, PrerequisiteProvider] = {}
+
+
+def register_prerequisites(*pages: str
+                           ) -> Callable[[PrerequisiteProvider], PrerequisiteProvider]:
+    """Register the decorated function as the prerequisite provider of ``pages``: what each
+    needs computed before it runs (:mod:`emo_lib.prerequisites`), declared in its notebook
+    metadata as ``emo_book: prerequisites: <emo_lib module>``."""
+    def register(provider: PrerequisiteProvider) -> PrerequisiteProvider:
+        for page in pages:
+            _PREREQUISITE_PROVIDERS[page] = provider
+        return provider
+    return register
+
+
+def page_prerequisites(page: str, params: Mapping[str, Any]) -> list[Prerequisite]:
+    """What ``page`` needs computed first with these parameters (every parameter it declares:
+    its defaults merged with the profile's); [] when it declares no provider."""
+    if not declared_module(page, PREREQUISITES_KEY, _PREREQUISITE_PROVIDERS,
+                           "emo_lib.planning.register_prerequisites"):
+        return []
+    return list(_PREREQUISITE_PROVIDERS[page](page, params))
+
+
+def book_prerequisites(params_by_page: Mapping[str, Mapping[str, Any]]
+                       ) -> tuple[list[Prerequisite], dict[str, list[str]]]:
+    """The distinct prerequisites of the pages in ``params_by_page``, costliest first, and
+    for each page the keys of its own."""
+    found: dict[str, Prerequisite] = {}
+    needs: dict[str, list[str]] = {}
+    for page, params in params_by_page.items():
+        mine = page_prerequisites(page, params)
+        needs[page] = [p.key for p in mine]
+        for p in mine:
+            found.setdefault(p.key, p)
+    return sorted(found.values(), key=lambda p: -p.cost), needs
+
+
+__all__ = ["METADATA_KEY", "PREREQUISITES_KEY", "PagePlan", "PlanError", "PlanProvider",
+           "PrerequisiteProvider", "book_prerequisites", "declared_module", "page_prerequisites",
+           "plan_pages", "plan_provider", "plan_providers", "register_plan",
+           "register_prerequisites"]

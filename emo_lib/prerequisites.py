@@ -8,13 +8,16 @@ entry. Declared here, they stop tying a paper's whole pretraining to that paper'
 runner (:mod:`emo_lib.runner.schedule`) starts them first, costliest first, in any lane, and a
 page starts once its own are done.
 
-A page declares them like its plan (:mod:`emo_lib.planning`), in its source's header::
+A page declares them like its plan, in its source's header::
 
     # jupyter:
     #   emo_book:
     #     prerequisites: emo_lib.<paper package>.prerequisites
 
-and that module registers a provider for the page when it is imported::
+and that module registers a provider for the page when it is imported
+(:func:`emo_lib.planning.register_prerequisites`; the registry of pages lives with the plans,
+so that this module, which the cached computations import, depends on nothing but the cache's
+own code and never enters their cache keys)::
 
     @register_prerequisites("<page>")
     def needs(notebook, params) -> list[Prerequisite]: ...
@@ -27,8 +30,8 @@ The provider must build the arguments with the same helpers as the page's own ca
 prerequisite whose key differs from the page's is computed twice (the page's ``cache`` column
 says "trained" instead of "hit"; ``tests/test_prerequisites.py`` checks every provider).
 
-What it does not do: schedule (:mod:`emo_lib.runner.schedule`) or know what a page trains (the
-providers do).
+What it does not do: find a page's prerequisites (:mod:`emo_lib.planning`), schedule them
+(:mod:`emo_lib.runner.schedule`) or know what a page trains (the providers do).
 """
 from __future__ import annotations
 
@@ -37,13 +40,12 @@ import json
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from .cache import canonical_json
-from .planning import PACKAGE, PlanError, declared_module
 
-#: The metadata key (under ``emo_book``) naming a page's prerequisite provider module.
-METADATA_KEY = "prerequisites"
+#: The only package a prerequisite's function may belong to.
+PACKAGE = "emo_lib"
 
 
 @dataclass(frozen=True)
@@ -67,22 +69,12 @@ class Prerequisite:
         return [python, "-m", __name__, self.key]
 
 
-class PrerequisiteProvider(Protocol):
-    def __call__(self, notebook: str, params: Mapping[str, Any]) -> list[Prerequisite]: ...
+class PrerequisiteError(ValueError):
+    """A prerequisite names a function outside emo_lib, or one not registered with
+    :func:`runnable`."""
 
 
-_PROVIDERS: dict[str, PrerequisiteProvider] = {}
 _RUNNABLE: dict[str, Callable[..., Any]] = {}
-
-
-def register_prerequisites(*pages: str
-                           ) -> Callable[[PrerequisiteProvider], PrerequisiteProvider]:
-    """Register the decorated function as the prerequisite provider of ``pages``."""
-    def register(provider: PrerequisiteProvider) -> PrerequisiteProvider:
-        for page in pages:
-            _PROVIDERS[page] = provider
-        return provider
-    return register
 
 
 def runnable(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -96,29 +88,6 @@ def target_of(fn: Callable[..., Any]) -> str:
     return f"{fn.__module__}:{fn.__qualname__}"
 
 
-def page_prerequisites(page: str, params: Mapping[str, Any]) -> list[Prerequisite]:
-    """What ``page`` needs computed first with these parameters (every parameter it declares:
-    its defaults merged with the profile's); [] when it declares no provider."""
-    if not declared_module(page, METADATA_KEY, _PROVIDERS,
-                           "emo_lib.prerequisites.register_prerequisites"):
-        return []
-    return list(_PROVIDERS[page](page, params))
-
-
-def book_prerequisites(params_by_page: Mapping[str, Mapping[str, Any]]
-                       ) -> tuple[list[Prerequisite], dict[str, list[str]]]:
-    """The distinct prerequisites of the pages in ``params_by_page``, costliest first, and
-    for each page the keys of its own."""
-    found: dict[str, Prerequisite] = {}
-    needs: dict[str, list[str]] = {}
-    for page, params in params_by_page.items():
-        mine = page_prerequisites(page, params)
-        needs[page] = [p.key for p in mine]
-        for p in mine:
-            found.setdefault(p.key, p)
-    return sorted(found.values(), key=lambda p: -p.cost), needs
-
-
 def run(key: str) -> Any:
     """Compute the prerequisite whose :attr:`Prerequisite.key` is ``key``: import its module
     (emo_lib only), check that the function is registered with :func:`runnable`, call it."""
@@ -126,10 +95,11 @@ def run(key: str) -> Any:
     target, kwargs = spec["target"], spec["kwargs"]
     module, _, name = str(target).partition(":")
     if not (module == PACKAGE or module.startswith(PACKAGE + ".")) or not name:
-        raise PlanError(f"prerequisite target {target!r} is not '<{PACKAGE} module>:<function>'")
+        raise PrerequisiteError(f"prerequisite target {target!r} is not "
+                                f"'<{PACKAGE} module>:<function>'")
     importlib.import_module(module)
     if target not in _RUNNABLE:
-        raise PlanError(f"prerequisite target {target!r} is not registered with "
+        raise PrerequisiteError(f"prerequisite target {target!r} is not registered with "
                         f"emo_lib.prerequisites.runnable (registered: {sorted(_RUNNABLE)})")
     return _RUNNABLE[target](**kwargs)
 
@@ -149,8 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["METADATA_KEY", "Prerequisite", "book_prerequisites", "main", "page_prerequisites",
-           "register_prerequisites", "run", "runnable", "target_of"]
+__all__ = ["Prerequisite", "PrerequisiteError", "main", "run", "runnable", "target_of"]
 
 if __name__ == "__main__":
     # the targets register with emo_lib.prerequisites, not with this __main__ copy of it

@@ -19,7 +19,7 @@ from emo_lib.noh2023 import prerequisites as noh_prerequisites
 from emo_lib.noh2023.composition import composition_standins
 from emo_lib.noh2023.explanation import composition_runs
 from emo_lib.noh2023.seeded import seeded_options
-from emo_lib.planning import PlanError
+from emo_lib.prerequisites import PrerequisiteError
 from emo_lib.runner.parameters import merged_parameters
 from emo_lib.runner.prepare import prepare
 from emo_lib.runner.schedule import Schedule
@@ -86,7 +86,7 @@ def test_a_page_that_raises_stops_its_chain_and_is_reraised():
 def test_run_refuses_targets_outside_the_whitelist():
     for target, why in (("os:system", "is not '<emo_lib module>:<function>'"),
                         ("emo_lib.stats:bootstrap_ci", "not registered")):
-        with pytest.raises(PlanError, match=why):
+        with pytest.raises(PrerequisiteError, match=why):
             prerequisites.run(json.dumps({"target": target, "kwargs": {}}))
 
 

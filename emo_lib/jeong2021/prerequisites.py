@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..models import face_pretraining
-from ..prerequisites import Prerequisite, register_prerequisites
+from ..planning import register_prerequisites
+from ..prerequisites import Prerequisite
 from .plan import PAGES, page_grid
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..models.standin import prerequisite as standin_prerequisite
-from ..prerequisites import Prerequisite, register_prerequisites
+from ..planning import register_prerequisites
+from ..prerequisites import Prerequisite
 from ..seeds import check_seeds
 from .composition import prerequisite as composition_prerequisite
 from .explanation import composition_runs

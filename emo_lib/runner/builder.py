@@ -33,7 +33,8 @@ from .options import compute_options, executor_options
 from .parameters import merged_parameters, resolve_parameters
 from .prepare import Prepared, kernel_python, prepare
 from .schedule import Schedule
-from ..prerequisites import Prerequisite, book_prerequisites
+from ..planning import book_prerequisites
+from ..prerequisites import Prerequisite
 from ..layout import book_root, executed_dir
 from .profiles import Override, load_profile
 from ..provenance import git_state
