@@ -219,7 +219,8 @@ def _run_lanes(groups: list[list[str]], items: dict[str, tuple], run: Any, lanes
 
     def prerequisite(key: str) -> Prepared:
         need = by_key[key]
-        print(f"[prerequisite] {need.label}: computing", flush=True)
+        with lock:   # lanes print from their threads: one line at a time
+            print(f"[prerequisite] {need.label}: computing", flush=True)
         done = prepare(need, python, pages_of[key])
         with lock:
             print(f"[prerequisite] {need.label}: {done.status} in {done.seconds:.1f} s"

@@ -66,14 +66,14 @@ else:
                                                   if summary["dirty"] else ""))
     run.glue("build_counts", ", ".join(f"{n} {s}" for s, n in summary["counts"].items()))
     run.glue("build_seconds", summary["seconds"])
-    run.table(status_table(record), "build_status")
+    run.table(status_table(record), "build_status", precision=1)
     prepared = prerequisite_table(record)
     if len(prepared):
         show_markdown(
             f"Before the pages, this build computed or found {len(prepared)} prerequisites "
             f"(pretrained weights, each cached by its recipe) in whichever lane was free: "
             f"{summary['prerequisite_seconds']:.0f} s in all, in no page's time above.")
-        run.table(prepared, "prerequisites")
+        run.table(prepared, "prerequisites", precision=1)
 
 # %% [markdown]
 # Profile {glue:text}`build_profile`, commit {glue:text}`build_commit`: {glue:text}`build_counts`;
