@@ -171,7 +171,12 @@ def test_paper2_provider_asks_for_every_backbone_the_grid_fine_tunes(tmp_path, m
 def test_prepare_runs_a_prerequisite_in_a_process_of_its_own(tmp_path, monkeypatch):
     import sys
 
+    import torch
+
     monkeypatch.setenv("EMO_CACHE", str(tmp_path))
+    # the thread count is part of the cache key: the process computes with this one's, as a
+    # build's prerequisites compute with its kernels' (OMP_NUM_THREADS for both)
+    monkeypatch.setenv("OMP_NUM_THREADS", str(torch.get_num_threads()))
     need = standin.prerequisite({**TINY_STANDIN, "seed": 0})
     first = prepare(need, sys.executable, ["noh2023_age_accuracy"])
     assert first.status == "computed", first.note
