@@ -193,14 +193,22 @@ def page_prerequisites(page: str, params: Mapping[str, Any]) -> list[Prerequisit
     return list(_PREREQUISITE_PROVIDERS[page](page, params))
 
 
-def book_prerequisites(params_by_page: Mapping[str, Mapping[str, Any]]
+def book_prerequisites(params_by_page: Mapping[str, Mapping[str, Any]], *,
+                       on_error: Callable[[str, Exception], None] | None = None
                        ) -> tuple[list[Prerequisite], dict[str, list[str]]]:
     """The distinct prerequisites of the pages in ``params_by_page``, costliest first, and
-    for each page the keys of its own."""
+    for each page the keys of its own. ``on_error(page, error)``: called for a page whose
+    provider raises, which then has none (default: the error propagates)."""
     found: dict[str, Prerequisite] = {}
     needs: dict[str, list[str]] = {}
     for page, params in params_by_page.items():
-        mine = page_prerequisites(page, params)
+        try:
+            mine = page_prerequisites(page, params)
+        except Exception as err:
+            if on_error is None:
+                raise
+            on_error(page, err)
+            continue
         needs[page] = [p.key for p in mine]
         for p in mine:
             found.setdefault(p.key, p)

@@ -186,3 +186,22 @@ def test_prepare_runs_a_prerequisite_in_a_process_of_its_own(tmp_path, monkeypat
     broken = prerequisites.Prerequisite(need.target, {"device": "cpu", "size": "big"}, "bad")
     failed = prepare(broken, sys.executable, ["p"])
     assert failed.status == "failed" and "compute it themselves" in failed.note
+
+
+def test_a_provider_that_fails_leaves_its_page_to_compute_its_own(monkeypatch):
+    from emo_lib import planning
+
+    need = prerequisites.Prerequisite("emo_lib.x:f", {}, "f", 1.0)
+
+    def provider(page, params):
+        if page == "bad":
+            raise KeyError("model")
+        return [need]
+
+    monkeypatch.setattr(planning, "page_prerequisites", provider)
+    seen = []
+    found, needs = planning.book_prerequisites({"good": {}, "bad": {}},
+                                               on_error=lambda p, e: seen.append((p, e)))
+    assert found == [need] and needs == {"good": [need.key]} and seen[0][0] == "bad"
+    with pytest.raises(KeyError):
+        planning.book_prerequisites({"bad": {}})

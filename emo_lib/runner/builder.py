@@ -150,7 +150,7 @@ def build(profile_spec: str | Path = "smoke", *, only: Sequence[str] | None = No
     if lanes > 1 and content:
         needs = page_prerequisites_of({item[0]: params[item[0]] for item in content})
         done |= _run_lanes(groups, {item[0]: item for item in content}, run, lanes, env,
-                           needs, kernel, record)
+                           needs, kernel, record, lock)
     else:
         for item in content:
             done[item[0]] = run(*item, progress)
@@ -181,31 +181,25 @@ def page_prerequisites_of(params: dict[str, dict[str, Any]]
     """The distinct prerequisites of the pages to execute (``params``: the parameters the
     build injects), costliest first, and each page's. A page whose provider fails is said so
     and left to compute its own."""
-    found: list[Prerequisite] = []
-    needs: dict[str, list[str]] = {}
-    for name, injected in params.items():
-        try:
-            page, mine = book_prerequisites({name: merged_parameters(name, injected)})
-        except Exception as err:     # noqa: BLE001 - the page itself will report it
-            print(f"{name}: its prerequisites are not known ({type(err).__name__}: {err}); "
-                  "the page computes them itself", flush=True)
-            continue
-        found += page
-        needs |= mine
-    distinct = {p.key: p for p in found}
-    return sorted(distinct.values(), key=lambda p: -p.cost), needs
+    def unknown(page: str, err: Exception) -> None:
+        print(f"{page}: its prerequisites are not known ({type(err).__name__}: {err}); "
+              "the page computes them itself", flush=True)
+
+    return book_prerequisites({name: merged_parameters(name, injected)
+                               for name, injected in params.items()}, on_error=unknown)
 
 
 def _run_lanes(groups: list[list[str]], items: dict[str, tuple], run: Any, lanes: int,
                env: dict[str, str | None],
                prerequisites: tuple[list[Prerequisite], dict[str, list[str]]],
-               kernel: str, record: BuildRecord) -> dict[str, Outcome]:
+               kernel: str, record: BuildRecord, lock: threading.Lock) -> dict[str, Outcome]:
     """Execute the pages in ``lanes`` at once, each group's in order, with the pages'
     prerequisites first in whichever lane is free (:mod:`.schedule`; each prerequisite in a
     process of its own, :mod:`.prepare`). The kernels' environment
     (:data:`.execute.KERNEL_ENVIRONMENT`, one torch thread each unless OMP_NUM_THREADS is set)
     is set once for the whole phase, so concurrent executions never set and restore it under
-    each other, and the prerequisites compute with the kernels' arithmetic."""
+    each other, and the prerequisites compute with the kernels' arithmetic. ``lock``: the
+    one the pages' reports take (one record write, one printed line at a time)."""
     shared = {k: v for k, v in KERNEL_ENVIRONMENT.items() if k not in os.environ} | dict(env)
     needs, by_page = prerequisites
     by_key = {p.key: p for p in needs}
@@ -215,11 +209,10 @@ def _run_lanes(groups: list[list[str]], items: dict[str, tuple], run: Any, lanes
           + (f"; first, in any lane, {len(needs)} prerequisites: "
              + ", ".join(p.label for p in needs) if needs else ""), flush=True)
     python = kernel_python(kernel)
-    lock = threading.Lock()
 
     def prerequisite(key: str) -> Prepared:
         need = by_key[key]
-        with lock:   # lanes print from their threads: one line at a time
+        with lock:
             print(f"[prerequisite] {need.label}: computing", flush=True)
         done = prepare(need, python, pages_of[key])
         with lock:
