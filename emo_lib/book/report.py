@@ -20,6 +20,8 @@ cell (a frame, a path) do not display themselves again.
 """
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import platform
 import time
@@ -27,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
@@ -37,11 +39,11 @@ from ..data.manifest import Manifest
 from ..device import describe_device, machine_description, resolve_device, threads_text
 from ..layout import book_root
 from ..notebook_parameters import declared_parameters, literal, yaml_text
-from ..pagekey import DIGESTS_FIELD, RESULTS_FIELD, current_page_key, file_digests
+from ..pagekey import DIGESTS_FIELD, RESULTS_FIELD, current_page_key
 from ..provenance import git_state, lock_hash
 from ..rerun_spec import current_rerun_spec
 from ..seeds import claims_across_seeds, stability_table
-from ..storage import atomic_path, results_dir, save_figure, write_csv, write_json
+from ..storage import atomic_path, results_dir, write_json
 from ..verdicts import claim_lines
 
 #: The environment variable the runner sets to the profile's name (provenance reads it).
@@ -314,6 +316,7 @@ class Run:
         self.values: dict[str, Any] = {}
         self.datasets: list[dict[str, Any]] = []
         self.files: list[Path] = []
+        self.digests: dict[str, str] = {}   # file name -> SHA-256 of the bytes written
         self._t0 = time.perf_counter()
         pagestyle.apply_figure_style()
 
@@ -321,9 +324,18 @@ class Run:
     def synthetic(self) -> bool:
         return any(d["synthetic"] for d in self.datasets)
 
-    def _wrote(self, path: Path) -> None:
+    def _write(self, path: Path, write: Callable[[Path], Any]) -> bytes:
+        """Write ``path`` through ``write`` (given a private temporary name beside it), keep the
+        SHA-256 of exactly those bytes for results.json, then rename it into place; returns the
+        bytes. Digesting the file after the rename could read a file another build wrote to the
+        same results folder in between, and vouch for it as this execution's."""
+        with atomic_path(path) as tmp:
+            write(tmp)
+            data = tmp.read_bytes()
+        self.digests[path.name] = hashlib.sha256(data).hexdigest()
         if path not in self.files:
             self.files.append(path)
+        return data
 
     def banner(self, *manifests: Manifest) -> None:
         """Record the data sets used and display the provenance banner."""
@@ -349,7 +361,7 @@ class Run:
         Returns the frame (it does not show itself again). A plain 0..n-1 index is not
         written: the CSV's columns are the frame's."""
         plain = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
-        self._wrote(write_csv(self.out / f"{name}.csv", frame, index=not plain))
+        self._write(self.out / f"{name}.csv", lambda tmp: frame.to_csv(tmp, index=not plain))
         if display:
             shown = frame
             if columns is not None:
@@ -379,9 +391,7 @@ class Run:
         table, long = claims_across_seeds(by_seed)
         self.table(table, "claims", display=False)
         self.table(long, "claims_by_seed", display=False)
-        with atomic_path(self.out / "rules.md") as tmp:
-            tmp.write_text(rules + "\n")
-        self._wrote(self.out / "rules.md")
+        self._write(self.out / "rules.md", lambda tmp: tmp.write_text(rules + "\n"))
         show_markdown(claim_lines(table))
         if len(by_seed) > 1:
             show_markdown(f"**Across seeds.** Each claim's verdict with each of the "
@@ -416,8 +426,9 @@ class Run:
         promise that no drawn series keeps, and a legend that shows a program's identifier."""
         fig = getattr(fig, "figure", fig)  # also an Axes or a seaborn grid
         pagestyle.fit_figure(fig)
-        path = save_figure(fig, self.out / f"{name}.png", dpi=pagestyle.FIGURE_DPI)
-        self._wrote(path)
+        path = self.out / f"{name}.png"
+        png_bytes = self._write(path, lambda tmp: fig.savefig(
+            tmp, dpi=pagestyle.FIGURE_DPI, bbox_inches="tight", format="png"))
         promised = [{"label": p} if isinstance(p, str) else dict(p) for p in promises]
         bad = [p for p in promised if not str(p.get("label") or "").strip()]
         if bad:
@@ -431,9 +442,9 @@ class Run:
                 from IPython.display import Image
                 from PIL import Image as PILImage
 
-                with PILImage.open(path) as png:
+                with PILImage.open(io.BytesIO(png_bytes)) as png:
                     width = pagestyle.shown_width_px(png.width)
-                _display(Image(data=path.read_bytes(), format="png", width=width))
+                _display(Image(data=png_bytes, format="png", width=width))
             except ImportError:
                 print(f"figure {name} saved")
         try:
@@ -478,7 +489,7 @@ class Run:
             "seconds": prov["seconds"], "python": platform.python_version(),
             "provenance": prov, "files": [p.name for p in files],
             RESULTS_FIELD: current_page_key(),
-            DIGESTS_FIELD: file_digests([p for p in self.files if p.exists()]),
+            DIGESTS_FIELD: dict(self.digests),
         }
         write_json(path, record)
         links = downloads_line([p for p in files if p.suffix in DOWNLOADABLE], book_root())
