@@ -83,20 +83,6 @@ def read_json(path: str | Path) -> Any:
     return json.loads(Path(path).read_text())
 
 
-def write_csv(path: str | Path, frame: pd.DataFrame, index: bool = True) -> Path:
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=index)
-    return Path(path)
-
-
-def save_figure(fig: Any, path: str | Path, dpi: int = 120) -> Path:
-    """Save a matplotlib figure atomically (format from the suffix)."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=path.suffix.lstrip("."))
-    return path
-
-
 def pid_alive(pid: int) -> bool:
     """True while process ``pid`` exists: a half-written folder or a claimed unit whose writer
     is gone can be cleaned up or taken over; one whose writer still runs is left alone."""
