@@ -15,9 +15,9 @@ A page declares them like its plan, in its source's header::
     #     prerequisites: emo_lib.<paper package>.prerequisites
 
 and that module registers a provider for the page when it is imported
-(:func:`emo_lib.planning.register_prerequisites`; the registry of pages lives with the plans,
-so that this module, which the cached computations import, depends on nothing but the cache's
-own code and never enters their cache keys)::
+(:func:`emo_lib.planning.register_prerequisites`; the registry of pages lives with the plans:
+this module is imported by the cached computations, so it is part of their code digest, and it
+imports nothing beyond the cache's own code, so the page registry never enters their keys)::
 
     @register_prerequisites("<page>")
     def needs(notebook, params) -> list[Prerequisite]: ...
