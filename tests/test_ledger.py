@@ -102,7 +102,8 @@ def test_build_status_table_from_the_runners_record(tmp_path):
     summary = build_status.build_summary(record)
     assert summary["seconds"] == 4.5 and summary["commit"] == "a" * 12
     assert summary["counts"] == {"executed": 1, "failed": 1, "executing (this page)": 1}
-    assert summary["prerequisite_seconds"] == 0 and build_status.prerequisite_table(record).empty
+    assert build_status.prerequisites_text(record) == "" and \
+        build_status.prerequisite_table(record).empty
     record["prerequisites"] = [
         {"label": "stand-in (seed 0)", "pages": ["p1", "p2"], "status": "computed",
          "seconds": 60.0, "note": "for p1, p2"},
@@ -110,7 +111,8 @@ def test_build_status_table_from_the_runners_record(tmp_path):
          "note": "exit 1: boom"}]
     prepared = build_status.prerequisite_table(record)
     assert prepared["for pages"].tolist() == ["p1, p2", "p2 (exit 1: boom)"]
-    assert build_status.build_summary(record)["prerequisite_seconds"] == 62.0
+    assert "2 prerequisites" in build_status.prerequisites_text(record) and \
+        "62 s in all" in build_status.prerequisites_text(record)
 
 
 def test_results_another_build_wrote_are_refused_and_shown_as_such(tmp_path, monkeypatch):

@@ -76,6 +76,17 @@ def prerequisite_table(record: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(PREREQUISITE_COLUMNS))
 
 
+def prerequisites_text(record: dict[str, Any]) -> str:
+    """The sentence above :func:`prerequisite_table` ("" when the build computed none)."""
+    table = prerequisite_table(record)
+    if table.empty:
+        return ""
+    seconds = float(pd.to_numeric(table["seconds"]).fillna(0).sum())
+    return (f"Before the pages, this build computed or found {len(table)} prerequisites "
+            f"(pretrained weights, each cached by its recipe) in whichever lane was free: "
+            f"{seconds:.0f} s in all, in no page's time above.")
+
+
 def build_summary(record: dict[str, Any]) -> dict[str, Any]:
     """Counts per status, total seconds of the executions shown, profile and git state."""
     table = status_table(record)
@@ -83,10 +94,8 @@ def build_summary(record: dict[str, Any]) -> dict[str, Any]:
     counts = table["status"].value_counts().to_dict()
     return {"profile": record.get("profile", "unknown"), "started": record.get("started"),
             "commit": (git.get("commit") or "unknown")[:12], "dirty": git.get("dirty"),
-            "counts": counts, "seconds": float(pd.to_numeric(table["seconds"]).fillna(0).sum()),
-            "prerequisite_seconds": float(pd.to_numeric(
-                prerequisite_table(record)["seconds"]).fillna(0).sum())}
+            "counts": counts, "seconds": float(pd.to_numeric(table["seconds"]).fillna(0).sum())}
 
 
 __all__ = ["PREREQUISITE_COLUMNS", "STATUS_COLUMNS", "build_summary", "prerequisite_table",
-           "read_build_record", "status_table"]
+           "prerequisites_text", "read_build_record", "status_table"]

@@ -40,4 +40,5 @@ def page_needs(notebook: str, params: Mapping[str, Any]) -> list[Prerequisite]:
                   for sets, options in runs.values()]
     return list({need.key: need for need in needs}.values())   # a fixed seed: one each
 
+
 __all__ = ["PAGES", "page_needs"]

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..layout import notebooks_dir
@@ -33,7 +33,6 @@ class Prepared:
     status: str
     seconds: float
     note: str = ""
-    report: Any = field(default=None, repr=False)
 
     def record(self) -> dict[str, Any]:
         return {"label": self.label, "pages": self.pages, "status": self.status,
@@ -78,8 +77,7 @@ def prepare(need: Prerequisite, python: str, pages: list[str]) -> Prepared:
                         note=f"no report on stdout ({done.stdout[-200:]!r})")
     caches = _caches(report)
     status = "cached" if caches and all(c == "hit" for c in caches) else "computed"
-    return Prepared(need.label, pages, status, seconds, report=report,
-                    note=f"for {', '.join(pages)}")
+    return Prepared(need.label, pages, status, seconds, note=f"for {', '.join(pages)}")
 
 
 __all__ = ["Prepared", "kernel_python", "prepare"]

@@ -36,6 +36,7 @@ from ..executor_settings import ExecutorSettings
 from ..machine import cpu_model_name, gpu_names
 from ..storage import write_json
 from .execute import Outcome, now_iso
+from .prepare import Prepared
 from .incremental import recorded
 from ..layout import BUILD_RECORD, results_root
 
@@ -96,8 +97,8 @@ class BuildRecord:
         }
         self.write()
 
-    def prerequisite(self, done: Any) -> None:
-        """Record one prerequisite this build computed or found (:class:`.prepare.Prepared`)."""
+    def prerequisite(self, done: Prepared) -> None:
+        """Record one prerequisite this build computed or found."""
         self.data["prerequisites"].append(done.record())
         self.write()
 

@@ -50,7 +50,7 @@ seed = 0  # unused: this page computes nothing random (kept for the book's conve
 
 # %% tags=["remove-input"]
 from emo_lib.book.build_status import (
-    build_summary, prerequisite_table, read_build_record, status_table,
+    build_summary, prerequisite_table, prerequisites_text, read_build_record, status_table,
 )
 from emo_lib.book.report import Run, show_markdown
 
@@ -67,13 +67,9 @@ else:
     run.glue("build_counts", ", ".join(f"{n} {s}" for s, n in summary["counts"].items()))
     run.glue("build_seconds", summary["seconds"])
     run.table(status_table(record), "build_status", precision=1)
-    prepared = prerequisite_table(record)
-    if len(prepared):
-        show_markdown(
-            f"Before the pages, this build computed or found {len(prepared)} prerequisites "
-            f"(pretrained weights, each cached by its recipe) in whichever lane was free: "
-            f"{summary['prerequisite_seconds']:.0f} s in all, in no page's time above.")
-        run.table(prepared, "prerequisites", precision=1)
+    if record.get("prerequisites"):
+        show_markdown(prerequisites_text(record))
+        run.table(prerequisite_table(record), "prerequisites", precision=1)
 
 # %% [markdown]
 # Profile {glue:text}`build_profile`, commit {glue:text}`build_commit`: {glue:text}`build_counts`;
