@@ -109,6 +109,8 @@ def test_build_status_table_from_the_runners_record(tmp_path):
          "seconds": 60.0, "note": "for p1, p2"},
         {"label": "pretraining of x", "pages": ["p2"], "status": "failed", "seconds": 2.0,
          "note": "exit 1: boom"}]
+    assert "found 1 prerequisite (" in build_status.prerequisites_text(
+        record | {"prerequisites": record["prerequisites"][:1]})
     prepared = build_status.prerequisite_table(record)
     assert prepared["for pages"].tolist() == ["p1, p2", "p2 (exit 1: boom)"]
     assert "2 prerequisites" in build_status.prerequisites_text(record) and \

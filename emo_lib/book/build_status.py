@@ -82,7 +82,8 @@ def prerequisites_text(record: dict[str, Any]) -> str:
     if table.empty:
         return ""
     seconds = float(pd.to_numeric(table["seconds"]).fillna(0).sum())
-    return (f"Before the pages, this build computed or found {len(table)} prerequisites "
+    count = f"{len(table)} prerequisite" + ("" if len(table) == 1 else "s")
+    return (f"Before the pages, this build computed or found {count} "
             f"(pretrained weights, each cached by its recipe) in whichever lane was free: "
             f"{seconds:.0f} s in all, in no page's time above.")
 
